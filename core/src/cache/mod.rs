@@ -1,0 +1,16 @@
+//! Cache storage: a narrow, id-keyed store per Dio, plus a small meta space.
+//!
+//! The cache is dumb storage (no conditions, no sorting): Diorama evaluates
+//! queries itself and keeps per-query positions in the meta space. A
+//! [`CacheBackend`] hands out named [`CacheTable`]s; [`MemoryBackend`] keeps
+//! them in memory, `diorama-std` stores them in sled.
+
+mod backend;
+mod memory;
+mod row;
+mod table;
+
+pub use backend::CacheBackend;
+pub use memory::MemoryBackend;
+pub use row::{CacheBatch, CachedRow, RowState};
+pub use table::CacheTable;

@@ -1,0 +1,1 @@
+//! The deterministic simulator runtime. (Being completed: see the foundation issue.)

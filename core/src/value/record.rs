@@ -1,0 +1,106 @@
+//! One row: named fields in insertion order.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::Value;
+
+/// One row of a table: field name → [`Value`], in insertion order.
+///
+/// Lookups scan the fields; rows are short (tens of fields), where a scan
+/// beats hashing and keeps the type `no_std` without a hasher.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Record {
+    fields: Vec<(String, Value)>,
+}
+
+impl Record {
+    /// An empty record.
+    pub fn new() -> Self {
+        Record { fields: Vec::new() }
+    }
+
+    /// The value of `field`, if present.
+    pub fn get(&self, field: &str) -> Option<&Value> {
+        self.fields
+            .iter()
+            .find(|(name, _)| name == field)
+            .map(|(_, v)| v)
+    }
+
+    /// Set `field` to `value`, keeping its position if it existed (else
+    /// appending). Returns the previous value.
+    pub fn insert(&mut self, field: impl Into<String>, value: impl Into<Value>) -> Option<Value> {
+        let field = field.into();
+        let value = value.into();
+        match self.fields.iter_mut().find(|(name, _)| *name == field) {
+            Some((_, slot)) => Some(core::mem::replace(slot, value)),
+            None => {
+                self.fields.push((field, value));
+                None
+            }
+        }
+    }
+
+    /// Builder form of [`insert`](Record::insert).
+    pub fn with(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.insert(field, value);
+        self
+    }
+
+    /// Remove `field`, returning its value.
+    pub fn remove(&mut self, field: &str) -> Option<Value> {
+        let pos = self.fields.iter().position(|(name, _)| name == field)?;
+        Some(self.fields.remove(pos).1)
+    }
+
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// True when the record has no fields.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// Fields in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.fields.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Overwrite this record's fields with those of `patch` (new fields are
+    /// appended), as a partial update does.
+    pub fn merge(&mut self, patch: &Record) {
+        for (field, value) in patch.iter() {
+            self.insert(field, value.clone());
+        }
+    }
+}
+
+impl<K: Into<String>, V: Into<Value>> FromIterator<(K, V)> for Record {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut record = Record::new();
+        for (k, v) in iter {
+            record.insert(k, v);
+        }
+        record
+    }
+}
+
+/// Build a [`Record`] from `field => value` pairs.
+///
+/// ```
+/// use diorama_core::record;
+/// let r = record! { "name" => "Lamp", "price" => 19.5, "stock" => 3 };
+/// assert_eq!(r.len(), 3);
+/// ```
+#[macro_export]
+macro_rules! record {
+    () => { $crate::value::Record::new() };
+    ($($field:expr => $value:expr),+ $(,)?) => {{
+        let mut record = $crate::value::Record::new();
+        $( record.insert($field, $value); )+
+        record
+    }};
+}

@@ -1,0 +1,1 @@
+//! Local evaluation of queries over records. (Being completed: see the foundation issue.)

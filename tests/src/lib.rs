@@ -1,0 +1,3 @@
+//! Shared harness of the acceptance suite: suites written once, instantiated
+//! per runtime and cache backend.
+#![forbid(unsafe_code)]
