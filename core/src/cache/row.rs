@@ -15,6 +15,9 @@ pub enum RowState {
     /// Only some fields (for example after a patch applied to a row never
     /// fetched whole); a reader wanting the full record must refetch it.
     Incomplete,
+    /// The whole record, but marked out of date (`invalidate_record`): shown
+    /// as stale and refetched when a reader reaches it.
+    Stale,
 }
 
 /// A row as stored in the cache: the record, its state and when it was fetched.
