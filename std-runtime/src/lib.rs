@@ -10,7 +10,7 @@
 
 pub use diorama_core as core;
 
-mod smol;
+mod runtime;
 pub mod support;
 
-pub use crate::smol::SmolRuntime;
+pub use crate::runtime::SmolRuntime;

@@ -84,7 +84,7 @@ impl Runtime for SmolRuntime {
     fn spawn_boxed(&self, name: &'static str, future: BoxFuture<'static, ()>) {
         let task = catch_panics(name, future);
         match &*self.target {
-            Target::Global => ::smol::spawn(task).detach(),
+            Target::Global => smol::spawn(task).detach(),
             Target::Executor(executor) => executor.spawn(task).detach(),
         }
     }
