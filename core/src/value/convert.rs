@@ -4,7 +4,8 @@ use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{Int, Value};
+use super::{Int, IntOutOfRange, Record, Value};
+use crate::Error;
 
 macro_rules! from_int {
     ($($t:ty),*) => {$(
@@ -56,6 +57,75 @@ impl From<String> for Value {
 impl From<&String> for Value {
     fn from(v: &String) -> Value {
         Value::Text(v.clone())
+    }
+}
+
+/// `i128` is wider than CBOR's integer range, so this can fail.
+impl TryFrom<i128> for Value {
+    type Error = IntOutOfRange;
+    fn try_from(v: i128) -> Result<Value, IntOutOfRange> {
+        Int::try_from(v).map(Value::Integer)
+    }
+}
+
+/// `u128` is wider than CBOR's integer range, so this can fail.
+impl TryFrom<u128> for Value {
+    type Error = IntOutOfRange;
+    fn try_from(v: u128) -> Result<Value, IntOutOfRange> {
+        // Anything above i128::MAX is far outside the range anyway.
+        let wide = i128::try_from(v).unwrap_or(i128::MAX);
+        Int::try_from(wide).map(Value::Integer)
+    }
+}
+
+impl From<half::f16> for Value {
+    fn from(v: half::f16) -> Value {
+        Value::Float(v.to_f64())
+    }
+}
+
+impl From<&[u8]> for Value {
+    fn from(v: &[u8]) -> Value {
+        Value::Bytes(v.to_vec())
+    }
+}
+
+/// A record becomes the map it encodes to: text keys, field order kept.
+impl From<Record> for Value {
+    fn from(record: Record) -> Value {
+        Value::Map(
+            record
+                .into_fields()
+                .into_iter()
+                .map(|(name, value)| (Value::Text(name), value))
+                .collect(),
+        )
+    }
+}
+
+/// A map with text keys, none repeated, becomes a record in entry order.
+/// Anything else is an [`InvalidInput`](crate::ErrorKind::InvalidInput) error.
+impl TryFrom<Value> for Record {
+    type Error = Error;
+    fn try_from(value: Value) -> Result<Record, Error> {
+        let Value::Map(entries) = value else {
+            return Err(Error::invalid_input("a record must be a map"));
+        };
+        let mut record = Record::new();
+        for (key, value) in entries {
+            let Value::Text(name) = key else {
+                return Err(Error::invalid_input(alloc::format!(
+                    "a record field name must be text, found {key}"
+                )));
+            };
+            if record.get(&name).is_some() {
+                return Err(Error::invalid_input(alloc::format!(
+                    "record field {name:?} appears twice"
+                )));
+            }
+            record.insert(name, value);
+        }
+        Ok(record)
     }
 }
 

@@ -3,13 +3,36 @@
 //! [`Value`] covers the whole CBOR data model so anything a master or the
 //! Vantage ecosystem writes survives a round trip through the cache.
 //! [`Record`] is one row: field name → [`Value`], insertion order kept.
+//!
+//! Both encode to and decode from CBOR (RFC 8949) with hand-written minicbor
+//! [`Encode`](minicbor::Encode) / [`Decode`](minicbor::Decode) impls, because
+//! minicbor has no dynamic value type and its derive does not write natural
+//! CBOR. The convenience functions [`Value::to_cbor`], [`Value::from_cbor`],
+//! [`Record::to_cbor`] and [`Record::from_cbor`] cover the common case of one
+//! item in a byte buffer.
+//!
+//! Decoding never panics on malformed input and bounds nesting at
+//! [`MAX_DEPTH`]; encoding a `Value` never fails.
 
+mod cbor;
 mod convert;
+mod decode;
+mod display;
+mod encode;
 mod int;
 mod record;
 
-pub use int::Int;
+pub use int::{Int, IntOutOfRange};
 pub use record::Record;
+
+/// How many arrays, maps and tags may enclose an item being decoded.
+///
+/// Decoding recurses once per level, so the bound keeps a hostile or corrupt
+/// input from overflowing the stack: an item with more than `MAX_DEPTH`
+/// enclosing arrays, maps or tags is rejected with an error. A [`Record`]'s
+/// map counts as one level. 128 is far deeper than any row a data source
+/// produces, and shallow enough for small embedded stacks.
+pub const MAX_DEPTH: usize = 128;
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -18,8 +41,14 @@ use alloc::vec::Vec;
 /// One CBOR data item.
 ///
 /// Floats of every width decode into `Float(f64)` (half and single widen
-/// exactly). Maps keep their entries in order and allow any key type, as CBOR
-/// does. Equality is structural; `Float` compares with `==` (so `NaN != NaN`).
+/// exactly); encoding writes a float in the smallest of half, single and
+/// double width that keeps its exact bits. Maps keep their entries in order,
+/// allow any key type and keep duplicate keys, as CBOR does. Bignums (tags 2
+/// and 3) stay `Tag` values, so they round-trip byte for byte. Equality is
+/// structural; `Float` compares with `==` (so `NaN != NaN`).
+///
+/// `Display` writes CBOR diagnostic notation (RFC 8949 §8), which is JSON for
+/// the values JSON has; see the impl for details.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     /// CBOR `null`.
@@ -43,5 +72,11 @@ pub enum Value {
     /// A tagged item.
     Tag(u64, Box<Value>),
     /// A simple value other than false, true, null and undefined.
+    ///
+    /// Decoding yields `Simple(n)` only for `n` in 0…19 and 32…255. Simple
+    /// values 20…23 *are* false, true, null and undefined, so `Simple(20..=23)`
+    /// encodes as those one-byte items (and decodes back as `Bool`, `Null`,
+    /// `Undefined`). RFC 8949 reserves 24…31 and no well-formed CBOR carries
+    /// them; `Simple(24..=31)` encodes as `undefined`.
     Simple(u8),
 }

@@ -20,6 +20,12 @@ impl Record {
         Record { fields: Vec::new() }
     }
 
+    /// A record of `fields` as given; the caller has checked that no name
+    /// repeats (the decoder does, in O(n log n) instead of `insert`'s O(n²)).
+    pub(super) fn from_fields_unchecked(fields: Vec<(String, Value)>) -> Self {
+        Record { fields }
+    }
+
     /// The value of `field`, if present.
     pub fn get(&self, field: &str) -> Option<&Value> {
         self.fields
@@ -62,6 +68,11 @@ impl Record {
     /// True when the record has no fields.
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
+    }
+
+    /// The fields in insertion order, by value.
+    pub fn into_fields(self) -> Vec<(String, Value)> {
+        self.fields
     }
 
     /// Fields in insertion order.
