@@ -4,6 +4,9 @@
 //!
 //! - [`SmolRuntime`]: the [`Runtime`](diorama_core::Runtime) on smol's global
 //!   executor or on an `async_executor::Executor` you drive.
+//! - [`SledBackend`]: a [`CacheBackend`](diorama_core::CacheBackend) on sled,
+//!   so the cache survives restarts; a corrupt cache is reported (or rebuilt
+//!   with [`SledBackend::open_or_rebuild`]) and a corrupt row reads as absent.
 //! - [`support`]: panic containment and the wall clock, shared with
 //!   `diorama-tokio`.
 #![forbid(unsafe_code)]
@@ -11,6 +14,8 @@
 pub use diorama_core as core;
 
 mod runtime;
+mod sled_cache;
 pub mod support;
 
 pub use crate::runtime::SmolRuntime;
+pub use crate::sled_cache::{SledBackend, SledBuilder, SledTable};

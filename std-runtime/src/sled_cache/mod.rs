@@ -1,0 +1,33 @@
+//! The sled cache backend: a cache that survives restarts.
+//!
+//! One sled database per [`SledBackend`]; one sled tree per cache table
+//! (named `diorama-table:<name>`), holding the table's rows, its meta space
+//! and its row counter under one-byte key prefixes (see `codec`). Keeping a
+//! table in a single tree makes every `apply` one `sled::Batch`, atomic for
+//! readers and crashes, and cheaper than a transaction across two trees.
+
+mod backend;
+mod codec;
+mod table;
+
+pub use backend::{SledBackend, SledBuilder};
+pub use table::SledTable;
+
+use diorama_core::error::Error;
+
+/// A sled failure as a core error: corruption is `Corrupt`, everything else
+/// (I/O, unsupported use, sled bugs) is `Failed`.
+pub(crate) fn sled_error(error: sled::Error) -> Error {
+    match error {
+        sled::Error::Corruption { .. } => Error::corrupt(format!("sled: {error}")),
+        sled::Error::Io(ref io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+            ) =>
+        {
+            Error::corrupt(format!("sled: {error}"))
+        }
+        _ => Error::failed(format!("sled: {error}")),
+    }
+}
