@@ -12,7 +12,7 @@ impl Value {
     /// This value as one CBOR item (definite lengths, shortest heads, floats
     /// in the smallest lossless width). Never fails.
     pub fn to_cbor(&self) -> Vec<u8> {
-        to_vec(self)
+        to_vec(self, max_len(self))
     }
 
     /// Decode exactly one CBOR item from `bytes`.
@@ -28,7 +28,11 @@ impl Value {
 impl Record {
     /// This record as a CBOR map of text keys, in field order. Never fails.
     pub fn to_cbor(&self) -> Vec<u8> {
-        to_vec(self)
+        let fields: usize = self
+            .iter()
+            .map(|(name, v)| HEAD + name.len() + max_len(v))
+            .sum();
+        to_vec(self, HEAD + fields)
     }
 
     /// Decode a record from `bytes`, which must hold exactly one CBOR map
@@ -42,8 +46,29 @@ impl Record {
     }
 }
 
-fn to_vec<T: Encode<()>>(item: &T) -> Vec<u8> {
-    let mut buf = Vec::new();
+/// The longest head (initial byte plus an 8-byte argument) of any item.
+const HEAD: usize = 9;
+
+/// An upper bound of the encoded size of `value`, so encoding allocates its
+/// buffer once instead of growing it through several reallocations.
+fn max_len(value: &Value) -> usize {
+    match value {
+        Value::Text(s) => HEAD + s.len(),
+        Value::Bytes(b) => HEAD + b.len(),
+        Value::Array(items) => HEAD + items.iter().map(max_len).sum::<usize>(),
+        Value::Map(entries) => {
+            HEAD + entries
+                .iter()
+                .map(|(k, v)| max_len(k) + max_len(v))
+                .sum::<usize>()
+        }
+        Value::Tag(_, inner) => HEAD + max_len(inner),
+        _ => HEAD,
+    }
+}
+
+fn to_vec<T: Encode<()>>(item: &T, capacity: usize) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(capacity);
     // Writing to a Vec cannot fail and our Encode impls report nothing but
     // writer errors, so the result is always Ok.
     let written = item.encode(&mut Encoder::new(&mut buf), &mut ());

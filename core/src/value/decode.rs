@@ -113,7 +113,8 @@ fn decode_value(d: &mut Decoder<'_>, depth: usize) -> Result<Value, Error> {
             }
             Value::Simple(n)
         }
-        Type::Bytes | Type::BytesIndef => {
+        Type::Bytes => Value::Bytes(d.bytes()?.to_vec()),
+        Type::BytesIndef => {
             let mut out = Vec::new();
             for chunk in d.bytes_iter()? {
                 out.extend_from_slice(chunk?);
@@ -162,6 +163,10 @@ fn decode_value(d: &mut Decoder<'_>, depth: usize) -> Result<Value, Error> {
 /// A text string, definite or indefinite (each chunk must be valid UTF-8 on
 /// its own, as RFC 8949 requires).
 fn decode_text(d: &mut Decoder<'_>) -> Result<String, Error> {
+    // The definite form (nearly every string) allocates once, exactly.
+    if d.datatype()? == Type::String {
+        return Ok(String::from(d.str()?));
+    }
     let mut out = String::new();
     for chunk in d.str_iter()? {
         out.push_str(chunk?);
