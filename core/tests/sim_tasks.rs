@@ -115,7 +115,13 @@ fn dropping_the_simulator_loses_pending_tasks() {
     sim.run_until_idle();
     assert_eq!(sim.live_tasks(), vec!["sleeper", "waiter"]);
 
+    assert!(Arc::strong_count(&rt) > 1, "the sleeper holds a clone");
     drop(sim);
+    assert_eq!(
+        Arc::strong_count(&rt),
+        1,
+        "the tasks released their handles"
+    );
     assert!(sleeper_dropped.load(Ordering::SeqCst));
     assert!(waiter_dropped.load(Ordering::SeqCst));
     assert_eq!(

@@ -199,3 +199,10 @@ fn handles_are_send_and_sync() {
     assert_send_sync::<broadcast::BroadcastSender<String>>();
     assert_send_sync::<broadcast::BroadcastReceiver<String>>();
 }
+
+#[test]
+fn recv_future_is_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let (_tx, mut rx) = broadcast::channel::<String>(1);
+    assert_send(&rx.recv());
+}

@@ -164,3 +164,11 @@ fn handles_are_send_and_sync() {
     assert_send_sync::<queue::QueueSender<String>>();
     assert_send_sync::<queue::QueueReceiver<String>>();
 }
+
+#[test]
+fn futures_are_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let (tx, rx) = queue::channel::<String>(1);
+    assert_send(&tx.send(String::new()));
+    assert_send(&rx.recv());
+}

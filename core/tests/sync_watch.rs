@@ -170,3 +170,10 @@ fn handles_are_send_and_sync() {
     assert_send_sync::<watch::GenerationSender>();
     assert_send_sync::<watch::GenerationReceiver>();
 }
+
+#[test]
+fn changed_future_is_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let (_tx, mut rx) = watch::generation();
+    assert_send(&rx.changed());
+}
