@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use diorama_core::sim::SimRuntime;
 use diorama_core::sync::{broadcast, queue, watch};
-use diorama_core::{Runtime, RuntimeExt};
+use diorama_core::RuntimeExt;
 
 #[test]
 fn a_full_queue_holds_the_producer_back_until_the_consumer_frees_a_slot() {
