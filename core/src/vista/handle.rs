@@ -1,13 +1,269 @@
-//! The `Vista` handle. (Being completed: see the foundation issue.)
+//! The `Vista` handle: a shared shell plus narrowing split into what the
+//! shell applies and what is evaluated locally.
 
+use alloc::string::String;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt::Write;
 
-use super::{Query, TableShell};
+use super::{
+    Clause, CmpOp, Condition, Id, Page, Query, Sort, SortDir, TableShell, VistaCapabilities, eval,
+};
+use crate::error::{Error, Result};
+use crate::value::{Record, Value};
 
-/// A data source handle: a shared [`TableShell`] plus the narrowing applied to it.
+/// One data source: a shared [`TableShell`] and the narrowing (conditions,
+/// one sort, one search) applied to it.
+///
+/// Each narrowing clause is offered to the shell with
+/// [`TableShell::accepts`]. Accepted clauses form the [`pushed`](Vista::pushed)
+/// query the shell receives; refused ones form the
+/// [`residual`](Vista::residual), which this handle evaluates locally where
+/// that is correct (over a complete [`list`](Vista::list)) and refuses where
+/// it is not (a [`fetch_window`](Vista::fetch_window) would filter or sort a
+/// sample). Both are reported so a caller knows what it must evaluate.
+///
+/// Cheap to clone: clones share the shell. Narrowing consumes and returns
+/// the handle, so `vista.clone().where_eq(..)` narrows a copy.
+///
+/// ```
+/// use diorama_core::vista::{MemoryVista, SortDir, Vista};
+/// use diorama_core::record;
+///
+/// let master = MemoryVista::new("products").with_rows([
+///     ("p1".to_string(), record! { "name" => "Lamp", "price" => 19.5 }),
+///     ("p2".to_string(), record! { "name" => "Desk", "price" => 120 }),
+/// ]);
+/// let cheap = Vista::new(master).where_op("price", diorama_core::vista::CmpOp::Lt, 100)
+///     .with_sort("price", SortDir::Asc);
+/// let rows = futures_lite::future::block_on(cheap.list()).unwrap();
+/// assert_eq!(rows.len(), 1);
+/// assert_eq!(rows[0].0, "p1");
+/// ```
 #[derive(Clone, Debug)]
 pub struct Vista {
     shell: Arc<dyn TableShell>,
+    /// Every clause, in the order given.
+    query: Query,
     pushed: Query,
     residual: Query,
+}
+
+impl Vista {
+    /// A handle over `shell`, not narrowed.
+    pub fn new(shell: impl TableShell + 'static) -> Self {
+        Self::from_shell(Arc::new(shell))
+    }
+
+    /// A handle over an already shared shell, not narrowed.
+    pub fn from_shell(shell: Arc<dyn TableShell>) -> Self {
+        Vista {
+            shell,
+            query: Query::default(),
+            pushed: Query::default(),
+            residual: Query::default(),
+        }
+    }
+
+    /// The table's name, as the shell reports it.
+    pub fn name(&self) -> &str {
+        self.shell.name()
+    }
+
+    /// What the shell offers (narrowing does not change it).
+    pub fn capabilities(&self) -> VistaCapabilities {
+        self.shell.capabilities()
+    }
+
+    /// The shared shell.
+    pub fn shell(&self) -> &Arc<dyn TableShell> {
+        &self.shell
+    }
+
+    /// The whole narrowing: pushed and residual clauses, conditions in the
+    /// order they were added.
+    pub fn query(&self) -> &Query {
+        &self.query
+    }
+
+    /// The clauses the shell accepted; it receives exactly this query.
+    pub fn pushed(&self) -> &Query {
+        &self.pushed
+    }
+
+    /// The clauses the shell refused, left for local evaluation.
+    pub fn residual(&self) -> &Query {
+        &self.residual
+    }
+
+    /// This handle narrowed by `condition` (all conditions must hold).
+    pub fn with_condition(mut self, condition: Condition) -> Self {
+        if self.shell.accepts(Clause::Condition(&condition)) {
+            self.pushed.conditions.push(condition.clone());
+        } else {
+            self.residual.conditions.push(condition.clone());
+        }
+        self.query.conditions.push(condition);
+        self
+    }
+
+    /// This handle narrowed to rows whose `field` equals `value`.
+    pub fn where_eq(self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.with_condition(Condition::eq(field, value))
+    }
+
+    /// This handle narrowed to rows where `field op value` holds.
+    pub fn where_op(self, field: impl Into<String>, op: CmpOp, value: impl Into<Value>) -> Self {
+        self.with_condition(Condition::new(field, op, value))
+    }
+
+    /// This handle sorted by `field`, replacing any previous sort.
+    pub fn with_sort(mut self, field: impl Into<String>, dir: SortDir) -> Self {
+        let sort = Sort::new(field, dir);
+        self.pushed.sort = None;
+        self.residual.sort = None;
+        if self.shell.accepts(Clause::Sort(&sort)) {
+            self.pushed.sort = Some(sort.clone());
+        } else {
+            self.residual.sort = Some(sort.clone());
+        }
+        self.query.sort = Some(sort);
+        self
+    }
+
+    /// This handle narrowed to rows containing `text` (case-insensitive, see
+    /// [`eval::SearchMatcher`]), replacing any previous search. An empty
+    /// `text` removes the search.
+    pub fn with_search(mut self, text: impl Into<String>) -> Self {
+        let text: String = text.into();
+        self.pushed.search = None;
+        self.residual.search = None;
+        self.query.search = None;
+        if text.is_empty() {
+            return self;
+        }
+        if self.shell.accepts(Clause::Search(&text)) {
+            self.pushed.search = Some(text.clone());
+        } else {
+            self.residual.search = Some(text.clone());
+        }
+        self.query.search = Some(text);
+        self
+    }
+
+    /// Every row of the narrowed table, in query order: the shell lists the
+    /// pushed query and the residual is applied locally, which is correct
+    /// because a list is the complete set. Without any sort, the shell's
+    /// order is kept.
+    pub async fn list(&self) -> Result<Vec<(Id, Record)>> {
+        let rows = self.shell.list(&self.pushed).await?;
+        if self.residual.is_empty() {
+            Ok(rows)
+        } else {
+            Ok(eval::apply_query(rows, &self.residual))
+        }
+    }
+
+    /// Number of rows of the narrowed table: asked of the shell when the
+    /// residual filters nothing (a residual sort changes no count), else
+    /// counted over [`list`](Vista::list).
+    pub async fn count(&self) -> Result<usize> {
+        if self.residual.filters() {
+            Ok(self.list().await?.len())
+        } else {
+            self.shell.count(&self.pushed).await
+        }
+    }
+
+    /// Rows `offset..offset + limit` of the narrowed table, in query order.
+    ///
+    /// Only when the shell applies the whole narrowing: a window of the
+    /// pushed query filtered or sorted locally would present a sample as the
+    /// answer. With a residual this returns an `Unsupported` error naming the
+    /// refused clauses; use [`list`](Vista::list) (complete set) instead.
+    pub async fn fetch_window(&self, offset: usize, limit: usize) -> Result<Page> {
+        if !self.residual.is_empty() {
+            return Err(Error::unsupported(residual_message(
+                self.name(),
+                &self.residual,
+            )));
+        }
+        self.shell.fetch_window(&self.pushed, offset, limit).await
+    }
+
+    /// The row `id`, or `None`. Reads by id ignore the narrowing.
+    pub async fn get(&self, id: &str) -> Result<Option<Record>> {
+        self.shell.get(id).await
+    }
+
+    /// Insert `record`, under `id` when given; returns the id used.
+    pub async fn insert(&self, id: Option<Id>, record: Record) -> Result<Id> {
+        self.shell.insert(id, record).await
+    }
+
+    /// Replace the whole row `id`.
+    pub async fn replace(&self, id: &str, record: Record) -> Result<()> {
+        self.shell.replace(id, record).await
+    }
+
+    /// Overwrite the given fields of row `id`.
+    pub async fn patch(&self, id: &str, fields: Record) -> Result<()> {
+        self.shell.patch(id, fields).await
+    }
+
+    /// Delete row `id` (absent is not an error).
+    pub async fn delete(&self, id: &str) -> Result<()> {
+        self.shell.delete(id).await
+    }
+
+    /// Delete every row of the table.
+    ///
+    /// Refused with `Unsupported` on a handle narrowed by a condition or a
+    /// search: the shell's `delete_all` ignores narrowing, and deleting rows
+    /// outside it would lose data. List the narrowed rows and delete them by
+    /// id instead. A sort alone does not narrow, so it is allowed.
+    pub async fn delete_all(&self) -> Result<()> {
+        if self.query.filters() {
+            return Err(Error::unsupported(
+                "delete_all on a narrowed Vista would delete rows outside the narrowing; \
+                 list the rows and delete them by id",
+            ));
+        }
+        self.shell.delete_all().await
+    }
+}
+
+/// `fetch_window of "t" cannot apply sort price desc, search "x", condition
+/// price > i10 locally ...`
+fn residual_message(name: &str, residual: &Query) -> String {
+    let mut message = String::new();
+    // Writing into a String cannot fail.
+    let _ = write!(
+        message,
+        "fetch_window of \"{name}\": the shell does not apply "
+    );
+    let mut first = true;
+    let mut sep = |m: &mut String| {
+        if !first {
+            m.push_str(", ");
+        }
+        first = false;
+    };
+    for condition in &residual.conditions {
+        sep(&mut message);
+        let _ = write!(message, "condition {condition}");
+    }
+    if let Some(sort) = &residual.sort {
+        sep(&mut message);
+        let _ = write!(message, "sort {sort}");
+    }
+    if let Some(search) = &residual.search {
+        sep(&mut message);
+        let _ = write!(message, "search \"{search}\"");
+    }
+    message.push_str(
+        ", and a window cannot be filtered or sorted locally without presenting a sample; \
+         use list() over the complete set",
+    );
+    message
 }

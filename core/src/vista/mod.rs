@@ -9,6 +9,7 @@
 mod capabilities;
 pub mod eval;
 mod handle;
+mod key;
 mod memory;
 mod query;
 mod shell;

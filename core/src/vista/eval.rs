@@ -1,1 +1,0 @@
-//! Local evaluation of queries over records. (Being completed: see the foundation issue.)
