@@ -163,20 +163,19 @@ pub fn sort_rows(rows: &mut [(Id, Record)], sort: &Sort) {
 /// Each row's sort value is looked up once, not once per comparison.
 pub fn sort_rows_by<T>(rows: &mut [T], sort: &Sort, row: impl Fn(&T) -> (&str, &Record)) {
     let order: Vec<usize> = {
-        let keys: Vec<(Option<&Value>, &str)> = rows
+        // Keys sit next to their index so comparisons touch contiguous memory.
+        let mut keyed: Vec<(Option<&Value>, &str, usize)> = rows
             .iter()
-            .map(|item| {
+            .enumerate()
+            .map(|(at, item)| {
                 let (id, record) = row(item);
-                (lookup(record, &sort.field), id)
+                (lookup(record, &sort.field), id, at)
             })
             .collect();
-        let mut order: Vec<usize> = (0..rows.len()).collect();
-        order.sort_unstable_by(|&x, &y| {
-            let (a, a_id) = keys[x];
-            let (b, b_id) = keys[y];
+        keyed.sort_unstable_by(|&(a, a_id, x), &(b, b_id, y)| {
             compare_sort_keys(a, a_id, b, b_id, sort.dir).then(x.cmp(&y))
         });
-        order
+        keyed.into_iter().map(|(_, _, at)| at).collect()
     };
     permute(rows, &order);
 }

@@ -3,11 +3,14 @@
 //! and simulation.
 
 mod gate;
+mod op;
 mod rows;
+mod shell;
+mod state;
 
-use alloc::boxed::Box;
+pub use op::VistaOp;
+
 use alloc::collections::BTreeMap;
-use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -18,76 +21,13 @@ use core::time::Duration;
 use spin::Mutex;
 
 use self::gate::Gate;
+use self::op::OPS;
 use self::rows::Rows;
-use super::{Clause, Id, Page, Query, TableShell, VistaCapabilities};
-use crate::error::{Error, Result};
-use crate::runtime::{BoxFuture, Runtime};
+use self::state::State;
+use super::{Id, Query, VistaCapabilities};
+use crate::error::Result;
+use crate::runtime::Runtime;
 use crate::value::Record;
-
-/// The operations of a shell, as counted by [`MemoryVista`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum VistaOp {
-    /// `list`
-    List,
-    /// `get`
-    Get,
-    /// `count`
-    Count,
-    /// `fetch_window`
-    FetchWindow,
-    /// `insert`
-    Insert,
-    /// `replace`
-    Replace,
-    /// `patch`
-    Patch,
-    /// `delete`
-    Delete,
-    /// `delete_all`
-    DeleteAll,
-}
-
-impl VistaOp {
-    /// Every operation, in declaration order.
-    pub const ALL: [VistaOp; 9] = [
-        VistaOp::List,
-        VistaOp::Get,
-        VistaOp::Count,
-        VistaOp::FetchWindow,
-        VistaOp::Insert,
-        VistaOp::Replace,
-        VistaOp::Patch,
-        VistaOp::Delete,
-        VistaOp::DeleteAll,
-    ];
-
-    /// The method name (`"fetch_window"`).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            VistaOp::List => "list",
-            VistaOp::Get => "get",
-            VistaOp::Count => "count",
-            VistaOp::FetchWindow => "fetch_window",
-            VistaOp::Insert => "insert",
-            VistaOp::Replace => "replace",
-            VistaOp::Patch => "patch",
-            VistaOp::Delete => "delete",
-            VistaOp::DeleteAll => "delete_all",
-        }
-    }
-
-    const fn slot(self) -> usize {
-        self as usize
-    }
-}
-
-impl fmt::Display for VistaOp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-const OPS: usize = VistaOp::ALL.len();
 
 /// A complete in-memory master for tests, examples and simulation.
 ///
@@ -125,14 +65,14 @@ const OPS: usize = VistaOp::ALL.len();
 ///   `can_fetch_next` it reads forward: per query, the offset must be 0 or
 ///   the end of the previous window of that query. With neither it is
 ///   refused. `Page::total` is given only when `can_count` is on.
-/// - A read whose query carries a clause [`accepts`](TableShell::accepts)
+/// - A read whose query carries a clause [`accepts`](super::TableShell::accepts)
 ///   refuses (a sort without `can_order`, a search without `can_search`, a
 ///   condition while conditions are switched off) returns `Unsupported`
 ///   rather than silently ignoring it.
 ///
 /// # Instrumentation
 ///
-/// Every call is counted per [`VistaOp`] when it starts, and every
+/// Every call is counted per [`VistaOp`] when first polled, and every
 /// `fetch_window` request is logged ([`windows`](MemoryVista::windows)).
 /// Faults ([`fail_next`](MemoryVista::fail_next),
 /// [`fail_all`](MemoryVista::fail_all)) make calls fail with `Failed` and
@@ -146,25 +86,12 @@ pub struct MemoryVista {
     inner: Arc<Inner>,
 }
 
+/// Shared by every clone.
 struct Inner {
     name: String,
     gate: Gate,
     in_flight: AtomicUsize,
     state: Mutex<State>,
-}
-
-struct State {
-    rows: Rows,
-    capabilities: VistaCapabilities,
-    accepts_conditions: bool,
-    calls: [usize; OPS],
-    fail_next: [usize; OPS],
-    fail_all: [bool; OPS],
-    windows: Vec<(Query, usize, usize)>,
-    latency: Option<(Duration, Arc<dyn Runtime>)>,
-    /// Next offset per query key, for cursor-only reading.
-    cursors: BTreeMap<String, usize>,
-    next_id: u64,
 }
 
 impl MemoryVista {
@@ -234,7 +161,7 @@ impl MemoryVista {
     }
 
     /// Whether the table applies conditions itself (default `true`); when
-    /// off, [`accepts`](TableShell::accepts) refuses them and a read whose
+    /// off, [`accepts`](super::TableShell::accepts) refuses them and a read whose
     /// query has a condition returns `Unsupported`.
     pub fn set_accepts_conditions(&self, accepts: bool) {
         self.inner.state.lock().accepts_conditions = accepts;
@@ -415,210 +342,6 @@ impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
-}
-
-impl State {
-    fn check_offered(&self, op: VistaOp) -> Result<()> {
-        let caps = self.capabilities;
-        let (offered, flag) = match op {
-            VistaOp::List | VistaOp::Get | VistaOp::FetchWindow => (true, ""),
-            VistaOp::Count => (caps.can_count, "can_count"),
-            VistaOp::Insert => (caps.can_insert, "can_insert"),
-            VistaOp::Replace | VistaOp::Patch => (caps.can_update, "can_update"),
-            VistaOp::Delete | VistaOp::DeleteAll => (caps.can_delete, "can_delete"),
-        };
-        if offered {
-            Ok(())
-        } else {
-            Err(Error::unsupported(format!(
-                "{op} is not offered ({flag} is off)"
-            )))
-        }
-    }
-
-    fn check_query(&self, op: VistaOp, query: &Query) -> Result<()> {
-        if let Some(condition) = query.conditions.first()
-            && !self.accepts_conditions
-        {
-            return Err(Error::unsupported(format!(
-                "{op}: conditions are not applied by this table (condition {condition})"
-            )));
-        }
-        if let Some(sort) = &query.sort
-            && !self.capabilities.can_order
-        {
-            return Err(Error::unsupported(format!(
-                "{op}: sorting is not offered (can_order is off; sort {sort})"
-            )));
-        }
-        if query.search.is_some() && !self.capabilities.can_search {
-            return Err(Error::unsupported(format!(
-                "{op}: search is not offered (can_search is off)"
-            )));
-        }
-        Ok(())
-    }
-
-    fn take_fault(&mut self, op: VistaOp, name: &str) -> Result<()> {
-        let slot = op.slot();
-        if self.fail_all[slot] {
-            return Err(Error::failed(format!(
-                "injected failure of {op} on \"{name}\""
-            )));
-        }
-        if self.fail_next[slot] > 0 {
-            self.fail_next[slot] -= 1;
-            return Err(Error::failed(format!(
-                "injected failure of {op} on \"{name}\""
-            )));
-        }
-        Ok(())
-    }
-
-    /// Check that a window at `offset` of `query` may be read now, and the
-    /// cursor key to advance when it is cursor-only.
-    fn check_window(&self, query: &Query, offset: usize) -> Result<Option<String>> {
-        let caps = self.capabilities;
-        if caps.can_fetch_page {
-            return Ok(None);
-        }
-        if !caps.can_fetch_next {
-            return Err(Error::unsupported(
-                "fetch_window is not offered (can_fetch_page and can_fetch_next are off)",
-            ));
-        }
-        let key = query.key();
-        let next = self.cursors.get(&key).copied().unwrap_or(0);
-        if offset != 0 && offset != next {
-            return Err(Error::unsupported(format!(
-                "fetch_window at offset {offset}: this table reads forward only \
-                 (can_fetch_page is off); the next window starts at {next} (or 0 to restart)"
-            )));
-        }
-        Ok(Some(key))
-    }
-
-    fn fresh_id(&mut self) -> Id {
-        loop {
-            let id = format!("r{}", self.next_id);
-            self.next_id += 1;
-            if !self.rows.contains(&id) {
-                return id;
-            }
-        }
-    }
-}
-
-impl TableShell for MemoryVista {
-    fn name(&self) -> &str {
-        &self.inner.name
-    }
-
-    fn capabilities(&self) -> VistaCapabilities {
-        self.inner.state.lock().capabilities
-    }
-
-    fn accepts(&self, clause: Clause<'_>) -> bool {
-        let state = self.inner.state.lock();
-        match clause {
-            Clause::Condition(_) => state.accepts_conditions,
-            Clause::Sort(_) => state.capabilities.can_order,
-            Clause::Search(_) => state.capabilities.can_search,
-        }
-    }
-
-    fn list<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Vec<(Id, Record)>>> {
-        Box::pin(self.read(VistaOp::List, query, None, |state| {
-            Ok(state.rows.select(query).into_iter().cloned().collect())
-        }))
-    }
-
-    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Record>>> {
-        Box::pin(self.call(VistaOp::Get, None, |state| Ok(state.rows.get(id).cloned())))
-    }
-
-    fn count<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<usize>> {
-        Box::pin(self.read(VistaOp::Count, query, None, |state| {
-            Ok(state.rows.count(query))
-        }))
-    }
-
-    fn fetch_window<'a>(
-        &'a self,
-        query: &'a Query,
-        offset: usize,
-        limit: usize,
-    ) -> BoxFuture<'a, Result<Page>> {
-        Box::pin(self.read(
-            VistaOp::FetchWindow,
-            query,
-            Some((offset, limit)),
-            move |state| {
-                let cursor = state.check_window(query, offset)?;
-                let (rows, total) = state.rows.window(query, offset, limit);
-                if let Some(key) = cursor {
-                    state.cursors.insert(key, offset + rows.len());
-                }
-                let total = state.capabilities.can_count.then_some(total);
-                Ok(Page { rows, total })
-            },
-        ))
-    }
-
-    fn insert<'a>(&'a self, id: Option<Id>, record: Record) -> BoxFuture<'a, Result<Id>> {
-        Box::pin(self.call(VistaOp::Insert, None, move |state| {
-            let id = match id {
-                Some(id) if state.rows.contains(&id) => {
-                    return Err(Error::failed(format!(
-                        "insert: a row with id \"{id}\" already exists"
-                    )));
-                }
-                Some(id) => id,
-                None => state.fresh_id(),
-            };
-            state.rows.put(id.clone(), record);
-            Ok(id)
-        }))
-    }
-
-    fn replace<'a>(&'a self, id: &'a str, record: Record) -> BoxFuture<'a, Result<()>> {
-        Box::pin(self.call(VistaOp::Replace, None, move |state| {
-            match state.rows.get_mut(id) {
-                Some(row) => *row = record,
-                None => return Err(not_found("replace", id)),
-            }
-            Ok(())
-        }))
-    }
-
-    fn patch<'a>(&'a self, id: &'a str, fields: Record) -> BoxFuture<'a, Result<()>> {
-        Box::pin(self.call(VistaOp::Patch, None, move |state| {
-            match state.rows.get_mut(id) {
-                Some(row) => row.merge(&fields),
-                None => return Err(not_found("patch", id)),
-            }
-            Ok(())
-        }))
-    }
-
-    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<()>> {
-        Box::pin(self.call(VistaOp::Delete, None, move |state| {
-            state.rows.remove(id);
-            Ok(())
-        }))
-    }
-
-    fn delete_all(&self) -> BoxFuture<'_, Result<()>> {
-        Box::pin(self.call(VistaOp::DeleteAll, None, |state| {
-            state.rows.clear();
-            state.cursors.clear();
-            Ok(())
-        }))
-    }
-}
-
-fn not_found(op: &str, id: &str) -> Error {
-    Error::not_found(format!("{op}: no row with id \"{id}\""))
 }
 
 impl fmt::Debug for MemoryVista {
