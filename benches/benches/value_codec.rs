@@ -1,10 +1,11 @@
 //! CBOR codec of one realistic 10-field row: `Record::to_cbor`,
 //! `Record::from_cbor` and both in a row.
 //!
-//! Measured (2-core AMD EPYC VM while other builds ran, load ≈ 8, so an
-//! upper bound): encode ≈ 0.83 µs, decode ≈ 2.0 µs, encode + decode
-//! ≈ 3.4 µs per 197-byte row, i.e. ≈ 1.2M rows/s encoded and ≈ 0.5M rows/s
-//! decoded on one core.
+//! Measured (2-core AMD EPYC VM, other builds running, bench at nice -20):
+//! encode 0.61 µs, decode 1.54 µs, encode + decode 2.20 µs per 197-byte
+//! row (criterion medians), i.e. ≈ 1.6M rows/s encoded and ≈ 650k rows/s
+//! decoded on one core. Decoding is bound by its ~17 allocations (every
+//! field name and text is an owned `String`).
 //!
 //! Run: `cargo bench -p diorama-benches --bench value_codec -- --warm-up-time 1 --measurement-time 3`
 
