@@ -3,7 +3,7 @@
 //!
 //! Measured (2-core AMD EPYC VM, other builds running, bench at nice -20):
 //! encode 0.61 µs, decode 1.54 µs, encode + decode 2.20 µs per 197-byte
-//! row (criterion medians), i.e. ≈ 1.6M rows/s encoded and ≈ 650k rows/s
+//! row (criterion point estimates), i.e. ≈ 1.6M rows/s encoded and ≈ 650k rows/s
 //! decoded on one core. Decoding is bound by its ~17 allocations (every
 //! field name and text is an owned `String`).
 //!
