@@ -12,6 +12,8 @@
 //!   runs on; no executor type appears in the public API.
 //! - [`sync`]: executor-agnostic channels (bounded queue, broadcast bus,
 //!   generation watch).
+//! - [`lens`], [`dio`], [`scenery`]: the policy, the per-source state
+//!   machine and the reactive views.
 //! - `sim` (feature `sim`): the deterministic simulator runtime.
 //!
 //! The crate never names `std`, an executor or a storage engine; the
@@ -22,8 +24,11 @@
 extern crate alloc;
 
 pub mod cache;
+pub mod dio;
 pub mod error;
+pub mod lens;
 pub mod runtime;
+pub mod scenery;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod sync;
@@ -31,7 +36,10 @@ pub mod value;
 pub mod vista;
 
 pub use cache::{CacheBackend, CacheTable, MemoryBackend};
+pub use dio::{ChangeEvent, Dio, DioEvent, WriteOp};
 pub use error::{Error, ErrorKind, Result};
+pub use lens::{Lens, LensBuilder};
 pub use runtime::{Instant, JoinHandle, Runtime, RuntimeExt, Timestamp};
+pub use scenery::{RecordScenery, TableScenery, ValueScenery};
 pub use value::{Record, Value};
 pub use vista::{MemoryVista, TableShell, Vista, VistaCapabilities};

@@ -1,0 +1,500 @@
+//! The Dio: one Vista seen through a Lens.
+//!
+//! A [`Dio`] owns a cache table, a serial write queue with its worker, an
+//! event bus and (with `refresh_every`) a refresh task. Its facade
+//! [`Dio::vista`] reads from the cache and writes through the queue.
+//!
+//! # Lifetime
+//! `Dio` is a cheap, counted handle. When the last handle (including facade
+//! Vistas) drops, the queue closes: writes already queued still reach the
+//! master (drain, never drop), then the worker flushes the cache and ends;
+//! the refresh task stops. [`Dio::shutdown`] does the same and waits for it.
+
+mod events;
+mod latch;
+mod open;
+mod pending;
+mod queries;
+mod refresh;
+mod shell;
+mod worker;
+mod write_op;
+
+pub use events::{ChangeEvent, DioEvent};
+pub use pending::PendingWrite;
+pub use write_op::{WriteOp, WriteTicket};
+
+pub(crate) use open::open;
+
+use alloc::string::String;
+use alloc::sync::{Arc, Weak};
+use core::fmt;
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use portable_atomic::AtomicU64;
+
+use crate::cache::{CacheBatch, CacheTable, CachedRow, RowState};
+use crate::error::{Error, ErrorKind, Result};
+use crate::lens::Lens;
+use crate::runtime::{AbortOnDrop, Runtime, Timestamp};
+use crate::sync::Mutex;
+use crate::sync::broadcast::{BroadcastReceiver, BroadcastSender};
+use crate::sync::queue::{QueueSender, TrySendError};
+use crate::value::Record;
+use crate::vista::{Id, Vista};
+
+use latch::Latch;
+use pending::PendingWrites;
+use queries::AnsweredQueries;
+use write_op::QueuedWrite;
+
+/// One Vista seen through a Lens: cache table, write queue, event bus, refresh.
+///
+/// Cloning is cheap and every clone is a handle that keeps the write queue
+/// open; see [`dio`](crate::dio) for what happens when the last drops.
+pub struct Dio {
+    inner: Arc<DioInner>,
+}
+
+pub(crate) struct DioInner {
+    pub(crate) lens: Lens,
+    pub(crate) master: Vista,
+    pub(crate) cache: Arc<dyn CacheTable>,
+    pub(crate) table_name: String,
+    queue: QueueSender<QueuedWrite>,
+    pub(crate) events: BroadcastSender<DioEvent>,
+    handles: AtomicUsize,
+    shutting_down: AtomicBool,
+    worker_done: Latch,
+    refresh_task: Mutex<Option<AbortOnDrop>>,
+    start: Mutex<Option<Result<()>>>,
+    started: Latch,
+    pub(crate) queries: AnsweredQueries,
+    pub(crate) pending: PendingWrites,
+    next_scenery_id: AtomicU64,
+    /// Wall-clock millis of the last wholesale invalidation (0: never);
+    /// rows fetched before it read as stale. Persisted in the cache meta.
+    invalidated_at: AtomicU64,
+}
+
+impl Dio {
+    /// A new counted handle onto `inner`.
+    pub(crate) fn from_inner(inner: Arc<DioInner>) -> Dio {
+        inner.handles.fetch_add(1, Ordering::AcqRel);
+        Dio { inner }
+    }
+
+    /// A counted handle from a weak reference, if the Dio still exists.
+    pub(crate) fn upgrade(weak: &Weak<DioInner>) -> Option<Dio> {
+        weak.upgrade().map(Dio::from_inner)
+    }
+
+    /// A weak reference that does not keep the Dio alive (for sceneries and tasks).
+    pub(crate) fn downgrade(&self) -> Weak<DioInner> {
+        Arc::downgrade(&self.inner)
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<DioInner> {
+        &self.inner
+    }
+
+    /// The facade: a [`Vista`] whose reads come from the cache (narrowing is
+    /// evaluated locally over cached rows, `on_query` warms cold queries) and
+    /// whose writes go through the queue. It counts as a Dio handle.
+    pub fn vista(&self) -> Vista {
+        Vista::new(shell::DioShell::new(self.clone()))
+    }
+
+    /// The master Vista this Dio wraps.
+    pub fn master(&self) -> &Vista {
+        &self.inner.master
+    }
+
+    /// The cache table of this Dio.
+    pub fn cache(&self) -> &Arc<dyn CacheTable> {
+        &self.inner.cache
+    }
+
+    /// The cache table's name (the vista's name unless `make_dio_as` chose one).
+    pub fn table_name(&self) -> &str {
+        &self.inner.table_name
+    }
+
+    /// The Lens this Dio was made by.
+    pub fn lens(&self) -> &Lens {
+        &self.inner.lens
+    }
+
+    /// The runtime this Dio runs on.
+    pub fn runtime(&self) -> &Arc<dyn Runtime> {
+        &self.inner.lens.inner.runtime
+    }
+
+    /// Subscribe to this Dio's events (only events published from now on).
+    pub fn subscribe_events(&self) -> BroadcastReceiver<DioEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Publish `event` to every subscriber. Sceneries and callbacks use this;
+    /// the cost does not depend on the number of subscribers.
+    pub fn publish(&self, event: DioEvent) {
+        self.inner.events.send(event);
+    }
+
+    /// Wait until `on_start` has finished; its result (`Ok` when there is no
+    /// `on_start`). Useful with `on_start_blocking(false)`.
+    ///
+    /// # Cancel safety
+    /// Cancel safe.
+    pub async fn started(&self) -> Result<()> {
+        self.inner.started.wait().await;
+        self.inner.start.lock().clone().unwrap_or(Ok(()))
+    }
+
+    /// Queue `op`, waiting while the queue is full. Returns a ticket for its
+    /// outcome once the op is queued.
+    ///
+    /// Errors: `ShuttingDown` after [`shutdown`](Dio::shutdown).
+    ///
+    /// # Cancel safety
+    /// If the future is dropped while waiting for room, the op is not queued
+    /// and its pending mark is removed.
+    pub async fn write(&self, op: WriteOp) -> Result<WriteTicket> {
+        self.ensure_open()?;
+        let (item, ticket) = self.prepare_write(op);
+        let guard = PendingGuard {
+            dio: self,
+            id: item.op.id().map(String::from),
+            armed: true,
+        };
+        match self.inner.queue.send(item).await {
+            Ok(()) => {
+                guard.disarm();
+                Ok(ticket)
+            }
+            Err(_) => Err(shutting_down()),
+        }
+    }
+
+    /// Queue `op` without waiting: fails at once with `WriteQueueFull` when
+    /// the queue is full, `ShuttingDown` after shutdown.
+    pub fn try_write(&self, op: WriteOp) -> Result<WriteTicket> {
+        self.ensure_open()?;
+        let (item, ticket) = self.prepare_write(op);
+        let guard = PendingGuard {
+            dio: self,
+            id: item.op.id().map(String::from),
+            armed: true,
+        };
+        match self.inner.queue.try_send(item) {
+            Ok(()) => {
+                guard.disarm();
+                Ok(ticket)
+            }
+            Err(TrySendError::Full(_)) => Err(Error::new(
+                ErrorKind::WriteQueueFull,
+                "the write queue is full",
+            )),
+            Err(TrySendError::Closed(_)) => Err(shutting_down()),
+        }
+    }
+
+    /// `try_write(Insert)`.
+    pub fn try_insert(&self, id: Option<Id>, record: Record) -> Result<WriteTicket> {
+        self.try_write(WriteOp::Insert { id, record })
+    }
+
+    /// `try_write(Replace)`.
+    pub fn try_replace(&self, id: impl Into<Id>, record: Record) -> Result<WriteTicket> {
+        self.try_write(WriteOp::Replace {
+            id: id.into(),
+            record,
+        })
+    }
+
+    /// `try_write(Patch)`.
+    pub fn try_patch(&self, id: impl Into<Id>, fields: Record) -> Result<WriteTicket> {
+        self.try_write(WriteOp::Patch {
+            id: id.into(),
+            fields,
+        })
+    }
+
+    /// `try_write(Delete)`.
+    pub fn try_delete(&self, id: impl Into<Id>) -> Result<WriteTicket> {
+        self.try_write(WriteOp::Delete { id: id.into() })
+    }
+
+    /// `try_write(DeleteAll)`.
+    pub fn try_delete_all(&self) -> Result<WriteTicket> {
+        self.try_write(WriteOp::DeleteAll)
+    }
+
+    /// The optimistic state of row `id` while writes to it are queued or
+    /// running: what the row will be if they succeed (`None` inside when a
+    /// delete is pending). `None` when nothing is pending for `id`.
+    pub fn pending_write(&self, id: &str) -> Option<PendingWrite> {
+        self.inner.pending.get(id)
+    }
+
+    /// Number of writes queued or running.
+    pub fn pending_writes(&self) -> usize {
+        self.inner.pending.total()
+    }
+
+    fn ensure_open(&self) -> Result<()> {
+        if self.inner.shutting_down.load(Ordering::Acquire) {
+            Err(shutting_down())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn prepare_write(&self, op: WriteOp) -> (QueuedWrite, WriteTicket) {
+        let (reply, outcome) = async_channel::bounded(1);
+        let base = match op {
+            WriteOp::Patch { ref id, .. } => self
+                .inner
+                .cache
+                .get(id)
+                .ok()
+                .flatten()
+                .map(|row| row.record),
+            _ => None,
+        };
+        self.inner.pending.add(&op, base);
+        self.publish(DioEvent::WriteQueued {
+            id: op.id().map(String::from),
+        });
+        (QueuedWrite { op, reply }, WriteTicket { outcome })
+    }
+
+    /// Run `on_refresh` (when registered), publishing `Refreshing` first and
+    /// then `Invalidated` on success or `RefreshFailed` on error (returned).
+    /// A successful refresh makes every answered query cold again.
+    pub async fn refresh(&self) -> Result<()> {
+        refresh::run(self).await
+    }
+
+    /// Handle a change reported by a live source: dispatched to `on_event`
+    /// when registered; otherwise applied directly (`Updated`/`Inserted` with
+    /// data → [`patched`](Dio::patched), without → [`invalidate_record`](Dio::invalidate_record),
+    /// `Removed` → [`removed`](Dio::removed), `Reset` → [`invalidate_all`](Dio::invalidate_all)).
+    pub async fn handle_event(&self, event: ChangeEvent) -> Result<()> {
+        if let Some(on_event) = &self.inner.lens.inner.callbacks.on_event {
+            return on_event(self, event).await;
+        }
+        match event {
+            ChangeEvent::Inserted {
+                id,
+                record: Some(record),
+            } => self.upsert(id, record, true),
+            ChangeEvent::Updated {
+                id,
+                fields: Some(fields),
+            } => self.patched(id, fields).await,
+            ChangeEvent::Inserted { id, record: None }
+            | ChangeEvent::Updated { id, fields: None } => {
+                self.invalidate_record(id);
+                Ok(())
+            }
+            ChangeEvent::Removed { id } => self.removed(id).await,
+            ChangeEvent::Reset => {
+                self.invalidate_all();
+                Ok(())
+            }
+        }
+    }
+
+    /// Mark the cached row `id` stale (it is refetched when a view reaches
+    /// it) and publish `RecordChanged`. No effect on the cache when absent.
+    pub fn invalidate_record(&self, id: impl Into<Id>) {
+        let id = id.into();
+        if let Ok(Some(mut row)) = self.inner.cache.get(&id) {
+            row.state = RowState::Stale;
+            // A failed write leaves the row as it was: still served, just not marked.
+            let _ = self
+                .inner
+                .cache
+                .insert_batch(alloc::vec![(id.clone(), row)]);
+        }
+        self.publish(DioEvent::RecordChanged { id });
+    }
+
+    /// Make every answered query cold (so `on_query` fires again), mark every
+    /// row fetched until now stale, and publish `Invalidated`; views refetch
+    /// what they show.
+    pub fn invalidate_all(&self) {
+        self.mark_invalidated();
+        self.publish(DioEvent::Invalidated);
+    }
+
+    /// A change the user learned of (typically in `on_event` or `on_write`):
+    /// merge `fields` into the cached row `id` and publish `RecordChanged`.
+    /// When the row is not cached, the fields are stored as an incomplete row.
+    pub async fn patched(&self, id: impl Into<Id>, fields: Record) -> Result<()> {
+        let id = id.into();
+        let now = self.runtime().wall_clock();
+        let row = match self.inner.cache.get(&id)? {
+            Some(mut row) => {
+                row.record.merge(&fields);
+                if row.state == RowState::Stale {
+                    row.state = RowState::Complete;
+                }
+                row.fetched_at = Some(now);
+                row
+            }
+            None => CachedRow {
+                record: fields,
+                state: RowState::Incomplete,
+                fetched_at: Some(now),
+            },
+        };
+        self.inner
+            .cache
+            .insert_batch(alloc::vec![(id.clone(), row)])?;
+        self.publish(DioEvent::RecordChanged { id });
+        Ok(())
+    }
+
+    /// A removal the user learned of: delete the cached row `id` (absent is
+    /// fine) and publish `RecordRemoved`.
+    pub async fn removed(&self, id: impl Into<Id>) -> Result<()> {
+        let id = id.into();
+        self.inner.cache.delete(&id)?;
+        self.publish(DioEvent::RecordRemoved { id });
+        Ok(())
+    }
+
+    fn upsert(&self, id: Id, record: Record, inserted: bool) -> Result<()> {
+        let now = self.runtime().wall_clock();
+        self.inner.cache.insert_batch(alloc::vec![(
+            id.clone(),
+            CachedRow::complete(record, Some(now))
+        )])?;
+        self.publish(if inserted {
+            DioEvent::RecordInserted { id }
+        } else {
+            DioEvent::RecordChanged { id }
+        });
+        Ok(())
+    }
+
+    /// Stop accepting writes, let the queued ones reach the master, wait for
+    /// the worker, stop the refresh task and flush the cache. Later writes
+    /// fail with `ShuttingDown`. Calling it again waits for the same end.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: the shutdown continues in the background; call again to wait.
+    pub async fn shutdown(&self) -> Result<()> {
+        self.inner.begin_shutdown();
+        self.inner.worker_done.wait().await;
+        self.inner.cache.flush().await
+    }
+
+    /// True once `shutdown` was called or the last handle dropped.
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.shutting_down.load(Ordering::Acquire)
+    }
+
+    /// Open a [`TableScenery`](crate::scenery::TableScenery) builder over this Dio.
+    pub fn table_scenery(&self) -> crate::scenery::TableSceneryBuilder {
+        crate::scenery::TableSceneryBuilder::new(self.clone())
+    }
+
+    /// When this Dio's cache was last invalidated wholesale (a successful
+    /// refresh or `invalidate_all`); rows fetched before read as stale.
+    pub fn invalidated_at(&self) -> Timestamp {
+        Timestamp::from_millis(self.inner.invalidated_at.load(Ordering::Acquire))
+    }
+
+    /// Record a wholesale invalidation now: answered queries turn cold and
+    /// rows fetched before now read as stale.
+    pub(crate) fn mark_invalidated(&self) {
+        let now = self.runtime().wall_clock();
+        self.inner
+            .invalidated_at
+            .fetch_max(now.as_millis(), Ordering::AcqRel);
+        let mut batch = CacheBatch::new();
+        batch.meta_delete_prefix(queries::PREFIX);
+        batch.meta_put(INVALIDATED_AT_KEY, now.as_millis().to_be_bytes().to_vec());
+        // A failed meta write only means on_query may be skipped once more
+        // and rows may read fresh a little longer after a restart.
+        let _ = self.inner.cache.apply(batch);
+    }
+
+    /// A fresh id for a scenery of this Dio (tags its viewport events).
+    pub(crate) fn next_scenery_id(&self) -> u64 {
+        self.inner.next_scenery_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+impl DioInner {
+    /// Close the queue (the worker drains what is in it) and stop refreshing.
+    fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::Release);
+        self.queue.close();
+        drop(self.refresh_task.lock().take());
+    }
+}
+
+/// Meta key of the last wholesale invalidation (u64 BE millis).
+pub(crate) const INVALIDATED_AT_KEY: &[u8] = b"i";
+
+fn shutting_down() -> Error {
+    Error::new(
+        ErrorKind::ShuttingDown,
+        "the Dio is shutting down and accepts no more writes",
+    )
+}
+
+/// Removes a write's pending mark if it never made it into the queue.
+struct PendingGuard<'a> {
+    dio: &'a Dio,
+    id: Option<String>,
+    armed: bool,
+}
+
+impl PendingGuard<'_> {
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for PendingGuard<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        self.dio.inner.pending.finish(self.id.as_deref());
+        // `WriteQueued` was announced; close it with its one outcome.
+        self.dio.publish(DioEvent::WriteFailed {
+            id: self.id.take(),
+            error: Error::new(ErrorKind::Cancelled, "the write was not queued"),
+        });
+    }
+}
+
+impl Clone for Dio {
+    fn clone(&self) -> Self {
+        Dio::from_inner(self.inner.clone())
+    }
+}
+
+impl Drop for Dio {
+    fn drop(&mut self) {
+        if self.inner.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.inner.begin_shutdown();
+        }
+    }
+}
+
+impl fmt::Debug for Dio {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dio")
+            .field("table", &self.inner.table_name)
+            .field("master", &self.inner.master.name())
+            .field("shutting_down", &self.is_shutting_down())
+            .finish_non_exhaustive()
+    }
+}

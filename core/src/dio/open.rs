@@ -1,0 +1,94 @@
+//! `make_dio`: the Dio lifecycle of the seed.
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicBool, AtomicUsize};
+
+use portable_atomic::AtomicU64;
+
+use super::latch::Latch;
+use super::{Dio, DioEvent, DioInner, refresh, worker};
+use crate::error::Result;
+use crate::lens::Lens;
+use crate::runtime::RuntimeExt;
+use crate::sync::{Mutex, broadcast, queue};
+use crate::vista::Vista;
+
+/// Open the cache table, spawn the worker and refresh task, run `on_start`.
+pub(crate) async fn open(lens: Lens, master: Vista, table_name: &str) -> Result<Dio> {
+    let cache = lens.inner.cache.open_table(table_name)?;
+    let invalidated_at = cache
+        .meta_get(super::INVALIDATED_AT_KEY)?
+        .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
+        .map_or(0, u64::from_be_bytes);
+    let runtime = lens.inner.runtime.clone();
+    let defaults = lens.inner.defaults.clone();
+    let (queue_tx, queue_rx) = queue::channel(defaults.write_queue_capacity);
+    let (events, _) = broadcast::channel(defaults.event_bus_capacity);
+    let inner = Arc::new(DioInner {
+        lens,
+        master,
+        cache,
+        table_name: String::from(table_name),
+        queue: queue_tx,
+        events,
+        handles: AtomicUsize::new(0),
+        shutting_down: AtomicBool::new(false),
+        worker_done: Latch::new(),
+        refresh_task: Mutex::new(None),
+        start: Mutex::new(None),
+        started: Latch::new(),
+        queries: Default::default(),
+        pending: Default::default(),
+        next_scenery_id: AtomicU64::new(1),
+        invalidated_at: AtomicU64::new(invalidated_at),
+    });
+    let dio = Dio::from_inner(inner.clone());
+
+    // The worker holds the Dio's state strongly (it must drain) but not a
+    // handle, so dropping the last handle closes its queue.
+    drop(runtime.spawn("diorama.write_worker", worker::run(inner.clone(), queue_rx)));
+    if let Some(interval) = defaults.refresh_interval {
+        let task = runtime.spawn(
+            "diorama.refresh",
+            refresh::run_loop(dio.downgrade(), interval),
+        );
+        *inner.refresh_task.lock() = Some(task.abort_on_drop());
+    }
+
+    if inner.lens.inner.callbacks.on_start.is_none() {
+        finish_start(&dio, Ok(()));
+    } else if defaults.on_start_blocking {
+        let outcome = run_on_start(&dio).await;
+        finish_start(&dio, outcome.clone());
+        if let Err(error) = outcome {
+            // Tear down what was spawned; the caller gets the error.
+            dio.inner.begin_shutdown();
+            return Err(error.context("on_start"));
+        }
+    } else {
+        let background = dio.clone();
+        drop(runtime.spawn("diorama.on_start", async move {
+            let outcome = run_on_start(&background).await;
+            if let Err(error) = &outcome {
+                background.publish(DioEvent::StartFailed {
+                    error: error.clone(),
+                });
+            }
+            finish_start(&background, outcome);
+        }));
+    }
+    Ok(dio)
+}
+
+async fn run_on_start(dio: &Dio) -> Result<()> {
+    match &dio.lens().inner.callbacks.on_start {
+        Some(on_start) => on_start(dio).await,
+        None => Ok(()),
+    }
+}
+
+fn finish_start(dio: &Dio, outcome: Result<()>) {
+    *dio.inner.start.lock() = Some(outcome);
+    dio.inner.started.set();
+}

@@ -1,0 +1,210 @@
+//! `DioShell`: the facade's `TableShell`, reading the cache and writing
+//! through the queue.
+//!
+//! Every narrowing clause is accepted and evaluated locally over cached rows
+//! with the shared helpers of [`vista::eval`](crate::vista::eval), so the
+//! capabilities it reports are exactly what it does. Reads scan the cache
+//! table; sceneries, not the facade, are the path for large paged views.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::{Dio, WriteOp};
+use crate::error::{Error, Result};
+use crate::runtime::BoxFuture;
+use crate::value::Record;
+use crate::vista::{Clause, Id, Page, Query, QueryDescriptor, TableShell, VistaCapabilities, eval};
+
+/// Rows read per cache scan step.
+const SCAN_STEP: usize = 1024;
+
+#[derive(Debug)]
+pub(super) struct DioShell {
+    dio: Dio,
+    name: String,
+}
+
+impl DioShell {
+    pub(super) fn new(dio: Dio) -> Self {
+        let name = String::from(dio.master().name());
+        DioShell { dio, name }
+    }
+
+    async fn warm(&self, query: &Query, window: Option<(usize, usize)>) -> Result<()> {
+        let descriptor = QueryDescriptor {
+            query: query.clone(),
+            offset: window.map(|(offset, _)| offset),
+            limit: window.map(|(_, limit)| limit),
+            ..QueryDescriptor::default()
+        };
+        self.dio
+            .inner()
+            .queries
+            .ensure(&self.dio, descriptor, true)
+            .await
+    }
+
+    /// Every cached row matching `query`, in query order.
+    fn evaluate(&self, query: &Query) -> Result<Vec<(Id, Record)>> {
+        Ok(eval::apply_query(scan_all(&self.dio)?, query))
+    }
+}
+
+/// Every cached row in id order.
+pub(crate) fn scan_all(dio: &Dio) -> Result<Vec<(Id, Record)>> {
+    let cache = dio.cache();
+    let mut rows: Vec<(Id, Record)> = Vec::new();
+    loop {
+        let after = rows.last().map(|(id, _)| id.clone());
+        let step = cache.scan(after.as_deref(), SCAN_STEP)?;
+        let done = step.len() < SCAN_STEP;
+        rows.extend(step.into_iter().map(|(id, row)| (id, row.record)));
+        if done {
+            return Ok(rows);
+        }
+    }
+}
+
+impl TableShell for DioShell {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn capabilities(&self) -> VistaCapabilities {
+        let master = self.dio.master().capabilities();
+        let routed = self.dio.lens().inner.callbacks.on_write.is_some();
+        VistaCapabilities {
+            can_insert: master.can_insert || routed,
+            can_update: master.can_update || routed,
+            can_delete: master.can_delete || routed,
+            // The Dio fans its events out to sceneries.
+            can_subscribe: true,
+            // Answered locally over the cache.
+            can_order: true,
+            can_search: true,
+            can_fetch_page: true,
+            can_fetch_next: true,
+            can_count: true,
+        }
+    }
+
+    fn accepts(&self, _clause: Clause<'_>) -> bool {
+        true
+    }
+
+    fn list<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Vec<(Id, Record)>>> {
+        Box::pin(async move {
+            self.warm(query, None).await?;
+            self.evaluate(query)
+        })
+    }
+
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Record>>> {
+        Box::pin(async move {
+            if let Some(row) = self.dio.cache().get(id)? {
+                return Ok(Some(row.record));
+            }
+            // A miss asks on_query for this id (never remembered: the row's
+            // presence is the answer), then reads the cache again.
+            self.dio
+                .inner()
+                .queries
+                .ensure(&self.dio, QueryDescriptor::for_id(id), false)
+                .await?;
+            Ok(self.dio.cache().get(id)?.map(|row| row.record))
+        })
+    }
+
+    fn count<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<usize>> {
+        Box::pin(async move {
+            self.warm(query, None).await?;
+            if query.conditions.is_empty() && query.search.is_none() {
+                self.dio.cache().count()
+            } else {
+                Ok(self.evaluate(query)?.len())
+            }
+        })
+    }
+
+    fn fetch_window<'a>(
+        &'a self,
+        query: &'a Query,
+        offset: usize,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Page>> {
+        Box::pin(async move {
+            self.warm(query, Some((offset, limit))).await?;
+            let rows = self.evaluate(query)?;
+            let total = rows.len();
+            Ok(Page {
+                rows: eval::window(rows, offset, limit),
+                total: Some(total),
+            })
+        })
+    }
+
+    fn insert<'a>(&'a self, id: Option<Id>, record: Record) -> BoxFuture<'a, Result<Id>> {
+        Box::pin(async move {
+            if id.is_none() && self.dio.lens().inner.callbacks.on_write.is_some() {
+                return Err(Error::invalid_input(
+                    "an insert through on_write needs an id: on_write cannot report one back",
+                ));
+            }
+            let ticket = self
+                .dio
+                .write(WriteOp::Insert {
+                    id: id.clone(),
+                    record,
+                })
+                .await?;
+            match id {
+                Some(id) => Ok(id),
+                // The id is the master's to choose: wait for the write.
+                None => ticket
+                    .outcome()
+                    .await?
+                    .ok_or_else(|| Error::failed("the master reported no id for the inserted row")),
+            }
+        })
+    }
+
+    fn replace<'a>(&'a self, id: &'a str, record: Record) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            self.dio
+                .write(WriteOp::Replace {
+                    id: String::from(id),
+                    record,
+                })
+                .await
+                .map(drop)
+        })
+    }
+
+    fn patch<'a>(&'a self, id: &'a str, fields: Record) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            self.dio
+                .write(WriteOp::Patch {
+                    id: String::from(id),
+                    fields,
+                })
+                .await
+                .map(drop)
+        })
+    }
+
+    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            self.dio
+                .write(WriteOp::Delete {
+                    id: String::from(id),
+                })
+                .await
+                .map(drop)
+        })
+    }
+
+    fn delete_all(&self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move { self.dio.write(WriteOp::DeleteAll).await.map(drop) })
+    }
+}

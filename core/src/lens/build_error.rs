@@ -1,0 +1,33 @@
+//! Setup errors reported by `LensBuilder::build`.
+
+use core::fmt;
+
+/// Why a Lens configuration was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LensBuildError {
+    /// No cache backend was given (`cache_source`).
+    MissingCacheBackend,
+    /// No runtime was given (`runtime`).
+    MissingRuntime,
+    /// `write_queue_capacity(0)`: a queue must hold at least one write.
+    ZeroQueueCapacity,
+    /// `event_bus_capacity(0)`: the bus must retain at least one event.
+    ZeroEventBusCapacity,
+    /// `refresh_every(Duration::ZERO)`: the refresh loop would spin.
+    ZeroRefreshInterval,
+}
+
+impl fmt::Display for LensBuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LensBuildError::MissingCacheBackend => "no cache backend: call cache_source(..)",
+            LensBuildError::MissingRuntime => "no runtime: call runtime(..)",
+            LensBuildError::ZeroQueueCapacity => "write_queue_capacity must be at least 1",
+            LensBuildError::ZeroEventBusCapacity => "event_bus_capacity must be at least 1",
+            LensBuildError::ZeroRefreshInterval => "refresh_every needs a non-zero interval",
+        })
+    }
+}
+
+impl core::error::Error for LensBuildError {}

@@ -1,0 +1,356 @@
+//! The Lens: caching policy held once per application.
+//!
+//! A [`LensBuilder`] collects the cache backend, the runtime, the callbacks
+//! and the defaults; [`build`](LensBuilder::build) validates them and returns
+//! an immutable, cheaply cloned [`Lens`] that makes [`Dio`]s.
+
+mod build_error;
+mod callbacks;
+mod defaults;
+
+pub use build_error::LensBuildError;
+pub use callbacks::{
+    DioCallback, DioEventCallback, DioLoadChunkCallback, DioQueryCallback,
+    DioTotalProviderCallback, DioWriteCallback,
+};
+pub use defaults::LensDefaults;
+
+pub(crate) use callbacks::LensCallbacks;
+
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use core::fmt;
+use core::future::Future;
+use core::ops::Range;
+use core::time::Duration;
+
+use crate::cache::CacheBackend;
+use crate::dio::{ChangeEvent, Dio, WriteOp};
+use crate::error::Result;
+use crate::runtime::Runtime;
+use crate::scenery::ChunkSink;
+use crate::vista::{Query, QueryDescriptor, Vista};
+
+/// Long-lived caching policy: cache backend, runtime, callbacks and defaults.
+///
+/// Immutable after [`build`](LensBuilder::build); clones share one
+/// configuration. Every [`Dio`] made by a Lens claims one table of the Lens's
+/// cache backend.
+///
+/// ```
+/// use std::sync::Arc;
+/// use diorama_core::{Lens, MemoryBackend, MemoryVista, Vista, record};
+/// use diorama_core::cache::CachedRow;
+/// use diorama_core::sim::SimRuntime;
+///
+/// let sim = SimRuntime::new(7);
+/// let master = MemoryVista::new("products")
+///     .with_rows([("p1".to_string(), record! { "name" => "Lamp", "price" => 19.5 })]);
+/// let lens = Lens::builder()
+///     .cache_source(Arc::new(MemoryBackend::new()))
+///     .runtime(sim.runtime())
+///     // Natural closure form: the callback receives a cheap clone of the Dio.
+///     .on_start(|dio| async move {
+///         let rows = dio.master().list().await?;
+///         let now = dio.runtime().wall_clock();
+///         dio.cache().insert_batch(
+///             rows.into_iter().map(|(id, r)| (id, CachedRow::complete(r, Some(now)))).collect(),
+///         )
+///     })
+///     .build()
+///     .expect("valid configuration");
+///
+/// sim.block_on(async {
+///     let dio = lens.make_dio(Vista::new(master.clone())).await.unwrap();
+///     let rows = dio.vista().list().await.unwrap();
+///     assert_eq!(rows.len(), 1);
+///     dio.shutdown().await.unwrap();
+/// });
+/// ```
+#[derive(Clone)]
+pub struct Lens {
+    pub(crate) inner: Arc<LensInner>,
+}
+
+pub(crate) struct LensInner {
+    pub(crate) cache: Arc<dyn CacheBackend>,
+    pub(crate) runtime: Arc<dyn Runtime>,
+    pub(crate) callbacks: LensCallbacks,
+    pub(crate) defaults: LensDefaults,
+}
+
+impl fmt::Debug for Lens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lens")
+            .field("cache", &self.inner.cache)
+            .field("runtime", &self.inner.runtime)
+            .field("callbacks", &self.inner.callbacks)
+            .field("defaults", &self.inner.defaults)
+            .finish()
+    }
+}
+
+impl Lens {
+    /// Start configuring a Lens.
+    pub fn builder() -> LensBuilder {
+        LensBuilder::default()
+    }
+
+    /// Alias of [`builder`](Lens::builder), as in the seed.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new() -> LensBuilder {
+        LensBuilder::default()
+    }
+
+    /// The policy defaults.
+    pub fn defaults(&self) -> &LensDefaults {
+        &self.inner.defaults
+    }
+
+    /// The runtime every Dio of this Lens runs on.
+    pub fn runtime(&self) -> &Arc<dyn Runtime> {
+        &self.inner.runtime
+    }
+
+    /// The cache backend shared by every Dio of this Lens.
+    pub fn cache_source(&self) -> &Arc<dyn CacheBackend> {
+        &self.inner.cache
+    }
+
+    /// Wrap `vista` in a [`Dio`] whose cache table is named after the vista.
+    ///
+    /// Opens the cache table, spawns the write worker and (with
+    /// `refresh_every`) the refresh task, then runs `on_start`: awaited when
+    /// `on_start_blocking` (its error fails this call and tears the Dio
+    /// down), spawned otherwise (its failure is published as
+    /// [`DioEvent::StartFailed`](crate::dio::DioEvent::StartFailed) and
+    /// reported by [`Dio::started`]).
+    pub async fn make_dio(&self, vista: Vista) -> Result<Dio> {
+        let name = alloc::string::String::from(vista.name());
+        self.make_dio_as(vista, &name).await
+    }
+
+    /// Like [`make_dio`](Lens::make_dio) with an explicit cache table name,
+    /// so two masters with the same name can be cached apart.
+    pub async fn make_dio_as(&self, vista: Vista, table_name: &str) -> Result<Dio> {
+        crate::dio::open(self.clone(), vista, table_name).await
+    }
+}
+
+/// Collects a Lens configuration; see [`Lens`].
+///
+/// Callback setters take closures of the natural form
+/// `|dio| async move { … }` (and `|dio, arg| async move { … }`); the closure
+/// gets an owned [`Dio`] clone. The `*_boxed` setters take the seed's
+/// higher-ranked boxed shapes for callbacks that borrow the Dio instead.
+#[derive(Default)]
+pub struct LensBuilder {
+    cache: Option<Arc<dyn CacheBackend>>,
+    runtime: Option<Arc<dyn Runtime>>,
+    callbacks: LensCallbacks,
+    defaults: LensDefaults,
+}
+
+impl fmt::Debug for LensBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LensBuilder")
+            .field("cache", &self.cache)
+            .field("runtime", &self.runtime)
+            .field("callbacks", &self.callbacks)
+            .field("defaults", &self.defaults)
+            .finish()
+    }
+}
+
+impl LensBuilder {
+    /// The cache backend every Dio's table lives in (required).
+    pub fn cache_source(mut self, backend: Arc<dyn CacheBackend>) -> Self {
+        self.cache = Some(backend);
+        self
+    }
+
+    /// The runtime tasks and timers run on (required).
+    pub fn runtime(mut self, runtime: Arc<dyn Runtime>) -> Self {
+        self.runtime = Some(runtime);
+        self
+    }
+
+    /// Run when a Dio opens, typically to warm the cache from the master.
+    pub fn on_start<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Dio) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<()>> + Send + 'static,
+    {
+        self.callbacks.on_start = Some(callbacks::dio_callback(f));
+        self
+    }
+
+    /// [`on_start`](Self::on_start) in the boxed higher-ranked shape.
+    pub fn on_start_boxed(mut self, f: DioCallback) -> Self {
+        self.callbacks.on_start = Some(f);
+        self
+    }
+
+    /// Run by `Dio::refresh` and the refresh loop.
+    pub fn on_refresh<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Dio) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<()>> + Send + 'static,
+    {
+        self.callbacks.on_refresh = Some(callbacks::dio_callback(f));
+        self
+    }
+
+    /// [`on_refresh`](Self::on_refresh) in the boxed higher-ranked shape.
+    pub fn on_refresh_boxed(mut self, f: DioCallback) -> Self {
+        self.callbacks.on_refresh = Some(f);
+        self
+    }
+
+    /// Route every queued write (replaces the default write-through).
+    pub fn on_write<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Dio, WriteOp) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<()>> + Send + 'static,
+    {
+        self.callbacks.on_write = Some(callbacks::dio_arg_callback(f));
+        self
+    }
+
+    /// [`on_write`](Self::on_write) in the boxed higher-ranked shape.
+    pub fn on_write_boxed(mut self, f: DioWriteCallback) -> Self {
+        self.callbacks.on_write = Some(f);
+        self
+    }
+
+    /// Handle external change events passed to `Dio::handle_event`.
+    pub fn on_event<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Dio, ChangeEvent) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<()>> + Send + 'static,
+    {
+        self.callbacks.on_event = Some(callbacks::dio_arg_callback(f));
+        self
+    }
+
+    /// [`on_event`](Self::on_event) in the boxed higher-ranked shape.
+    pub fn on_event_boxed(mut self, f: DioEventCallback) -> Self {
+        self.callbacks.on_event = Some(f);
+        self
+    }
+
+    /// Warm the cache for a facade read whose query was not answered yet.
+    pub fn on_query<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Dio, QueryDescriptor) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<()>> + Send + 'static,
+    {
+        self.callbacks.on_query = Some(callbacks::dio_arg_callback(f));
+        self
+    }
+
+    /// [`on_query`](Self::on_query) in the boxed higher-ranked shape.
+    pub fn on_query_boxed(mut self, f: DioQueryCallback) -> Self {
+        self.callbacks.on_query = Some(f);
+        self
+    }
+
+    /// State the row count of a table scenery's query (fired once per open).
+    pub fn total_provider<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Dio, Query) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<usize>> + Send + 'static,
+    {
+        self.callbacks.total_provider = Some(callbacks::dio_arg_callback(f));
+        self
+    }
+
+    /// [`total_provider`](Self::total_provider) in the boxed higher-ranked shape.
+    pub fn total_provider_boxed(mut self, f: DioTotalProviderCallback) -> Self {
+        self.callbacks.total_provider = Some(f);
+        self
+    }
+
+    /// Fetch rows `range` of a scenery's `query` and push them into the sink.
+    pub fn on_load_chunk<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Dio, Range<usize>, Query, ChunkSink) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<()>> + Send + 'static,
+    {
+        self.callbacks.on_load_chunk = Some(Box::new(move |dio: &Dio, range, query, sink| {
+            Box::pin(f(dio.clone(), range, query, sink))
+        }));
+        self
+    }
+
+    /// [`on_load_chunk`](Self::on_load_chunk) in the boxed higher-ranked shape.
+    pub fn on_load_chunk_boxed(mut self, f: DioLoadChunkCallback) -> Self {
+        self.callbacks.on_load_chunk = Some(f);
+        self
+    }
+
+    /// Refresh every Dio periodically (first run after one interval, not at once).
+    pub fn refresh_every(mut self, interval: Duration) -> Self {
+        self.defaults.refresh_interval = Some(interval);
+        self
+    }
+
+    /// Rows older than `ttl` read as stale and are refetched on demand.
+    pub fn cache_ttl(mut self, ttl: Duration) -> Self {
+        self.defaults.cache_ttl = Some(ttl);
+        self
+    }
+
+    /// Capacity of each Dio's write queue (default 256; must be ≥ 1).
+    pub fn write_queue_capacity(mut self, capacity: usize) -> Self {
+        self.defaults.write_queue_capacity = capacity;
+        self
+    }
+
+    /// Capacity of each Dio's event bus (default 1024; must be ≥ 1).
+    pub fn event_bus_capacity(mut self, capacity: usize) -> Self {
+        self.defaults.event_bus_capacity = capacity;
+        self
+    }
+
+    /// Whether `make_dio` awaits `on_start` (default `true`).
+    pub fn on_start_blocking(mut self, blocking: bool) -> Self {
+        self.defaults.on_start_blocking = blocking;
+        self
+    }
+
+    /// Whether table sceneries load their initial range when opened (default `true`).
+    pub fn refresh_on_open(mut self, refresh: bool) -> Self {
+        self.defaults.refresh_on_open = refresh;
+        self
+    }
+
+    /// Quiet time that coalesces rapid viewport changes (default 50 ms).
+    pub fn viewport_debounce(mut self, debounce: Duration) -> Self {
+        self.defaults.viewport_debounce = debounce;
+        self
+    }
+
+    /// Validate and freeze the configuration.
+    pub fn build(self) -> Result<Lens, LensBuildError> {
+        let cache = self.cache.ok_or(LensBuildError::MissingCacheBackend)?;
+        let runtime = self.runtime.ok_or(LensBuildError::MissingRuntime)?;
+        if self.defaults.write_queue_capacity == 0 {
+            return Err(LensBuildError::ZeroQueueCapacity);
+        }
+        if self.defaults.event_bus_capacity == 0 {
+            return Err(LensBuildError::ZeroEventBusCapacity);
+        }
+        if self.defaults.refresh_interval == Some(Duration::ZERO) {
+            return Err(LensBuildError::ZeroRefreshInterval);
+        }
+        Ok(Lens {
+            inner: Arc::new(LensInner {
+                cache,
+                runtime,
+                callbacks: self.callbacks,
+                defaults: self.defaults,
+            }),
+        })
+    }
+}

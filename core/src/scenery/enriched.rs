@@ -1,0 +1,59 @@
+//! What a scenery hands to UI code: a record with its id and status.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::error::Error;
+use crate::runtime::Timestamp;
+use crate::value::Record;
+use crate::vista::Id;
+
+/// The state of one row as a view shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RowStatus {
+    /// As the master had it, within the cache TTL.
+    Fresh,
+    /// Older than the cache TTL or invalidated: still shown, refetched when
+    /// a viewport reaches it.
+    Stale,
+    /// Being fetched; no data yet.
+    Loading,
+    /// A write to this row is queued or running; the record shows the
+    /// optimistic result.
+    PendingWrite,
+    /// The last write to this row failed; the record is the previous value.
+    WriteFailed {
+        /// Why the write failed.
+        error: Error,
+    },
+    /// The row does not exist (any more).
+    NotFound,
+}
+
+/// A record as a scenery shows it: id, data and metadata.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnrichedRecord {
+    /// The row's id.
+    pub id: Id,
+    /// The data shown (optimistic while a write is pending).
+    pub record: Record,
+    /// The row's state.
+    pub status: RowStatus,
+    /// Fields with unsaved or pending changes, when known.
+    pub dirty_fields: Option<Vec<String>>,
+    /// When the row was fetched from the master.
+    pub fetched_at: Option<Timestamp>,
+}
+
+impl EnrichedRecord {
+    /// A fresh row.
+    pub fn fresh(id: Id, record: Record, fetched_at: Option<Timestamp>) -> Self {
+        EnrichedRecord {
+            id,
+            record,
+            status: RowStatus::Fresh,
+            dirty_fields: None,
+            fetched_at,
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! `RecordScenery`: one row, kept current.
+//!
+//! Reads the cache first; a miss (or an incomplete, stale or expired row)
+//! is fetched from the master by id in the background. Events for its id,
+//! and wholesale invalidations, reload it. The generation bumps only when
+//! what a UI shows (record or status) changed.
+
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::fmt;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use super::{EnrichedRecord, RowStatus};
+use crate::cache::{CachedRow, RowState};
+use crate::dio::{Dio, DioEvent, DioInner};
+use crate::error::Error;
+use crate::runtime::{AbortOnDrop, Runtime, RuntimeExt};
+use crate::sync::broadcast::{BroadcastReceiver, RecvError};
+use crate::sync::watch::{Generation, GenerationReceiver, GenerationSender, generation};
+use crate::sync::{Mutex, RwLock};
+use crate::value::Record;
+use crate::vista::Id;
+
+/// The state of a record view.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RecordStatus {
+    /// Nothing to show yet: the row is being fetched.
+    Loading,
+    /// Shown as the master had it.
+    Fresh,
+    /// Shown, but older than the TTL or invalidated; being refetched.
+    Stale,
+    /// A write to the row is queued or running; the optimistic value is shown.
+    PendingWrite,
+    /// The last write failed; the previous value is shown.
+    WriteFailed {
+        /// Why.
+        error: Error,
+    },
+    /// The row does not exist.
+    NotFound,
+    /// Fetching the row failed; the last value (if any) is still shown.
+    Failed {
+        /// Why.
+        error: Error,
+    },
+}
+
+/// A reactive view of one row.
+///
+/// Reads the cache first; a miss (or an incomplete, stale or expired row)
+/// is fetched from the master by id in the background. Events for its id,
+/// and wholesale invalidations, reload it. The generation bumps only when
+/// what a UI shows (record or status) changed.
+///
+/// Cheap to clone; dropping the last clone stops its tasks. Holds its Dio weakly.
+#[derive(Clone)]
+pub struct RecordScenery {
+    handle: Arc<RecordHandle>,
+}
+
+struct RecordHandle {
+    state: Arc<RecordState>,
+    _tasks: Vec<AbortOnDrop>,
+}
+
+impl Drop for RecordHandle {
+    fn drop(&mut self) {
+        self.state.closed.store(true, Ordering::Release);
+        self.state.fetches.lock().clear();
+    }
+}
+
+struct RecordState {
+    id: Id,
+    dio: Weak<DioInner>,
+    runtime: Arc<dyn Runtime>,
+    shown: RwLock<(Option<Arc<EnrichedRecord>>, RecordStatus)>,
+    generation: GenerationSender,
+    closed: AtomicBool,
+    fetches: Mutex<Vec<AbortOnDrop>>,
+}
+
+impl fmt::Debug for RecordScenery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecordScenery")
+            .field("id", &self.handle.state.id)
+            .field("status", &self.status())
+            .finish()
+    }
+}
+
+impl RecordScenery {
+    /// The row shown, if any.
+    pub fn record(&self) -> Option<Arc<EnrichedRecord>> {
+        self.handle.state.shown.read().0.clone()
+    }
+
+    /// The view's state.
+    pub fn status(&self) -> RecordStatus {
+        self.handle.state.shown.read().1.clone()
+    }
+
+    /// The id of the row.
+    pub fn id(&self) -> &str {
+        &self.handle.state.id
+    }
+
+    /// Fetch the row from the master again.
+    pub fn request_refresh(&self) {
+        self.handle.state.clone().fetch();
+    }
+
+    /// A receiver of the generation; it changes when record or status do.
+    pub fn subscribe(&self) -> GenerationReceiver {
+        self.handle.state.generation.subscribe()
+    }
+
+    /// The current generation.
+    pub fn generation(&self) -> Generation {
+        self.handle.state.generation.get()
+    }
+
+    pub(crate) fn open(dio: &Dio, id: Id, start: Option<Record>) -> RecordScenery {
+        let (generation_tx, _) = generation();
+        let state = Arc::new(RecordState {
+            id,
+            dio: dio.downgrade(),
+            runtime: dio.runtime().clone(),
+            shown: RwLock::new((None, RecordStatus::Loading)),
+            generation: generation_tx,
+            closed: AtomicBool::new(false),
+            fetches: Mutex::new(Vec::new()),
+        });
+        let events = dio.subscribe_events();
+        match start {
+            Some(record) => {
+                let now = dio.runtime().wall_clock();
+                state.show(
+                    Some(EnrichedRecord::fresh(state.id.clone(), record, Some(now))),
+                    RecordStatus::Fresh,
+                );
+            }
+            None => state.clone().reload(dio),
+        }
+        let task = dio.runtime().spawn(
+            "diorama.record.reactor",
+            run(Arc::downgrade(&state), events),
+        );
+        RecordScenery {
+            handle: Arc::new(RecordHandle {
+                state,
+                _tasks: alloc::vec![task.abort_on_drop()],
+            }),
+        }
+    }
+}
+
+async fn run(state: Weak<RecordState>, mut events: BroadcastReceiver<DioEvent>) {
+    loop {
+        let event = events.recv().await;
+        let Some(state) = state.upgrade() else { return };
+        let Some(dio) = Dio::upgrade(&state.dio) else {
+            return;
+        };
+        match event {
+            Ok(DioEvent::Invalidated) | Err(RecvError::Lagged(_)) => state.clone().reload(&dio),
+            Ok(DioEvent::WriteFailed {
+                id: Some(id),
+                error,
+            }) if id == state.id => state.write_failed(&dio, error),
+            Ok(event) if event.record_id() == Some(state.id.as_str()) => {
+                if matches!(event, DioEvent::RecordRemoved { .. }) {
+                    let shown = state.shown.read().0.clone();
+                    state.show(shown.map(|row| (*row).clone()), RecordStatus::NotFound);
+                } else {
+                    state.clone().reload(&dio);
+                }
+            }
+            Ok(_) => {}
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+impl RecordState {
+    /// Show `record` with `status`; bump only when something visible changed.
+    fn show(&self, record: Option<EnrichedRecord>, status: RecordStatus) {
+        let mut shown = self.shown.write();
+        let same_record = match (&shown.0, &record) {
+            (Some(a), Some(b)) => **a == *b,
+            (None, None) => true,
+            _ => false,
+        };
+        if same_record && shown.1 == status {
+            return;
+        }
+        *shown = (record.map(Arc::new), status);
+        drop(shown);
+        self.generation.bump();
+    }
+
+    /// Show what the cache (and pending writes) say; fetch from the master
+    /// when the cache cannot answer for sure.
+    fn reload(self: Arc<Self>, dio: &Dio) {
+        if let Some(pending) = dio.pending_write(&self.id) {
+            let base = self.shown.read().0.as_ref().map(|row| row.record.clone());
+            if let Some(record) = pending.record.or(base) {
+                let row = EnrichedRecord {
+                    status: RowStatus::PendingWrite,
+                    ..EnrichedRecord::fresh(self.id.clone(), record, None)
+                };
+                self.show(Some(row), RecordStatus::PendingWrite);
+                return;
+            }
+        }
+        match dio.cache().get(&self.id) {
+            Ok(Some(row)) if self.is_current(dio, &row) => {
+                let shown = EnrichedRecord::fresh(self.id.clone(), row.record, row.fetched_at);
+                self.show(Some(shown), RecordStatus::Fresh);
+            }
+            Ok(Some(row)) => {
+                let shown = EnrichedRecord {
+                    status: RowStatus::Stale,
+                    ..EnrichedRecord::fresh(self.id.clone(), row.record, row.fetched_at)
+                };
+                self.show(Some(shown), RecordStatus::Stale);
+                self.fetch();
+            }
+            _ => {
+                if self.shown.read().0.is_none() {
+                    self.show(None, RecordStatus::Loading);
+                }
+                self.fetch();
+            }
+        }
+    }
+
+    fn is_current(&self, dio: &Dio, row: &CachedRow) -> bool {
+        if row.state != RowState::Complete {
+            return false;
+        }
+        let Some(fetched_at) = row.fetched_at else {
+            return true;
+        };
+        let now = dio.runtime().wall_clock();
+        let ttl = dio.lens().defaults().cache_ttl;
+        fetched_at >= dio.invalidated_at()
+            && ttl.is_none_or(|ttl| now.saturating_duration_since(fetched_at) < ttl)
+    }
+
+    /// Fetch the row from the master in the background and cache it.
+    fn fetch(self: Arc<Self>) {
+        let weak = Arc::downgrade(&self);
+        let task = self.runtime.spawn("diorama.record.fetch", async move {
+            let Some(state) = weak.upgrade() else { return };
+            let Some(dio) = Dio::upgrade(&state.dio) else {
+                return;
+            };
+            match dio.master().get(&state.id).await {
+                Ok(Some(record)) => {
+                    let now = dio.runtime().wall_clock();
+                    let row = CachedRow::complete(record.clone(), Some(now));
+                    // A failed cache write still shows what the master said.
+                    let _ = dio
+                        .cache()
+                        .insert_batch(alloc::vec![(state.id.clone(), row)]);
+                    state.show(
+                        Some(EnrichedRecord::fresh(state.id.clone(), record, Some(now))),
+                        RecordStatus::Fresh,
+                    );
+                }
+                Ok(None) => {
+                    let shown = state.shown.read().0.clone();
+                    state.show(shown.map(|row| (*row).clone()), RecordStatus::NotFound);
+                }
+                Err(error) => {
+                    let shown = state.shown.read().0.clone();
+                    state.show(
+                        shown.map(|row| (*row).clone()),
+                        RecordStatus::Failed { error },
+                    );
+                }
+            }
+        });
+        if !self.closed.load(Ordering::Acquire) {
+            let mut fetches = self.fetches.lock();
+            fetches.retain(|task| !task.is_finished());
+            fetches.push(task.abort_on_drop());
+        }
+    }
+
+    /// The previous value with the write's error (still pending if more
+    /// writes to the row are queued).
+    fn write_failed(self: &Arc<Self>, dio: &Dio, error: Error) {
+        if dio.pending_write(&self.id).is_some() {
+            return self.clone().reload(dio);
+        }
+        let previous = match dio.cache().get(&self.id) {
+            Ok(Some(row)) => Some(EnrichedRecord::fresh(
+                self.id.clone(),
+                row.record,
+                row.fetched_at,
+            )),
+            _ => self.shown.read().0.as_ref().map(|row| (**row).clone()),
+        };
+        let status = RecordStatus::WriteFailed {
+            error: error.clone(),
+        };
+        let previous = previous.map(|row| EnrichedRecord {
+            status: RowStatus::WriteFailed { error },
+            ..row
+        });
+        self.show(previous, status);
+    }
+}
+
+impl Dio {
+    /// A view of row `id`: the cached row at once (`Loading` on a miss,
+    /// then fetched from the master), kept current by events.
+    pub async fn record_scenery(&self, id: impl Into<Id>) -> RecordScenery {
+        RecordScenery::open(self, id.into(), None)
+    }
+
+    /// A view of row `id` starting from `record` (no initial fetch).
+    pub fn record_scenery_with(&self, id: impl Into<Id>, record: Record) -> RecordScenery {
+        RecordScenery::open(self, id.into(), Some(record))
+    }
+}

@@ -1,0 +1,298 @@
+//! Chunk loads: planning a committed viewport, restoring rows from persisted
+//! positions, running `on_load_chunk`, and landing or rolling back a chunk.
+
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::ops::Range;
+use core::sync::atomic::Ordering;
+
+use super::super::ChunkSink;
+use super::super::ChunkTarget;
+use super::super::planner::{PlanInput, plan};
+use super::state::{Load, PlannerView, Staged, TableState};
+use crate::cache::CacheBatch;
+use crate::dio::DioEvent;
+use crate::error::{Error, ErrorKind, Result};
+use crate::runtime::RuntimeExt;
+use crate::value::Record;
+use crate::vista::Id;
+
+impl TableState {
+    /// Plan the load for `visible`, first serving what the cache already
+    /// holds at persisted positions, and start it. Returns the range loaded.
+    pub(crate) fn load_for(
+        self: &Arc<Self>,
+        visible: Range<usize>,
+        forward: bool,
+        force: bool,
+    ) -> Option<Range<usize>> {
+        if !self.paged {
+            return None;
+        }
+        let planned = self.plan(&visible, forward, force)?;
+        if !force && self.restore(planned.clone()) > 0 {
+            // Rows came from the cache: only what is still missing is fetched.
+            self.bump();
+            let rest = self.plan(&visible, forward, false)?;
+            return self.start_load(rest);
+        }
+        self.start_load(planned)
+    }
+
+    fn plan(&self, visible: &Range<usize>, forward: bool, force: bool) -> Option<Range<usize>> {
+        let loads = self.loads.lock();
+        let view = self.view.read();
+        let input = PlanInput {
+            visible: visible.clone(),
+            forward,
+            page_size: self.page_size,
+            end: view.extent.limit(),
+            force,
+        };
+        plan(
+            &input,
+            &PlannerView {
+                loads: &loads,
+                view: &view,
+                epoch: self.current_epoch(),
+            },
+        )
+    }
+
+    /// Place rows of `range` found at persisted positions of the current
+    /// query (reading O(range) meta entries and rows). Loaded rows are kept.
+    /// Returns how many rows were placed.
+    pub(crate) fn restore(&self, range: Range<usize>) -> usize {
+        let Some(dio) = self.dio() else { return 0 };
+        let keys = self.query.lock().keys.clone();
+        let cache = dio.cache();
+        let Ok(positions) = keys.read(&**cache, range) else {
+            return 0;
+        };
+        let ids: Vec<&str> = positions.iter().map(|(_, id)| id.as_str()).collect();
+        let Ok(cached) = cache.get_many(&ids) else {
+            return 0;
+        };
+        let rows: Vec<(usize, Arc<_>)> = positions
+            .iter()
+            .zip(cached)
+            .filter_map(|((index, id), row)| {
+                Some((*index, self.build_row(Some(&dio), id, Some(row?), None)?))
+            })
+            .collect();
+        let mut view = self.view.write();
+        let mut placed = 0;
+        for (index, row) in rows {
+            if view.rows.get(index).is_none() && view.rows.index_of(&row.id).is_none() {
+                view.rows.set(index, row);
+                placed += 1;
+            }
+        }
+        self.counters
+            .cache_hits
+            .fetch_add(placed as u64, Ordering::Relaxed);
+        placed
+    }
+
+    /// Register a load of `range` and spawn it.
+    pub(crate) fn start_load(self: &Arc<Self>, range: Range<usize>) -> Option<Range<usize>> {
+        let dio = self.dio()?;
+        dio.lens().inner.callbacks.on_load_chunk.as_ref()?;
+        let epoch = self.current_epoch();
+        let id = {
+            let mut loads = self.loads.lock();
+            loads.next_id += 1;
+            let id = loads.next_id;
+            loads.active.push(Load {
+                id,
+                epoch,
+                range: range.clone(),
+                staged: Vec::new(),
+                stated_total: None,
+            });
+            id
+        };
+        let query = self.query.lock().query.clone();
+        let target: Weak<dyn ChunkTarget> = Arc::downgrade(&(self.clone() as Arc<dyn ChunkTarget>));
+        let sink = ChunkSink::new(target, id, range.clone());
+        let state = Arc::downgrade(self);
+        let task_range = range.clone();
+        let task = self.runtime.spawn("diorama.table.load_chunk", async move {
+            let outcome = match &dio.lens().inner.callbacks.on_load_chunk {
+                Some(on_load_chunk) => on_load_chunk(&dio, task_range, query, sink).await,
+                None => Ok(()),
+            };
+            drop(dio);
+            if let Some(state) = state.upgrade() {
+                state.finish(id, outcome);
+            }
+        });
+        let mut tasks = self.load_tasks.lock();
+        tasks.retain(|task| !task.is_finished());
+        tasks.push(task.abort_on_drop());
+        Some(range)
+    }
+
+    /// Land (or roll back) load `id` once its callback returned.
+    pub(crate) fn finish(&self, id: u64, outcome: Result<()>) {
+        let Some(load) = ({
+            let mut loads = self.loads.lock();
+            let pos = loads.active.iter().position(|load| load.id == id);
+            pos.map(|pos| loads.active.swap_remove(pos))
+        }) else {
+            return;
+        };
+        if load.epoch != self.current_epoch() {
+            // The query changed meanwhile: this chunk belongs to no view.
+            return;
+        }
+        let outcome = outcome.and_then(|()| self.persist(&load));
+        match outcome {
+            Ok(()) => self.land(load),
+            Err(error) => self.roll_back(load, error),
+        }
+    }
+
+    /// Write the chunk's rows, positions and the new extent as one batch.
+    fn persist(&self, load: &Load) -> Result<()> {
+        let dio = self
+            .dio()
+            .ok_or_else(|| Error::new(ErrorKind::Closed, "the Dio is gone"))?;
+        let keys = self.query.lock().keys.clone();
+        let now = self.now();
+        let mut batch = CacheBatch::new();
+        for staged in &load.staged {
+            let row = crate::cache::CachedRow::complete(staged.row.record.clone(), Some(now));
+            batch.put(staged.row.id.clone(), row);
+            keys.stage(&mut batch, staged.index, &staged.row.id);
+        }
+        let extent = {
+            let mut extent = self.view.read().extent;
+            if let Some(total) = load.stated_total {
+                extent.state_total(total);
+            }
+            extent.on_chunk(&load.range, served_end(load));
+            extent
+        };
+        keys.stage_extent(&mut batch, &extent);
+        dio.cache().apply(batch)
+    }
+
+    fn land(&self, load: Load) {
+        let served = load.staged.len();
+        {
+            let mut view = self.view.write();
+            if let Some(total) = load.stated_total {
+                view.extent.state_total(total);
+            }
+            view.extent.on_chunk(&load.range, served_end(&load));
+            if view.replace_on_land {
+                view.rows.clear();
+                view.replace_on_land = false;
+            }
+            for staged in load.staged {
+                if staged.placed.is_none() || view.rows.get(staged.index).is_none() {
+                    view.rows.set(staged.index, staged.row);
+                }
+            }
+            if let Some(limit) = view.extent.limit() {
+                let beyond: Vec<usize> = view
+                    .rows
+                    .range(limit..view.rows.end())
+                    .map(|(i, _)| i)
+                    .collect();
+                for index in beyond {
+                    view.rows.take(index);
+                }
+            }
+            view.initial_pending = false;
+        }
+        self.counters.chunk_loads.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .rows_loaded
+            .fetch_add(served as u64, Ordering::Relaxed);
+        self.bump();
+        self.publish(DioEvent::RangeLoaded {
+            scenery: self.scenery_id,
+            range: load.range,
+        });
+    }
+
+    /// A failed chunk changes nothing: rows it placed are put back.
+    fn roll_back(&self, load: Load, error: Error) {
+        {
+            let mut view = self.view.write();
+            for staged in load.staged.into_iter().rev() {
+                let Some(previous) = staged.placed else {
+                    continue;
+                };
+                let ours = view
+                    .rows
+                    .get(staged.index)
+                    .is_some_and(|row| Arc::ptr_eq(row, &staged.row));
+                if !ours {
+                    continue;
+                }
+                match previous {
+                    Some(previous) => {
+                        view.rows.set(staged.index, previous);
+                    }
+                    None => {
+                        view.rows.take(staged.index);
+                    }
+                }
+            }
+            view.initial_pending = false;
+        }
+        self.counters.chunk_failures.fetch_add(1, Ordering::Relaxed);
+        self.publish(DioEvent::LoadFailed {
+            scenery: self.scenery_id,
+            range: load.range,
+            error,
+        });
+    }
+}
+
+fn served_end(load: &Load) -> Option<usize> {
+    load.staged.iter().map(|staged| staged.index + 1).max()
+}
+
+impl ChunkTarget for TableState {
+    fn push(&self, load_id: u64, index: usize, id: Id, record: Record) -> Result<()> {
+        if self.is_closed() {
+            return Err(Error::new(ErrorKind::Closed, "the scenery was dropped"));
+        }
+        let dio = self.dio();
+        let row = self.fetched_row(dio.as_ref(), id, record, self.now());
+        let epoch = self.current_epoch();
+        let mut loads = self.loads.lock();
+        let load = loads
+            .active
+            .iter_mut()
+            .find(|load| load.id == load_id && load.epoch == epoch)
+            .ok_or_else(|| {
+                Error::new(ErrorKind::Cancelled, "this chunk load is no longer wanted")
+            })?;
+        let mut view = self.view.write();
+        // After a query change old rows stay visible until the chunk lands.
+        let placed = (!view.replace_on_land).then(|| view.rows.set(index, row.clone()));
+        load.staged.push(Staged { index, row, placed });
+        Ok(())
+    }
+
+    fn set_total(&self, load_id: u64, total: usize) -> Result<()> {
+        if self.is_closed() {
+            return Err(Error::new(ErrorKind::Closed, "the scenery was dropped"));
+        }
+        let mut loads = self.loads.lock();
+        let load = loads
+            .active
+            .iter_mut()
+            .find(|load| load.id == load_id)
+            .ok_or_else(|| {
+                Error::new(ErrorKind::Cancelled, "this chunk load is no longer wanted")
+            })?;
+        load.stated_total = Some(total);
+        Ok(())
+    }
+}

@@ -1,0 +1,171 @@
+//! The reactor: applies the Dio's events to the view, and the TTL sweep.
+//!
+//! Single-row events update that row where it is shown (paged views) or
+//! re-place it where the sort puts it (local views); rows of other ids never
+//! move. Wholesale events refetch around the viewport. The scenery's own
+//! viewport events are ignored.
+
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use super::super::{EnrichedRecord, RowStatus};
+use super::state::TableState;
+use crate::dio::{Dio, DioEvent};
+use crate::error::Error;
+use crate::sync::broadcast::{BroadcastReceiver, RecvError};
+
+pub(crate) async fn run(state: Weak<TableState>, mut events: BroadcastReceiver<DioEvent>) {
+    loop {
+        let event = events.recv().await;
+        let Some(state) = state.upgrade() else { return };
+        match event {
+            Ok(event) => state.react(event).await,
+            // Missed events: re-read everything we show.
+            Err(RecvError::Lagged(_)) => state.react(DioEvent::Invalidated).await,
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+impl TableState {
+    pub(crate) async fn react(self: &Arc<Self>, event: DioEvent) {
+        if event.is_viewport_event() {
+            return;
+        }
+        let dio = self.dio();
+        let changed = match event {
+            DioEvent::RecordChanged { id }
+            | DioEvent::RecordInserted { id }
+            | DioEvent::WriteCompleted { id: Some(id) } => {
+                if self.paged {
+                    let cached = dio
+                        .as_ref()
+                        .and_then(|dio| dio.cache().get(&id).ok().flatten());
+                    self.update_in_place(&id, |shown| {
+                        self.build_row(dio.as_ref(), &id, cached, Some(shown))
+                    })
+                } else {
+                    self.replace_local(dio.as_ref(), &id)
+                }
+            }
+            DioEvent::RecordRemoved { id } if self.paged => self.update_in_place(&id, |shown| {
+                Some(Arc::new(EnrichedRecord {
+                    status: RowStatus::NotFound,
+                    ..(**shown).clone()
+                }))
+            }),
+            DioEvent::RecordRemoved { id } => self.replace_local(dio.as_ref(), &id),
+            DioEvent::WriteQueued { id: Some(id) } => {
+                let pending = dio.as_ref().and_then(|dio| dio.pending_write(&id));
+                self.update_in_place(&id, |shown| {
+                    let pending = pending?;
+                    Some(Arc::new(EnrichedRecord {
+                        record: pending.record.unwrap_or_else(|| shown.record.clone()),
+                        status: RowStatus::PendingWrite,
+                        ..(**shown).clone()
+                    }))
+                })
+            }
+            DioEvent::WriteFailed {
+                id: Some(id),
+                error,
+            } => self.show_failure(dio.as_ref(), &id, error),
+            DioEvent::Invalidated => {
+                self.invalidate(dio.as_ref()).await;
+                false
+            }
+            _ => false,
+        };
+        if changed {
+            self.bump();
+        }
+    }
+
+    /// The previous value of `id` with the write's error (or still pending
+    /// when more writes to it are queued).
+    fn show_failure(&self, dio: Option<&Dio>, id: &str, error: Error) -> bool {
+        let cached = dio.and_then(|dio| dio.cache().get(id).ok().flatten());
+        self.update_in_place(id, |shown| {
+            let mut row = (*self.build_row(dio, id, cached, Some(shown))?).clone();
+            if row.status != RowStatus::PendingWrite {
+                row.status = RowStatus::WriteFailed { error };
+            }
+            Some(Arc::new(row))
+        })
+    }
+
+    /// A wholesale change: refetch around the viewport (rows stay visible,
+    /// one repaint when the chunk lands), or re-evaluate a local view.
+    async fn invalidate(self: &Arc<Self>, dio: Option<&Dio>) {
+        if !self.paged {
+            if let Some(dio) = dio
+                && self.reseed_local(dio).await
+            {
+                self.bump();
+            }
+            return;
+        }
+        let marked = self.mark_all_stale();
+        let committed = self.committed.lock().clone();
+        let loading = committed.and_then(|visible| self.load_for(visible, true, true));
+        if loading.is_none() && marked {
+            self.bump();
+        }
+    }
+}
+
+/// Mark rows older than the TTL as stale, sleeping until the next one ages.
+pub(crate) async fn run_ttl(state: Weak<TableState>, ttl: Duration) {
+    let Some(runtime) = state.upgrade().map(|s| s.runtime.clone()) else {
+        return;
+    };
+    loop {
+        let wait = {
+            let Some(state) = state.upgrade() else { return };
+            state.sweep_expired(ttl)
+        };
+        runtime.sleep(wait).await;
+    }
+}
+
+impl TableState {
+    /// Mark expired rows stale (one repaint if any); the time until the next
+    /// row expires (or one TTL when none is fresh).
+    fn sweep_expired(&self, ttl: Duration) -> Duration {
+        let now = self.now();
+        let mut next = ttl;
+        let expired: Vec<(usize, Arc<EnrichedRecord>, Arc<EnrichedRecord>)> = {
+            let view = self.view.read();
+            view.rows
+                .iter()
+                .filter(|(_, row)| row.status == RowStatus::Fresh)
+                .filter_map(|(i, row)| {
+                    let age = now.saturating_duration_since(row.fetched_at?);
+                    if age >= ttl {
+                        let stale = Arc::new(EnrichedRecord {
+                            status: RowStatus::Stale,
+                            ..(**row).clone()
+                        });
+                        Some((i, row.clone(), stale))
+                    } else {
+                        next = next.min(ttl - age);
+                        None
+                    }
+                })
+                .collect()
+        };
+        if !expired.is_empty() {
+            let mut view = self.view.write();
+            for (i, seen, stale) in expired {
+                // Skip rows replaced since the read.
+                if view.rows.get(i).is_some_and(|row| Arc::ptr_eq(row, &seen)) {
+                    view.rows.set(i, stale);
+                }
+            }
+            drop(view);
+            self.bump();
+        }
+        next.max(Duration::from_millis(1))
+    }
+}

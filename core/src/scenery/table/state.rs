@@ -1,0 +1,305 @@
+//! The shared state of one table scenery and the synchronous operations on it.
+//!
+//! Lock order, always: `query` → `loads` → `view`. Locks are spin locks held
+//! for short, non-async sections only.
+
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::ops::Range;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use core::time::Duration;
+use portable_atomic::AtomicU64;
+
+use super::super::extent::Extent;
+use super::super::planner::RowsState;
+use super::super::positions::PositionKeys;
+use super::super::sparse::SparseRows;
+use super::super::{EnrichedRecord, RowStatus};
+use super::viewport::RequestSlot;
+use crate::cache::{CachedRow, RowState};
+use crate::dio::{Dio, DioEvent, DioInner};
+use crate::runtime::{AbortOnDrop, Runtime, Timestamp};
+use crate::sync::watch::GenerationSender;
+use crate::sync::{Mutex, RwLock};
+use crate::value::Record;
+use crate::vista::{Id, Query, VistaCapabilities};
+
+/// A viewport change or load request travelling to the viewport loop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ViewportRequest {
+    pub(crate) range: Range<usize>,
+    /// Refetch loaded rows too.
+    pub(crate) force: bool,
+}
+
+/// What readers of the view see.
+#[derive(Debug, Default)]
+pub(crate) struct View {
+    pub(crate) rows: SparseRows,
+    pub(crate) extent: Extent,
+    /// The first load has not finished yet.
+    pub(crate) initial_pending: bool,
+    /// The query changed: the next landing chunk replaces every row.
+    pub(crate) replace_on_land: bool,
+}
+
+/// The current query and the keys of its persisted positions.
+#[derive(Debug)]
+pub(crate) struct QueryState {
+    pub(crate) query: Query,
+    pub(crate) keys: PositionKeys,
+}
+
+/// One row delivered by a chunk, with what it replaced (for rollback).
+#[derive(Debug)]
+pub(crate) struct Staged {
+    pub(crate) index: usize,
+    pub(crate) row: Arc<EnrichedRecord>,
+    /// `Some(previous)` when the row was placed at once; `None` when it waits
+    /// for the chunk to land (query change).
+    pub(crate) placed: Option<Option<Arc<EnrichedRecord>>>,
+}
+
+/// A chunk load in flight.
+#[derive(Debug)]
+pub(crate) struct Load {
+    pub(crate) id: u64,
+    pub(crate) epoch: u64,
+    pub(crate) range: Range<usize>,
+    pub(crate) staged: Vec<Staged>,
+    pub(crate) stated_total: Option<usize>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Loads {
+    pub(crate) next_id: u64,
+    pub(crate) active: Vec<Load>,
+}
+
+/// Counters a UI or test can read.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) chunk_loads: AtomicU64,
+    pub(crate) chunk_failures: AtomicU64,
+    pub(crate) cache_hits: AtomicU64,
+    pub(crate) rows_loaded: AtomicU64,
+}
+
+/// Everything a table scenery's handle and tasks share.
+pub(crate) struct TableState {
+    pub(crate) scenery_id: u64,
+    pub(crate) dio: Weak<DioInner>,
+    pub(crate) runtime: Arc<dyn Runtime>,
+    pub(crate) capabilities: VistaCapabilities,
+    pub(crate) page_size: usize,
+    pub(crate) retain_rows: usize,
+    pub(crate) paged: bool,
+    pub(crate) ttl: Option<Duration>,
+    pub(crate) view: RwLock<View>,
+    pub(crate) query: Mutex<QueryState>,
+    /// Bumped when the query changes; loads of older epochs are void.
+    pub(crate) epoch: AtomicU64,
+    pub(crate) loads: Mutex<Loads>,
+    pub(crate) committed: Mutex<Option<Range<usize>>>,
+    pub(crate) generation: GenerationSender,
+    pub(crate) requests: Arc<RequestSlot>,
+    pub(crate) closed: AtomicBool,
+    pub(crate) counters: Counters,
+    pub(crate) load_tasks: Mutex<Vec<AbortOnDrop>>,
+}
+
+impl core::fmt::Debug for TableState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TableState")
+            .field("scenery_id", &self.scenery_id)
+            .field("paged", &self.paged)
+            .field("page_size", &self.page_size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Rows state seen by the planner: loads of the current epoch and the view.
+pub(crate) struct PlannerView<'a> {
+    pub(crate) loads: &'a Loads,
+    pub(crate) view: &'a View,
+    pub(crate) epoch: u64,
+}
+
+impl RowsState for PlannerView<'_> {
+    fn is_fresh(&self, index: usize) -> bool {
+        self.view.rows.get(index).is_some_and(|row| {
+            matches!(
+                row.status,
+                RowStatus::Fresh | RowStatus::PendingWrite | RowStatus::WriteFailed { .. }
+            )
+        })
+    }
+
+    fn is_in_flight(&self, index: usize) -> bool {
+        self.loads
+            .active
+            .iter()
+            .any(|load| load.epoch == self.epoch && load.range.contains(&index))
+    }
+}
+
+impl TableState {
+    pub(crate) fn dio(&self) -> Option<Dio> {
+        Dio::upgrade(&self.dio)
+    }
+
+    pub(crate) fn current_epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn publish(&self, event: DioEvent) {
+        if let Some(dio) = self.dio.upgrade() {
+            dio.events.send(event);
+        }
+    }
+
+    pub(crate) fn bump(&self) {
+        self.generation.bump();
+    }
+
+    pub(crate) fn now(&self) -> Timestamp {
+        self.runtime.wall_clock()
+    }
+
+    /// Whether a row fetched at `fetched_at` has outlived the TTL or an
+    /// invalidation of its Dio.
+    pub(crate) fn is_expired(
+        &self,
+        dio: Option<&Dio>,
+        fetched_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> bool {
+        let Some(fetched_at) = fetched_at else {
+            return false;
+        };
+        if dio.is_some_and(|dio| fetched_at < dio.invalidated_at()) {
+            return true;
+        }
+        self.ttl
+            .is_some_and(|ttl| now.saturating_duration_since(fetched_at) >= ttl)
+    }
+
+    /// The row to show for `id` given its cached state (`None`: not cached)
+    /// and the record shown so far, honouring pending writes.
+    pub(crate) fn build_row(
+        &self,
+        dio: Option<&Dio>,
+        id: &str,
+        cached: Option<CachedRow>,
+        shown: Option<&EnrichedRecord>,
+    ) -> Option<Arc<EnrichedRecord>> {
+        let now = self.now();
+        let pending = dio.and_then(|dio| dio.pending_write(id));
+        let (record, fetched_at, status) = match cached {
+            Some(row) => {
+                let stale =
+                    row.state != RowState::Complete || self.is_expired(dio, row.fetched_at, now);
+                let status = if stale {
+                    RowStatus::Stale
+                } else {
+                    RowStatus::Fresh
+                };
+                (row.record, row.fetched_at, status)
+            }
+            None => {
+                let shown = shown?;
+                (shown.record.clone(), shown.fetched_at, RowStatus::NotFound)
+            }
+        };
+        Some(Arc::new(match pending {
+            Some(pending) => EnrichedRecord {
+                id: Id::from(id),
+                record: pending.record.unwrap_or(record),
+                status: RowStatus::PendingWrite,
+                dirty_fields: None,
+                fetched_at,
+            },
+            None => EnrichedRecord {
+                id: Id::from(id),
+                record,
+                status,
+                dirty_fields: None,
+                fetched_at,
+            },
+        }))
+    }
+
+    /// A freshly fetched row (from a chunk), honouring pending writes.
+    pub(crate) fn fetched_row(
+        &self,
+        dio: Option<&Dio>,
+        id: Id,
+        record: Record,
+        now: Timestamp,
+    ) -> Arc<EnrichedRecord> {
+        let pending = dio.and_then(|dio| dio.pending_write(&id));
+        Arc::new(match pending {
+            Some(pending) => EnrichedRecord {
+                record: pending.record.unwrap_or(record),
+                status: RowStatus::PendingWrite,
+                dirty_fields: None,
+                fetched_at: Some(now),
+                id,
+            },
+            None => EnrichedRecord::fresh(id, record, Some(now)),
+        })
+    }
+
+    /// Replace the row shown at the index of `id` (if shown) with `make(shown)`.
+    /// Returns whether anything changed.
+    pub(crate) fn update_in_place(
+        &self,
+        id: &str,
+        make: impl FnOnce(&Arc<EnrichedRecord>) -> Option<Arc<EnrichedRecord>>,
+    ) -> bool {
+        let mut view = self.view.write();
+        let Some(index) = view.rows.index_of(id) else {
+            return false;
+        };
+        let Some(shown) = view.rows.get(index).cloned() else {
+            return false;
+        };
+        match make(&shown) {
+            Some(row) if *row != *shown => {
+                view.rows.set(index, row);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Mark every row shown as stale (a wholesale invalidation), without a
+    /// repaint: the refetch that follows repaints once.
+    pub(crate) fn mark_all_stale(&self) -> bool {
+        let mut view = self.view.write();
+        let stale: Vec<(usize, Arc<EnrichedRecord>)> = view
+            .rows
+            .iter()
+            .filter(|(_, row)| row.status == RowStatus::Fresh)
+            .map(|(i, row)| {
+                (
+                    i,
+                    Arc::new(EnrichedRecord {
+                        status: RowStatus::Stale,
+                        ..(**row).clone()
+                    }),
+                )
+            })
+            .collect();
+        let changed = !stale.is_empty();
+        for (i, row) in stale {
+            view.rows.set(i, row);
+        }
+        changed
+    }
+}

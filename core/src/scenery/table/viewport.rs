@@ -1,0 +1,115 @@
+//! The viewport loop: trailing-edge debounce, then commit.
+//!
+//! Requests arriving within `viewport_debounce` of each other collapse into
+//! the last one (a forced request keeps the burst forced). Committing
+//! publishes `ViewportChanged`, plans and starts the load, and drops rows
+//! far from the viewport so memory stays proportional to it.
+
+use alloc::sync::{Arc, Weak};
+use core::ops::Range;
+use core::time::Duration;
+
+use event_listener::Event;
+use futures_lite::future::or;
+
+use super::state::{TableState, ViewportRequest};
+use crate::dio::DioEvent;
+use crate::sync::Mutex;
+
+/// The latest request not yet taken by the loop: last wins, and a forced
+/// request keeps the burst forced.
+///
+/// A slot rather than a queue because only the newest request matters.
+#[derive(Debug, Default)]
+pub(crate) struct RequestSlot {
+    latest: Mutex<Option<ViewportRequest>>,
+    event: Event,
+}
+
+impl RequestSlot {
+    pub(crate) fn put(&self, request: ViewportRequest) {
+        {
+            let mut latest = self.latest.lock();
+            let force = request.force || latest.as_ref().is_some_and(|r| r.force);
+            *latest = Some(ViewportRequest { force, ..request });
+        }
+        self.event.notify(1);
+    }
+
+    fn take(&self) -> Option<ViewportRequest> {
+        self.latest.lock().take()
+    }
+
+    /// Wait for a request. Cancel safe: a request is only taken when returned.
+    async fn next(&self) -> ViewportRequest {
+        loop {
+            if let Some(request) = self.take() {
+                return request;
+            }
+            let listener = self.event.listen();
+            if let Some(request) = self.take() {
+                return request;
+            }
+            listener.await;
+        }
+    }
+}
+
+pub(crate) async fn run(state: Weak<TableState>, debounce: Duration) {
+    let Some((runtime, slot)) = state
+        .upgrade()
+        .map(|s| (s.runtime.clone(), s.requests.clone()))
+    else {
+        return;
+    };
+    loop {
+        let mut request = slot.next().await;
+        loop {
+            let quiet = runtime.sleep(debounce);
+            let newer = or(async { Some(slot.next().await) }, async {
+                quiet.await;
+                None
+            })
+            .await;
+            match newer {
+                Some(newer) => {
+                    request = ViewportRequest {
+                        force: request.force || newer.force,
+                        ..newer
+                    };
+                }
+                None => break,
+            }
+        }
+        let Some(state) = state.upgrade() else { return };
+        state.commit(request);
+    }
+}
+
+impl TableState {
+    /// Commit a (debounced) request: announce it, load what it needs.
+    pub(crate) fn commit(self: &Arc<Self>, request: ViewportRequest) {
+        let ViewportRequest { range, force } = request;
+        let forward = {
+            let mut committed = self.committed.lock();
+            let forward = committed
+                .as_ref()
+                .is_none_or(|previous| range.start >= previous.start);
+            *committed = Some(range.clone());
+            forward
+        };
+        self.publish(DioEvent::ViewportChanged {
+            scenery: self.scenery_id,
+            range: range.clone(),
+        });
+        self.load_for(range.clone(), forward, force);
+        if self.paged {
+            self.view.write().rows.retain_pages(self.retained(&range));
+        }
+    }
+
+    /// The rows kept in memory around `visible`.
+    fn retained(&self, visible: &Range<usize>) -> Range<usize> {
+        visible.start.saturating_sub(self.retain_rows)..visible.end.saturating_add(self.retain_rows)
+    }
+}

@@ -1,0 +1,363 @@
+//! `ValueScenery`: one aggregate over a Dio's cached rows, kept current.
+//!
+//! Computed over the cache (conditions applied), recomputed when rows change
+//! (`RecordChanged/Inserted/Removed`, `Invalidated`, a completed write) but
+//! not on viewport events, queued or failed writes. Events arriving together
+//! are coalesced into one recomputation. An error keeps the last value and
+//! sets the error status; the generation bumps only when value or status
+//! changed.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::cmp::Ordering;
+use core::fmt;
+
+use crate::dio::{Dio, DioEvent, DioInner};
+use crate::error::{Error, Result};
+use crate::runtime::{AbortOnDrop, RuntimeExt};
+use crate::sync::RwLock;
+use crate::sync::broadcast::{BroadcastReceiver, RecvError, TryRecvError};
+use crate::sync::watch::{Generation, GenerationReceiver, GenerationSender, generation};
+use crate::value::{Record, Value};
+use crate::vista::{CmpOp, Condition, Id, eval};
+
+/// Rows read per cache scan step.
+const SCAN_STEP: usize = 1024;
+
+/// A user aggregate: rows in, value out.
+pub type CustomAggregate = Box<dyn Fn(&[(Id, Record)]) -> Result<Value> + Send + Sync>;
+
+enum Aggregate {
+    Count,
+    Sum(String),
+    Min(String),
+    Max(String),
+    Custom(CustomAggregate),
+}
+
+impl fmt::Debug for Aggregate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Aggregate::Count => f.write_str("Count"),
+            Aggregate::Sum(field) => write!(f, "Sum({field})"),
+            Aggregate::Min(field) => write!(f, "Min({field})"),
+            Aggregate::Max(field) => write!(f, "Max({field})"),
+            Aggregate::Custom(_) => f.write_str("Custom"),
+        }
+    }
+}
+
+/// The state of an aggregate view.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ValueStatus {
+    /// Not computed yet.
+    Computing,
+    /// The value is current.
+    Ready,
+    /// The last computation failed; the previous value is kept.
+    Failed {
+        /// Why.
+        error: Error,
+    },
+}
+
+/// Configures a [`ValueScenery`]; from [`Dio::value_scenery`].
+#[derive(Debug)]
+pub struct ValueSceneryBuilder {
+    dio: Dio,
+    conditions: Vec<Condition>,
+}
+
+impl ValueSceneryBuilder {
+    /// Only rows with `field == value` count.
+    pub fn where_eq(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.conditions
+            .push(Condition::new(field, CmpOp::Eq, value));
+        self
+    }
+
+    /// Only rows satisfying `field op value` count.
+    pub fn where_op(
+        mut self,
+        field: impl Into<String>,
+        op: CmpOp,
+        value: impl Into<Value>,
+    ) -> Self {
+        self.conditions.push(Condition::new(field, op, value));
+        self
+    }
+
+    /// Number of rows.
+    pub async fn count(self) -> ValueScenery {
+        self.open(Aggregate::Count).await
+    }
+
+    /// Number of rows with `field op value`.
+    pub async fn count_where(
+        self,
+        field: impl Into<String>,
+        op: CmpOp,
+        value: impl Into<Value>,
+    ) -> ValueScenery {
+        self.where_op(field, op, value).count().await
+    }
+
+    /// Sum of a numeric field (integers stay integers unless a float is
+    /// present; nulls and missing fields are skipped; other types are an error).
+    pub async fn sum(self, field: impl Into<String>) -> ValueScenery {
+        self.open(Aggregate::Sum(field.into())).await
+    }
+
+    /// Smallest value of a numeric field (`Null` when there is none).
+    pub async fn min(self, field: impl Into<String>) -> ValueScenery {
+        self.open(Aggregate::Min(field.into())).await
+    }
+
+    /// Largest value of a numeric field (`Null` when there is none).
+    pub async fn max(self, field: impl Into<String>) -> ValueScenery {
+        self.open(Aggregate::Max(field.into())).await
+    }
+
+    /// Any aggregate over the matching rows.
+    pub async fn custom(
+        self,
+        f: impl Fn(&[(Id, Record)]) -> Result<Value> + Send + Sync + 'static,
+    ) -> ValueScenery {
+        self.open(Aggregate::Custom(Box::new(f))).await
+    }
+
+    async fn open(self, aggregate: Aggregate) -> ValueScenery {
+        let (generation_tx, _) = generation();
+        let state = Arc::new(ValueState {
+            dio: self.dio.downgrade(),
+            conditions: self.conditions,
+            aggregate,
+            shown: RwLock::new((None, ValueStatus::Computing)),
+            generation: generation_tx,
+        });
+        let events = self.dio.subscribe_events();
+        state.recompute(&self.dio);
+        let task = self
+            .dio
+            .runtime()
+            .spawn("diorama.value.reactor", run(Arc::downgrade(&state), events));
+        ValueScenery {
+            handle: Arc::new(ValueHandle {
+                state,
+                _task: task.abort_on_drop(),
+            }),
+        }
+    }
+}
+
+/// A reactive aggregate over a Dio's cached rows.
+///
+/// Computed over the cache (conditions applied), recomputed when rows change
+/// (`RecordChanged/Inserted/Removed`, `Invalidated`, a completed write) but
+/// not on viewport events, queued or failed writes. Events arriving together
+/// are coalesced into one recomputation. An error keeps the last value and
+/// sets the error status; the generation bumps only when value or status
+/// changed.
+///
+/// Cheap to clone; dropping the last clone stops its task. Holds its Dio weakly.
+#[derive(Clone)]
+pub struct ValueScenery {
+    handle: Arc<ValueHandle>,
+}
+
+struct ValueHandle {
+    state: Arc<ValueState>,
+    _task: AbortOnDrop,
+}
+
+struct ValueState {
+    dio: Weak<DioInner>,
+    conditions: Vec<Condition>,
+    aggregate: Aggregate,
+    shown: RwLock<(Option<Value>, ValueStatus)>,
+    generation: GenerationSender,
+}
+
+impl fmt::Debug for ValueScenery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValueScenery")
+            .field("aggregate", &self.handle.state.aggregate)
+            .field("value", &self.value())
+            .field("status", &self.status())
+            .finish()
+    }
+}
+
+impl ValueScenery {
+    /// The last computed value.
+    pub fn value(&self) -> Option<Value> {
+        self.handle.state.shown.read().0.clone()
+    }
+
+    /// The view's state.
+    pub fn status(&self) -> ValueStatus {
+        self.handle.state.shown.read().1.clone()
+    }
+
+    /// Recompute now.
+    pub fn request_refresh(&self) {
+        if let Some(dio) = Dio::upgrade(&self.handle.state.dio) {
+            self.handle.state.recompute(&dio);
+        }
+    }
+
+    /// A receiver of the generation; it changes when value or status do.
+    pub fn subscribe(&self) -> GenerationReceiver {
+        self.handle.state.generation.subscribe()
+    }
+
+    /// The current generation.
+    pub fn generation(&self) -> Generation {
+        self.handle.state.generation.get()
+    }
+}
+
+fn is_relevant(event: &DioEvent) -> bool {
+    matches!(
+        event,
+        DioEvent::RecordChanged { .. }
+            | DioEvent::RecordInserted { .. }
+            | DioEvent::RecordRemoved { .. }
+            | DioEvent::Invalidated
+            | DioEvent::WriteCompleted { .. }
+    )
+}
+
+async fn run(state: Weak<ValueState>, mut events: BroadcastReceiver<DioEvent>) {
+    loop {
+        let mut relevant = match events.recv().await {
+            Ok(event) => is_relevant(&event),
+            Err(RecvError::Lagged(_)) => true,
+            Err(RecvError::Closed) => return,
+        };
+        // Coalesce whatever else is already queued into one recomputation.
+        loop {
+            match events.try_recv() {
+                Ok(event) => relevant |= is_relevant(&event),
+                Err(TryRecvError::Lagged(_)) => relevant = true,
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Closed) => return,
+            }
+        }
+        if !relevant {
+            continue;
+        }
+        let Some(state) = state.upgrade() else { return };
+        let Some(dio) = Dio::upgrade(&state.dio) else {
+            return;
+        };
+        state.recompute(&dio);
+    }
+}
+
+impl ValueState {
+    fn recompute(&self, dio: &Dio) {
+        let outcome = self.rows(dio).and_then(|rows| self.aggregate(&rows));
+        let mut shown = self.shown.write();
+        let next = match outcome {
+            Ok(value) => (Some(value), ValueStatus::Ready),
+            Err(error) => (shown.0.clone(), ValueStatus::Failed { error }),
+        };
+        if *shown != next {
+            *shown = next;
+            drop(shown);
+            self.generation.bump();
+        }
+    }
+
+    fn rows(&self, dio: &Dio) -> Result<Vec<(Id, Record)>> {
+        let mut rows: Vec<(Id, Record)> = Vec::new();
+        let mut after: Option<Id> = None;
+        loop {
+            let step = dio.cache().scan(after.as_deref(), SCAN_STEP)?;
+            let done = step.len() < SCAN_STEP;
+            after = step.last().map(|(id, _)| id.clone());
+            rows.extend(
+                step.into_iter()
+                    .filter(|(_, row)| {
+                        self.conditions
+                            .iter()
+                            .all(|c| eval::matches_condition(&row.record, c))
+                    })
+                    .map(|(id, row)| (id, row.record)),
+            );
+            if done {
+                return Ok(rows);
+            }
+        }
+    }
+
+    fn aggregate(&self, rows: &[(Id, Record)]) -> Result<Value> {
+        match &self.aggregate {
+            Aggregate::Count => Ok(Value::from(rows.len())),
+            Aggregate::Sum(field) => sum(rows, field),
+            Aggregate::Min(field) => extreme(rows, field, Ordering::Less),
+            Aggregate::Max(field) => extreme(rows, field, Ordering::Greater),
+            Aggregate::Custom(f) => f(rows),
+        }
+    }
+}
+
+/// The numeric values of `field`, nulls and missing fields skipped.
+fn numbers<'a>(
+    rows: &'a [(Id, Record)],
+    field: &'a str,
+) -> impl Iterator<Item = Result<&'a Value>> + 'a {
+    rows.iter()
+        .filter_map(move |(id, record)| match eval::lookup(record, field) {
+            None => None,
+            Some(value) if value.is_null() => None,
+            Some(value @ (Value::Integer(_) | Value::Float(_))) => Some(Ok(value)),
+            Some(other) => Some(Err(Error::invalid_input(alloc::format!(
+                "field {field:?} of row {id:?} is not a number: {other}"
+            )))),
+        })
+}
+
+fn sum(rows: &[(Id, Record)], field: &str) -> Result<Value> {
+    let mut int: i128 = 0;
+    let mut float: Option<f64> = None;
+    for value in numbers(rows, field) {
+        match value? {
+            Value::Integer(i) => match int.checked_add(i.get()) {
+                Some(total) => int = total,
+                None => *float.get_or_insert(0.0) += i.as_f64(),
+            },
+            Value::Float(f) => *float.get_or_insert(0.0) += f,
+            _ => {}
+        }
+    }
+    match float {
+        Some(f) => Ok(Value::Float(f + int as f64)),
+        // Beyond CBOR's integer range the sum can only be a float.
+        None => Ok(crate::value::Int::new(int).map_or(Value::Float(int as f64), Value::Integer)),
+    }
+}
+
+fn extreme(rows: &[(Id, Record)], field: &str, wanted: Ordering) -> Result<Value> {
+    let mut best: Option<&Value> = None;
+    for value in numbers(rows, field) {
+        let value = value?;
+        if best.is_none_or(|b| eval::compare_values(value, b) == wanted) {
+            best = Some(value);
+        }
+    }
+    Ok(best.cloned().unwrap_or(Value::Null))
+}
+
+impl Dio {
+    /// Configure an aggregate view over this Dio's cached rows.
+    pub fn value_scenery(&self) -> ValueSceneryBuilder {
+        ValueSceneryBuilder {
+            dio: self.clone(),
+            conditions: Vec::new(),
+        }
+    }
+}
