@@ -1,3 +1,5 @@
 //! Shared harness of the acceptance suite: suites written once, instantiated
 //! per runtime and cache backend.
 #![forbid(unsafe_code)]
+
+pub mod conformance;
