@@ -24,7 +24,7 @@ pub fn product_id(i: usize) -> Id {
 }
 
 pub fn product(i: usize) -> Record {
-    let price = if i % 2 == 0 {
+    let price = if i.is_multiple_of(2) {
         diorama_core::Value::from(i as i64)
     } else {
         diorama_core::Value::from(i as f64 + 0.5)
