@@ -8,11 +8,10 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
-use spin::RwLock;
-
 use self::table::MemoryTable;
 use super::{CacheBackend, CacheTable};
 use crate::error::Result;
+use crate::sync::RwLock;
 
 /// A [`CacheBackend`] keeping every table in memory, for tests, examples,
 /// the simulator and caches that need not survive a restart.

@@ -7,11 +7,10 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::ops::Bound;
 
-use spin::RwLock;
-
 use crate::cache::{CacheBatch, CacheTable, CachedRow};
 use crate::error::Result;
 use crate::runtime::BoxFuture;
+use crate::sync::RwLock;
 use crate::vista::Id;
 
 /// A table of [`MemoryBackend`](super::MemoryBackend).
