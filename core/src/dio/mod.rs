@@ -234,7 +234,7 @@ impl Dio {
     /// running: what the row will be if they succeed (`None` inside when a
     /// delete is pending). `None` when nothing is pending for `id`.
     pub fn pending_write(&self, id: &str) -> Option<PendingWrite> {
-        self.inner.pending.get(id)
+        self.inner.pending_write(id)
     }
 
     /// Number of writes queued or running.
@@ -430,6 +430,14 @@ impl Dio {
 }
 
 impl DioInner {
+    /// See [`Dio::pending_write`]; cheap when nothing is pending.
+    pub(crate) fn pending_write(&self, id: &str) -> Option<PendingWrite> {
+        if self.pending.total() == 0 {
+            return None;
+        }
+        self.pending.get(id)
+    }
+
     /// Close the queue (the worker drains what is in it) and stop refreshing.
     fn begin_shutdown(&self) {
         self.shutting_down.store(true, Ordering::Release);

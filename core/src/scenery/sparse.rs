@@ -86,6 +86,13 @@ impl SparseRows {
         index: usize,
         row: Arc<EnrichedRecord>,
     ) -> Option<Arc<EnrichedRecord>> {
+        // Same id at the same index (a refresh): swap the slot, ids unchanged.
+        if let Some(slot) = self
+            .slot_mut(index)
+            .filter(|slot| slot.as_ref().is_some_and(|shown| shown.id == row.id))
+        {
+            return slot.replace(row);
+        }
         if let Some(old_index) = self.ids.get(&row.id).copied().filter(|&old| old != index) {
             self.take(old_index);
         }
@@ -100,6 +107,11 @@ impl SparseRows {
         page.filled += 1;
         self.len += 1;
         previous
+    }
+
+    fn slot_mut(&mut self, index: usize) -> Option<&mut Slot> {
+        let page = self.pages.get_mut(index >> PAGE_BITS)?.as_mut()?;
+        Some(&mut page.slots[index & (PAGE - 1)])
     }
 
     /// Remove and return the row at `index`.

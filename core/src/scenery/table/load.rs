@@ -262,8 +262,7 @@ impl ChunkTarget for TableState {
         if self.is_closed() {
             return Err(Error::new(ErrorKind::Closed, "the scenery was dropped"));
         }
-        let dio = self.dio();
-        let row = self.fetched_row(dio.as_ref(), id, record, self.now());
+        let row = self.fetched_row(id, record, self.now());
         let epoch = self.current_epoch();
         let mut loads = self.loads.lock();
         let load = loads

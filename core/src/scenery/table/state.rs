@@ -237,12 +237,11 @@ impl TableState {
     /// A freshly fetched row (from a chunk), honouring pending writes.
     pub(crate) fn fetched_row(
         &self,
-        dio: Option<&Dio>,
         id: Id,
         record: Record,
         now: Timestamp,
     ) -> Arc<EnrichedRecord> {
-        let pending = dio.and_then(|dio| dio.pending_write(&id));
+        let pending = self.dio.upgrade().and_then(|dio| dio.pending_write(&id));
         Arc::new(match pending {
             Some(pending) => EnrichedRecord {
                 record: pending.record.unwrap_or(record),

@@ -1,0 +1,141 @@
+//! Scenery budgets (DESIGN §4), on the simulator with the memory backend.
+//!
+//! - `row(i)` on a loaded 100k-row view: budget ≤ 50 ns median.
+//! - a 50-row viewport snapshot (`rows(i..i+50)`).
+//! - chunk push of 1,000 rows into the memory cache (sink pushes plus the
+//!   one-batch cache write, positions and extent): budget ≥ 1M rows/s.
+//! - 1,000 table sceneries open on one Dio, one `patched`: time until every
+//!   scenery has applied it (all reactors run, single-threaded simulator).
+//!
+//! Measured (release, this 2-core VM, other jobs running): see README.md
+//! "Performance"; figures: FIGURES_PLACEHOLDER.
+
+use std::hint::black_box;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use diorama_core::cache::CachedRow;
+use diorama_core::sim::SimRuntime;
+use diorama_core::{Dio, Lens, MemoryBackend, MemoryVista, Record, TableScenery, Vista, record};
+
+fn row(i: usize) -> Record {
+    record! { "name" => format!("Product {i}"), "price" => i as f64 * 0.5, "stock" => (i % 7) as i64 }
+}
+
+fn local_view(sim: &SimRuntime, n: usize) -> (Dio, TableScenery) {
+    let master = MemoryVista::generate("products", n, |i| (format!("p{i:06}"), row(i)));
+    let lens = Lens::builder()
+        .cache_source(Arc::new(MemoryBackend::new()))
+        .runtime(sim.runtime())
+        .on_start(|dio| async move {
+            let rows = dio.master().list().await?;
+            dio.cache().insert_batch(
+                rows.into_iter()
+                    .map(|(id, r)| (id, CachedRow::complete(r, None)))
+                    .collect(),
+            )
+        })
+        .build()
+        .unwrap();
+    let dio = sim.block_on(lens.make_dio(Vista::new(master))).unwrap();
+    let view = sim.block_on(dio.table_scenery().open()).unwrap();
+    (dio, view)
+}
+
+fn reads(c: &mut Criterion) {
+    let sim = SimRuntime::new(1);
+    let (_dio, view) = local_view(&sim, 100_000);
+    assert_eq!(view.row_count(), 100_000);
+    let mut i = 0usize;
+    c.bench_function("table_row_100k", |b| {
+        b.iter(|| {
+            i = (i + 7919) % 100_000;
+            black_box(view.row(black_box(i)))
+        })
+    });
+    let mut start = 0usize;
+    c.bench_function("table_snapshot_50", |b| {
+        b.iter(|| {
+            start = (start + 7919) % (100_000 - 50);
+            black_box(view.rows(start..start + 50))
+        })
+    });
+}
+
+fn chunk_push(c: &mut Criterion) {
+    let sim = SimRuntime::new(2);
+    // Each iteration hands the callback 1,000 owned rows prepared outside the
+    // timing, as a source that decodes them would.
+    let slot: Arc<Mutex<Vec<(String, Record)>>> = Arc::new(Mutex::new(Vec::new()));
+    let source = slot.clone();
+    let lens = Lens::builder()
+        .cache_source(Arc::new(MemoryBackend::new()))
+        .runtime(sim.runtime())
+        .refresh_on_open(false)
+        .on_load_chunk(move |_dio, range, _query, sink| {
+            let rows = std::mem::take(&mut *source.lock().unwrap());
+            async move {
+                for (i, (id, record)) in rows.into_iter().enumerate() {
+                    sink.push(range.start + i, id, record).await?;
+                }
+                Ok(())
+            }
+        })
+        .build()
+        .unwrap();
+    let dio = sim
+        .block_on(lens.make_dio(Vista::new(MemoryVista::new("products"))))
+        .unwrap();
+    let view = sim
+        .block_on(
+            dio.table_scenery()
+                .page_size(1000)
+                .initial_range(0..1000)
+                .open(),
+        )
+        .unwrap();
+    let rows: Vec<(String, Record)> = (0..1000).map(|i| (format!("p{i:06}"), row(i))).collect();
+    let mut group = c.benchmark_group("chunk_push");
+    group.throughput(Throughput::Elements(1000));
+    group.bench_function("memory_1000_rows", |b| {
+        b.iter_batched(
+            || rows.clone(),
+            |batch| {
+                *slot.lock().unwrap() = batch;
+                view.request_refresh();
+                sim.run_for(Duration::from_millis(60));
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+    assert_eq!(view.row_count(), 1000);
+    assert!(view.stats().chunk_loads > 0);
+}
+
+fn fan_out(c: &mut Criterion) {
+    let sim = SimRuntime::new(3);
+    let (dio, _first) = local_view(&sim, 100);
+    let views: Vec<TableScenery> = (0..1000)
+        .map(|_| sim.block_on(dio.table_scenery().open()).unwrap())
+        .collect();
+    sim.run_until_idle();
+    let mut price = 0i64;
+    c.bench_function("patched_to_1000_sceneries", |b| {
+        b.iter(|| {
+            price += 1;
+            sim.block_on(dio.patched("p000042", record! { "stock" => price }))
+                .unwrap();
+            sim.run_until_idle();
+        })
+    });
+    assert!(
+        views
+            .iter()
+            .all(|v| v.row(42).unwrap().record.get("stock") == Some(&price.into()))
+    );
+}
+
+criterion_group!(benches, reads, chunk_push, fan_out);
+criterion_main!(benches);
