@@ -13,6 +13,8 @@
 //!   backward loads end after the last needed visible row and run back.
 //!   Read-ahead stops at the first row that is not needed, so loaded rows
 //!   are not fetched again.
+//! - **In flight**: the range never overlaps a load in flight; it stops at
+//!   the first such row (rows beyond are fetched when that load lands).
 //! - **Trailing edge**: when fewer than `page_size` needed rows separate the
 //!   visible range from loaded data (or from row 0 / the end of the set)
 //!   behind it, the range is stretched to that edge so no hole is left.
@@ -65,11 +67,18 @@ pub(crate) fn plan(input: &PlanInput, rows: &impl RowsState) -> Option<Range<usi
         if let Some(stop) = (last + 1..end).find(|&i| !needed(i)) {
             end = stop;
         }
+        // Never overlap a load in flight: stop at the first such row.
+        if let Some(stop) = (start..end).find(|&i| rows.is_in_flight(i)) {
+            end = stop;
+        }
         start..end
     } else {
         let end = stretch_up(last + 1, page, end_of_set, &needed);
         let mut start = end.saturating_sub(len).min(first);
         if let Some(stop) = (start..first).rev().find(|&i| !needed(i)) {
+            start = stop + 1;
+        }
+        if let Some(stop) = (start..end).rev().find(|&i| rows.is_in_flight(i)) {
             start = stop + 1;
         }
         start..end

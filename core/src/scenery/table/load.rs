@@ -134,7 +134,7 @@ impl TableState {
     }
 
     /// Land (or roll back) load `id` once its callback returned.
-    pub(crate) fn finish(&self, id: u64, outcome: Result<()>) {
+    pub(crate) fn finish(self: &Arc<Self>, id: u64, outcome: Result<()>) {
         let Some(load) = ({
             let mut loads = self.loads.lock();
             let pos = loads.active.iter().position(|load| load.id == id);
@@ -178,7 +178,7 @@ impl TableState {
         dio.cache().apply(batch)
     }
 
-    fn land(&self, load: Load) {
+    fn land(self: &Arc<Self>, load: Load) {
         let served = load.staged.len();
         {
             let mut view = self.view.write();
@@ -216,6 +216,11 @@ impl TableState {
             scenery: self.scenery_id,
             range: load.range,
         });
+        // Rows of the viewport left out because another load was in flight.
+        let visible = self.committed.lock().clone();
+        if let Some(visible) = visible {
+            self.load_for(visible, true, false);
+        }
     }
 
     /// A failed chunk changes nothing: rows it placed are put back.
