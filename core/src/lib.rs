@@ -43,3 +43,8 @@ pub use runtime::{Instant, JoinHandle, Runtime, RuntimeExt, Timestamp};
 pub use scenery::{RecordScenery, TableScenery, ValueScenery};
 pub use value::{Record, Value};
 pub use vista::{MemoryVista, TableShell, Vista, VistaCapabilities};
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(all(doctest, feature = "sim"))]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
