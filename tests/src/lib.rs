@@ -3,3 +3,5 @@
 #![forbid(unsafe_code)]
 
 pub mod conformance;
+pub mod harness;
+pub mod scenarios;

@@ -162,40 +162,40 @@ impl Dio {
     pub async fn write(&self, op: WriteOp) -> Result<WriteTicket> {
         self.ensure_open()?;
         let (item, ticket) = self.prepare_write(op);
-        let guard = PendingGuard {
-            dio: self,
-            id: item.op.id().map(String::from),
-            armed: true,
-        };
+        let guard = PendingGuard::new(self, item.op.id());
         match self.inner.queue.send(item).await {
             Ok(()) => {
                 guard.disarm();
                 Ok(ticket)
             }
-            Err(_) => Err(shutting_down()),
+            Err(_) => Err(guard.refuse(shutting_down())),
         }
     }
 
     /// Queue `op` without waiting: fails at once with `WriteQueueFull` when
     /// the queue is full, `ShuttingDown` after shutdown.
+    ///
+    /// A write refused because the queue is full is normally not announced
+    /// at all (no `WriteQueued`, no pending mark). Only when another writer
+    /// takes the last slot between the check and the send is it announced
+    /// and then closed with a `WriteFailed` carrying the same
+    /// `WriteQueueFull` error.
     pub fn try_write(&self, op: WriteOp) -> Result<WriteTicket> {
         self.ensure_open()?;
+        // Checked before announcing: a caller that gets the error at once
+        // must not also see the row flash as pending, then failed.
+        if self.inner.queue.is_full() {
+            return Err(queue_full());
+        }
         let (item, ticket) = self.prepare_write(op);
-        let guard = PendingGuard {
-            dio: self,
-            id: item.op.id().map(String::from),
-            armed: true,
-        };
+        let guard = PendingGuard::new(self, item.op.id());
         match self.inner.queue.try_send(item) {
             Ok(()) => {
                 guard.disarm();
                 Ok(ticket)
             }
-            Err(TrySendError::Full(_)) => Err(Error::new(
-                ErrorKind::WriteQueueFull,
-                "the write queue is full",
-            )),
-            Err(TrySendError::Closed(_)) => Err(shutting_down()),
+            Err(TrySendError::Full(_)) => Err(guard.refuse(queue_full())),
+            Err(TrySendError::Closed(_)) => Err(guard.refuse(shutting_down())),
         }
     }
 
@@ -411,6 +411,7 @@ impl Dio {
     /// Record a wholesale invalidation now: answered queries turn cold and
     /// rows fetched before now read as stale.
     pub(crate) fn mark_invalidated(&self) {
+        self.inner.queries.invalidate();
         let now = self.runtime().wall_clock();
         self.inner
             .invalidated_at
@@ -456,16 +457,37 @@ fn shutting_down() -> Error {
     )
 }
 
+fn queue_full() -> Error {
+    Error::new(ErrorKind::WriteQueueFull, "the write queue is full")
+}
+
 /// Removes a write's pending mark if it never made it into the queue.
 struct PendingGuard<'a> {
     dio: &'a Dio,
     id: Option<String>,
     armed: bool,
+    /// Published as the `WriteFailed` of a write that was not queued.
+    error: Option<Error>,
 }
 
-impl PendingGuard<'_> {
+impl<'a> PendingGuard<'a> {
+    fn new(dio: &'a Dio, id: Option<&str>) -> Self {
+        PendingGuard {
+            dio,
+            id: id.map(String::from),
+            armed: true,
+            error: None,
+        }
+    }
+
     fn disarm(mut self) {
         self.armed = false;
+    }
+
+    /// The write was refused with `error`: close it with that error.
+    fn refuse(mut self, error: Error) -> Error {
+        self.error = Some(error.clone());
+        error
     }
 }
 
@@ -476,9 +498,13 @@ impl Drop for PendingGuard<'_> {
         }
         self.dio.inner.pending.finish(self.id.as_deref());
         // `WriteQueued` was announced; close it with its one outcome.
+        let error = self
+            .error
+            .take()
+            .unwrap_or_else(|| Error::new(ErrorKind::Cancelled, "the write was not queued"));
         self.dio.publish(DioEvent::WriteFailed {
             id: self.id.take(),
-            error: Error::new(ErrorKind::Cancelled, "the write was not queued"),
+            error,
         });
     }
 }

@@ -7,6 +7,7 @@
 //! table; sceneries, not the facade, are the path for large paged views.
 
 use alloc::boxed::Box;
+use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -48,6 +49,19 @@ impl DioShell {
     /// Every cached row matching `query`, in query order.
     fn evaluate(&self, query: &Query) -> Result<Vec<(Id, Record)>> {
         Ok(eval::apply_query(scan_all(&self.dio)?, query))
+    }
+
+    /// Refuse a write the facade does not advertise, at once, as every
+    /// shell must; queued, it would only fail later at the master.
+    fn offered(&self, offered: fn(&VistaCapabilities) -> bool, what: &str) -> Result<()> {
+        if offered(&self.capabilities()) {
+            Ok(())
+        } else {
+            Err(Error::unsupported(format!(
+                "\"{}\" cannot {what}: its master does not and no on_write routes it",
+                self.name
+            )))
+        }
     }
 }
 
@@ -146,6 +160,7 @@ impl TableShell for DioShell {
 
     fn insert<'a>(&'a self, id: Option<Id>, record: Record) -> BoxFuture<'a, Result<Id>> {
         Box::pin(async move {
+            self.offered(|c| c.can_insert, "insert")?;
             if id.is_none() && self.dio.lens().inner.callbacks.on_write.is_some() {
                 return Err(Error::invalid_input(
                     "an insert through on_write needs an id: on_write cannot report one back",
@@ -171,6 +186,7 @@ impl TableShell for DioShell {
 
     fn replace<'a>(&'a self, id: &'a str, record: Record) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
+            self.offered(|c| c.can_update, "replace")?;
             self.dio
                 .write(WriteOp::Replace {
                     id: String::from(id),
@@ -183,6 +199,7 @@ impl TableShell for DioShell {
 
     fn patch<'a>(&'a self, id: &'a str, fields: Record) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
+            self.offered(|c| c.can_update, "patch")?;
             self.dio
                 .write(WriteOp::Patch {
                     id: String::from(id),
@@ -195,6 +212,7 @@ impl TableShell for DioShell {
 
     fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
+            self.offered(|c| c.can_delete, "delete")?;
             self.dio
                 .write(WriteOp::Delete {
                     id: String::from(id),
@@ -205,6 +223,9 @@ impl TableShell for DioShell {
     }
 
     fn delete_all(&self) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move { self.dio.write(WriteOp::DeleteAll).await.map(drop) })
+        Box::pin(async move {
+            self.offered(|c| c.can_delete, "delete_all")?;
+            self.dio.write(WriteOp::DeleteAll).await.map(drop)
+        })
     }
 }

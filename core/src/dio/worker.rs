@@ -89,6 +89,9 @@ async fn write_through(dio: &Dio, op: WriteOp) -> Result<Option<Id>> {
         }
         WriteOp::DeleteAll => {
             master.delete_all().await?;
+            // Clearing drops the answered keys too: no running on_query may
+            // mark its key answered again.
+            dio.inner().queries.invalidate();
             cache.clear()?;
             dio.publish(DioEvent::Invalidated);
             Ok(None)

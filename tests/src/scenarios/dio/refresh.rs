@@ -1,0 +1,119 @@
+//! Test 8: manual and scheduled refresh share one path.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use diorama_core::{DioEvent, Error, Instant, Vista};
+
+use super::support::{Counter, drain, lens_on, products};
+use crate::harness::Harness;
+
+/// Test 8a: `refresh()` publishes `[Refreshing, Invalidated]`; a failing
+/// `on_refresh` publishes `[Refreshing, RefreshFailed]` and returns its error.
+pub fn manual_refresh_publishes_outcome<H: Harness>(h: &H) {
+    let calls = Counter::default();
+    let lens = lens_on(h)
+        .on_refresh({
+            let calls = calls.clone();
+            move |_dio| {
+                let n = calls.hit();
+                async move {
+                    if n == 1 {
+                        Err(Error::failed("master unreachable"))
+                    } else {
+                        Ok(())
+                    }
+                }
+            }
+        })
+        .build()
+        .unwrap();
+    h.block_on(async {
+        let dio = lens
+            .make_dio(Vista::new(products("products", 2)))
+            .await
+            .unwrap();
+        let mut events = dio.subscribe_events();
+
+        dio.refresh().await.unwrap();
+        assert_eq!(
+            drain(&mut events),
+            vec![DioEvent::Refreshing, DioEvent::Invalidated]
+        );
+
+        let error = dio.refresh().await.expect_err("on_refresh fails");
+        assert_eq!(error, Error::failed("master unreachable"));
+        assert_eq!(
+            drain(&mut events),
+            vec![DioEvent::Refreshing, DioEvent::RefreshFailed { error }]
+        );
+
+        dio.refresh().await.unwrap();
+        assert_eq!(
+            drain(&mut events),
+            vec![DioEvent::Refreshing, DioEvent::Invalidated]
+        );
+        assert_eq!(calls.get(), 3);
+        dio.shutdown().await.unwrap();
+    });
+}
+
+/// Test 8b: `refresh_every(10 min)` over one virtual hour runs exactly 6 times,
+/// at 10, 20, …, 60 minutes (never at t=0), publishing like `refresh()`;
+/// the failure of the second run does not stop it; it stops with the Dio.
+pub fn scheduled_refresh_runs_on_time_and_survives_failures<H: Harness>(h: &H) {
+    const MINUTE: Duration = Duration::from_secs(60);
+    let rt = h.runtime();
+    let runs: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let lens = lens_on(h)
+        .refresh_every(10 * MINUTE)
+        .on_refresh({
+            let runs = runs.clone();
+            let rt = rt.clone();
+            move |_dio| {
+                let n = {
+                    let mut runs = runs.lock().unwrap();
+                    runs.push(rt.now());
+                    runs.len()
+                };
+                async move {
+                    if n == 2 {
+                        Err(Error::failed("second run fails"))
+                    } else {
+                        Ok(())
+                    }
+                }
+            }
+        })
+        .build()
+        .unwrap();
+    let start = rt.now();
+    let dio = h
+        .block_on(lens.make_dio(Vista::new(products("products", 2))))
+        .unwrap();
+    let mut events = dio.subscribe_events();
+    h.settle();
+    assert!(runs.lock().unwrap().is_empty(), "no refresh at t=0");
+
+    h.advance(60 * MINUTE);
+    let offsets: Vec<Duration> = runs.lock().unwrap().iter().map(|t| *t - start).collect();
+    let expected: Vec<Duration> = (1..=6).map(|k| k * 10 * MINUTE).collect();
+    assert_eq!(offsets, expected);
+
+    let mut expected_events = Vec::new();
+    for k in 1..=6 {
+        expected_events.push(DioEvent::Refreshing);
+        expected_events.push(if k == 2 {
+            DioEvent::RefreshFailed {
+                error: Error::failed("second run fails"),
+            }
+        } else {
+            DioEvent::Invalidated
+        });
+    }
+    assert_eq!(drain(&mut events), expected_events);
+
+    drop(dio);
+    h.advance(60 * MINUTE);
+    assert_eq!(runs.lock().unwrap().len(), 6, "the loop ends with the Dio");
+}
