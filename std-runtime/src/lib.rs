@@ -7,6 +7,8 @@
 //! - [`SledBackend`]: a [`CacheBackend`](diorama_core::CacheBackend) on sled,
 //!   so the cache survives restarts; a corrupt cache is reported (or rebuilt
 //!   with [`SledBackend::open_or_rebuild`]) and a corrupt row reads as absent.
+//! - [`sqlite::SqliteVista`] (feature `sqlite`, default): a master table in
+//!   SQLite with conditions, sort, search and windows pushed into SQL.
 //! - [`support`]: panic containment and the wall clock, shared with
 //!   `diorama-tokio`.
 #![forbid(unsafe_code)]
@@ -15,6 +17,8 @@ pub use diorama_core as core;
 
 mod runtime;
 mod sled_cache;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 pub mod support;
 
 pub use crate::runtime::SmolRuntime;

@@ -1,0 +1,100 @@
+//! [`SqliteVista`]: a master table in SQLite (feature `sqlite`, on by
+//! default), through `rusqlite` with SQLite compiled in, so nothing needs
+//! installing.
+//!
+//! # Rows and ids
+//!
+//! One table (or view) is one vista. One column holds the ids: declared
+//! INTEGER (ids are canonical decimal texts such as `"42"`; an
+//! `INTEGER PRIMARY KEY` lets SQLite assign them) or TEXT, and the primary
+//! key or covered by a unique index. Every other column is a record field,
+//! always present in a record read (`Null` for NULL), in table order. The
+//! id column is not a field: a condition, sort or write naming it is
+//! `InvalidInput`. An id that cannot exist in an INTEGER id column (`"x"`,
+//! `"042"`) is `InvalidInput` too.
+//!
+//! Without a sort, rows come in rowid order (insertion order for rows
+//! whose ids SQLite assigned), or id order for tables without a rowid and
+//! views.
+//!
+//! # Values
+//!
+//! INTEGER ↔ `Integer`, REAL ↔ `Float`, TEXT ↔ `Text`, BLOB ↔ `Bytes`,
+//! NULL ↔ `Null`. SQLite has no boolean: a `Bool` is stored as the integer
+//! 0 or 1 and reads back as an `Integer`. Nested values (arrays, maps,
+//! tags), simple values, NaN and integers beyond the 64-bit signed range
+//! are refused on write with `InvalidInput` rather than stored in a form a
+//! read would not give back. A column's declared type still applies its
+//! affinity on write (text `"5"` into an INTEGER column is stored as 5;
+//! integers into a REAL column become reals, and a REAL column may read
+//! `-0.0` back as `0.0`); reads report what the table holds.
+//!
+//! # Queries
+//!
+//! Conditions, the sort and the search are pushed into SQL with bound
+//! parameters only, and mean exactly what
+//! [`diorama_core::vista::eval`] means over the rows SQLite returns (the
+//! tests check this against `MemoryVista` on random queries):
+//!
+//! - comparisons without SQLite's type conversions: a text never equals a
+//!   number, numbers compare numerically and exactly across INTEGER and
+//!   REAL, text by bytes, ordering comparisons never cross kinds, `Eq null`
+//!   finds NULLs and `Ne` matches NULLs;
+//! - `Like` and search run the core's own matchers inside SQLite through
+//!   two registered SQL functions, since SQLite's `LIKE` folds only ASCII
+//!   case and renders floats differently (`7.0`, 15 digits);
+//! - the sort puts NULLs last in both directions and breaks ties by id as
+//!   text, bytewise.
+//!
+//! Field names must be columns of the table (case-sensitive, as records
+//! are): an unknown one is `InvalidInput` from the read, not a local
+//! "missing field". Two kinds of condition are refused by
+//! [`accepts`](diorama_core::TableShell::accepts), so a
+//! [`Vista`](diorama_core::Vista) evaluates them locally: an integer
+//! operand beyond the 64-bit signed range, and an `In` list of more than
+//! 1000 items. Given directly to a read, they are `Unsupported`.
+//!
+//! `fetch_window` reads `LIMIT ? OFFSET ?` and the total in one
+//! transaction; totals of recent filters are cached until the table
+//! changes (through this vista or, seen through `PRAGMA data_version`,
+//! another connection).
+//!
+//! # Writes
+//!
+//! `insert(None, ..)` leaves the id to SQLite and reads it back (an
+//! `INTEGER PRIMARY KEY` gets the next rowid); a table that assigns none is
+//! `InvalidInput`. Inserting an existing id is `Failed` ("already
+//! exists"). `replace` sets every field (the ones the record lacks to
+//! NULL) and `patch` only the given ones; both keep the row's rowid, and a
+//! missing row is `NotFound`. `delete` of a missing row is fine. Views,
+//! virtual tables and read-only connections offer no writes (capabilities
+//! say so; the calls are `Unsupported`). For bulk loads use
+//! [`SqliteVista::insert_many`] (one transaction) and
+//! [`SqliteVista::create_table`].
+//!
+//! # Threads
+//!
+//! Every call runs on a thread the vista owns along with its connection,
+//! one call at a time in the order issued, and answers through a channel
+//! that wakes the waiting task: no SQLite call blocks an executor thread,
+//! on smol, tokio or the simulator alike.
+
+mod convert;
+mod error;
+mod functions;
+mod read;
+mod schema;
+mod shell;
+mod spec;
+mod state;
+mod translate;
+mod vista;
+mod worker;
+mod write;
+
+pub use spec::{ColumnType, IdType, TableSpec};
+pub use vista::SqliteVista;
+
+/// The `rusqlite` this module is built with, for
+/// [`SqliteVista::from_connection`].
+pub use rusqlite;

@@ -1,0 +1,107 @@
+//! `SqliteVista` as a `TableShell`: every call runs on the connection's
+//! thread.
+
+use diorama_core::runtime::BoxFuture;
+use diorama_core::vista::{Clause, Id, Page, Query, TableShell, VistaCapabilities};
+use diorama_core::{Record, Result};
+
+use super::translate::pushable;
+use super::vista::SqliteVista;
+
+impl TableShell for SqliteVista {
+    fn name(&self) -> &str {
+        &self.inner.schema.table
+    }
+
+    fn capabilities(&self) -> VistaCapabilities {
+        self.inner.capabilities
+    }
+
+    /// Sort and search always; a condition unless its operand is an integer
+    /// beyond 64-bit signed or an `In` list is longer than 1000 items. A
+    /// condition on an unknown column is accepted so that the read reports
+    /// it (`InvalidInput`) instead of evaluating it locally as a missing
+    /// field.
+    fn accepts(&self, clause: Clause<'_>) -> bool {
+        match clause {
+            Clause::Condition(condition) => pushable(condition),
+            Clause::Sort(_) | Clause::Search(_) => true,
+        }
+    }
+
+    fn list<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Vec<(Id, Record)>>> {
+        let query = query.clone();
+        Box::pin(self.inner.worker.run(move |state| state.list(&query)))
+    }
+
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Record>>> {
+        let id = id.to_owned();
+        Box::pin(self.inner.worker.run(move |state| state.get(&id)))
+    }
+
+    fn count<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<usize>> {
+        let query = query.clone();
+        Box::pin(self.inner.worker.run(move |state| state.count(&query)))
+    }
+
+    fn fetch_window<'a>(
+        &'a self,
+        query: &'a Query,
+        offset: usize,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Page>> {
+        let query = query.clone();
+        Box::pin(
+            self.inner
+                .worker
+                .run(move |state| state.window(&query, offset, limit)),
+        )
+    }
+
+    fn insert<'a>(&'a self, id: Option<Id>, record: Record) -> BoxFuture<'a, Result<Id>> {
+        Box::pin(async move {
+            self.check_writable("insert")?;
+            self.inner
+                .worker
+                .run(move |state| state.insert(id, &record))
+                .await
+        })
+    }
+
+    fn replace<'a>(&'a self, id: &'a str, record: Record) -> BoxFuture<'a, Result<()>> {
+        let id = id.to_owned();
+        Box::pin(async move {
+            self.check_writable("replace")?;
+            self.inner
+                .worker
+                .run(move |state| state.replace(&id, &record))
+                .await
+        })
+    }
+
+    fn patch<'a>(&'a self, id: &'a str, fields: Record) -> BoxFuture<'a, Result<()>> {
+        let id = id.to_owned();
+        Box::pin(async move {
+            self.check_writable("patch")?;
+            self.inner
+                .worker
+                .run(move |state| state.patch(&id, &fields))
+                .await
+        })
+    }
+
+    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<()>> {
+        let id = id.to_owned();
+        Box::pin(async move {
+            self.check_writable("delete")?;
+            self.inner.worker.run(move |state| state.delete(&id)).await
+        })
+    }
+
+    fn delete_all(&self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            self.check_writable("delete_all")?;
+            self.inner.worker.run(|state| state.delete_all()).await
+        })
+    }
+}

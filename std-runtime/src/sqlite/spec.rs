@@ -1,0 +1,162 @@
+//! A table to create: the id column, the fields and their indexes.
+
+use diorama_core::{Error, Result};
+
+use super::schema::quote;
+
+/// How a created table stores ids.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum IdType {
+    /// `INTEGER PRIMARY KEY`: the rowid itself, so SQLite assigns ids to
+    /// rows inserted without one (`"1"`, `"2"`, …) and source order is id
+    /// order.
+    #[default]
+    Integer,
+    /// `TEXT PRIMARY KEY NOT NULL`: any text id; inserts must give one.
+    Text,
+}
+
+/// The declared type of a created column, which sets SQLite's affinity for
+/// values written to it (see the [module docs](super#values)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ColumnType {
+    /// `INTEGER`: numeric-looking text is stored as a number.
+    Integer,
+    /// `REAL`: integers are stored (and read back) as reals.
+    Real,
+    /// `TEXT`: numbers are stored as their text.
+    Text,
+    /// `BLOB`: values are stored as given.
+    Blob,
+    /// No declared type: values are stored as given, of any kind.
+    #[default]
+    Any,
+}
+
+impl ColumnType {
+    fn sql(self) -> &'static str {
+        match self {
+            ColumnType::Integer => " INTEGER",
+            ColumnType::Real => " REAL",
+            ColumnType::Text => " TEXT",
+            ColumnType::Blob => " BLOB",
+            ColumnType::Any => "",
+        }
+    }
+}
+
+/// A table for [`SqliteVista::create_table`](super::SqliteVista::create_table):
+/// its name, the id column and its type, the field columns in order, and
+/// the columns to index (each gets its own index, which speeds sorts and
+/// conditions on it).
+///
+/// ```
+/// use diorama_std::sqlite::{ColumnType, IdType, TableSpec};
+///
+/// let spec = TableSpec::new("products", "id", IdType::Integer)
+///     .column("name", ColumnType::Text)
+///     .column("price", ColumnType::Real)
+///     .index("price");
+/// assert_eq!(spec.name(), "products");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableSpec {
+    name: String,
+    id: String,
+    id_type: IdType,
+    columns: Vec<(String, ColumnType)>,
+    indexes: Vec<String>,
+}
+
+impl TableSpec {
+    /// A table `name` with ids in column `id_column` of type `id_type` and
+    /// no fields yet.
+    pub fn new(name: impl Into<String>, id_column: impl Into<String>, id_type: IdType) -> Self {
+        TableSpec {
+            name: name.into(),
+            id: id_column.into(),
+            id_type,
+            columns: Vec::new(),
+            indexes: Vec::new(),
+        }
+    }
+
+    /// This table with one more field column, after the others.
+    pub fn column(mut self, name: impl Into<String>, column_type: ColumnType) -> Self {
+        self.columns.push((name.into(), column_type));
+        self
+    }
+
+    /// This table with an index on field `column`.
+    pub fn index(mut self, column: impl Into<String>) -> Self {
+        self.indexes.push(column.into());
+        self
+    }
+
+    /// The table's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The id column's name.
+    pub fn id_column(&self) -> &str {
+        &self.id
+    }
+
+    /// The statements that create the table and its indexes.
+    /// `InvalidInput` for an empty or repeated column name (SQLite compares
+    /// names ignoring ASCII case) or an index on an unknown column.
+    pub(crate) fn statements(&self) -> Result<Vec<String>> {
+        let names: Vec<&str> = std::iter::once(self.id.as_str())
+            .chain(self.columns.iter().map(|(name, _)| name.as_str()))
+            .collect();
+        if self.name.is_empty() {
+            return Err(Error::invalid_input("a table needs a name"));
+        }
+        for (at, name) in names.iter().enumerate() {
+            if name.is_empty() {
+                return Err(Error::invalid_input(format!(
+                    "table \"{}\": a column needs a name",
+                    self.name
+                )));
+            }
+            if names[..at]
+                .iter()
+                .any(|other| other.eq_ignore_ascii_case(name))
+            {
+                return Err(Error::invalid_input(format!(
+                    "table \"{}\": column \"{name}\" is declared twice",
+                    self.name
+                )));
+            }
+        }
+        let id = match self.id_type {
+            IdType::Integer => format!("{} INTEGER PRIMARY KEY", quote(&self.id)),
+            IdType::Text => format!("{} TEXT PRIMARY KEY NOT NULL", quote(&self.id)),
+        };
+        let columns = std::iter::once(id)
+            .chain(
+                self.columns
+                    .iter()
+                    .map(|(name, ty)| format!("{}{}", quote(name), ty.sql())),
+            )
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut statements = vec![format!("CREATE TABLE {} ({columns})", quote(&self.name))];
+        for column in &self.indexes {
+            if !self.columns.iter().any(|(name, _)| name == column) {
+                return Err(Error::invalid_input(format!(
+                    "table \"{}\": cannot index unknown field \"{column}\"",
+                    self.name
+                )));
+            }
+            statements.push(format!(
+                "CREATE INDEX {} ON {} ({})",
+                quote(&format!("{}_{column}_idx", self.name)),
+                quote(&self.name),
+                quote(column)
+            ));
+        }
+        Ok(statements)
+    }
+}

@@ -1,0 +1,86 @@
+//! What the connection's thread owns: the connection, the table's shape and
+//! the count cache.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use diorama_core::Result;
+use diorama_core::vista::Query;
+use rusqlite::Connection;
+
+use super::error::sql_error;
+use super::schema::Schema;
+
+/// The connection and everything read through it, owned by one thread.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) conn: Connection,
+    pub(crate) schema: Arc<Schema>,
+    pub(crate) counts: CountCache,
+}
+
+impl State {
+    pub(crate) fn new(conn: Connection, schema: Arc<Schema>) -> Self {
+        State {
+            conn,
+            schema,
+            counts: CountCache::default(),
+        }
+    }
+}
+
+/// Counts of recent filters, so paging through a large filtered table does
+/// not rescan it for the total of every window.
+///
+/// An entry is valid while nothing has changed the database: every write
+/// through this connection clears the cache, and `PRAGMA data_version`
+/// (which moves when another connection commits) is checked before each use.
+#[derive(Debug, Default)]
+pub(crate) struct CountCache {
+    version: Option<i64>,
+    counts: HashMap<String, usize>,
+}
+
+/// More distinct filters than a screen's worth of searches; past it the
+/// cache starts over rather than tracking recency.
+const MAX_COUNTS: usize = 256;
+
+impl CountCache {
+    /// The cached count of `query`'s filter, computing it with `count` when
+    /// absent or stale.
+    pub(crate) fn get_or(
+        &mut self,
+        conn: &Connection,
+        query: &Query,
+        count: impl FnOnce() -> Result<usize>,
+    ) -> Result<usize> {
+        let version: i64 = conn
+            .query_row("PRAGMA data_version", [], |row| row.get(0))
+            .map_err(|e| sql_error("reading the data version", e))?;
+        if self.version != Some(version) {
+            self.counts.clear();
+            self.version = Some(version);
+        }
+        // The sort does not change a count, so it is not part of the key.
+        let key = Query {
+            conditions: query.conditions.clone(),
+            sort: None,
+            search: query.search.clone(),
+        }
+        .key();
+        if let Some(&n) = self.counts.get(&key) {
+            return Ok(n);
+        }
+        let n = count()?;
+        if self.counts.len() >= MAX_COUNTS {
+            self.counts.clear();
+        }
+        self.counts.insert(key, n);
+        Ok(n)
+    }
+
+    /// Forget every count (after a write through this connection).
+    pub(crate) fn clear(&mut self) {
+        self.counts.clear();
+    }
+}
