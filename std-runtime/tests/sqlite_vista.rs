@@ -619,3 +619,55 @@ fn many_tasks_on_smol_share_one_vista() {
         );
     });
 }
+
+#[test]
+fn like_and_search_render_values_as_local_evaluation_does() {
+    let spec = TableSpec::new("t", "id", IdType::Integer)
+        .column("r", ColumnType::Real)
+        .column("a", ColumnType::Any);
+    let vista = SqliteVista::open_in_memory(&spec).unwrap();
+    let rows: Vec<(Option<Id>, Record)> = vec![
+        (None, record! { "r" => 7.0, "a" => "Kelvin: \u{212A}" }),
+        (None, record! { "r" => 1e20, "a" => true }),
+        (None, record! { "r" => 0.1 + 0.2, "a" => "ÉMILE" }),
+        (
+            None,
+            record! { "r" => Value::Null, "a" => Value::Bytes(b"lamp".to_vec()) },
+        ),
+        (None, record! { "r" => -2.5, "a" => "50% off_now\\" }),
+    ];
+    block_on(vista.insert_many(rows)).unwrap();
+    let found = |query: Query| {
+        let rows = block_on(vista.list(&query)).unwrap();
+        ids(&rows)
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let search = |needle: &str| found(Query::new().with_search(needle));
+    let like = |field: &str, pattern: Value| {
+        found(Query::new().with_condition(Condition::new(field, CmpOp::Like, pattern)))
+    };
+    // Whole floats render without ".0", large ones in full, sums exactly.
+    assert_eq!(search("7"), ["1"]);
+    assert_eq!(search("7.0"), Vec::<String>::new());
+    assert_eq!(search("100000000000000000000"), ["2"]);
+    assert_eq!(search("0.30000000000000004"), ["3"]);
+    assert_eq!(like("r", 7.0.into()), ["1"], "a float operand renders as 7");
+    assert_eq!(like("r", 1e20.into()), ["2"]);
+    assert_eq!(like("r", "-2.5".into()), ["5"]);
+    // Booleans were stored as 1; bytes have no text.
+    assert_eq!(like("a", 1.into()), ["2"]);
+    assert_eq!(like("a", true.into()), Vec::<String>::new());
+    assert_eq!(search("lamp"), Vec::<String>::new());
+    // Unicode case folding, one character at a time.
+    assert_eq!(search("émile"), ["3"]);
+    assert_eq!(like("a", "%émile".into()), ["3"]);
+    assert_eq!(search("kelvin: k"), ["1"], "KELVIN SIGN folds to k");
+    // LIKE metacharacters, escapes and a trailing backslash.
+    assert_eq!(like("a", "50\\% off\\_now\\".into()), ["5"]);
+    assert_eq!(like("a", "50_ off%".into()), ["5"]);
+    assert_eq!(like("a", "50\\_%".into()), Vec::<String>::new());
+    assert_eq!(search("%"), ["5"]);
+    assert_eq!(search("_"), ["5"]);
+}

@@ -137,13 +137,12 @@ impl Schema {
         let is_table = kind == "table";
         let pk_columns = columns.iter().filter(|(.., pk)| *pk > 0).count();
         let is_pk = pk_columns == 1 && columns[id_at].3 > 0;
-        if is_table {
-            if !is_pk && !has_unique_index(conn, table, id_column)? {
-                return Err(Error::invalid_input(format!(
-                    "id column \"{id_column}\" of \"{table}\" is neither the primary key \
-                     nor covered by a unique index, so ids could repeat"
-                )));
-            }
+        // A view cannot declare keys; its ids are taken on trust.
+        if is_table && !is_pk && !has_unique_index(conn, table, id_column)? {
+            return Err(Error::invalid_input(format!(
+                "id column \"{id_column}\" of \"{table}\" is neither the primary key \
+                 nor covered by a unique index, so ids could repeat"
+            )));
         }
 
         let rowid = if is_table && !without_rowid {
