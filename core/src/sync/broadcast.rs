@@ -204,13 +204,16 @@ impl<T: Clone> BroadcastReceiver<T> {
     /// returns, so dropping the future loses no event.
     pub async fn recv(&mut self) -> Result<T, RecvError> {
         loop {
-            if let Some(outcome) = self.poll_ring() {
+            if let Some(outcome) = poll_ring(&self.shared, &mut self.next) {
                 return outcome;
             }
             // Register before checking again so a send between the check
-            // above and this listener cannot be missed.
-            let listener = self.shared.event.listen();
-            if let Some(outcome) = self.poll_ring() {
+            // above and this listener cannot be missed. The listener lives
+            // in this future (no allocation per wait: fan-out to many
+            // waiting receivers is the bus's hot path).
+            let Self { shared, next } = self;
+            event_listener::listener!(shared.event => listener);
+            if let Some(outcome) = poll_ring(shared, next) {
                 return outcome;
             }
             listener.await;
@@ -219,35 +222,36 @@ impl<T: Clone> BroadcastReceiver<T> {
 
     /// Take the next event if one is available right now.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        match self.poll_ring() {
+        match poll_ring(&self.shared, &mut self.next) {
             Some(Ok(value)) => Ok(value),
             Some(Err(RecvError::Lagged(missed))) => Err(TryRecvError::Lagged(missed)),
             Some(Err(RecvError::Closed)) => Err(TryRecvError::Closed),
             None => Err(TryRecvError::Empty),
         }
     }
+}
 
-    /// `None` when nothing is available yet and the bus is open.
-    fn poll_ring(&mut self) -> Option<Result<T, RecvError>> {
-        let event = {
-            let ring = self.shared.ring.lock();
-            if self.next < ring.head {
-                let missed = ring.head - self.next;
-                self.next = ring.head;
-                return Some(Err(RecvError::Lagged(missed)));
-            }
-            if self.next == ring.tail() {
-                return (ring.senders == 0).then_some(Err(RecvError::Closed));
-            }
-            // `head <= next < tail`, so the index is within the ring, whose
-            // length is at most `capacity: usize`.
-            let index = (self.next - ring.head) as usize;
-            self.next += 1;
-            ring.events.get(index).cloned()
-        };
-        // `T::clone` runs outside the lock.
-        event.map(|event| Ok(T::clone(&event)))
-    }
+/// Take the next event for a receiver at `next`: its lag, the event, or
+/// `Closed`; `None` when nothing is available yet and the bus is open.
+fn poll_ring<T: Clone>(shared: &Shared<T>, next: &mut u64) -> Option<Result<T, RecvError>> {
+    let event = {
+        let ring = shared.ring.lock();
+        if *next < ring.head {
+            let missed = ring.head - *next;
+            *next = ring.head;
+            return Some(Err(RecvError::Lagged(missed)));
+        }
+        if *next == ring.tail() {
+            return (ring.senders == 0).then_some(Err(RecvError::Closed));
+        }
+        // `head <= next < tail`, so the index is within the ring, whose
+        // length is at most `capacity: usize`.
+        let index = (*next - ring.head) as usize;
+        *next += 1;
+        ring.events.get(index).cloned()
+    };
+    // `T::clone` runs outside the lock.
+    event.map(|event| Ok(T::clone(&event)))
 }
 
 impl<T> BroadcastReceiver<T> {
