@@ -671,3 +671,55 @@ fn like_and_search_render_values_as_local_evaluation_does() {
     assert_eq!(search("%"), ["5"]);
     assert_eq!(search("_"), ["5"]);
 }
+
+#[test]
+fn tables_without_rowid_page_in_id_order() {
+    let (_dir, path) = temp_db();
+    exec(
+        &path,
+        "CREATE TABLE tags (name TEXT PRIMARY KEY, uses INTEGER) WITHOUT ROWID;
+         INSERT INTO tags VALUES ('b', 2), ('a', 1), ('c', NULL), ('B', 2);",
+    );
+    let vista = SqliteVista::open(&path, "tags", "name").unwrap();
+    block_on(async {
+        let all = vista.list(&Query::new()).await.unwrap();
+        assert_eq!(ids(&all), ["B", "a", "b", "c"], "id order, bytewise");
+        let query = Query::new().with_sort(Sort::desc("uses"));
+        let page = vista.fetch_window(&query, 1, 2).await.unwrap();
+        assert_eq!(ids(&page.rows), ["b", "a"]);
+        assert_eq!(page.total, Some(4));
+        assert_eq!(
+            kind(vista.insert(None, record! { "uses" => 0 }).await),
+            ErrorKind::InvalidInput
+        );
+        vista
+            .insert(Some("d".into()), record! { "uses" => 0 })
+            .await
+            .unwrap();
+        assert_eq!(vista.count(&Query::new()).await.unwrap(), 5);
+    });
+}
+
+#[test]
+fn indexes_created_after_a_load_keep_answers_the_same() {
+    let spec = TableSpec::new("p", "id", IdType::Integer).column("price", ColumnType::Real);
+    let vista = SqliteVista::open_in_memory(&spec).unwrap();
+    block_on(async {
+        let rows = (0..300)
+            .map(|i| (None, record! { "price" => (i * 37 % 100) as f64 / 4.0 }))
+            .collect();
+        vista.insert_many(rows).await.unwrap();
+        let query = Query::new()
+            .with_condition(Condition::lt("price", 5))
+            .with_sort(Sort::desc("price"));
+        let before = vista.list(&query).await.unwrap();
+        vista.create_index("price").await.unwrap();
+        vista.create_index("price").await.unwrap();
+        assert_eq!(vista.list(&query).await.unwrap(), before);
+        assert_eq!(before.len(), 60);
+        assert_eq!(
+            kind(vista.create_index("nope").await),
+            ErrorKind::InvalidInput
+        );
+    });
+}

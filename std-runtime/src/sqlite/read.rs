@@ -9,7 +9,7 @@ use super::convert::{bind_id, read_row};
 use super::error::sql_error;
 use super::schema::Schema;
 use super::state::State;
-use super::translate::plan;
+use super::translate::{Plan, plan};
 
 impl State {
     /// Every row matching `query`, in query order.
@@ -83,13 +83,25 @@ fn select(
     window: Option<(usize, usize)>,
 ) -> Result<Vec<(Id, Record)>> {
     let plan = plan(schema, query)?;
-    let mut sql = format!(
-        "SELECT {} FROM {}{}{}",
-        schema.select_list, schema.quoted_table, plan.filter, plan.order
-    );
-    let mut params = plan.params;
+    let (table, columns) = (&schema.quoted_table, &schema.select_list);
+    let Plan {
+        filter,
+        order,
+        mut params,
+    } = plan;
+    let sql = match (window, schema.rowid) {
+        (None, _) => format!("SELECT {columns} FROM {table}{filter}{order}"),
+        // The window is found by rowid first, then only its rows are read:
+        // the skipped rows are stepped over in the (often covering) index
+        // instead of each being read from the table. The outer ORDER BY
+        // repeats the order, which is total (it ends with the id).
+        (Some(_), Some(rowid)) => format!(
+            "SELECT {columns} FROM {table} WHERE {rowid} IN \
+             (SELECT {rowid} FROM {table}{filter}{order} LIMIT ? OFFSET ?){order}"
+        ),
+        (Some(_), None) => format!("SELECT {columns} FROM {table}{filter}{order} LIMIT ? OFFSET ?"),
+    };
     if let Some((offset, limit)) = window {
-        sql.push_str(" LIMIT ? OFFSET ?");
         params.push(SqlValue::Integer(clamp(limit)));
         params.push(SqlValue::Integer(clamp(offset)));
     }

@@ -87,7 +87,10 @@ impl TableSpec {
         self
     }
 
-    /// This table with an index on field `column`.
+    /// This table with an index on field `column`, created with the table.
+    /// Before a bulk load of many rows, prefer
+    /// [`SqliteVista::create_index`](super::SqliteVista::create_index) after
+    /// the load.
     pub fn index(mut self, column: impl Into<String>) -> Self {
         self.indexes.push(column.into());
         self

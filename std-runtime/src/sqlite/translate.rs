@@ -206,10 +206,34 @@ fn equals(column: &str, operand: Operand, params: &mut Vec<SqlValue>) -> String 
     match operand {
         Operand::Null => format!("{column} IS NULL"),
         Operand::Foreign | Operand::NaN => "0".into(),
-        Operand::Bound(value, _) => {
-            params.push(value);
-            format!("{} IS ?", bare(column))
+        Operand::Bound(value, kind) => {
+            params.push(value.clone());
+            let exact = format!("{} IS ?", bare(column));
+            index_hint(exact, column, "=", value, kind, params)
         }
+    }
+}
+
+/// `exact`, and for a numeric operand also the plain `column op ?`, which
+/// lets SQLite use an index on the column. The plain comparison never drops
+/// a row the exact one keeps: a numeric operand keeps its value under any
+/// column affinity, numbers compare exactly either way, and the only values
+/// the plain form could add (text or blobs ordered against a number, text
+/// in a TEXT column compared as text) the exact form already excludes.
+fn index_hint(
+    exact: String,
+    column: &str,
+    op: &str,
+    value: SqlValue,
+    kind: Kind,
+    params: &mut Vec<SqlValue>,
+) -> String {
+    match kind {
+        Kind::Number => {
+            params.push(value);
+            format!("({exact} AND {column} {op} ?)")
+        }
+        Kind::Text | Kind::Blob => exact,
     }
 }
 
@@ -219,12 +243,13 @@ fn ordered(column: &str, op: &str, operand: Operand, params: &mut Vec<SqlValue>)
         Operand::NaN if op.starts_with('<') => format!("typeof({column}) {}", Kind::Number.guard()),
         Operand::NaN => "0".into(),
         Operand::Bound(value, kind) => {
-            params.push(value);
-            format!(
+            params.push(value.clone());
+            let exact = format!(
                 "(typeof({column}) {} AND {} {op} ?)",
                 kind.guard(),
                 bare(column)
-            )
+            );
+            index_hint(exact, column, op, value, kind, params)
         }
     }
 }
