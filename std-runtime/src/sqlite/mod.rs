@@ -77,7 +77,14 @@
 //! Every call runs on a thread the vista owns along with its connection,
 //! one call at a time in the order issued, and answers through a channel
 //! that wakes the waiting task: no SQLite call blocks an executor thread,
-//! on smol, tokio or the simulator alike.
+//! and any executor works (smol, tokio). A call whose future is dropped
+//! still runs to completion on that thread (a write is applied; its answer
+//! is discarded).
+//!
+//! The deterministic simulator is not a fit: real I/O answers from outside
+//! its virtual clock, and `SimRuntime::block_on` reports a stall when it
+//! has no task or timer to run while a call is out. Simulation tests use
+//! `MemoryVista`, whose answers equal this vista's (see the tests).
 
 mod convert;
 mod error;

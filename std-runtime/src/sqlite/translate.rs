@@ -22,6 +22,9 @@
 //!   values, NaN) are folded to the constant eval gives: never equal, never
 //!   ordered, except that NaN sorts above every number, so `< NaN` holds for
 //!   every number.
+//! - A numeric `Eq` or ordering comparison also carries the plain
+//!   `c op ?`, which never drops a row the exact form keeps, so SQLite can
+//!   use an index on the column (see `index_hint`).
 //! - `Like` and search call the functions of [`super::functions`].
 //! - The sort is `c COLLATE BINARY ASC|DESC NULLS LAST`, then the id as text
 //!   (bytewise), because eval puts nulls last in both directions and breaks

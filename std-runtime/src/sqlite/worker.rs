@@ -11,8 +11,9 @@
 //!   order they were issued;
 //! - it needs nothing from the executor: each job answers through an
 //!   `async-channel` of capacity one, which wakes the waiting task from
-//!   this thread. That works the same on smol, tokio and the simulator
-//!   (whose tasks may be woken from another thread).
+//!   this thread. That works the same on smol and tokio (the simulator
+//!   accepts the wake too, but stalls if it has nothing else to run while
+//!   waiting; see the module docs).
 //!
 //! The thread stops once the last handle is dropped, after finishing the
 //! jobs already sent (the drop waits for that, so the file is closed when
