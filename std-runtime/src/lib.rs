@@ -9,12 +9,15 @@
 //!   with [`SledBackend::open_or_rebuild`]) and a corrupt row reads as absent.
 //! - [`sqlite::SqliteVista`] (feature `sqlite`, default): a master table in
 //!   SQLite with conditions, sort, search and windows pushed into SQL.
+//! - `demo` (feature `demo`): the `grid` terminal demo.
 //! - [`support`]: panic containment and the wall clock, shared with
 //!   `diorama-tokio`.
 #![forbid(unsafe_code)]
 
 pub use diorama_core as core;
 
+#[cfg(feature = "demo")]
+pub mod demo;
 mod runtime;
 mod sled_cache;
 #[cfg(feature = "sqlite")]

@@ -1,0 +1,156 @@
+//! The data directory: the generated SQLite database and the sled cache.
+//!
+//! Each table size has its own files (`products-<rows>.sqlite`,
+//! `cache-<rows>.sled`), so a small test table never meets the big one's
+//! cache. A database is built under a `.partial` name and renamed when
+//! complete: an interrupted build is started over, never half reused. A new
+//! database drops the cache of its size, which described the old one.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use diorama_core::{Error, Result};
+
+use super::products::product;
+use crate::sqlite::{ColumnType, IdType, SqliteVista, TableSpec};
+
+/// The name of the generated table (and of its cache table).
+pub const TABLE: &str = "products";
+
+/// Rows per transaction while building.
+const BATCH: usize = 50_000;
+
+/// Where one table size lives, and whether this run built it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dataset {
+    /// The SQLite database.
+    pub db_path: PathBuf,
+    /// The sled cache directory.
+    pub cache_path: PathBuf,
+    /// Rows in the table.
+    pub rows: usize,
+    /// How long building took, when this call built the database.
+    pub built_in: Option<Duration>,
+}
+
+/// The database of `rows` products in `dir`: reused when present, else
+/// generated with a progress line on `progress`.
+///
+/// Errors: `Failed` for I/O and SQLite failures, with the path.
+pub fn prepare(dir: &Path, rows: usize, progress: &mut dyn Write) -> Result<Dataset> {
+    std::fs::create_dir_all(dir).map_err(|e| io_error("creating", dir, e))?;
+    let db_path = dir.join(format!("{TABLE}-{rows}.sqlite"));
+    let cache_path = dir.join(format!("cache-{rows}.sled"));
+    let mut dataset = Dataset {
+        db_path,
+        cache_path,
+        rows,
+        built_in: None,
+    };
+    if dataset.db_path.exists() {
+        return Ok(dataset);
+    }
+    let started = Instant::now();
+    if dataset.cache_path.exists() {
+        std::fs::remove_dir_all(&dataset.cache_path)
+            .map_err(|e| io_error("removing the stale cache", &dataset.cache_path, e))?;
+    }
+    let partial = dataset.db_path.with_extension("sqlite.partial");
+    if partial.exists() {
+        std::fs::remove_file(&partial).map_err(|e| io_error("removing", &partial, e))?;
+    }
+    smol::block_on(build(&partial, rows, progress))?;
+    std::fs::rename(&partial, &dataset.db_path).map_err(|e| io_error("renaming", &partial, e))?;
+    dataset.built_in = Some(started.elapsed());
+    Ok(dataset)
+}
+
+/// The table's layout: text ids (`p0000001`), five fields, an index on
+/// price (the demo's usual sort).
+pub fn spec() -> TableSpec {
+    TableSpec::new(TABLE, "id", IdType::Text)
+        .column("name", ColumnType::Text)
+        .column("category", ColumnType::Text)
+        .column("price", ColumnType::Real)
+        .column("stock", ColumnType::Integer)
+        .column("updated_at", ColumnType::Text)
+        .index("price")
+}
+
+/// Generate the rows batch by batch; the next batch is generated while the
+/// vista's thread inserts the previous one.
+async fn build(path: &Path, rows: usize, progress: &mut dyn Write) -> Result<()> {
+    let vista = SqliteVista::create_table(path, &spec())?;
+    let started = Instant::now();
+    let mut inserting: Option<smol::Task<Result<usize>>> = None;
+    let mut done = 0;
+    let mut start = 0;
+    while start < rows {
+        let end = (start + BATCH).min(rows);
+        let batch: Vec<_> = (start..end)
+            .map(|i| {
+                let (id, record) = product(i);
+                (Some(id), record)
+            })
+            .collect();
+        if let Some(task) = inserting.take() {
+            done += task.await?;
+            show_progress(progress, done, rows, started.elapsed());
+        }
+        let writer = vista.clone();
+        inserting = Some(smol::spawn(async move { writer.insert_many(batch).await }));
+        start = end;
+    }
+    if let Some(task) = inserting {
+        done += task.await?;
+    }
+    show_progress(progress, done, rows, started.elapsed());
+    let _ = writeln!(progress);
+    Ok(())
+}
+
+fn show_progress(out: &mut dyn Write, done: usize, total: usize, elapsed: Duration) {
+    const WIDTH: usize = 30;
+    let filled = done * WIDTH / total.max(1);
+    let _ = write!(
+        out,
+        "\rgenerating {TABLE}: [{}{}] {} / {} rows, {:.1} s ",
+        "#".repeat(filled),
+        ".".repeat(WIDTH - filled),
+        thousands(done),
+        thousands(total),
+        elapsed.as_secs_f64()
+    );
+    let _ = out.flush();
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn io_error(what: &str, path: &Path, error: std::io::Error) -> Error {
+    Error::failed(format!("{what} {}: {error}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+}

@@ -1,0 +1,120 @@
+//! The `grid` demo: a terminal grid over a generated SQLite table of a
+//! million products, cached in sled, on the smol runtime.
+//!
+//! ```text
+//! cargo run --release -p diorama-std --example grid [-- --latency 80ms]
+//! ```
+//!
+//! - **Data**: on first run a SQLite database of generated products
+//!   (deterministic, see [`products`]) is built in the data directory
+//!   (default `target/diorama-grid/`, `--data DIR`), with a progress line;
+//!   later runs reuse it. `--rows N` chooses a smaller table.
+//! - **Diorama**: a [`Lens`](diorama_core::Lens) with a
+//!   [`SledBackend`](crate::SledBackend) cache in the same directory, the
+//!   [`SmolRuntime`](crate::SmolRuntime), `on_load_chunk` reading one
+//!   window of the master per chunk (stating its total), `total_provider`
+//!   counting the query on a cold cache, and a paged
+//!   [`TableScenery`](diorama_core::TableScenery). The master is the SQLite
+//!   table behind a [`RemoteShell`](remote::RemoteShell): calls are
+//!   counted, `--latency` delays each like a remote API, and a negative
+//!   price is refused (a failed write to look at).
+//! - **UI** (ratatui + crossterm): arrows, PgUp/PgDn, Home/End, `g` go to a
+//!   row, `/` search, `s` cycle the sort (`S` reverses it), `e` edit the
+//!   price, `q` quit. The scenery's viewport follows the rows on screen;
+//!   rows not loaded yet show `…` and fill in as chunks land. The status
+//!   line shows the scenery's counters, pending writes, master calls, the
+//!   load state and the generation.
+//! - **Second run**: the first screen is painted from the sled cache,
+//!   before any master call (see [`Session::open`](session::Session::open)).
+//! - **Headless** (`--script "…" --screen`): the same app on an in-memory
+//!   terminal, driven by [`script`] commands, printing the final screen.
+//!   [`run_script`](headless::run_script) returns every step's screen and
+//!   counters, which the `diorama-tests` grid test asserts.
+//!
+//! The app lives in this library module (feature `demo`) rather than in
+//! the example so the test can drive it in-process on a small table; the
+//! example is a thin `main` over [`main_with_args`]. diorama-std's
+//! dev-dependency on itself with `demo` lets the example run without
+//! `--features`.
+
+pub mod args;
+pub mod data;
+pub mod headless;
+pub mod keys;
+pub mod model;
+pub mod products;
+pub mod remote;
+pub mod render;
+pub mod screen;
+pub mod script;
+pub mod session;
+pub mod terminal;
+
+pub use args::GridArgs;
+pub use headless::{Report, Snapshot, Step, run_script};
+
+use std::io::Write;
+
+use diorama_core::Result;
+
+/// Everything the example does: parse `args`, prepare the data, then run
+/// the script headless (printing the final screen with `--screen`) or the
+/// interactive grid. Timings go to stderr.
+pub fn main_with_args(args: impl IntoIterator<Item = String>) -> Result<()> {
+    let Some(args) = GridArgs::parse(args)? else {
+        println!("{}", args::USAGE);
+        return Ok(());
+    };
+    let mut stderr = std::io::stderr();
+    let dataset = data::prepare(&args.data, args.rows, &mut stderr)?;
+    match dataset.built_in {
+        Some(took) => eprintln!(
+            "built {} ({} rows) in {:.1} s",
+            dataset.db_path.display(),
+            data::thousands(dataset.rows),
+            took.as_secs_f64()
+        ),
+        None => eprintln!("using {}", dataset.db_path.display()),
+    }
+    match &args.script {
+        Some(script) => {
+            let report = smol::block_on(run_script(&args, dataset, script))?;
+            if args.screen {
+                print!("{}", report.last.screen);
+            } else {
+                for step in &report.steps {
+                    println!("> {}", step.command);
+                    println!("{}", step.after.screen.lines().nth_back(1).unwrap_or(""));
+                }
+            }
+            let first = &report.first_frame;
+            let _ = writeln!(
+                stderr,
+                "{} cache: first frame after {:.1} ms ({} rows from the cache, {} chunk loads, {} master calls before it); complete after {:.1} ms",
+                if report.warm { "warm" } else { "cold" },
+                report.first_frame_after.as_secs_f64() * 1e3,
+                first.stats.cache_hits,
+                first.stats.chunk_loads,
+                first.master_calls,
+                report.complete_after.as_secs_f64() * 1e3,
+            );
+        }
+        None => {
+            let summary = terminal::run_interactive(&args, dataset)?;
+            let _ = writeln!(
+                stderr,
+                "{} cache: first frame after {:.1} ms ({} rows from the cache, {} chunk loads, {} master calls before it); complete after {}",
+                if summary.warm { "warm" } else { "cold" },
+                summary.first_frame_after.as_secs_f64() * 1e3,
+                summary.first_frame_stats.cache_hits,
+                summary.first_frame_stats.chunk_loads,
+                summary.first_frame_master_calls,
+                summary
+                    .complete_after
+                    .map(|d| format!("{:.1} ms", d.as_secs_f64() * 1e3))
+                    .unwrap_or_else(|| "never".into()),
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! One run's Diorama side: the Lens (sled cache, smol runtime, chunk
+//! callbacks), the Dio over the master and the paged table scenery.
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use diorama_core::{Dio, Lens, Result, Runtime, TableScenery, Vista};
+
+use super::args::GridArgs;
+use super::data::{Dataset, TABLE};
+use super::remote::RemoteShell;
+use crate::sqlite::SqliteVista;
+use crate::{SledBackend, SmolRuntime};
+
+/// The opened Diorama pieces of one run.
+#[derive(Debug)]
+pub struct Session {
+    /// The Dio over the (remote-looking) SQLite master.
+    pub dio: Dio,
+    /// The paged table scenery the grid shows.
+    pub view: TableScenery,
+    /// Master calls so far.
+    pub master_calls: Arc<AtomicU64>,
+    /// The cache held rows of this table when the run started.
+    pub warm: bool,
+    /// The table behind the master.
+    pub dataset: Dataset,
+}
+
+impl Session {
+    /// Open the cache, the master, the Dio and the scenery (showing
+    /// `initial`).
+    ///
+    /// On a warm cache the scenery opens with neither `total_provider` nor
+    /// the refresh on open: the first screen comes from persisted positions
+    /// and the persisted total, without any master call. Rows older than
+    /// the TTL show as stale and are refetched as the viewport reaches
+    /// them. On a cold cache the total is asked once and the first range is
+    /// loaded at open.
+    pub async fn open(args: &GridArgs, dataset: Dataset, initial: Range<usize>) -> Result<Session> {
+        let cache = SledBackend::open(&dataset.cache_path)?;
+        let warm = is_warm(&cache)?;
+        let runtime: Arc<dyn Runtime> = SmolRuntime::global().arc();
+        let sqlite = SqliteVista::open(&dataset.db_path, TABLE, "id")?;
+        let remote = RemoteShell::new(sqlite, args.latency, runtime.clone());
+        let master_calls = remote.calls();
+
+        let mut lens = Lens::builder()
+            .cache_source(cache.arc())
+            .runtime(runtime)
+            .cache_ttl(args.ttl)
+            .refresh_on_open(!warm)
+            // One window of the master per chunk; its total keeps the
+            // scenery's row count right after a search or a sort.
+            .on_load_chunk(|dio, range, query, sink| async move {
+                let page = dio
+                    .master()
+                    .shell()
+                    .fetch_window(&query, range.start, range.len())
+                    .await?;
+                if let Some(total) = page.total {
+                    sink.set_total(total)?;
+                }
+                for (i, (id, record)) in page.rows.into_iter().enumerate() {
+                    sink.push(range.start + i, id, record).await?;
+                }
+                Ok(())
+            });
+        if !warm {
+            lens = lens.total_provider(|dio, query| async move {
+                dio.master().shell().count(&query).await
+            });
+        }
+        let lens = lens
+            .build()
+            .map_err(|e| diorama_core::Error::invalid_input(format!("{e}")))?;
+        let dio = lens.make_dio(Vista::new(remote)).await?;
+        let view = dio
+            .table_scenery()
+            .page_size(args.page_size)
+            .initial_range(initial)
+            .open()
+            .await?;
+        Ok(Session {
+            dio,
+            view,
+            master_calls,
+            warm,
+            dataset,
+        })
+    }
+
+    /// Master calls made so far.
+    pub fn master_calls(&self) -> u64 {
+        self.master_calls.load(Ordering::Relaxed)
+    }
+}
+
+/// Whether the cache already holds rows of the products table.
+fn is_warm(cache: &SledBackend) -> Result<bool> {
+    use diorama_core::CacheBackend;
+    if !cache.list_tables()?.iter().any(|name| name == TABLE) {
+        return Ok(false);
+    }
+    Ok(cache.open_table(TABLE)?.count()? > 0)
+}
