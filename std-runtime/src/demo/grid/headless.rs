@@ -66,7 +66,9 @@ pub struct Report {
     pub first_frame: Snapshot,
     /// Time from the start of the run (after the data was ready) to the first frame.
     pub first_frame_after: Duration,
-    /// Time until the screen was first complete (no placeholder).
+    /// Once the opening screen settled, before the first command.
+    pub settled: Snapshot,
+    /// Time until the opening screen settled (no placeholder, nothing loading).
     pub complete_after: Duration,
     /// One entry per command run (`quit` included).
     pub steps: Vec<Step>,
@@ -101,6 +103,7 @@ pub async fn run_script(args: &GridArgs, dataset: Dataset, script: &str) -> Resu
     let mut seen = BTreeSet::new();
     settle(&mut app, None, &mut seen).await?;
     let complete_after = started.elapsed();
+    let settled = snapshot(&mut terminal, &app)?;
 
     let mut steps = Vec::new();
     for (text, command) in commands {
@@ -130,7 +133,12 @@ pub async fn run_script(args: &GridArgs, dataset: Dataset, script: &str) -> Resu
             }
             Command::Wait | Command::Quit => {}
         }
-        let must_land = query_change.then_some(landed_before);
+        // A query change refetches the committed viewport at once when it
+        // lies within the new set; until that load lands the old rows stay
+        // on screen, so wait for it. (When the cache already holds the new
+        // query's first screen, nothing may be fetched at all.)
+        let refetching = query_change && app.view().stats().loads_in_flight > 0;
+        let must_land = refetching.then_some(landed_before);
         settle(&mut app, must_land, &mut seen).await?;
         if quit {
             app.session.dio.shutdown().await?;
@@ -156,6 +164,7 @@ pub async fn run_script(args: &GridArgs, dataset: Dataset, script: &str) -> Resu
         dataset,
         first_frame,
         first_frame_after,
+        settled,
         complete_after,
         steps,
         last,
@@ -168,8 +177,7 @@ fn landed(stats: &TableStats) -> u64 {
 }
 
 /// Wait until the view is quiet (see [`run_script`]); with `must_land`,
-/// also until a chunk load ended after that count (a query change always
-/// refetches, and its old rows stay on screen until then).
+/// also until a chunk load ended after that count.
 async fn settle(
     app: &mut App,
     must_land: Option<u64>,
@@ -207,10 +215,19 @@ async fn settle(
         }
         last_generation = Some(generation);
         if Instant::now() > deadline {
+            let shown: Vec<&str> = rows
+                .iter()
+                .map(|row| {
+                    row.as_ref()
+                        .map_or("missing", |r| status_label(&r.status).0)
+                })
+                .collect();
             return Err(Error::failed(format!(
-                "the view did not settle within {SETTLE_TIMEOUT:?}: {stats:?}, viewport {:?} (asked {:?})",
+                "the view did not settle within {SETTLE_TIMEOUT:?}: {stats:?}, viewport {:?} (asked {:?}), generation {}, pending writes {}, rows {shown:?}",
                 app.view().viewport(),
-                app.requested()
+                app.requested(),
+                generation.0,
+                app.session.dio.pending_writes(),
             )));
         }
         runtime.sleep(TICK).await;

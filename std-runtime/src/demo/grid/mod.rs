@@ -28,7 +28,7 @@
 //!   before any master call (see [`Session::open`](session::Session::open)).
 //! - **Headless** (`--script "…" --screen`): the same app on an in-memory
 //!   terminal, driven by [`script`] commands, printing the final screen.
-//!   [`run_script`](headless::run_script) returns every step's screen and
+//!   [`run_script`] returns every step's screen and
 //!   counters, which the `diorama-tests` grid test asserts.
 //!
 //! The app lives in this library module (feature `demo`) rather than in

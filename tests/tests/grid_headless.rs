@@ -1,0 +1,208 @@
+//! The `grid` demo, headless: the issue's script on a 20,000-row table,
+//! then a second run over the same data directory.
+//!
+//! The app is `diorama_std::demo::grid` (the example is a thin `main` over
+//! it), driven in-process on an in-memory terminal, so the test needs no
+//! example build and no TTY. Expected values come from the generator
+//! itself (`products::product`), not from the app.
+
+use std::time::Duration;
+
+use diorama_core::Value;
+use diorama_core::scenery::RowStatus;
+use diorama_core::vista::TableShell;
+use diorama_std::demo::grid::data::{self, TABLE};
+use diorama_std::demo::grid::products::product;
+use diorama_std::demo::grid::{GridArgs, Report, Snapshot, Step, run_script};
+use diorama_std::sqlite::SqliteVista;
+
+const ROWS: usize = 20_000;
+const PAGE: usize = 100;
+
+fn args(dir: &std::path::Path, latency: Duration) -> GridArgs {
+    let mut args = GridArgs::new(dir);
+    args.rows = ROWS;
+    args.page_size = PAGE;
+    args.latency = latency;
+    args.size = (120, 24);
+    args
+}
+
+fn run(args: &GridArgs, script: &str) -> Report {
+    let dataset = data::prepare(&args.data, args.rows, &mut std::io::sink()).expect("data");
+    futures_lite::future::block_on(run_script(args, dataset, script)).expect("script")
+}
+
+fn step<'a>(report: &'a Report, command: &str) -> &'a Step {
+    report
+        .steps
+        .iter()
+        .find(|s| s.command == command)
+        .unwrap_or_else(|| panic!("no step {command:?}"))
+}
+
+fn price(snapshot: &Snapshot, line: usize) -> f64 {
+    let row = snapshot.rows[line - 1].1.as_ref().expect("row loaded");
+    row.record
+        .get("price")
+        .and_then(Value::as_f64)
+        .expect("a price")
+}
+
+fn ids(snapshot: &Snapshot) -> Vec<String> {
+    snapshot
+        .rows
+        .iter()
+        .map(|(_, row)| row.as_ref().expect("row loaded").id.clone())
+        .collect()
+}
+
+/// The screen's table lines (after the title and header, before the status lines).
+fn table_lines(snapshot: &Snapshot) -> Vec<&str> {
+    let lines: Vec<&str> = snapshot.screen.lines().collect();
+    lines[2..lines.len() - 2].to_vec()
+}
+
+#[test]
+fn grid_runs_the_issue_script_then_paints_from_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    // Latency keeps a queued write pending long enough to be seen.
+    let first = run(
+        &args(dir.path(), Duration::from_millis(40)),
+        "goto 15000; search lamp; sort price; edit 7 19.99; edit 2 -5; quit",
+    );
+    assert!(!first.warm, "a fresh data directory has a cold cache");
+    // Cold: the first frame shows placeholders, filled once the chunk lands.
+    assert_eq!(first.first_frame.stats.cache_hits, 0);
+    assert!(first.first_frame.rows.iter().all(|(_, r)| r.is_none()));
+    assert!(table_lines(&first.first_frame)[0].contains('…'));
+    assert!(first.settled.rows.iter().all(|(_, r)| r.is_some()));
+    assert!(table_lines(&first.settled)[0].contains("1 p0000001"));
+
+    // goto: row 15,000 at the top of the screen, loaded with O(1) chunks.
+    let goto = step(&first, "goto 15000");
+    let shown = table_lines(&goto.after);
+    assert!(
+        shown[0].contains("15,000 p0015000"),
+        "{}",
+        goto.after.screen
+    );
+    assert!(
+        shown[1].contains("15,001 p0015001"),
+        "{}",
+        goto.after.screen
+    );
+    let expected: Vec<String> = (14_999..14_999 + shown.len())
+        .map(|i| product(i).0)
+        .collect();
+    assert_eq!(ids(&goto.after), expected);
+    assert_eq!(
+        goto.after.rows[0].1.as_ref().unwrap().record,
+        product(14_999).1
+    );
+    let goto_loads = goto.after.stats.chunk_loads - first.settled.stats.chunk_loads;
+    assert!(
+        (1..=3).contains(&goto_loads),
+        "going to row 15,000 took {goto_loads} chunk loads, not O(1)"
+    );
+    let goto_calls = goto.after.master_calls - first.settled.master_calls;
+    assert!(
+        (1..=3).contains(&goto_calls),
+        "going to row 15,000 took {goto_calls} master calls"
+    );
+
+    // search: only matching rows, as many as the generator made.
+    let lamps: Vec<(String, f64)> = (0..ROWS)
+        .map(product)
+        .filter(|(_, r)| {
+            r.get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| n.to_lowercase().contains("lamp"))
+        })
+        .map(|(id, r)| (id, r.get("price").and_then(Value::as_f64).unwrap()))
+        .collect();
+    let search = step(&first, "search lamp");
+    assert_eq!(search.after.row_count, lamps.len());
+    assert!(search.after.screen.contains("search \"lamp\""));
+    for line in table_lines(&search.after) {
+        assert!(line.contains("Lamp"), "not a lamp: {line}");
+    }
+    assert!(search.after.rows.iter().all(|(_, r)| r.is_some()));
+
+    // sort: the cheapest lamps first, in price order.
+    let sort = step(&first, "sort price");
+    let mut cheapest = lamps.clone();
+    cheapest.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    let shown_ids = ids(&sort.after);
+    let expected: Vec<String> = cheapest[..shown_ids.len()]
+        .iter()
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert_eq!(shown_ids, expected);
+    let prices: Vec<f64> = (1..=shown_ids.len())
+        .map(|l| price(&sort.after, l))
+        .collect();
+    assert!(prices.windows(2).all(|w| w[0] <= w[1]), "{prices:?}");
+    assert!(sort.after.screen.contains("price ▲"));
+
+    // edit: pending while the master is slow, then fresh with the new price.
+    let edit = step(&first, "edit 7 19.99");
+    let edited = edit.after.rows[6].1.clone().unwrap();
+    assert_eq!(edited.id, shown_ids[6]);
+    assert_eq!(price(&edit.after, 7), 19.99);
+    assert_eq!(edited.status, RowStatus::Fresh);
+    assert!(
+        edit.statuses_seen.contains("pending"),
+        "{:?}",
+        edit.statuses_seen
+    );
+    assert!(table_lines(&edit.after)[6].contains("19.99"));
+    assert!(table_lines(&edit.after)[6].contains("fresh"));
+
+    // A negative price is refused by the master: the row shows the failure
+    // and keeps its price.
+    let refused = step(&first, "edit 2 -5");
+    let row = refused.after.rows[1].1.clone().unwrap();
+    assert!(
+        matches!(row.status, RowStatus::WriteFailed { .. }),
+        "{:?}",
+        row.status
+    );
+    assert_eq!(price(&refused.after, 2), prices[1]);
+    assert!(table_lines(&refused.after)[1].contains("failed"));
+    assert!(refused.after.screen.contains("failed: "));
+
+    let quit = step(&first, "quit");
+    assert_eq!(quit.after.pending_writes, 0);
+
+    // The write reached SQLite through the queue.
+    let master = SqliteVista::open(&first.dataset.db_path, TABLE, "id").unwrap();
+    let stored = futures_lite::future::block_on(master.get(&edited.id))
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.get("price").and_then(Value::as_f64), Some(19.99));
+    drop(master);
+
+    // Second run over the same directory: the first frame comes from the
+    // sled cache, before any master call or chunk load.
+    let edited_row = edited.id[1..].parse::<usize>().unwrap();
+    let second = run(
+        &args(dir.path(), Duration::ZERO),
+        &format!("goto {edited_row}; quit"),
+    );
+    assert!(second.warm);
+    let first_frame = &second.first_frame;
+    let rows_on_screen = first_frame.rows.len();
+    assert_eq!(rows_on_screen, 20);
+    assert_eq!(first_frame.stats.cache_hits, rows_on_screen as u64);
+    assert_eq!(first_frame.stats.chunk_loads, 0);
+    assert_eq!(first_frame.master_calls, 0);
+    assert_eq!(first_frame.row_count, ROWS);
+    assert!(!first_frame.screen.contains('…'), "{}", first_frame.screen);
+    assert!(table_lines(first_frame)[0].contains("1 p0000001"));
+    // The edited row, in source order, shows the written price.
+    let goto = step(&second, &format!("goto {edited_row}"));
+    let row = goto.after.rows[0].1.clone().unwrap();
+    assert_eq!(row.id, edited.id);
+    assert_eq!(row.record.get("price").and_then(Value::as_f64), Some(19.99));
+}
