@@ -206,3 +206,70 @@ fn grid_runs_the_issue_script_then_paints_from_the_cache() {
     assert_eq!(row.id, edited.id);
     assert_eq!(row.record.get("price").and_then(Value::as_f64), Some(19.99));
 }
+
+fn prices(snapshot: &Snapshot) -> Vec<f64> {
+    (1..=snapshot.rows.len())
+        .map(|l| price(snapshot, l))
+        .collect()
+}
+
+#[test]
+fn grid_keys_move_sort_search_and_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = args(dir.path(), Duration::ZERO);
+    args.rows = 3_000;
+    let script = "key pagedown; key down; key down; key up; key end; key home; \
+                  key g; type 2,500; key enter; key s; key S; key /; type oak; key enter; \
+                  key e; type 7.5; key enter; key q; goto 5";
+    let report = run(&args, script);
+    let steps = &report.steps;
+    let top_id = |i: usize| ids(&steps[i].after)[0].clone();
+    let page = report.settled.rows.len();
+    assert_eq!(page, 20, "a 24-line screen shows 20 rows");
+
+    // pagedown: one screen further, selection included.
+    assert_eq!(steps[0].after.cursor, page);
+    assert_eq!(top_id(0), "p0000021");
+    // down, down, up.
+    assert_eq!(steps[3].after.cursor, page + 1);
+    // end: the last row, at the bottom of the screen.
+    assert_eq!(steps[4].after.cursor, 2_999);
+    assert_eq!(ids(&steps[4].after).last().unwrap(), "p0003000");
+    // home.
+    assert_eq!(steps[5].after.cursor, 0);
+    assert_eq!(top_id(5), "p0000001");
+    // g, 2,500, enter: the prompt shows what is typed, then the row is on top.
+    assert!(steps[7].after.screen.contains("go to row: 2,500"));
+    assert_eq!(steps[8].after.cursor, 2_499);
+    assert_eq!(top_id(8), "p0002500");
+    // s: by price, ascending, from the top; S: the other way round.
+    assert!(steps[9].after.screen.contains("sort price ▲"));
+    assert_eq!(steps[9].after.cursor, 0);
+    let up = prices(&steps[9].after);
+    assert!(up.windows(2).all(|w| w[0] <= w[1]), "{up:?}");
+    assert!(steps[10].after.screen.contains("sort price ▼"));
+    let down = prices(&steps[10].after);
+    assert!(down.windows(2).all(|w| w[0] >= w[1]), "{down:?}");
+    // /, oak, enter: only oak products, still by price descending.
+    assert!(
+        steps[13]
+            .after
+            .screen
+            .contains("search \"oak\" · sort price ▼")
+    );
+    for line in table_lines(&steps[13].after) {
+        assert!(line.contains(" Oak "), "not oak: {line}");
+    }
+    let oak = prices(&steps[13].after);
+    assert!(oak.windows(2).all(|w| w[0] >= w[1]), "{oak:?}");
+    // e, 7.5, enter: the selected (first) row's price, written.
+    assert!(steps[15].after.screen.contains("new price of "));
+    let edited = steps[16].after.rows[0].1.clone().unwrap();
+    assert_eq!(price(&steps[16].after, 1), 7.5);
+    assert_eq!(edited.status, RowStatus::Fresh);
+    assert!(table_lines(&steps[16].after)[0].contains("7.50"));
+    // q ends the run: `goto 5` never runs.
+    assert_eq!(steps.len(), 18);
+    assert_eq!(steps[17].command, "key q");
+    assert_eq!(report.last.pending_writes, 0);
+}

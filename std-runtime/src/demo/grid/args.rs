@@ -98,7 +98,9 @@ OPTIONS:
   --script \"...\"    run commands headless, separated by ';':
                       goto N | down N | up N | pagedown | pageup | home | end
                       search TEXT | search | sort COLUMN [asc|desc] | sort none
-                      edit LINE PRICE (LINE: 1 = first row on screen) | wait | quit
+                      edit LINE PRICE (LINE: 1 = first row on screen)
+                      key NAME (up, down, pagedown, enter, esc, g, /, ...)
+                      type TEXT | wait | quit
   --screen          print the final screen as text (with --script)
   --size WxH        headless screen size (default: 120x24)
 

@@ -13,6 +13,7 @@ use ratatui::backend::TestBackend;
 
 use super::args::GridArgs;
 use super::data::Dataset;
+use super::keys::handle_key;
 use super::model::{Action, App};
 use super::render::{draw, status_label, table_rows};
 use super::screen::buffer_text;
@@ -39,6 +40,8 @@ pub struct Snapshot {
     pub pending_writes: usize,
     /// Rows in the set.
     pub row_count: usize,
+    /// Index of the selected row.
+    pub cursor: usize,
     /// The rows on screen: index and row (`None`: a placeholder).
     pub rows: Vec<(usize, Option<Arc<EnrichedRecord>>)>,
 }
@@ -106,15 +109,11 @@ pub async fn run_script(args: &GridArgs, dataset: Dataset, script: &str) -> Resu
     let settled = snapshot(&mut terminal, &app)?;
 
     let mut steps = Vec::new();
+    let mut shut_down = false;
     for (text, command) in commands {
         let mut seen = BTreeSet::new();
-        let quit = command == Command::Quit;
-        let query_change = matches!(
-            command,
-            Command::Act(
-                Action::Search(_) | Action::Sort(_) | Action::CycleSort | Action::ReverseSort
-            )
-        );
+        let quit_command = command == Command::Quit;
+        let query_before = app.view().query();
         let landed_before = landed(&app.view().stats());
         match command {
             Command::Act(action) => app.apply(action),
@@ -131,17 +130,26 @@ pub async fn run_script(args: &GridArgs, dataset: Dataset, script: &str) -> Resu
                     price,
                 });
             }
+            Command::Keys(keys) => {
+                for key in keys {
+                    handle_key(&mut app, key);
+                }
+            }
             Command::Wait | Command::Quit => {}
         }
         // A query change refetches the committed viewport at once when it
         // lies within the new set; until that load lands the old rows stay
         // on screen, so wait for it. (When the cache already holds the new
         // query's first screen, nothing may be fetched at all.)
+        let query_change = app.view().query() != query_before;
         let refetching = query_change && app.view().stats().loads_in_flight > 0;
         let must_land = refetching.then_some(landed_before);
         settle(&mut app, must_land, &mut seen).await?;
+        // `quit`, or the `q` key.
+        let quit = quit_command || app.quit;
         if quit {
             app.session.dio.shutdown().await?;
+            shut_down = true;
         }
         steps.push(Step {
             command: text,
@@ -152,10 +160,7 @@ pub async fn run_script(args: &GridArgs, dataset: Dataset, script: &str) -> Resu
             break;
         }
     }
-    if !steps
-        .last()
-        .is_some_and(|s| s.command.eq_ignore_ascii_case("quit"))
-    {
+    if !shut_down {
         app.session.dio.shutdown().await?;
     }
     let last = snapshot(&mut terminal, &app)?;
@@ -245,6 +250,7 @@ fn snapshot(terminal: &mut Terminal<TestBackend>, app: &App) -> Result<Snapshot>
         master_calls: app.session.master_calls(),
         pending_writes: app.session.dio.pending_writes(),
         row_count: app.view().row_count(),
+        cursor: app.cursor,
         rows: range.zip(rows).collect(),
     })
 }

@@ -11,9 +11,12 @@
 //! | `search TEXT` | search (pushed to SQLite); `search` alone clears it |
 //! | `sort COLUMN [asc\|desc]` | sort (pushed to SQLite); `sort none` clears it |
 //! | `edit LINE PRICE` | set the price of the row on screen line `LINE` (1 = first row shown) |
+//! | `key NAME` | press a key as on the terminal: `up`, `down`, `pageup`, `pagedown`, `home`, `end`, `enter`, `esc`, `backspace`, or one character (`key g`, `key /`) |
+//! | `type TEXT` | type TEXT into the open prompt, one key per character |
 //! | `wait` | let loads and writes settle (every command does this anyway) |
 //! | `quit` | stop here: the write queue drains, the cache flushes |
 
+use crossterm::event::{KeyCode, KeyEvent};
 use diorama_core::vista::SortDir;
 use diorama_core::{Error, Result};
 
@@ -32,6 +35,8 @@ pub enum Command {
         /// The new price.
         price: f64,
     },
+    /// Key presses, as the terminal would deliver them.
+    Keys(Vec<KeyEvent>),
     /// Let loads and writes settle.
     Wait,
     /// Stop.
@@ -90,9 +95,35 @@ fn parse_command(text: &str) -> std::result::Result<Command, String> {
                 price: parse_price(price)?,
             }
         }
+        "key" => Command::Keys(vec![KeyEvent::from(parse_key(rest)?)]),
+        "type" if !rest.is_empty() => Command::Keys(
+            rest.chars()
+                .map(|c| KeyEvent::from(KeyCode::Char(c)))
+                .collect(),
+        ),
+        "type" => return Err("expected `type TEXT`".into()),
         "wait" => Command::Wait,
         "quit" => Command::Quit,
         other => return Err(format!("unknown command {other:?}")),
+    })
+}
+
+fn parse_key(name: &str) -> std::result::Result<KeyCode, String> {
+    let mut chars = name.chars();
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        return Ok(KeyCode::Char(c));
+    }
+    Ok(match name.to_ascii_lowercase().as_str() {
+        "up" => KeyCode::Up,
+        "down" => KeyCode::Down,
+        "pageup" | "pgup" => KeyCode::PageUp,
+        "pagedown" | "pgdn" => KeyCode::PageDown,
+        "home" => KeyCode::Home,
+        "end" => KeyCode::End,
+        "enter" => KeyCode::Enter,
+        "esc" => KeyCode::Esc,
+        "backspace" => KeyCode::Backspace,
+        _ => return Err(format!("unknown key {name:?}")),
     })
 }
 
@@ -160,6 +191,13 @@ mod tests {
         assert_eq!(
             parse_script("search; sort none\nDOWN").unwrap()[2].1,
             Command::Act(Action::Down(1))
+        );
+        assert_eq!(
+            parse_script("key PgDn; type 12").unwrap()[1].1,
+            Command::Keys(vec![
+                KeyEvent::from(KeyCode::Char('1')),
+                KeyEvent::from(KeyCode::Char('2'))
+            ])
         );
     }
 }
