@@ -207,3 +207,90 @@ fn other_aggregates() {
     assert_eq!(ints.value(), Some(Value::from(7)));
     let _ = Vista::new(master);
 }
+
+#[test]
+fn a_query_change_loads_the_latest_requested_viewport_only() {
+    let sim = SimRuntime::new(27);
+    let master = products(1000);
+    let lens = paged_lens(&sim, memory(), true).build().unwrap();
+    let dio = open_dio(&sim, &lens, &master);
+    let view = sim.block_on(dio.table_scenery().open()).unwrap();
+    sim.run_until_idle();
+    view.set_viewport(900..920);
+    settle(&sim);
+    master.reset_calls();
+    let before = windows(&master).len();
+    // The UI jumps to the top and sorts in the same frame.
+    view.set_viewport(0..20);
+    view.set_sort(Some("price".into()), diorama_core::vista::SortDir::Desc)
+        .unwrap();
+    settle(&sim);
+    let loaded: Vec<_> = windows(&master).into_iter().skip(before).collect();
+    assert_eq!(loaded, vec![0..100], "no fetch at the old position");
+    assert_eq!(view.row(0).unwrap().id, product_id(999));
+}
+
+#[test]
+fn a_viewport_past_the_end_of_a_new_query_drops_the_old_rows() {
+    let sim = SimRuntime::new(28);
+    let master = products(1000);
+    let backend = memory();
+    let lens = paged_lens(&sim, backend, true).build().unwrap();
+    let dio = open_dio(&sim, &lens, &master);
+    let view = sim.block_on(dio.table_scenery().open()).unwrap();
+    sim.run_until_idle();
+    // Learn the search's total once (a warm cache for that query).
+    view.set_search(Some("product 99".into())).unwrap();
+    settle(&sim);
+    assert_eq!(view.row_count(), 11);
+    view.set_search(None).unwrap();
+    settle(&sim);
+    view.set_viewport(500..520);
+    settle(&sim);
+    assert!(view.row(505).is_some());
+    view.set_search(Some("product 99".into())).unwrap();
+    settle(&sim);
+    assert_eq!(view.row_count(), 11);
+    assert!(
+        view.row(505).is_none(),
+        "no row of the old query stays shown"
+    );
+    assert_eq!(view.stats().rows_held, 0);
+}
+
+#[test]
+fn a_warm_open_paints_before_asking_for_the_total() {
+    let sim = SimRuntime::new(29);
+    let master = products(1000);
+    let backend = memory();
+    {
+        let lens = paged_lens(&sim, backend.clone(), true).build().unwrap();
+        let dio = open_dio(&sim, &lens, &master);
+        let _view = sim.block_on(dio.table_scenery().open()).unwrap();
+        sim.run_until_idle();
+        sim.block_on(dio.shutdown()).unwrap();
+    }
+    sim.run_until_idle();
+    master.reset_calls();
+    master.put_row("p9999", product(9999));
+    let lens = paged_lens(&sim, backend, true)
+        .refresh_on_open(false)
+        .build()
+        .unwrap();
+    let dio = open_dio(&sim, &lens, &master);
+    let view = sim.block_on(dio.table_scenery().open()).unwrap();
+    assert_eq!(
+        master.total_calls(),
+        0,
+        "open returned before any master call"
+    );
+    assert_eq!(view.row_count(), 1000, "the persisted total");
+    assert_eq!(view.row(3).unwrap().id, product_id(3));
+    sim.run_until_idle();
+    assert_eq!(
+        master.calls(VistaOp::Count),
+        1,
+        "the total is asked for in the background"
+    );
+    assert_eq!(view.row_count(), 1001);
+}

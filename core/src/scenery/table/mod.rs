@@ -304,23 +304,76 @@ impl TableState {
     /// and refetch the viewport with the new query.
     fn requery(self: &Arc<Self>) {
         let stored = self.dio().and_then(|dio| {
-            self.query
-                .lock()
-                .keys
-                .read_extent(&**dio.cache())
-                .ok()
-                .flatten()
+            let keys = self.query.lock().keys.clone();
+            keys.read_extent(&**dio.cache()).ok().flatten()
         });
         {
             let mut view = self.view.write();
             view.extent = stored.unwrap_or_default();
             view.replace_on_land = true;
         }
-        let visible = self.committed.lock().clone().unwrap_or(0..self.page_size);
+        // The range the UI asked for last (it may not be committed yet). The
+        // new query starts afresh: no scroll direction carries over.
+        let committed = self.committed.lock().take();
+        let visible = self
+            .requests
+            .latest()
+            .or(committed)
+            .unwrap_or(0..self.page_size);
         if self.restore_replacing(visible.clone()) {
             self.bump();
         }
-        self.load_for(visible, true, true);
+        self.spawn_total();
+        // Through the debounce: a viewport change right after this one wins.
+        self.requests.put(ViewportRequest {
+            range: visible,
+            force: true,
+        });
+    }
+
+    /// Ask `total_provider` (if any) for the current query's total in the
+    /// background; a stated total that changes the view repaints it.
+    fn spawn_total(self: &Arc<Self>) {
+        let Some(dio) = self.dio() else { return };
+        if dio.lens().inner.callbacks.total_provider.is_none() {
+            return;
+        }
+        let epoch = self.current_epoch();
+        let query = self.query.lock().query.clone();
+        let state = Arc::downgrade(self);
+        let task = self.runtime.spawn("diorama.table.total", async move {
+            let total = match &dio.lens().inner.callbacks.total_provider {
+                Some(total_provider) => total_provider(&dio, query).await,
+                None => return,
+            };
+            drop(dio);
+            // A failing provider leaves the total to be found by loading.
+            let (Ok(total), Some(state)) = (total, state.upgrade()) else {
+                return;
+            };
+            if state.current_epoch() == epoch && state.state_total(total) {
+                state.bump();
+            }
+        });
+        let mut tasks = self.load_tasks.lock();
+        tasks.retain(|task| !task.is_finished());
+        tasks.push(task.abort_on_drop());
+    }
+
+    /// Record a stated total; drops rows past it. Returns whether the view changed.
+    fn state_total(&self, total: usize) -> bool {
+        let mut view = self.view.write();
+        let before = (view.extent.limit(), view.extent.has_more());
+        view.extent.state_total(total);
+        let beyond: Vec<usize> = view
+            .rows
+            .range(total..view.rows.end())
+            .map(|(i, _)| i)
+            .collect();
+        for index in &beyond {
+            view.rows.take(*index);
+        }
+        before != (view.extent.limit(), view.extent.has_more()) || !beyond.is_empty()
     }
 
     /// Replace the view with the rows at persisted positions of `visible`
@@ -488,13 +541,19 @@ impl TableSceneryBuilder {
         let events = dio.subscribe_events();
         let initial = initial_range.unwrap_or(0..page_size);
 
+        let mut total_later = false;
         if paged {
             let mut extent = keys.read_extent(&**dio.cache())?.unwrap_or_default();
-            if let Some(total_provider) = &callbacks.total_provider {
-                // A failing provider leaves the total to be found by loading.
-                if let Ok(total) = total_provider(&dio, query.clone()).await {
-                    extent.state_total(total);
+            match &callbacks.total_provider {
+                // A warm cache already knows a total: paint first, ask later.
+                Some(_) if extent.stated.is_some() => total_later = true,
+                Some(total_provider) => {
+                    // A failing provider leaves the total to be found by loading.
+                    if let Ok(total) = total_provider(&dio, query.clone()).await {
+                        extent.state_total(total);
+                    }
                 }
+                None => {}
             }
             state.view.write().extent = extent;
             state.restore(initial.clone());
@@ -526,6 +585,9 @@ impl TableSceneryBuilder {
                     .spawn("diorama.table.ttl", reactor::run_ttl(weak, ttl))
                     .abort_on_drop(),
             );
+        }
+        if total_later {
+            state.spawn_total();
         }
         if paged && defaults.refresh_on_open {
             state.commit(ViewportRequest {

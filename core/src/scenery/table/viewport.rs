@@ -36,6 +36,14 @@ impl RequestSlot {
         self.event.notify(1);
     }
 
+    /// The range of the request waiting to be committed, if any.
+    pub(crate) fn latest(&self) -> Option<Range<usize>> {
+        self.latest
+            .lock()
+            .as_ref()
+            .map(|request| request.range.clone())
+    }
+
     fn take(&self) -> Option<ViewportRequest> {
         self.latest.lock().take()
     }
@@ -102,10 +110,33 @@ impl TableState {
             scenery: self.scenery_id,
             range: range.clone(),
         });
-        self.load_for(range.clone(), forward, force);
+        let loading = self.load_for(range.clone(), forward, force);
+        if loading.is_none() {
+            self.drop_replaced_rows();
+        }
         if self.paged {
             self.view.write().rows.retain_pages(self.retained(&range));
         }
+    }
+
+    /// After a query change whose viewport needs no load (it lies past the
+    /// new end, or the cache covered it), the old query's rows must not stay:
+    /// drop them unless a load of the new query is still on its way.
+    fn drop_replaced_rows(&self) {
+        let epoch = self.current_epoch();
+        let loads = self.loads.lock();
+        if loads.active.iter().any(|load| load.epoch == epoch) {
+            return;
+        }
+        let mut view = self.view.write();
+        if !view.replace_on_land {
+            return;
+        }
+        view.replace_on_land = false;
+        view.rows.clear();
+        drop(view);
+        drop(loads);
+        self.bump();
     }
 
     /// The rows kept in memory around `visible`.
