@@ -419,3 +419,26 @@ fn flushed_writes_and_whole_batches_survive_a_crash() {
         );
     }
 }
+
+#[test]
+fn a_temporary_cache_lives_as_long_as_its_last_handle() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scratch");
+    let backend = SledBackend::builder(&path).temporary(true).open().unwrap();
+    let table = backend.open_table("t").unwrap();
+    drop(backend);
+    // The table still works after the backend is gone, large values included
+    // (sled stores those in files of their own).
+    let big = CachedRow::complete(record! { "blob" => vec![7u8; 512 * 1024] }, None);
+    table
+        .insert_batch(vec![("big".into(), big.clone())])
+        .unwrap();
+    future::block_on(table.flush()).unwrap();
+    assert_eq!(table.get("big").unwrap(), Some(big));
+    assert!(path.exists());
+    drop(table);
+    assert!(
+        !path.exists(),
+        "closing the last handle deletes a temporary cache"
+    );
+}

@@ -30,8 +30,11 @@ const TREE_PREFIX: &str = "diorama-table:";
 /// writes durable at once.
 ///
 /// sled locks its directory: open one backend per path per process and
-/// share it. Dropping the last handle (the backend and its tables) closes
-/// the database.
+/// share it. Tables keep the database open: it closes when the last handle
+/// (the backend or a table) drops. Leave the directory in place until then;
+/// sled 0.34 writes large values to files of their own and can hang on a
+/// flush whose directory has vanished ([`SledBuilder::temporary`] ties the
+/// directory's life to the handles instead).
 ///
 /// # Thread safety
 ///
@@ -48,6 +51,7 @@ pub struct SledBuilder {
     path: PathBuf,
     cache_capacity: u64,
     flush_every: Option<Duration>,
+    temporary: bool,
 }
 
 impl SledBuilder {
@@ -65,6 +69,14 @@ impl SledBuilder {
         self
     }
 
+    /// Delete the cache directory when the last handle (backend or table)
+    /// closes (default `false`). For tests and scratch caches: the directory
+    /// lives exactly as long as something uses it.
+    pub fn temporary(mut self, temporary: bool) -> Self {
+        self.temporary = temporary;
+        self
+    }
+
     /// Open (creating if needed) the cache at the builder's path.
     ///
     /// A cache that cannot be read back yields an error of kind
@@ -76,6 +88,7 @@ impl SledBuilder {
             .path(&self.path)
             .cache_capacity(self.cache_capacity)
             .mode(sled::Mode::LowSpace)
+            .temporary(self.temporary)
             .flush_every_ms(
                 self.flush_every
                     .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)),
@@ -156,6 +169,7 @@ impl SledBackend {
             path: path.as_ref().to_path_buf(),
             cache_capacity: Self::DEFAULT_CACHE_CAPACITY,
             flush_every: Some(Duration::from_millis(500)),
+            temporary: false,
         }
     }
 

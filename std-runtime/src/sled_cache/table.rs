@@ -195,7 +195,7 @@ impl CacheTable for SledTable {
         for id in &batch.deletes {
             let key = codec::row_key(id);
             if presence.set(&key, false)? {
-                count -= 1;
+                count = count.saturating_sub(1);
             }
             writes.remove(key);
         }
@@ -235,9 +235,12 @@ impl CacheTable for SledTable {
         }
         let mut writes = sled::Batch::default();
         writes.remove(key);
-        writes.insert(COUNT_KEY, &codec::encode_count(state.count - 1));
+        writes.insert(
+            COUNT_KEY,
+            &codec::encode_count(state.count.saturating_sub(1)),
+        );
         tree.apply_batch(writes).map_err(sled_error)?;
-        state.count -= 1;
+        state.count = state.count.saturating_sub(1);
         Ok(true)
     }
 
