@@ -75,6 +75,8 @@ pub(crate) struct DioInner {
     /// Wall-clock millis of the last wholesale invalidation (0: never);
     /// rows fetched before it read as stale. Persisted in the cache meta.
     invalidated_at: AtomicU64,
+    /// Held while a scenery merges and writes position blocks.
+    pub(crate) positions_lock: async_lock::Mutex<()>,
 }
 
 impl Dio {

@@ -42,6 +42,7 @@ pub(crate) async fn open(lens: Lens, master: Vista, table_name: &str) -> Result<
         pending: Default::default(),
         next_scenery_id: AtomicU64::new(1),
         invalidated_at: AtomicU64::new(invalidated_at),
+        positions_lock: async_lock::Mutex::new(()),
     });
     let dio = Dio::from_inner(inner.clone());
 

@@ -2,13 +2,16 @@
 //! the cache meta so a reopen shows rows where they were without a scan.
 //!
 //! Layout (all keys under the Dio's cache table meta):
-//! - `p/` ‖ len(query key) as u32 BE ‖ query key ‖ index as u64 BE → id
+//! - `p/` ‖ len(query key) as u32 BE ‖ query key ‖ block as u64 BE → the ids
+//!   at indices `block·64 .. block·64+64` (see [`encode_block`])
 //! - `t/` ‖ query key → extent (four u64 BE: stated+1, end+1, known, attempts; 0 = none)
 //!
-//! The length prefix keeps one query's keys from being a prefix of
-//! another's, and big-endian indices make a range of positions a contiguous
-//! key range: reading positions `a..b` costs O(b − a).
-
+//! Positions are grouped in blocks of [`BLOCK`] indices so a chunk writes a
+//! handful of meta entries instead of one per row (a sled write per entry is
+//! what a chunk push pays for). The length prefix keeps one query's keys
+//! from being a prefix of another's, and big-endian block numbers make a
+//! range of positions a contiguous key range: reading positions `a..b`
+//! costs O((b − a) / 64 + 1).
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
@@ -38,15 +41,15 @@ impl PositionKeys {
         PositionKeys { prefix, extent }
     }
 
-    fn position_key(&self, index: usize) -> Vec<u8> {
+    fn block_key(&self, block: usize) -> Vec<u8> {
         let mut key = Vec::with_capacity(self.prefix.len() + 8);
         key.extend_from_slice(&self.prefix);
-        key.extend_from_slice(&(index as u64).to_be_bytes());
+        key.extend_from_slice(&(block as u64).to_be_bytes());
         key
     }
 
-    /// Positions stored for indices in `range`, in index order. Entries that
-    /// do not decode are skipped (they are refetched).
+    /// Positions stored for indices in `range`, in index order. Blocks that
+    /// do not decode are skipped (their rows are refetched).
     pub(crate) fn read(
         &self,
         cache: &dyn CacheTable,
@@ -55,25 +58,61 @@ impl PositionKeys {
         if range.is_empty() {
             return Ok(Vec::new());
         }
+        let (first, last) = (range.start / BLOCK, (range.end - 1) / BLOCK);
         let entries = cache.meta_range(
-            &self.position_key(range.start),
-            &self.position_key(range.end),
-            range.len(),
+            &self.block_key(first),
+            &self.block_key(last + 1),
+            last - first + 1,
         )?;
-        Ok(entries
-            .into_iter()
-            .filter_map(|(key, value)| {
-                let index = key.get(self.prefix.len()..)?;
-                let index = u64::from_be_bytes(index.try_into().ok()?);
-                let id = String::from_utf8(value).ok()?;
-                Some((usize::try_from(index).ok()?, id))
-            })
-            .collect())
+        let mut out = Vec::with_capacity(range.len());
+        for (key, value) in entries {
+            let Some(block) = key
+                .get(self.prefix.len()..)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .and_then(|b| usize::try_from(u64::from_be_bytes(b)).ok())
+            else {
+                continue;
+            };
+            let Some(slots) = decode_block(&value) else {
+                continue;
+            };
+            for (slot, id) in slots.into_iter().enumerate() {
+                let index = block * BLOCK + slot;
+                if let (Some(id), true) = (id, range.contains(&index)) {
+                    out.push((index, id));
+                }
+            }
+        }
+        Ok(out)
     }
 
-    /// Stage "row `index` is `id`" into `batch`.
-    pub(crate) fn stage(&self, batch: &mut CacheBatch, index: usize, id: &str) {
-        batch.meta_put(self.position_key(index), id.as_bytes());
+    /// Stage "row `index` is `id`" for every `(index, id)` of `rows` into
+    /// `batch`, merging with the blocks already stored. The caller must keep
+    /// other writers of this query's positions out until `batch` is applied.
+    pub(crate) fn stage<'a>(
+        &self,
+        cache: &dyn CacheTable,
+        batch: &mut CacheBatch,
+        rows: impl IntoIterator<Item = (usize, &'a str)>,
+    ) -> Result<()> {
+        let mut rows: Vec<(usize, &str)> = rows.into_iter().collect();
+        rows.sort_unstable_by_key(|(index, _)| *index);
+        let mut rest = rows.as_slice();
+        while let Some(&(index, _)) = rest.first() {
+            let block = index / BLOCK;
+            let in_block = rest.iter().take_while(|(i, _)| i / BLOCK == block).count();
+            let key = self.block_key(block);
+            let mut slots = match cache.meta_get(&key)? {
+                Some(bytes) => decode_block(&bytes).unwrap_or_else(empty_block),
+                None => empty_block(),
+            };
+            for (index, id) in &rest[..in_block] {
+                slots[index % BLOCK] = Some(Id::from(*id));
+            }
+            batch.meta_put(key, encode_block(&slots));
+            rest = &rest[in_block..];
+        }
+        Ok(())
     }
 
     /// The stored extent of this query.
@@ -119,4 +158,100 @@ fn decode_words(bytes: &[u8]) -> Option<[u64; 4]> {
         *word = u64::from_be_bytes(chunk.try_into().ok()?);
     }
     Some(words)
+}
+
+/// Indices per stored block of positions.
+pub(crate) const BLOCK: usize = 64;
+
+fn empty_block() -> Vec<Option<Id>> {
+    alloc::vec![None; BLOCK]
+}
+
+/// A block is [`BLOCK`] slots, each a u16 BE of the id's length plus one
+/// (0: empty) followed by the id's bytes. Ids longer than 65,534 bytes are
+/// not stored (their rows are refetched instead of restored).
+fn encode_block(slots: &[Option<Id>]) -> Vec<u8> {
+    let mut bytes =
+        Vec::with_capacity(BLOCK * 2 + slots.iter().flatten().map(|id| id.len()).sum::<usize>());
+    for slot in slots {
+        match slot
+            .as_deref()
+            .filter(|id| id.len() < usize::from(u16::MAX))
+        {
+            Some(id) => {
+                bytes.extend_from_slice(&(id.len() as u16 + 1).to_be_bytes());
+                bytes.extend_from_slice(id.as_bytes());
+            }
+            None => bytes.extend_from_slice(&0u16.to_be_bytes()),
+        }
+    }
+    bytes
+}
+
+fn decode_block(mut bytes: &[u8]) -> Option<Vec<Option<Id>>> {
+    let mut slots = Vec::with_capacity(BLOCK);
+    for _ in 0..BLOCK {
+        let (len, rest) = bytes.split_first_chunk::<2>()?;
+        let len = usize::from(u16::from_be_bytes(*len));
+        if len == 0 {
+            slots.push(None);
+            bytes = rest;
+            continue;
+        }
+        let id = rest.get(..len - 1)?;
+        slots.push(Some(String::from(core::str::from_utf8(id).ok()?)));
+        bytes = &rest[len - 1..];
+    }
+    bytes.is_empty().then_some(slots)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CacheBackend;
+    use crate::cache::MemoryBackend;
+
+    #[test]
+    fn blocks_round_trip_and_merge() {
+        let backend = MemoryBackend::new();
+        let cache = backend.open_table("t").unwrap();
+        let keys = PositionKeys::new("q");
+        let ids: Vec<String> = (0..200).map(|i| alloc::format!("id{i}")).collect();
+        let mut batch = CacheBatch::new();
+        keys.stage(&*cache, &mut batch, (50..130).map(|i| (i, ids[i].as_str())))
+            .unwrap();
+        cache.apply(batch).unwrap();
+        let mut batch = CacheBatch::new();
+        keys.stage(
+            &*cache,
+            &mut batch,
+            (120..200).map(|i| (i, ids[i].as_str())),
+        )
+        .unwrap();
+        cache.apply(batch).unwrap();
+        let read = keys.read(&*cache, 40..210).unwrap();
+        assert_eq!(read.len(), 150);
+        assert_eq!(read.first(), Some(&(50, String::from("id50"))));
+        assert_eq!(read.last(), Some(&(199, String::from("id199"))));
+        assert!(read.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(
+            keys.read(&*cache, 60..61).unwrap(),
+            alloc::vec![(60, String::from("id60"))]
+        );
+        assert!(
+            PositionKeys::new("other")
+                .read(&*cache, 0..300)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_corrupt_block_is_skipped() {
+        assert_eq!(decode_block(&[0, 5, b'a']), None);
+        assert_eq!(
+            decode_block(&encode_block(&empty_block())),
+            Some(empty_block())
+        );
+    }
 }

@@ -124,7 +124,7 @@ impl TableState {
             };
             drop(dio);
             if let Some(state) = state.upgrade() {
-                state.finish(id, outcome);
+                state.finish(id, outcome).await;
             }
         });
         let mut tasks = self.load_tasks.lock();
@@ -134,19 +134,33 @@ impl TableState {
     }
 
     /// Land (or roll back) load `id` once its callback returned.
-    pub(crate) fn finish(self: &Arc<Self>, id: u64, outcome: Result<()>) {
+    pub(crate) async fn finish(self: &Arc<Self>, id: u64, outcome: Result<()>) {
+        // Take the chunk's rows, leaving the load registered (its range
+        // stays in flight for the planner) until it has landed.
         let Some(load) = ({
             let mut loads = self.loads.lock();
-            let pos = loads.active.iter().position(|load| load.id == id);
-            pos.map(|pos| loads.active.swap_remove(pos))
+            loads
+                .active
+                .iter_mut()
+                .find(|load| load.id == id)
+                .map(|load| Load {
+                    staged: core::mem::take(&mut load.staged),
+                    range: load.range.clone(),
+                    ..*load
+                })
         }) else {
             return;
         };
-        if load.epoch != self.current_epoch() {
-            // The query changed meanwhile: this chunk belongs to no view.
-            return;
-        }
-        let outcome = outcome.and_then(|()| self.persist(&load));
+        let outcome = match outcome {
+            _ if load.epoch != self.current_epoch() => {
+                // The query changed meanwhile: this chunk belongs to no view.
+                self.loads.lock().active.retain(|load| load.id != id);
+                return;
+            }
+            Ok(()) => self.persist(&load).await,
+            Err(error) => Err(error),
+        };
+        self.loads.lock().active.retain(|load| load.id != id);
         match outcome {
             Ok(()) => self.land(load),
             Err(error) => self.roll_back(load, error),
@@ -154,7 +168,9 @@ impl TableState {
     }
 
     /// Write the chunk's rows, positions and the new extent as one batch.
-    fn persist(&self, load: &Load) -> Result<()> {
+    /// Position blocks are read, merged and written under the Dio's
+    /// positions lock, so concurrent loads never lose each other's entries.
+    async fn persist(&self, load: &Load) -> Result<()> {
         let dio = self
             .dio()
             .ok_or_else(|| Error::new(ErrorKind::Closed, "the Dio is gone"))?;
@@ -164,7 +180,6 @@ impl TableState {
         for staged in &load.staged {
             let row = crate::cache::CachedRow::complete(staged.row.record.clone(), Some(now));
             batch.put(staged.row.id.clone(), row);
-            keys.stage(&mut batch, staged.index, &staged.row.id);
         }
         let extent = {
             let mut extent = self.view.read().extent;
@@ -175,7 +190,16 @@ impl TableState {
             extent
         };
         keys.stage_extent(&mut batch, &extent);
-        dio.cache().apply(batch)
+        let _positions = dio.inner().positions_lock.lock().await;
+        let cache = dio.cache();
+        keys.stage(
+            &**cache,
+            &mut batch,
+            load.staged
+                .iter()
+                .map(|staged| (staged.index, staged.row.id.as_str())),
+        )?;
+        cache.apply(batch)
     }
 
     fn land(self: &Arc<Self>, load: Load) {
