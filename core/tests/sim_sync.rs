@@ -4,9 +4,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use diorama_core::RuntimeExt;
 use diorama_core::sim::SimRuntime;
 use diorama_core::sync::{broadcast, queue, watch};
-use diorama_core::RuntimeExt;
 
 #[test]
 fn a_full_queue_holds_the_producer_back_until_the_consumer_frees_a_slot() {
