@@ -10,6 +10,7 @@
 //! - [`sqlite::SqliteVista`] (feature `sqlite`, default): a master table in
 //!   SQLite with conditions, sort, search and windows pushed into SQL.
 //! - `demo` (feature `demo`): the `grid` terminal demo.
+//! - `sample` (feature `sample`): the generated product table the demos use.
 //! - [`support`]: panic containment and the wall clock, shared with
 //!   `diorama-tokio`.
 #![forbid(unsafe_code)]
@@ -19,6 +20,8 @@ pub use diorama_core as core;
 #[cfg(feature = "demo")]
 pub mod demo;
 mod runtime;
+#[cfg(feature = "sample")]
+pub mod sample;
 mod sled_cache;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;

@@ -38,17 +38,18 @@
 //! `--features`.
 
 pub mod args;
-pub mod data;
 pub mod headless;
 pub mod keys;
 pub mod model;
-pub mod products;
 pub mod remote;
 pub mod render;
 pub mod screen;
 pub mod script;
 pub mod session;
 pub mod terminal;
+
+/// The generated table and its data directory (see [`crate::sample`]).
+pub use crate::sample::{data, products};
 
 pub use args::GridArgs;
 pub use headless::{Report, Snapshot, Step, run_script};

@@ -1,0 +1,12 @@
+//! Sample data (feature `sample`): the generated product table the demos
+//! run over.
+//!
+//! - [`products`]: row `i` of the table, deterministic.
+//! - [`data`]: the data directory — the SQLite database of a given size,
+//!   built on first use, and where its sled cache lives.
+//!
+//! Shared by the `grid` demo of this crate and the `serve` example of
+//! `diorama-tokio`, so both run over the same master.
+
+pub mod data;
+pub mod products;
