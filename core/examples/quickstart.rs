@@ -25,20 +25,9 @@ fn main() {
     let lens = Lens::builder()
         .cache_source(Arc::new(MemoryBackend::new()))
         .runtime(sim.runtime())
-        // How many rows the view has: asked once per open.
-        .total_provider(|dio, query| async move { dio.master().shell().count(&query).await })
-        // How rows reach a view: one window of the master per chunk.
-        .on_load_chunk(|dio, range, query, sink| async move {
-            let page = dio
-                .master()
-                .shell()
-                .fetch_window(&query, range.start, range.len())
-                .await?;
-            for (i, (id, record)) in page.rows.into_iter().enumerate() {
-                sink.push(range.start + i, id, record).await?;
-            }
-            Ok(())
-        })
+        // Views page the master: its row count per query, then one
+        // `fetch_window` per chunk a viewport needs.
+        .page_from_master()
         .build()
         .expect("a valid Lens");
 

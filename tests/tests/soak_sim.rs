@@ -118,18 +118,7 @@ fn run_seed(seed: u64) {
         .runtime(sim.runtime())
         .event_bus_capacity(1 << 16)
         .write_queue_capacity(8)
-        .on_load_chunk(|dio, range, query, sink| async move {
-            let page = dio
-                .master()
-                .shell()
-                .fetch_window(&query, range.start, range.len())
-                .await?;
-            for (i, (id, record)) in page.rows.into_iter().enumerate() {
-                sink.push(range.start + i, id, record).await?;
-            }
-            Ok(())
-        })
-        .total_provider(|dio, query| async move { dio.master().shell().count(&query).await })
+        .page_from_master()
         .on_refresh(|dio| async move {
             let rows = dio.master().list().await?;
             let now = dio.runtime().wall_clock();
