@@ -1,0 +1,141 @@
+//! [`SmolHarness`]: `SmolRuntime` on an executor the test thread drives.
+
+use std::fmt::{self, Debug};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_executor::Executor;
+use diorama_core::Runtime;
+use diorama_core::cache::CacheBackend;
+use diorama_std::SmolRuntime;
+
+use super::watchdog::bounded;
+use super::{BackendFactory, BackendKind, HANG_BOUND, Harness, TrackedRuntime};
+
+/// How long `settle` sleeps between looks.
+pub(super) const SETTLE_POLL: Duration = Duration::from_micros(200);
+
+/// Consecutive quiet looks `settle` needs: a wake from another thread (a
+/// timer thread, the blocking pool) lands between looks.
+pub(super) const QUIET_ROUNDS: u32 = 3;
+
+/// A timer overdue by longer than this no longer holds a settle up.
+pub(super) const DUE_GRACE: Duration = Duration::from_secs(2);
+
+/// [`SmolRuntime::with_executor`] on an `async_executor::Executor` owned by
+/// the harness and driven only from the test thread, with `async-io`
+/// timers on the real clock.
+///
+/// - `block_on` runs the executor until the future completes
+///   (`async_io::block_on(executor.run(future))`), bounded by
+///   [`HANG_BOUND`].
+/// - `settle` runs every runnable task (`try_tick`) and sleeps briefly,
+///   until [`QUIET_ROUNDS`] looks in a row find no task runnable and no
+///   awaited timer due (a due timer is fired by async-io's thread and wakes
+///   its task soon): "quiet" as a [`TrackedRuntime`] sees it.
+/// - `advance` runs the executor for the span, then settles.
+///
+/// Between calls no task runs at all, as on the simulator.
+pub struct SmolHarness {
+    executor: Arc<Executor<'static>>,
+    runtime: Arc<TrackedRuntime>,
+    backends: BackendFactory,
+}
+
+impl SmolHarness {
+    /// A fresh executor with backends of `kind`.
+    pub fn new(kind: BackendKind) -> Self {
+        let executor = Arc::new(Executor::new());
+        let runtime = TrackedRuntime::new(SmolRuntime::with_executor(executor.clone()).arc());
+        SmolHarness {
+            executor,
+            runtime,
+            backends: kind.factory(false),
+        }
+    }
+
+    fn run_ready(&self) -> bool {
+        let mut ran = false;
+        while self.executor.try_tick() {
+            ran = true;
+        }
+        ran
+    }
+}
+
+impl Debug for SmolHarness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmolHarness")
+            .field("runtime", &self.runtime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Harness for SmolHarness {
+    const RUN_SEEDS: &'static [u64] = &[1];
+
+    fn runtime(&self) -> Arc<dyn Runtime> {
+        self.runtime.clone()
+    }
+
+    fn backend(&self) -> Arc<dyn CacheBackend> {
+        (self.backends)()
+    }
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        async_io::block_on(
+            self.executor
+                .run(bounded("SmolHarness::block_on", HANG_BOUND, future)),
+        )
+    }
+
+    fn settle(&self) {
+        let start = Instant::now();
+        let mut quiet = 0;
+        while quiet < QUIET_ROUNDS {
+            let ran = self.run_ready();
+            if !ran && self.runtime.quiet(Some(DUE_GRACE)) {
+                quiet += 1;
+            } else {
+                quiet = 0;
+            }
+            assert!(
+                start.elapsed() < HANG_BOUND,
+                "SmolHarness::settle: never quiet; live tasks {:?}",
+                self.runtime.live_tasks()
+            );
+            std::thread::sleep(SETTLE_POLL);
+        }
+    }
+
+    fn advance(&self, duration: Duration) {
+        async_io::block_on(self.executor.run(async_io::Timer::after(duration)));
+        self.settle();
+    }
+
+    fn virtual_clock(&self) -> bool {
+        false
+    }
+
+    fn live_tasks(&self) -> Option<Vec<&'static str>> {
+        Some(self.runtime.live_tasks())
+    }
+}
+
+impl Drop for SmolHarness {
+    /// Ends the tasks still alive (they hold Dios, which hold the runtime,
+    /// which holds the executor: a cycle) so caches close and sled removes
+    /// their directories.
+    fn drop(&mut self) {
+        self.runtime.close();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            self.run_ready();
+            if self.runtime.live_tasks().is_empty() {
+                break;
+            }
+            std::thread::sleep(SETTLE_POLL);
+        }
+    }
+}
