@@ -1,0 +1,291 @@
+//! [`Service`]: the Lens, the Dio and the reads and writes behind the routes.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use diorama_core::scenery::RecordStatus;
+use diorama_core::{CacheBackend, Dio, Lens, Record, Result, TableShell, Vista, WriteOp};
+use serde_json::Value as Json;
+
+use super::error::ApiError;
+use super::json::{enriched_json, row_json};
+use super::master::CountedShell;
+use super::params::ListParams;
+use super::schema::Schema;
+use super::views::Views;
+use crate::TokioRuntime;
+
+/// How the service caches and how long it waits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceOptions {
+    /// Rows per chunk load (the read-ahead of a list request).
+    pub page_size: usize,
+    /// Rows older than this read as stale and are refetched when read.
+    pub ttl: Duration,
+    /// Delay added to every master call, as if the master were remote.
+    pub latency: Duration,
+    /// Queries (sort and search) whose sceneries are kept.
+    pub views: usize,
+    /// How long a read waits for the master before answering 504.
+    pub read_timeout: Duration,
+    /// How long a PATCH waits for its outcome before answering 202.
+    pub write_timeout: Duration,
+}
+
+impl Default for ServiceOptions {
+    /// 100-row chunks, a ten-minute TTL, no latency, 32 queries, 10 s reads
+    /// and 5 s writes.
+    fn default() -> Self {
+        ServiceOptions {
+            page_size: 100,
+            ttl: Duration::from_secs(600),
+            latency: Duration::ZERO,
+            views: 32,
+            read_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The product service: a Dio over the master, the list sceneries, and the
+/// operations the routes call. Cheap to clone; clones share everything.
+///
+/// - [`list`](Service::list) reads a page through a paged table scenery
+///   (cache first, chunk loads on a miss);
+/// - [`get`](Service::get) reads one row through a record scenery (cache
+///   first, the master on a miss or a stale row);
+/// - [`patch`](Service::patch) writes through the Dio's queue and waits for
+///   the outcome.
+#[derive(Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    dio: Dio,
+    schema: Schema,
+    views: Views,
+    options: ServiceOptions,
+    master_calls: Arc<AtomicU64>,
+}
+
+impl fmt::Debug for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Service")
+            .field("dio", &self.inner.dio)
+            .field("options", &self.inner.options)
+            .field("master_calls", &self.master_calls())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Service {
+    /// Open the service over `master` (whose fields are `schema`), caching
+    /// in `cache`, on the current tokio runtime.
+    ///
+    /// The Lens loads one window of the master per chunk (stating its
+    /// total) and does not refetch a scenery's first range on open, so a
+    /// warm cache answers a query it has seen before without master calls.
+    ///
+    /// Errors: `Failed` outside a tokio runtime; the cache's error when
+    /// its table cannot be opened.
+    pub async fn open(
+        master: Arc<dyn TableShell>,
+        cache: Arc<dyn CacheBackend>,
+        schema: Schema,
+        options: ServiceOptions,
+    ) -> Result<Service> {
+        let runtime = TokioRuntime::try_current()?.arc();
+        let counted = CountedShell::new(master, options.latency, runtime.clone());
+        let master_calls = counted.calls();
+        let lens = Lens::builder()
+            .cache_source(cache)
+            .runtime(runtime)
+            .cache_ttl(options.ttl)
+            // A scenery opened for a request serves what the cache holds and
+            // loads only what is missing or stale.
+            .refresh_on_open(false)
+            // Each request sets its viewport once: nothing to coalesce.
+            .viewport_debounce(Duration::ZERO)
+            .on_load_chunk(|dio, range, query, sink| async move {
+                let page = dio
+                    .master()
+                    .shell()
+                    .fetch_window(&query, range.start, range.len())
+                    .await?;
+                if let Some(total) = page.total {
+                    sink.set_total(total)?;
+                }
+                for (i, (id, record)) in page.rows.into_iter().enumerate() {
+                    sink.push(range.start + i, id, record).await?;
+                }
+                Ok(())
+            })
+            .build()
+            .map_err(|e| diorama_core::Error::invalid_input(e.to_string()))?;
+        let dio = lens.make_dio(Vista::new(counted)).await?;
+        Ok(Service {
+            inner: Arc::new(Inner {
+                dio,
+                schema,
+                views: Views::new(options.views),
+                options,
+                master_calls,
+            }),
+        })
+    }
+
+    /// The Dio the service reads and writes through.
+    pub fn dio(&self) -> &Dio {
+        &self.inner.dio
+    }
+
+    /// The columns the service sorts by and writes.
+    pub fn schema(&self) -> &Schema {
+        &self.inner.schema
+    }
+
+    /// The options it was opened with.
+    pub fn options(&self) -> &ServiceOptions {
+        &self.inner.options
+    }
+
+    /// Master calls made so far.
+    pub fn master_calls(&self) -> u64 {
+        self.inner.master_calls.load(Ordering::Relaxed)
+    }
+
+    /// `{ "offset", "limit", "total", "rows": [row, …] }` for `params`:
+    /// the page's rows through the query's table scenery. `total` is
+    /// `null` while the query's size is unknown.
+    pub async fn list(&self, params: &ListParams) -> Result<Json, ApiError> {
+        let options = &self.inner.options;
+        let page = self
+            .inner
+            .views
+            .page(
+                &self.inner.dio,
+                params,
+                options.page_size,
+                options.read_timeout,
+            )
+            .await?;
+        let rows: Vec<Json> = page.rows.iter().map(|row| enriched_json(row)).collect();
+        Ok(serde_json::json!({
+            "offset": params.offset,
+            "limit": params.limit,
+            "total": page.total,
+            "rows": rows,
+        }))
+    }
+
+    /// Row `id` as `{ "id", ...fields, "status" }`, from the cache when it
+    /// holds the row complete and fresh (or a write to it is pending),
+    /// else from the master.
+    ///
+    /// Errors: 404 when the master has no such row, the master's error
+    /// (502) when fetching failed, 504 after the read timeout; a stale row
+    /// whose refetch is still running then is served as `stale`.
+    pub async fn get(&self, id: &str) -> Result<Json, ApiError> {
+        let view = self.inner.dio.record_scenery(id).await;
+        let mut generation = view.subscribe();
+        let deadline = tokio::time::Instant::now() + self.inner.options.read_timeout;
+        loop {
+            generation.mark_seen();
+            match view.status() {
+                RecordStatus::Loading | RecordStatus::Stale => {}
+                RecordStatus::NotFound => return Err(no_product(id)),
+                RecordStatus::Failed { error } => return Err(ApiError::from(error)),
+                RecordStatus::Fresh
+                | RecordStatus::PendingWrite
+                | RecordStatus::WriteFailed { .. } => {
+                    if let Some(row) = view.record() {
+                        return Ok(enriched_json(&row));
+                    }
+                }
+            }
+            tokio::select! {
+                changed = generation.changed() => {
+                    if changed.is_err() {
+                        return Err(ApiError::timeout("the record view closed"));
+                    }
+                }
+                () = tokio::time::sleep_until(deadline) => {
+                    return match (view.status(), view.record()) {
+                        (RecordStatus::Stale, Some(row)) => Ok(enriched_json(&row)),
+                        _ => Err(ApiError::timeout(format!(
+                            "product {id:?} did not load within {} ms",
+                            self.inner.options.read_timeout.as_millis()
+                        ))),
+                    };
+                }
+            }
+        }
+    }
+
+    /// Overwrite `fields` of row `id` through the write queue and wait for
+    /// the outcome: `200` with the row as it now is, or, when the master
+    /// has not answered within the write timeout, `202` with the row as it
+    /// will be (`"status": "pending"`; the write goes on).
+    ///
+    /// Errors: 404 when the master has no such row, 400 when it refuses
+    /// the input, 502 when it fails, 503 while the queue stays full or the
+    /// service shuts down.
+    pub async fn patch(&self, id: &str, fields: Record) -> Result<(StatusCode, Json), ApiError> {
+        let dio = &self.inner.dio;
+        let deadline = tokio::time::Instant::now() + self.inner.options.write_timeout;
+        let op = WriteOp::Patch {
+            id: id.to_string(),
+            fields,
+        };
+        // Dropped at the deadline while waiting for room, the op is not queued.
+        let ticket = tokio::time::timeout_at(deadline, dio.write(op))
+            .await
+            .map_err(|_| ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message: "the write queue stayed full; try again later".into(),
+            })??;
+        match tokio::time::timeout_at(deadline, ticket.outcome()).await {
+            Ok(Ok(_)) => Ok((StatusCode::OK, self.get(id).await?)),
+            Ok(Err(error)) if error.kind() == diorama_core::ErrorKind::NotFound => {
+                Err(no_product(id))
+            }
+            Ok(Err(error)) => Err(ApiError::from(error)),
+            Err(_) => match dio.pending_write(id).and_then(|pending| pending.record) {
+                Some(record) => Ok((StatusCode::ACCEPTED, row_json(id, &record, "pending", None))),
+                // Finished just now: read it like any other row.
+                None => Ok((StatusCode::OK, self.get(id).await?)),
+            },
+        }
+    }
+
+    /// `{ "master_calls", "pending_writes", "views", "chunk_loads",
+    /// "chunk_failures", "cache_hits", "rows_loaded" }`: what the cache
+    /// saved and what it cost. The scenery counters add up the queries
+    /// currently kept.
+    pub fn stats(&self) -> Json {
+        let totals = self.inner.views.totals();
+        serde_json::json!({
+            "master_calls": self.master_calls(),
+            "pending_writes": self.inner.dio.pending_writes(),
+            "views": totals.views,
+            "chunk_loads": totals.chunk_loads,
+            "chunk_failures": totals.chunk_failures,
+            "cache_hits": totals.cache_hits,
+            "rows_loaded": totals.rows_loaded,
+        })
+    }
+
+    /// Let queued writes reach the master and flush the cache (see
+    /// [`Dio::shutdown`]). Later writes answer 503.
+    pub async fn shutdown(&self) -> Result<()> {
+        self.inner.dio.shutdown().await
+    }
+}
+
+fn no_product(id: &str) -> ApiError {
+    ApiError::not_found(format!("no product {id:?}"))
+}

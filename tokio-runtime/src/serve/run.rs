@@ -1,0 +1,109 @@
+//! Wiring the example: the generated database, the sled cache, the service
+//! and the listener.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use diorama_core::{Error, Result};
+use diorama_std::SledBackend;
+use diorama_std::sample::data::{self, Dataset, TABLE};
+use diorama_std::sqlite::SqliteVista;
+
+use super::app::{Service, ServiceOptions};
+use super::args::{ServeArgs, USAGE};
+use super::schema::Schema;
+
+/// The service's sled cache for a table of `rows`: its own, not the grid
+/// demo's (`cache-<rows>.sled`), since sled lets one process open a
+/// database at a time and both may run side by side.
+pub fn cache_path(dir: &Path, rows: usize) -> PathBuf {
+    dir.join(format!("serve-cache-{rows}.sled"))
+}
+
+/// Prepare the database of `rows` generated products in `dir` (built on
+/// first use, with a progress line on `progress`) and open the service
+/// over it with its sled cache. Call from inside a tokio runtime; the
+/// build runs on a blocking thread.
+///
+/// A database built by this call starts with an empty cache: a cache left
+/// from an earlier database of that size may hold edits the new one lacks.
+///
+/// Errors: I/O and SQLite failures (with the path), the cache's errors.
+pub async fn open_products(
+    dir: &Path,
+    rows: usize,
+    options: ServiceOptions,
+    progress: impl Write + Send + 'static,
+) -> Result<(Service, Dataset)> {
+    let owned = dir.to_path_buf();
+    let dataset = tokio::task::spawn_blocking(move || {
+        let mut progress = progress;
+        data::prepare(&owned, rows, &mut progress)
+    })
+    .await
+    .map_err(|e| Error::failed(format!("building the database: {e}")))??;
+    let cache_dir = cache_path(dir, rows);
+    if dataset.built_in.is_some() && cache_dir.exists() {
+        std::fs::remove_dir_all(&cache_dir).map_err(|e| {
+            Error::failed(format!(
+                "removing the stale cache {}: {e}",
+                cache_dir.display()
+            ))
+        })?;
+    }
+    let master = SqliteVista::open(&dataset.db_path, TABLE, "id")?;
+    let cache = SledBackend::open(&cache_dir)?;
+    let service = Service::open(Arc::new(master), cache.arc(), Schema::products(), options).await?;
+    Ok((service, dataset))
+}
+
+/// Everything the example does: parse `args`, prepare the data, serve
+/// until Ctrl-C, then drain the write queue and flush the cache.
+pub async fn main_with_args(args: impl IntoIterator<Item = String>) -> Result<()> {
+    let Some(args) = ServeArgs::parse(args)? else {
+        println!("{USAGE}");
+        return Ok(());
+    };
+    let (service, dataset) = open_products(
+        &args.data,
+        args.rows,
+        args.options.clone(),
+        std::io::stderr(),
+    )
+    .await?;
+    match dataset.built_in {
+        Some(took) => eprintln!(
+            "built {} ({} rows) in {:.1} s",
+            dataset.db_path.display(),
+            data::thousands(dataset.rows),
+            took.as_secs_f64()
+        ),
+        None => eprintln!("using {}", dataset.db_path.display()),
+    }
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| Error::failed(format!("binding {}: {e}", args.addr)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::failed(format!("reading the bound address: {e}")))?;
+    eprintln!("serving http://{addr} (Ctrl-C stops)");
+    eprintln!("  curl 'http://{addr}/products?limit=5&sort=-price&q=lamp'");
+    eprintln!("  curl http://{addr}/products/p0000042");
+    eprintln!(
+        "  curl -X PATCH -H 'content-type: application/json' -d '{{\"price\": 19.99}}' http://{addr}/products/p0000042"
+    );
+    eprintln!("  curl http://{addr}/stats");
+    let stop = async {
+        // Without a signal handler, serve until the process is killed.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    service
+        .serve(listener, stop)
+        .await
+        .map_err(|e| Error::failed(format!("serving {addr}: {e}")))?;
+    eprintln!("stopped: queued writes reached the master, the cache is flushed");
+    Ok(())
+}
