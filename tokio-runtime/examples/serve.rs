@@ -2,7 +2,7 @@
 //! in sled, on tokio. See `diorama_tokio::serve`.
 //!
 //! ```text
-//! cargo run -p diorama-tokio --example serve
+//! cargo run --release -p diorama-tokio --example serve
 //! cargo run -p diorama-tokio --example serve -- --data /tmp/products --rows 20000 --addr 127.0.0.1:8080
 //! curl 'http://127.0.0.1:8080/products?limit=5&sort=-price&q=lamp'
 //! ```

@@ -250,6 +250,40 @@ fn lists_sorts_searches_reads_and_edits_over_http() {
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["rows"], json!([]));
     assert_eq!(page["total"], json!(ROWS));
+    // Past the end of a query not seen before: its size is learnt from the
+    // (empty) window.
+    let (status, page) = server.get("/products?sort=stock&offset=7000&limit=10");
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["rows"], json!([]));
+    assert_eq!(page["total"], json!(ROWS));
+
+    // Concurrent requests for pages of one query take turns on its scenery.
+    let mut by_name: Vec<(String, String)> = (0..ROWS)
+        .map(|i| {
+            let (id, record) = product(i);
+            let name = record.get("name").and_then(|v| v.as_str()).unwrap();
+            (name.to_string(), id)
+        })
+        .collect();
+    by_name.sort();
+    std::thread::scope(|scope| {
+        for worker in 0..4 {
+            let (server, by_name) = (&server, &by_name);
+            scope.spawn(move || {
+                for step in 0..5 {
+                    let offset = (worker * 5 + step) * 211;
+                    let (status, page) =
+                        server.get(&format!("/products?sort=name&offset={offset}&limit=25"));
+                    assert_eq!(status, 200, "{page}");
+                    let expected: Vec<String> = by_name[offset..offset + 25]
+                        .iter()
+                        .map(|(_, id)| id.clone())
+                        .collect();
+                    assert_eq!(ids(&page), expected, "offset {offset}");
+                }
+            });
+        }
+    });
 
     // One row; an unknown one.
     let (status, row) = server.get("/products/p0000042");

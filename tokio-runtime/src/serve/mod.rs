@@ -56,6 +56,17 @@
 //! `503` while the write queue stays full or the service stops; `504` when
 //! the master does not answer a read within the read timeout (10 s). See
 //! [`ApiError::from_diorama`] for the mapping of Diorama errors.
+//!
+//! # Figures
+//!
+//! Measured with `curl` against `--release` on the million-row table (one
+//! run, 2-core machine): a cold page of 50 rows at offset 500,000 took
+//! 48 ms, the same page again 0.6 ms; a cold `q=lamp&sort=-price` page
+//! 0.63 s (SQLite scans for the search), again 0.8 ms; after a restart
+//! both pages answered in about 2 ms with no master call. A cold
+//! `sort=-price` page at offset 700,000 took 2.4 s: SQLite walks the index
+//! up to the offset. Debug builds run SQLite unoptimized and are several
+//! times slower; use `--release` for the big table.
 
 mod app;
 pub mod args;
