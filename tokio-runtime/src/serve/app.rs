@@ -110,6 +110,9 @@ impl Service {
             .refresh_on_open(false)
             // Each request sets its viewport once: nothing to coalesce.
             .viewport_debounce(Duration::ZERO)
+            // `page_from_master` without its `total_provider`: that would
+            // count every query a scenery opens (warm ones too, in the
+            // background), while each window states the total anyway.
             .on_load_chunk(|dio, range, query, sink| async move {
                 let page = dio
                     .master()
