@@ -112,7 +112,10 @@ fn answered(dio: &Dio, key: &str, descriptor: &QueryDescriptor, remember: bool) 
         return Ok(dio.cache().meta_get(&meta_key(key))?.is_some());
     }
     match &descriptor.id {
-        Some(id) => Ok(dio.cache().get(id)?.is_some()),
+        Some(id) => Ok(dio
+            .cache()
+            .get(id)?
+            .is_some_and(|row| row.state != crate::cache::RowState::Incomplete)),
         None => Ok(false),
     }
 }

@@ -12,6 +12,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{Dio, WriteOp};
+use crate::cache::{CachedRow, RowState};
 use crate::error::{Error, Result};
 use crate::runtime::BoxFuture;
 use crate::value::Record;
@@ -65,6 +66,16 @@ impl DioShell {
     }
 }
 
+/// The cached record of `id` when the cache holds all of it (complete or
+/// stale, not incomplete).
+fn whole_row(dio: &Dio, id: &str) -> Result<Option<Record>> {
+    Ok(dio
+        .cache()
+        .get(id)?
+        .filter(|row| row.state != RowState::Incomplete)
+        .map(|row| row.record))
+}
+
 /// Every cached row in id order.
 pub(crate) fn scan_all(dio: &Dio) -> Result<Vec<(Id, Record)>> {
     let cache = dio.cache();
@@ -116,17 +127,36 @@ impl TableShell for DioShell {
 
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Record>>> {
         Box::pin(async move {
-            if let Some(row) = self.dio.cache().get(id)? {
-                return Ok(Some(row.record));
+            if let Some(record) = whole_row(&self.dio, id)? {
+                return Ok(Some(record));
             }
-            // A miss asks on_query for this id (never remembered: the row's
-            // presence is the answer), then reads the cache again.
+            // A miss (or a row known only in part) asks on_query for this id
+            // (never remembered: the row's presence is the answer), then
+            // reads the cache again.
             self.dio
                 .inner()
                 .queries
                 .ensure(&self.dio, QueryDescriptor::for_id(id), false)
                 .await?;
-            Ok(self.dio.cache().get(id)?.map(|row| row.record))
+            if let Some(record) = whole_row(&self.dio, id)? {
+                return Ok(Some(record));
+            }
+            match self.dio.cache().get(id)? {
+                // Only part of the row is cached and nothing completed it:
+                // read it through rather than pass the part off as the whole.
+                Some(_) => {
+                    let record = self.dio.master().get(id).await?;
+                    if let Some(record) = &record {
+                        let now = Some(self.dio.runtime().wall_clock());
+                        let row = CachedRow::complete(record.clone(), now);
+                        self.dio
+                            .cache()
+                            .insert_batch(alloc::vec![(String::from(id), row)])?;
+                    }
+                    Ok(record)
+                }
+                None => Ok(None),
+            }
         })
     }
 
