@@ -49,6 +49,20 @@ pub(crate) fn row_key(id: &str) -> Vec<u8> {
     prefixed(ROW_PREFIX, id.as_bytes())
 }
 
+/// The tree key of row `id` as sled's key type (short keys are stored
+/// inline, without an allocation).
+pub(crate) fn row_ivec(id: &str) -> sled::IVec {
+    let mut key = [0u8; 24];
+    let len = 1 + id.len();
+    if len <= key.len() {
+        key[0] = ROW_PREFIX;
+        key[1..len].copy_from_slice(id.as_bytes());
+        sled::IVec::from(&key[..len])
+    } else {
+        sled::IVec::from(row_key(id))
+    }
+}
+
 /// The tree key of meta key `key`.
 pub(crate) fn meta_key(key: &[u8]) -> Vec<u8> {
     prefixed(META_PREFIX, key)
@@ -81,13 +95,24 @@ pub(crate) fn decode_count(bytes: &[u8]) -> Option<u64> {
 }
 
 /// `row` in the current format.
+#[cfg(test)]
 pub(crate) fn encode_row(row: &CachedRow) -> Vec<u8> {
-    let mut buf = vec![ROW_FORMAT];
+    let mut buf = Vec::new();
+    encode_row_into(&mut buf, row);
+    buf
+}
+
+/// Replace the contents of `buf` with `row` in the current format. A batch
+/// encodes every row into one reused buffer: sled copies the bytes into a
+/// value of their own anyway, so growing a fresh `Vec` per row would only
+/// add allocations.
+pub(crate) fn encode_row_into(buf: &mut Vec<u8>, row: &CachedRow) {
+    buf.clear();
+    buf.push(ROW_FORMAT);
     // Writing into a Vec cannot fail, and the record codec reports nothing
     // but writer errors.
-    let written = write_row(row, &mut Encoder::new(&mut buf));
+    let written = write_row(row, &mut Encoder::new(&mut *buf));
     debug_assert!(written.is_ok(), "encoding a row into a Vec failed");
-    buf
 }
 
 fn write_row<W: Write>(row: &CachedRow, e: &mut Encoder<W>) -> Result<(), encode::Error<W::Error>> {
@@ -216,6 +241,10 @@ mod tests {
         assert!(ROWS_END <= meta_key(b"").as_slice());
         assert!(row_key("a") < row_key("ab") && row_key("ab") < row_key("b"));
         assert_eq!(id_of(&row_key("é1")), Ok("é1".to_owned()));
+        let long = "x".repeat(40);
+        for id in ["", "a", "é1", "exactly-23-bytes-long-x", long.as_str()] {
+            assert_eq!(row_ivec(id).as_ref(), row_key(id).as_slice(), "{id}");
+        }
         assert!(id_of(&[0x01, 0xff]).is_err());
         assert_eq!(meta_of(&meta_key(b"k\x00")), b"k\x00".to_vec());
         assert_eq!(decode_count(&encode_count(12345)), Some(12345));

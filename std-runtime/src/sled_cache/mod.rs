@@ -8,6 +8,7 @@
 
 mod backend;
 mod codec;
+mod presence;
 mod table;
 
 pub use backend::{SledBackend, SledBuilder};

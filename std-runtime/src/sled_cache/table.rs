@@ -1,6 +1,5 @@
 //! [`SledTable`]: one cache table stored in one sled tree.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::ops::Bound;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -11,6 +10,7 @@ use diorama_core::runtime::BoxFuture;
 use diorama_core::vista::Id;
 
 use super::codec::{self, COUNT_KEY, ROWS_END};
+use super::presence;
 use super::sled_error;
 
 /// A [`CacheTable`] of [`SledBackend`](crate::SledBackend): rows, meta and a
@@ -20,7 +20,8 @@ use super::sled_error;
 ///   either the whole batch or none of it is on disk (up to the last flush).
 /// - [`count`](CacheTable::count) is O(1): the counter is kept in memory and
 ///   stored in the same batch as the rows it counts. It counts stored rows,
-///   including any that can no longer be decoded.
+///   including any that can no longer be decoded. Keeping it exact costs one
+///   sorted walk over the batch's keys, not a lookup per row (`presence`).
 /// - A row that cannot be decoded is logged (`warn`, with table and id) and
 ///   read as absent; [`scan`](CacheTable::scan) skips it.
 ///
@@ -121,26 +122,6 @@ fn count_rows(tree: &sled::Tree) -> Result<u64> {
     Ok(count)
 }
 
-/// Tracks whether row keys exist as a batch is built, so the counter moves
-/// only for rows that really appear or disappear (a batch may touch an id
-/// twice).
-struct Presence<'a> {
-    tree: &'a sled::Tree,
-    known: HashMap<Vec<u8>, bool>,
-}
-
-impl Presence<'_> {
-    /// Set whether `key` exists after this step; returns whether it existed before.
-    fn set(&mut self, key: &[u8], present: bool) -> Result<bool> {
-        let before = match self.known.get(key) {
-            Some(&before) => before,
-            None => self.tree.contains_key(key).map_err(sled_error)?,
-        };
-        self.known.insert(key.to_vec(), present);
-        Ok(before)
-    }
-}
-
 impl fmt::Debug for SledTable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SledTable");
@@ -181,31 +162,28 @@ impl CacheTable for SledTable {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut state = self.write();
-        let state = &mut *state;
+        let mut guard = self.write();
+        let state = &mut *guard;
         let Some(tree) = &state.tree else {
             return Err(self.dropped());
         };
-        let mut presence = Presence {
-            tree,
-            known: HashMap::new(),
-        };
-        let mut count = state.count;
         let mut writes = sled::Batch::default();
+        // Every row key the batch touches, and whether it is there after
+        // that operation, for the counter (see `presence`).
+        let mut touched = Vec::with_capacity(batch.deletes.len() + batch.puts.len());
         for id in &batch.deletes {
-            let key = codec::row_key(id);
-            if presence.set(&key, false)? {
-                count = count.saturating_sub(1);
-            }
-            writes.remove(key);
+            let key = codec::row_ivec(id);
+            writes.remove(key.clone());
+            touched.push((key, false));
         }
+        let mut value = Vec::new();
         for (id, row) in &batch.puts {
-            let key = codec::row_key(id);
-            if !presence.set(&key, true)? {
-                count += 1;
-            }
-            writes.insert(key, codec::encode_row(row));
+            let key = codec::row_ivec(id);
+            codec::encode_row_into(&mut value, row);
+            writes.insert(key.clone(), value.as_slice());
+            touched.push((key, true));
         }
+        let count = presence::count_after(tree, state.count, touched)?;
         for key in &batch.meta_deletes {
             writes.remove(codec::meta_key(key));
         }
@@ -220,6 +198,10 @@ impl CacheTable for SledTable {
         writes.insert(COUNT_KEY, &codec::encode_count(count));
         tree.apply_batch(writes).map_err(sled_error)?;
         state.count = count;
+        // Readers wait on the lock; freeing the batch's records need not
+        // make them wait longer.
+        drop(guard);
+        drop(batch);
         Ok(())
     }
 
