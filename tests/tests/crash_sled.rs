@@ -22,8 +22,8 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -47,9 +47,19 @@ struct Reported {
     flushed: AtomicUsize,
 }
 
-/// Run the child on `table` and kill it after `delay`. Returns what it
-/// reported (every line it printed before the kill).
-fn run_and_kill(dir: &Path, table: &str, delay: Duration) -> Reported {
+/// When a child is killed.
+#[derive(Clone, Copy, Debug)]
+enum Kill {
+    /// This long after it was started: while it opens the cache, or early on.
+    AfterStart(Duration),
+    /// This long after it printed `ready` (its Dio and scenery are open), so
+    /// the moment does not depend on how fast the machine starts it.
+    AfterReady(Duration),
+}
+
+/// Run the child on `table` and kill it at `when`. Returns what it reported
+/// (every line it printed before the kill).
+fn run_and_kill(dir: &Path, table: &str, when: Kill) -> Reported {
     let mut child = Command::new(env!("CARGO_BIN_EXE_crash_writer"))
         .arg(dir)
         .arg(table)
@@ -59,11 +69,15 @@ fn run_and_kill(dir: &Path, table: &str, delay: Duration) -> Reported {
         .expect("spawn crash_writer");
     let stdout = child.stdout.take().expect("piped stdout");
     let reported = Arc::new(Reported::default());
+    let (ready_tx, ready) = mpsc::channel();
     let reader = {
         let reported = reported.clone();
         thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let line = line.expect("read the child's stdout");
+                if line == "ready" {
+                    let _ = ready_tx.send(());
+                }
                 let mut words = line.split_whitespace();
                 let (Some(what), Some(n)) = (words.next(), words.next()) else {
                     continue;
@@ -77,7 +91,16 @@ fn run_and_kill(dir: &Path, table: &str, delay: Duration) -> Reported {
             }
         })
     };
-    thread::sleep(delay);
+    match when {
+        Kill::AfterStart(delay) => thread::sleep(delay),
+        Kill::AfterReady(delay) => {
+            // A generous bound: a loaded debug machine starts it in < 1 s.
+            ready
+                .recv_timeout(Duration::from_secs(60))
+                .expect("crash_writer never got ready (see its stderr)");
+            thread::sleep(delay);
+        }
+    }
     assert!(
         child.try_wait().expect("poll the child").is_none(),
         "crash_writer exited on its own before the kill (see its stderr)"
@@ -228,10 +251,15 @@ fn twenty_kills_lose_nothing_flushed() {
     let (mut unflushed_writes, mut lost_writes, mut unflushed_kills) = (0, 0, 0);
     for run in 0..RUNS {
         let table = table_name(run);
-        // From before the cache exists to a few flushes in (a debug child
-        // writes a step every ~10 ms).
-        let delay = Duration::from_millis(rng.u64(50..1500));
-        let reported = run_and_kill(&path, &table, delay);
+        // One kill in four during start-up (from before the cache exists to
+        // its first steps), the others while it writes: a debug child
+        // writes a step every ~10 ms and flushes every 4 steps.
+        let when = if rng.u8(0..4) == 0 {
+            Kill::AfterStart(Duration::from_millis(rng.u64(0..300)))
+        } else {
+            Kill::AfterReady(Duration::from_millis(rng.u64(0..1000)))
+        };
+        let reported = run_and_kill(&path, &table, when);
         let (wrote, flushed) = (
             reported.wrote.load(Ordering::SeqCst),
             reported.flushed.load(Ordering::SeqCst),
@@ -246,7 +274,7 @@ fn twenty_kills_lose_nothing_flushed() {
             assert_eq!(
                 contents.missing_of_step(k),
                 0,
-                "run {run} (killed after {delay:?}): step {k} was flushed but is incomplete"
+                "run {run} (killed {when:?}): step {k} was flushed but is incomplete"
             );
         }
         if wrote > flushed {
@@ -261,7 +289,7 @@ fn twenty_kills_lose_nothing_flushed() {
             check_positions(&backend, &table, &windows);
         }
         println!(
-            "run {run}: killed after {delay:?}: {wrote} steps written, {flushed} flushed, {} rows on reopen",
+            "run {run}: killed {when:?}: {wrote} steps written, {flushed} flushed, {} rows on reopen",
             contents.rows.len()
         );
         flushed_by_run.push(flushed);

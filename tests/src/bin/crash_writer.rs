@@ -6,7 +6,8 @@
 //! On smol's global executor it opens the sled cache at `<cache dir>` with
 //! default options, makes a Dio over a generated [`MemoryVista`] (rows
 //! `c000000`, … with `name` and `n`) cached in table `<table name>`, and
-//! opens a paged table scenery. Then, step by step (`k = 0, 1, …`):
+//! opens a paged table scenery, then prints `ready`. Then, step by step
+//! (`k = 0, 1, …`):
 //!
 //! 1. scrolls the scenery to rows `k·WINDOW .. (k+1)·WINDOW` and waits until
 //!    the chunk load has written them to the cache (rows and positions, one
@@ -92,6 +93,7 @@ async fn run(dir: &str, table: &str) -> Result<()> {
         .open()
         .await?;
     let facade = dio.vista();
+    println!("ready");
 
     let steps = MASTER_ROWS / WINDOW;
     for k in 0..steps {
