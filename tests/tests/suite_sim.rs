@@ -8,3 +8,11 @@ diorama_tests::dio_suite!(dio_memory, |seed| SimHarness::with(
     BackendKind::Memory
 ));
 diorama_tests::dio_suite!(dio_sled, |seed| SimHarness::with(seed, BackendKind::Sled));
+diorama_tests::scenery_suite!(scenery_memory, |seed| SimHarness::with(
+    seed,
+    BackendKind::Memory
+));
+diorama_tests::scenery_suite!(scenery_sled, |seed| SimHarness::with(
+    seed,
+    BackendKind::Sled
+));

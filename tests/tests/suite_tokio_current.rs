@@ -9,3 +9,9 @@ diorama_tests::dio_suite!(dio_memory, |_| TokioHarness::current_thread_paused(
 diorama_tests::dio_suite!(dio_sled, |_| TokioHarness::current_thread_paused(
     BackendKind::Sled
 ));
+diorama_tests::scenery_suite!(scenery_memory, |_| TokioHarness::current_thread_paused(
+    BackendKind::Memory
+));
+diorama_tests::scenery_suite!(scenery_sled, |_| TokioHarness::current_thread_paused(
+    BackendKind::Sled
+));

@@ -116,6 +116,14 @@ pub trait Harness: Debug {
         None
     }
 
+    /// How long until the earliest timer a task awaits, where the harness
+    /// can tell (`None` also when no timer is awaited). On a real clock, work
+    /// done inside an `advance` can arm a timer late, past the span's end; a
+    /// scenario that needs such a timer to have fired advances again.
+    fn next_timer_in(&self) -> Option<Duration> {
+        None
+    }
+
     /// True when [`settle`](Harness::settle) is exact: no other thread can
     /// wake a task afterwards (the simulator).
     fn exact_settle(&self) -> bool {

@@ -93,17 +93,20 @@ impl Harness for SmolHarness {
     fn settle(&self) {
         let start = Instant::now();
         let mut quiet = 0;
-        while quiet < QUIET_ROUNDS {
+        loop {
             let ran = self.run_ready();
             if !ran && self.runtime.quiet(Some(DUE_GRACE)) {
                 quiet += 1;
+                if quiet == QUIET_ROUNDS {
+                    return;
+                }
             } else {
                 quiet = 0;
             }
             assert!(
                 start.elapsed() < HANG_BOUND,
-                "SmolHarness::settle: never quiet; live tasks {:?}",
-                self.runtime.live_tasks()
+                "SmolHarness::settle: never quiet: {:?}",
+                self.runtime
             );
             std::thread::sleep(SETTLE_POLL);
         }
@@ -120,6 +123,10 @@ impl Harness for SmolHarness {
 
     fn live_tasks(&self) -> Option<Vec<&'static str>> {
         Some(self.runtime.live_tasks())
+    }
+
+    fn next_timer_in(&self) -> Option<Duration> {
+        self.runtime.next_timer_in(DUE_GRACE)
     }
 }
 

@@ -202,6 +202,10 @@ impl Harness for TokioHarness {
     fn live_tasks(&self) -> Option<Vec<&'static str>> {
         Some(self.runtime.live_tasks())
     }
+
+    fn next_timer_in(&self) -> Option<Duration> {
+        self.runtime.next_timer_in(DUE_GRACE)
+    }
 }
 
 impl Drop for TokioHarness {

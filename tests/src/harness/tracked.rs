@@ -85,6 +85,20 @@ impl TrackedRuntime {
         state.timers.values().filter(|&&d| d > after).min().copied()
     }
 
+    /// How long until the earliest awaited timer (zero when one is due but
+    /// has not fired yet); timers overdue by more than `due_grace` are taken
+    /// as abandoned and skipped.
+    pub fn next_timer_in(&self, due_grace: Duration) -> Option<Duration> {
+        let now = self.inner.now();
+        let state = self.tracker.lock();
+        state
+            .timers
+            .values()
+            .filter(|&&deadline| deadline > now || now - deadline <= due_grace)
+            .map(|&deadline| deadline.saturating_duration_since(now))
+            .min()
+    }
+
     /// Names of the tracked tasks still alive, in spawn order.
     pub fn live_tasks(&self) -> Vec<&'static str> {
         self.tracker.lock().tasks.values().map(|t| t.name).collect()
@@ -112,10 +126,31 @@ impl TrackedRuntime {
 
 impl fmt::Debug for TrackedRuntime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let now = self.inner.now();
+        let state = self.tracker.lock();
+        let tasks: Vec<(&str, bool, bool)> = state
+            .tasks
+            .values()
+            .map(|t| (t.name, t.scheduled, t.polling))
+            .collect();
+        // Signed distance of each awaited deadline from now, in µs.
+        let timers: Vec<i128> = state
+            .timers
+            .values()
+            .map(|&d| {
+                if d >= now {
+                    (d - now).as_micros() as i128
+                } else {
+                    -((now - d).as_micros() as i128)
+                }
+            })
+            .collect();
         f.debug_struct("TrackedRuntime")
             .field("inner", &self.inner)
             .field("virtual_wall_clock", &self.wall_epoch.is_some())
-            .finish_non_exhaustive()
+            .field("tasks (name, scheduled, polling)", &tasks)
+            .field("timers (µs from now)", &timers)
+            .finish()
     }
 }
 

@@ -3,3 +3,4 @@
 //! cache backend by a suite macro.
 
 pub mod dio;
+pub mod scenery;

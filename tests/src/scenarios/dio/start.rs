@@ -1,7 +1,7 @@
 //! Tests 1 and 2: `on_start` warms the cache; facade reads then stay local.
 
 use diorama_core::vista::{CmpOp, SortDir, VistaOp};
-use diorama_core::{DioEvent, Error, ErrorKind, Vista};
+use diorama_core::{Dio, DioEvent, Error, ErrorKind, Vista};
 
 use super::support::{Counter, cache_rows, copy_master, drain, lens_on, master_rows, products};
 use crate::harness::Harness;
@@ -63,16 +63,24 @@ pub fn on_start_failure_is_reported<H: Harness>(h: &H) {
         .on_start_blocking(false)
         .on_start({
             let calls = calls.clone();
-            move |_dio| {
+            move |dio: Dio| {
                 calls.hit();
-                async { Err(Error::failed("warm-up refused")) }
+                async move {
+                    // Asks the (held) master first, so the failure cannot be
+                    // published before the test subscribes, even with
+                    // on_start running on another thread.
+                    dio.master().count().await?;
+                    Err(Error::failed("warm-up refused"))
+                }
             }
         })
         .build()
         .unwrap();
+    master.hold();
     h.block_on(async {
         let dio = lens.make_dio(Vista::new(master.clone())).await.unwrap();
         let mut events = dio.subscribe_events();
+        master.release();
         let outcome = dio.started().await;
         assert_eq!(outcome, Err(Error::failed("warm-up refused")));
         assert_eq!(
