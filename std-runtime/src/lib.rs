@@ -19,6 +19,7 @@ pub use diorama_core as core;
 
 #[cfg(feature = "demo")]
 pub mod demo;
+mod lens_ext;
 mod runtime;
 #[cfg(feature = "sample")]
 pub mod sample;
@@ -27,5 +28,6 @@ mod sled_cache;
 pub mod sqlite;
 pub mod support;
 
+pub use crate::lens_ext::LensBuilderExt;
 pub use crate::runtime::SmolRuntime;
 pub use crate::sled_cache::{SledBackend, SledBuilder, SledTable};

@@ -19,4 +19,4 @@ mod runtime;
 pub mod serve;
 
 pub use crate::runtime::TokioRuntime;
-pub use diorama_std::{SledBackend, SledBuilder, SledTable};
+pub use diorama_std::{LensBuilderExt, SledBackend, SledBuilder, SledTable};

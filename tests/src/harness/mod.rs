@@ -63,6 +63,17 @@ pub use tracked::TrackedRuntime;
 /// `settle` / `settle_until` to see quiet, before failing the scenario.
 pub const HANG_BOUND: Duration = Duration::from_secs(60);
 
+/// How long a real-time `settle` sleeps between looks.
+pub const SETTLE_POLL: Duration = Duration::from_micros(200);
+
+/// Consecutive quiet looks a real-time `settle` needs: a wake from another
+/// thread (a timer thread, the blocking pool) lands between looks.
+pub const QUIET_ROUNDS: u32 = 3;
+
+/// A timer overdue by longer than this no longer holds a settle up (taken
+/// as abandoned: a sleep polled once and then kept without being awaited).
+pub const DUE_GRACE: Duration = Duration::from_secs(2);
+
 /// By how much real-time harnesses shrink the long virtual spans of the
 /// scenarios (see [`Harness::scaled`]): ten virtual minutes are 100 ms.
 pub const REAL_TIME_SCALE: u32 = 6_000;

@@ -11,17 +11,10 @@ use diorama_core::cache::CacheBackend;
 use diorama_std::SmolRuntime;
 
 use super::watchdog::bounded;
-use super::{BackendFactory, BackendKind, HANG_BOUND, Harness, TrackedRuntime};
-
-/// How long `settle` sleeps between looks.
-pub(super) const SETTLE_POLL: Duration = Duration::from_micros(200);
-
-/// Consecutive quiet looks `settle` needs: a wake from another thread (a
-/// timer thread, the blocking pool) lands between looks.
-pub(super) const QUIET_ROUNDS: u32 = 3;
-
-/// A timer overdue by longer than this no longer holds a settle up.
-pub(super) const DUE_GRACE: Duration = Duration::from_secs(2);
+use super::{
+    BackendFactory, BackendKind, DUE_GRACE, HANG_BOUND, Harness, QUIET_ROUNDS, SETTLE_POLL,
+    TrackedRuntime,
+};
 
 /// [`SmolRuntime::with_executor`] on an `async_executor::Executor` owned by
 /// the harness and driven only from the test thread, with `async-io`

@@ -10,9 +10,11 @@ use diorama_core::Runtime;
 use diorama_core::cache::CacheBackend;
 use diorama_tokio::TokioRuntime;
 
-use super::smol::{DUE_GRACE, QUIET_ROUNDS, SETTLE_POLL};
 use super::watchdog::bounded;
-use super::{BackendFactory, BackendKind, HANG_BOUND, Harness, TrackedRuntime};
+use super::{
+    BackendFactory, BackendKind, DUE_GRACE, HANG_BOUND, Harness, QUIET_ROUNDS, SETTLE_POLL,
+    TrackedRuntime,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Flavor {
