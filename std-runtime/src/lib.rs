@@ -4,6 +4,7 @@
 //!
 //! - [`SmolRuntime`]: the [`Runtime`](diorama_core::Runtime) on smol's global
 //!   executor or on an `async_executor::Executor` you drive.
+//! - [`LensBuilderExt::cache_at`]: a Lens's cache on disk in one line.
 //! - [`SledBackend`]: a [`CacheBackend`](diorama_core::CacheBackend) on sled,
 //!   so the cache survives restarts; a corrupt cache is reported (or rebuilt
 //!   with [`SledBackend::open_or_rebuild`]) and a corrupt row reads as absent.
