@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use diorama_core::scenery::RowStatus;
 use diorama_core::{Error, Lens, MemoryVista, Result, TableScenery, Vista, record};
-use diorama_std::{SledBackend, SmolRuntime};
+use diorama_std::{LensBuilderExt, SmolRuntime};
 use futures_lite::future;
 
 /// The master: 10,000 products behind 80 ms of latency, like a remote API.
@@ -27,11 +27,11 @@ fn master(runtime: &SmolRuntime) -> MemoryVista {
     master
 }
 
-/// The policy: cache in `dir`, total from the master, one master window per
-/// chunk. The same in both sessions.
+/// The policy: cache in `dir` (`cache_at`: sled, default options), total
+/// from the master, one master window per chunk. The same in both sessions.
 fn lens(dir: &Path, runtime: &SmolRuntime) -> Result<Lens> {
     Lens::builder()
-        .cache_source(SledBackend::open(dir)?.arc())
+        .cache_at(dir)?
         .runtime(runtime.clone().arc())
         .total_provider(|dio, query| async move { dio.master().shell().count(&query).await })
         .on_load_chunk(|dio, range, query, sink| async move {

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use diorama_core::cache::CachedRow;
 use diorama_core::{Dio, Error, Lens, MemoryVista, Result, Value, Vista, WriteOp, record};
-use diorama_tokio::{SledBackend, TokioRuntime};
+use diorama_tokio::{LensBuilderExt, TokioRuntime};
 
 /// Rows of the master.
 const ROWS: usize = 2_000;
@@ -51,7 +51,7 @@ fn master(runtime: &TokioRuntime) -> MemoryVista {
 /// before the Dio serves.
 fn policy(dir: &Path, runtime: &TokioRuntime) -> Result<Lens> {
     Lens::builder()
-        .cache_source(SledBackend::open(dir)?.arc())
+        .cache_at(dir)?
         .runtime(runtime.clone().arc())
         .on_start(|dio| async move {
             if dio.cache().count()? > 0 {
