@@ -2,7 +2,9 @@
 //! [`Harness`](crate::harness::Harness).
 //!
 //! [`dio_suite!`](crate::dio_suite) instantiates every scenario as a
-//! `#[test]`, each run once per seed of [`SEEDS`](crate::harness::SEEDS):
+//! `#[test]`, each run once per seed of the harness's
+//! [`RUN_SEEDS`](crate::harness::Harness::RUN_SEEDS) (the five
+//! [`SEEDS`](crate::harness::SEEDS) on the simulator, once on real runtimes):
 //!
 //! ```ignore
 //! use diorama_tests::harness::SimHarness;
@@ -74,8 +76,9 @@ pub use write_through::{
 };
 
 /// Expands to one `#[test]` per Dio scenario, inside a module named
-/// `$prefix`, each running the scenario once per seed of
-/// [`SEEDS`](crate::harness::SEEDS) on a fresh harness from `$make(seed)`.
+/// `$prefix`, each running the scenario once per seed of the harness's
+/// [`RUN_SEEDS`](crate::harness::Harness::RUN_SEEDS) on a fresh harness
+/// from `$make(seed)`.
 ///
 /// `$make` is any callable `Fn(u64) -> H` with `H: Harness`; paths in it
 /// resolve as at the invocation site.
