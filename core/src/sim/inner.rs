@@ -58,6 +58,10 @@ pub(super) struct State {
     pub(super) trace: Vec<TraceEntry>,
     pub(super) tracing: bool,
     pub(super) shut_down: bool,
+    /// Tasks woken after shutdown, dropped by `shutdown` rather than in the
+    /// wake: a wake can come from inside another primitive's notify, where
+    /// dropping a future that notifies that primitive again would deadlock.
+    rejected: Vec<Runnable<TaskMeta>>,
 }
 
 struct LiveTask {
@@ -89,6 +93,7 @@ impl Inner {
                 trace: Vec::new(),
                 tracing: true,
                 shut_down: false,
+                rejected: Vec::new(),
             }),
             driving: AtomicBool::new(false),
         })
@@ -253,6 +258,14 @@ impl Inner {
         drop(ready);
         drop(timers);
         drop(tasks);
+        // Dropping futures may wake (and so reject) others: until none is left.
+        loop {
+            let rejected = core::mem::take(&mut self.state.lock().rejected);
+            if rejected.is_empty() {
+                break;
+            }
+            drop(rejected);
+        }
     }
 }
 
@@ -263,16 +276,12 @@ fn schedule(inner: &Weak<Inner>, runnable: Runnable<TaskMeta>) {
     let Some(inner) = inner.upgrade() else {
         return;
     };
-    let rejected = {
-        let mut state = inner.state.lock();
-        if state.shut_down {
-            Some(runnable)
-        } else {
-            state.ready.push(runnable);
-            None
-        }
-    };
-    drop(rejected);
+    let mut state = inner.state.lock();
+    if state.shut_down {
+        state.rejected.push(runnable);
+    } else {
+        state.ready.push(runnable);
+    }
 }
 
 /// Lives inside a task's future; its drop (completion, abort, cancellation

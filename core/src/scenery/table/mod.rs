@@ -317,7 +317,7 @@ impl TableState {
         let committed = self.committed.lock().take();
         let visible = self
             .requests
-            .latest()
+            .requested()
             .or(committed)
             .unwrap_or(0..self.page_size);
         if self.restore_replacing(visible.clone()) {

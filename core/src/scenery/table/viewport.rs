@@ -23,11 +23,15 @@ use crate::sync::Mutex;
 #[derive(Debug, Default)]
 pub(crate) struct RequestSlot {
     latest: Mutex<Option<ViewportRequest>>,
+    /// The range of the last request put, taken or not: what the UI wants
+    /// to see now, even while the loop holds it in its debounce.
+    requested: Mutex<Option<Range<usize>>>,
     event: Event,
 }
 
 impl RequestSlot {
     pub(crate) fn put(&self, request: ViewportRequest) {
+        *self.requested.lock() = Some(request.range.clone());
         {
             let mut latest = self.latest.lock();
             let force = request.force || latest.as_ref().is_some_and(|r| r.force);
@@ -36,12 +40,9 @@ impl RequestSlot {
         self.event.notify(1);
     }
 
-    /// The range of the request waiting to be committed, if any.
-    pub(crate) fn latest(&self) -> Option<Range<usize>> {
-        self.latest
-            .lock()
-            .as_ref()
-            .map(|request| request.range.clone())
+    /// The range of the last request put, if any (committed or not).
+    pub(crate) fn requested(&self) -> Option<Range<usize>> {
+        self.requested.lock().clone()
     }
 
     fn take(&self) -> Option<ViewportRequest> {

@@ -86,12 +86,7 @@ pub use writes::{
 macro_rules! scenery_suite {
     ($prefix:ident, $make:expr $(, ignore: [$($ignored:ident = $why:literal),* $(,)?])? $(,)?) => {
         $crate::scenery_suite!(@tests [$] $prefix, $make;
-            [
-                // A scenery bug the suite found (reported, not yet fixed).
-                a_sort_during_the_debounce_keeps_the_requested_viewport =
-                    "core bug: a query change misses the range the viewport loop holds in its debounce"
-                $($(, $ignored = $why)*)?
-            ];
+            [$($($ignored = $why),*)?];
             open_then_scroll_loads_exactly_the_viewport,
             a_burst_of_viewports_commits_only_the_last,
             fetch_ranges_are_edge_anchored,
