@@ -16,7 +16,10 @@ use tokio::runtime::Handle;
 ///   (`tokio::time::pause`, `#[tokio::test(start_paused = true)]`) drives it
 ///   and virtual sleeps show up in it. The origin is the moment the runtime
 ///   was built.
-/// - [`wall_clock`](Runtime::wall_clock) is the system clock, never paused.
+/// - [`wall_clock`](Runtime::wall_clock) is the system clock read when the
+///   runtime was built, moved on by tokio's clock since: it follows a paused
+///   clock too (`tokio::time::pause` / `advance`), so TTLs age in tests, and
+///   it does not jump when the system clock is set.
 /// - A spawned task that panics is logged at error level with its name and
 ///   dropped (its `JoinHandle` yields `JoinError::Lost`); the scheduler keeps
 ///   running.
@@ -31,6 +34,7 @@ use tokio::runtime::Handle;
 pub struct TokioRuntime {
     handle: Handle,
     origin: tokio::time::Instant,
+    wall_origin: Timestamp,
 }
 
 impl TokioRuntime {
@@ -63,7 +67,11 @@ impl TokioRuntime {
             let _context = handle.enter();
             tokio::time::Instant::now()
         };
-        TokioRuntime { handle, origin }
+        TokioRuntime {
+            handle,
+            origin,
+            wall_origin: system_wall_clock(),
+        }
     }
 
     /// The tokio handle tasks are spawned on.
@@ -106,6 +114,6 @@ impl Runtime for TokioRuntime {
     }
 
     fn wall_clock(&self) -> Timestamp {
-        system_wall_clock()
+        self.wall_origin + self.now().since_origin()
     }
 }

@@ -195,3 +195,12 @@ fn runtime_is_send_sync_and_object_safe() {
     let out = tokio_rt.block_on(async move { rt.spawn("boxed", async { 3 }).await });
     assert_eq!(out, Ok(3));
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_wall_clock_follows_a_paused_clock() {
+    let rt = TokioRuntime::current();
+    let before = rt.wall_clock();
+    tokio::time::advance(Duration::from_secs(3600)).await;
+    let after = rt.wall_clock();
+    assert_eq!(after.saturating_duration_since(before), Duration::from_secs(3600));
+}
