@@ -202,5 +202,8 @@ async fn the_wall_clock_follows_a_paused_clock() {
     let before = rt.wall_clock();
     tokio::time::advance(Duration::from_secs(3600)).await;
     let after = rt.wall_clock();
-    assert_eq!(after.saturating_duration_since(before), Duration::from_secs(3600));
+    assert_eq!(
+        after.saturating_duration_since(before),
+        Duration::from_secs(3600)
+    );
 }
