@@ -284,29 +284,36 @@ impl LensBuilder {
     }
 
     /// Page table sceneries straight from the master: `total_provider` asks
-    /// the master's `count` for the scenery's query, and `on_load_chunk`
-    /// fetches each range with the master's `fetch_window` (stating the
-    /// page's total when the master gives one) and pushes the rows.
+    /// the master's `count` for the scenery's query, and chunks load as in
+    /// [`load_chunks_from_master`](Self::load_chunks_from_master). Replaces
+    /// both callbacks.
+    pub fn page_from_master(self) -> Self {
+        self.total_provider(|dio, query| async move { dio.master().shell().count(&query).await })
+            .load_chunks_from_master()
+    }
+
+    /// `on_load_chunk` that fetches each range with the master's
+    /// `fetch_window`, states the page's total when the master gives one, and
+    /// pushes the rows.
     ///
     /// The scenery's query goes to the master's shell as is, so the master
     /// must accept the clauses the sceneries use (a paged view refuses a
-    /// sort or search its master cannot apply). Replaces both callbacks.
-    pub fn page_from_master(self) -> Self {
-        self.total_provider(|dio, query| async move { dio.master().shell().count(&query).await })
-            .on_load_chunk(|dio, range, query, sink| async move {
-                let page = dio
-                    .master()
-                    .shell()
-                    .fetch_window(&query, range.start, range.len())
-                    .await?;
-                if let Some(total) = page.total {
-                    sink.set_total(total)?;
-                }
-                for (offset, (id, record)) in page.rows.into_iter().enumerate() {
-                    sink.push(range.start + offset, id, record).await?;
-                }
-                Ok(())
-            })
+    /// sort or search its master cannot apply).
+    pub fn load_chunks_from_master(self) -> Self {
+        self.on_load_chunk(|dio, range, query, sink| async move {
+            let page = dio
+                .master()
+                .shell()
+                .fetch_window(&query, range.start, range.len())
+                .await?;
+            if let Some(total) = page.total {
+                sink.set_total(total)?;
+            }
+            for (offset, (id, record)) in page.rows.into_iter().enumerate() {
+                sink.push(range.start + offset, id, record).await?;
+            }
+            Ok(())
+        })
     }
 
     /// [`on_load_chunk`](Self::on_load_chunk) in the boxed higher-ranked shape.
