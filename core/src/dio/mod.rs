@@ -12,12 +12,14 @@
 
 mod events;
 mod latch;
+mod live;
 mod open;
 mod pending;
 mod queries;
 mod refresh;
 mod shell;
 mod worker;
+mod write;
 mod write_op;
 
 pub use events::{ChangeEvent, DioEvent};
@@ -33,15 +35,14 @@ use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use portable_atomic::AtomicU64;
 
-use crate::cache::{CacheBatch, CacheTable, CachedRow, RowState};
-use crate::error::{Error, ErrorKind, Result};
+use crate::cache::{CacheBatch, CacheTable};
+use crate::error::Result;
 use crate::lens::Lens;
 use crate::runtime::{AbortOnDrop, Runtime, Timestamp};
 use crate::sync::Mutex;
 use crate::sync::broadcast::{BroadcastReceiver, BroadcastSender};
-use crate::sync::queue::{QueueSender, TrySendError};
-use crate::value::Record;
-use crate::vista::{Id, Vista};
+use crate::sync::queue::QueueSender;
+use crate::vista::Vista;
 
 use latch::Latch;
 use pending::PendingWrites;
@@ -153,233 +154,11 @@ impl Dio {
         self.inner.start.lock().clone().unwrap_or(Ok(()))
     }
 
-    /// Queue `op`, waiting while the queue is full. Returns a ticket for its
-    /// outcome once the op is queued.
-    ///
-    /// Errors: `ShuttingDown` after [`shutdown`](Dio::shutdown).
-    ///
-    /// # Cancel safety
-    /// If the future is dropped while waiting for room, the op is not queued
-    /// and its pending mark is removed.
-    pub async fn write(&self, op: WriteOp) -> Result<WriteTicket> {
-        self.ensure_open()?;
-        let (item, ticket) = self.prepare_write(op);
-        let guard = PendingGuard::new(self, item.op.id());
-        match self.inner.queue.send(item).await {
-            Ok(()) => {
-                guard.disarm();
-                Ok(ticket)
-            }
-            Err(_) => Err(guard.refuse(shutting_down())),
-        }
-    }
-
-    /// Queue `op` without waiting: fails at once with `WriteQueueFull` when
-    /// the queue is full, `ShuttingDown` after shutdown.
-    ///
-    /// A write refused because the queue is full is normally not announced
-    /// at all (no `WriteQueued`, no pending mark). Only when another writer
-    /// takes the last slot between the check and the send is it announced
-    /// and then closed with a `WriteFailed` carrying the same
-    /// `WriteQueueFull` error.
-    pub fn try_write(&self, op: WriteOp) -> Result<WriteTicket> {
-        self.ensure_open()?;
-        // Checked before announcing: a caller that gets the error at once
-        // must not also see the row flash as pending, then failed.
-        if self.inner.queue.is_full() {
-            return Err(queue_full());
-        }
-        let (item, ticket) = self.prepare_write(op);
-        let guard = PendingGuard::new(self, item.op.id());
-        match self.inner.queue.try_send(item) {
-            Ok(()) => {
-                guard.disarm();
-                Ok(ticket)
-            }
-            Err(TrySendError::Full(_)) => Err(guard.refuse(queue_full())),
-            Err(TrySendError::Closed(_)) => Err(guard.refuse(shutting_down())),
-        }
-    }
-
-    /// `try_write(Insert)`.
-    pub fn try_insert(&self, id: Option<Id>, record: Record) -> Result<WriteTicket> {
-        self.try_write(WriteOp::Insert { id, record })
-    }
-
-    /// `try_write(Replace)`.
-    pub fn try_replace(&self, id: impl Into<Id>, record: Record) -> Result<WriteTicket> {
-        self.try_write(WriteOp::Replace {
-            id: id.into(),
-            record,
-        })
-    }
-
-    /// `try_write(Patch)`.
-    pub fn try_patch(&self, id: impl Into<Id>, fields: Record) -> Result<WriteTicket> {
-        self.try_write(WriteOp::Patch {
-            id: id.into(),
-            fields,
-        })
-    }
-
-    /// `try_write(Delete)`.
-    pub fn try_delete(&self, id: impl Into<Id>) -> Result<WriteTicket> {
-        self.try_write(WriteOp::Delete { id: id.into() })
-    }
-
-    /// `try_write(DeleteAll)`.
-    pub fn try_delete_all(&self) -> Result<WriteTicket> {
-        self.try_write(WriteOp::DeleteAll)
-    }
-
-    /// The optimistic state of row `id` while writes to it are queued or
-    /// running: what the row will be if they succeed (`None` inside when a
-    /// delete is pending). `None` when nothing is pending for `id`.
-    pub fn pending_write(&self, id: &str) -> Option<PendingWrite> {
-        self.inner.pending_write(id)
-    }
-
-    /// Number of writes queued or running.
-    pub fn pending_writes(&self) -> usize {
-        self.inner.pending.total()
-    }
-
-    fn ensure_open(&self) -> Result<()> {
-        if self.inner.shutting_down.load(Ordering::Acquire) {
-            Err(shutting_down())
-        } else {
-            Ok(())
-        }
-    }
-
-    fn prepare_write(&self, op: WriteOp) -> (QueuedWrite, WriteTicket) {
-        let (reply, outcome) = async_channel::bounded(1);
-        let base = match op {
-            WriteOp::Patch { ref id, .. } => self
-                .inner
-                .cache
-                .get(id)
-                .ok()
-                .flatten()
-                .map(|row| row.record),
-            _ => None,
-        };
-        self.inner.pending.add(&op, base);
-        self.publish(DioEvent::WriteQueued {
-            id: op.id().map(String::from),
-        });
-        (QueuedWrite { op, reply }, WriteTicket { outcome })
-    }
-
     /// Run `on_refresh` (when registered), publishing `Refreshing` first and
     /// then `Invalidated` on success or `RefreshFailed` on error (returned).
     /// A successful refresh makes every answered query cold again.
     pub async fn refresh(&self) -> Result<()> {
         refresh::run(self).await
-    }
-
-    /// Handle a change reported by a live source: dispatched to `on_event`
-    /// when registered; otherwise applied directly (`Updated`/`Inserted` with
-    /// data → [`patched`](Dio::patched), without → [`invalidate_record`](Dio::invalidate_record),
-    /// `Removed` → [`removed`](Dio::removed), `Reset` → [`invalidate_all`](Dio::invalidate_all)).
-    pub async fn handle_event(&self, event: ChangeEvent) -> Result<()> {
-        if let Some(on_event) = &self.inner.lens.inner.callbacks.on_event {
-            return on_event(self, event).await;
-        }
-        match event {
-            ChangeEvent::Inserted {
-                id,
-                record: Some(record),
-            } => self.upsert(id, record, true),
-            ChangeEvent::Updated {
-                id,
-                fields: Some(fields),
-            } => self.patched(id, fields).await,
-            ChangeEvent::Inserted { id, record: None }
-            | ChangeEvent::Updated { id, fields: None } => {
-                self.invalidate_record(id);
-                Ok(())
-            }
-            ChangeEvent::Removed { id } => self.removed(id).await,
-            ChangeEvent::Reset => {
-                self.invalidate_all();
-                Ok(())
-            }
-        }
-    }
-
-    /// Mark the cached row `id` stale (it is refetched when a view reaches
-    /// it) and publish `RecordChanged`. No effect on the cache when absent.
-    pub fn invalidate_record(&self, id: impl Into<Id>) {
-        let id = id.into();
-        if let Ok(Some(mut row)) = self.inner.cache.get(&id) {
-            row.state = RowState::Stale;
-            // A failed write leaves the row as it was: still served, just not marked.
-            let _ = self
-                .inner
-                .cache
-                .insert_batch(alloc::vec![(id.clone(), row)]);
-        }
-        self.publish(DioEvent::RecordChanged { id });
-    }
-
-    /// Make every answered query cold (so `on_query` fires again), mark every
-    /// row fetched until now stale, and publish `Invalidated`; views refetch
-    /// what they show.
-    pub fn invalidate_all(&self) {
-        self.mark_invalidated();
-        self.publish(DioEvent::Invalidated);
-    }
-
-    /// A change the user learned of (typically in `on_event` or `on_write`):
-    /// merge `fields` into the cached row `id` and publish `RecordChanged`.
-    /// When the row is not cached, the fields are stored as an incomplete row.
-    pub async fn patched(&self, id: impl Into<Id>, fields: Record) -> Result<()> {
-        let id = id.into();
-        let now = self.runtime().wall_clock();
-        let row = match self.inner.cache.get(&id)? {
-            Some(mut row) => {
-                row.record.merge(&fields);
-                if row.state == RowState::Stale {
-                    row.state = RowState::Complete;
-                }
-                row.fetched_at = Some(now);
-                row
-            }
-            None => CachedRow {
-                record: fields,
-                state: RowState::Incomplete,
-                fetched_at: Some(now),
-            },
-        };
-        self.inner
-            .cache
-            .insert_batch(alloc::vec![(id.clone(), row)])?;
-        self.publish(DioEvent::RecordChanged { id });
-        Ok(())
-    }
-
-    /// A removal the user learned of: delete the cached row `id` (absent is
-    /// fine) and publish `RecordRemoved`.
-    pub async fn removed(&self, id: impl Into<Id>) -> Result<()> {
-        let id = id.into();
-        self.inner.cache.delete(&id)?;
-        self.publish(DioEvent::RecordRemoved { id });
-        Ok(())
-    }
-
-    fn upsert(&self, id: Id, record: Record, inserted: bool) -> Result<()> {
-        let now = self.runtime().wall_clock();
-        self.inner.cache.insert_batch(alloc::vec![(
-            id.clone(),
-            CachedRow::complete(record, Some(now))
-        )])?;
-        self.publish(if inserted {
-            DioEvent::RecordInserted { id }
-        } else {
-            DioEvent::RecordChanged { id }
-        });
-        Ok(())
     }
 
     /// Stop accepting writes, let the queued ones reach the master, wait for
@@ -451,65 +230,6 @@ impl DioInner {
 
 /// Meta key of the last wholesale invalidation (u64 BE millis).
 pub(crate) const INVALIDATED_AT_KEY: &[u8] = b"i";
-
-fn shutting_down() -> Error {
-    Error::new(
-        ErrorKind::ShuttingDown,
-        "the Dio is shutting down and accepts no more writes",
-    )
-}
-
-fn queue_full() -> Error {
-    Error::new(ErrorKind::WriteQueueFull, "the write queue is full")
-}
-
-/// Removes a write's pending mark if it never made it into the queue.
-struct PendingGuard<'a> {
-    dio: &'a Dio,
-    id: Option<String>,
-    armed: bool,
-    /// Published as the `WriteFailed` of a write that was not queued.
-    error: Option<Error>,
-}
-
-impl<'a> PendingGuard<'a> {
-    fn new(dio: &'a Dio, id: Option<&str>) -> Self {
-        PendingGuard {
-            dio,
-            id: id.map(String::from),
-            armed: true,
-            error: None,
-        }
-    }
-
-    fn disarm(mut self) {
-        self.armed = false;
-    }
-
-    /// The write was refused with `error`: close it with that error.
-    fn refuse(mut self, error: Error) -> Error {
-        self.error = Some(error.clone());
-        error
-    }
-}
-
-impl Drop for PendingGuard<'_> {
-    fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
-        self.dio.inner.pending.finish(self.id.as_deref());
-        // `WriteQueued` was announced; close it with its one outcome.
-        let error = self
-            .error
-            .take()
-            .unwrap_or_else(|| Error::new(ErrorKind::Cancelled, "the write was not queued"));
-        self.dio.publish(DioEvent::WriteFailed {
-            id: self.id.take(),
-            error,
-        });
-    }
-}
 
 impl Clone for Dio {
     fn clone(&self) -> Self {

@@ -1,0 +1,114 @@
+//! Changes learned outside the write queue: live-source events, user
+//! patches and removals, and invalidation.
+
+use super::{ChangeEvent, Dio, DioEvent};
+use crate::cache::{CachedRow, RowState};
+use crate::error::Result;
+use crate::value::Record;
+use crate::vista::Id;
+
+impl Dio {
+    /// Handle a change reported by a live source: dispatched to `on_event`
+    /// when registered; otherwise applied directly (`Updated`/`Inserted` with
+    /// data → [`patched`](Dio::patched), without → [`invalidate_record`](Dio::invalidate_record),
+    /// `Removed` → [`removed`](Dio::removed), `Reset` → [`invalidate_all`](Dio::invalidate_all)).
+    pub async fn handle_event(&self, event: ChangeEvent) -> Result<()> {
+        if let Some(on_event) = &self.inner.lens.inner.callbacks.on_event {
+            return on_event(self, event).await;
+        }
+        match event {
+            ChangeEvent::Inserted {
+                id,
+                record: Some(record),
+            } => self.upsert(id, record, true),
+            ChangeEvent::Updated {
+                id,
+                fields: Some(fields),
+            } => self.patched(id, fields).await,
+            ChangeEvent::Inserted { id, record: None }
+            | ChangeEvent::Updated { id, fields: None } => {
+                self.invalidate_record(id);
+                Ok(())
+            }
+            ChangeEvent::Removed { id } => self.removed(id).await,
+            ChangeEvent::Reset => {
+                self.invalidate_all();
+                Ok(())
+            }
+        }
+    }
+
+    /// Mark the cached row `id` stale (it is refetched when a view reaches
+    /// it) and publish `RecordChanged`. No effect on the cache when absent.
+    pub fn invalidate_record(&self, id: impl Into<Id>) {
+        let id = id.into();
+        if let Ok(Some(mut row)) = self.inner.cache.get(&id) {
+            row.state = RowState::Stale;
+            // A failed write leaves the row as it was: still served, just not marked.
+            let _ = self
+                .inner
+                .cache
+                .insert_batch(alloc::vec![(id.clone(), row)]);
+        }
+        self.publish(DioEvent::RecordChanged { id });
+    }
+
+    /// Make every answered query cold (so `on_query` fires again), mark every
+    /// row fetched until now stale, and publish `Invalidated`; views refetch
+    /// what they show.
+    pub fn invalidate_all(&self) {
+        self.mark_invalidated();
+        self.publish(DioEvent::Invalidated);
+    }
+
+    /// A change the user learned of (typically in `on_event` or `on_write`):
+    /// merge `fields` into the cached row `id` and publish `RecordChanged`.
+    /// When the row is not cached, the fields are stored as an incomplete row.
+    pub async fn patched(&self, id: impl Into<Id>, fields: Record) -> Result<()> {
+        let id = id.into();
+        let now = self.runtime().wall_clock();
+        let row = match self.inner.cache.get(&id)? {
+            Some(mut row) => {
+                row.record.merge(&fields);
+                if row.state == RowState::Stale {
+                    row.state = RowState::Complete;
+                }
+                row.fetched_at = Some(now);
+                row
+            }
+            None => CachedRow {
+                record: fields,
+                state: RowState::Incomplete,
+                fetched_at: Some(now),
+            },
+        };
+        self.inner
+            .cache
+            .insert_batch(alloc::vec![(id.clone(), row)])?;
+        self.publish(DioEvent::RecordChanged { id });
+        Ok(())
+    }
+
+    /// A removal the user learned of: delete the cached row `id` (absent is
+    /// fine) and publish `RecordRemoved`.
+    pub async fn removed(&self, id: impl Into<Id>) -> Result<()> {
+        let id = id.into();
+        self.inner.cache.delete(&id)?;
+        self.publish(DioEvent::RecordRemoved { id });
+        Ok(())
+    }
+
+    fn upsert(&self, id: Id, record: Record, inserted: bool) -> Result<()> {
+        let now = self.runtime().wall_clock();
+        self.inner.cache.insert_batch(alloc::vec![(
+            id.clone(),
+            CachedRow::complete(record, Some(now))
+        )])?;
+        self.publish(if inserted {
+            DioEvent::RecordInserted { id }
+        } else {
+            DioEvent::RecordChanged { id }
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,190 @@
+//! Queuing writes: backpressure, `try_` forms and the pending overlay.
+
+use alloc::string::String;
+use core::sync::atomic::Ordering;
+
+use super::write_op::QueuedWrite;
+use super::{Dio, DioEvent, PendingWrite, WriteOp, WriteTicket};
+use crate::error::{Error, ErrorKind, Result};
+use crate::sync::queue::TrySendError;
+use crate::value::Record;
+use crate::vista::Id;
+
+impl Dio {
+    /// Queue `op`, waiting while the queue is full. Returns a ticket for its
+    /// outcome once the op is queued.
+    ///
+    /// Errors: `ShuttingDown` after [`shutdown`](Dio::shutdown).
+    ///
+    /// # Cancel safety
+    /// If the future is dropped while waiting for room, the op is not queued
+    /// and its pending mark is removed.
+    pub async fn write(&self, op: WriteOp) -> Result<WriteTicket> {
+        self.ensure_open()?;
+        let (item, ticket) = self.prepare_write(op);
+        let guard = PendingGuard::new(self, item.op.id());
+        match self.inner.queue.send(item).await {
+            Ok(()) => {
+                guard.disarm();
+                Ok(ticket)
+            }
+            Err(_) => Err(guard.refuse(shutting_down())),
+        }
+    }
+
+    /// Queue `op` without waiting: fails at once with `WriteQueueFull` when
+    /// the queue is full, `ShuttingDown` after shutdown.
+    ///
+    /// A write refused because the queue is full is normally not announced
+    /// at all (no `WriteQueued`, no pending mark). Only when another writer
+    /// takes the last slot between the check and the send is it announced
+    /// and then closed with a `WriteFailed` carrying the same
+    /// `WriteQueueFull` error.
+    pub fn try_write(&self, op: WriteOp) -> Result<WriteTicket> {
+        self.ensure_open()?;
+        // Checked before announcing: a caller that gets the error at once
+        // must not also see the row flash as pending, then failed.
+        if self.inner.queue.is_full() {
+            return Err(queue_full());
+        }
+        let (item, ticket) = self.prepare_write(op);
+        let guard = PendingGuard::new(self, item.op.id());
+        match self.inner.queue.try_send(item) {
+            Ok(()) => {
+                guard.disarm();
+                Ok(ticket)
+            }
+            Err(TrySendError::Full(_)) => Err(guard.refuse(queue_full())),
+            Err(TrySendError::Closed(_)) => Err(guard.refuse(shutting_down())),
+        }
+    }
+
+    /// `try_write(Insert)`.
+    pub fn try_insert(&self, id: Option<Id>, record: Record) -> Result<WriteTicket> {
+        self.try_write(WriteOp::Insert { id, record })
+    }
+
+    /// `try_write(Replace)`.
+    pub fn try_replace(&self, id: impl Into<Id>, record: Record) -> Result<WriteTicket> {
+        self.try_write(WriteOp::Replace {
+            id: id.into(),
+            record,
+        })
+    }
+
+    /// `try_write(Patch)`.
+    pub fn try_patch(&self, id: impl Into<Id>, fields: Record) -> Result<WriteTicket> {
+        self.try_write(WriteOp::Patch {
+            id: id.into(),
+            fields,
+        })
+    }
+
+    /// `try_write(Delete)`.
+    pub fn try_delete(&self, id: impl Into<Id>) -> Result<WriteTicket> {
+        self.try_write(WriteOp::Delete { id: id.into() })
+    }
+
+    /// `try_write(DeleteAll)`.
+    pub fn try_delete_all(&self) -> Result<WriteTicket> {
+        self.try_write(WriteOp::DeleteAll)
+    }
+
+    /// The optimistic state of row `id` while writes to it are queued or
+    /// running: what the row will be if they succeed (`None` inside when a
+    /// delete is pending). `None` when nothing is pending for `id`.
+    pub fn pending_write(&self, id: &str) -> Option<PendingWrite> {
+        self.inner.pending_write(id)
+    }
+
+    /// Number of writes queued or running.
+    pub fn pending_writes(&self) -> usize {
+        self.inner.pending.total()
+    }
+
+    fn ensure_open(&self) -> Result<()> {
+        if self.inner.shutting_down.load(Ordering::Acquire) {
+            Err(shutting_down())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn prepare_write(&self, op: WriteOp) -> (QueuedWrite, WriteTicket) {
+        let (reply, outcome) = async_channel::bounded(1);
+        let base = match op {
+            WriteOp::Patch { ref id, .. } => self
+                .inner
+                .cache
+                .get(id)
+                .ok()
+                .flatten()
+                .map(|row| row.record),
+            _ => None,
+        };
+        self.inner.pending.add(&op, base);
+        self.publish(DioEvent::WriteQueued {
+            id: op.id().map(String::from),
+        });
+        (QueuedWrite { op, reply }, WriteTicket { outcome })
+    }
+}
+
+fn shutting_down() -> Error {
+    Error::new(
+        ErrorKind::ShuttingDown,
+        "the Dio is shutting down and accepts no more writes",
+    )
+}
+
+fn queue_full() -> Error {
+    Error::new(ErrorKind::WriteQueueFull, "the write queue is full")
+}
+
+/// Removes a write's pending mark if it never made it into the queue.
+struct PendingGuard<'a> {
+    dio: &'a Dio,
+    id: Option<String>,
+    armed: bool,
+    /// Published as the `WriteFailed` of a write that was not queued.
+    error: Option<Error>,
+}
+
+impl<'a> PendingGuard<'a> {
+    fn new(dio: &'a Dio, id: Option<&str>) -> Self {
+        PendingGuard {
+            dio,
+            id: id.map(String::from),
+            armed: true,
+            error: None,
+        }
+    }
+
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+
+    /// The write was refused with `error`: close it with that error.
+    fn refuse(mut self, error: Error) -> Error {
+        self.error = Some(error.clone());
+        error
+    }
+}
+
+impl Drop for PendingGuard<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        self.dio.inner.pending.finish(self.id.as_deref());
+        // `WriteQueued` was announced; close it with its one outcome.
+        let error = self
+            .error
+            .take()
+            .unwrap_or_else(|| Error::new(ErrorKind::Cancelled, "the write was not queued"));
+        self.dio.publish(DioEvent::WriteFailed {
+            id: self.id.take(),
+            error,
+        });
+    }
+}
