@@ -19,6 +19,7 @@
 //! The crate never names `std`, an executor or a storage engine; the
 //! `diorama-std` and `diorama-tokio` crates plug those in.
 #![no_std]
+#![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;

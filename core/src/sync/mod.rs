@@ -11,7 +11,6 @@
 //!
 //! [`Mutex`] and [`RwLock`] are re-exported spin locks for short,
 //! synchronous critical sections.
-#![forbid(unsafe_code)]
 
 pub mod broadcast;
 pub mod queue;
