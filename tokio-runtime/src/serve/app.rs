@@ -8,11 +8,11 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use diorama_core::scenery::RecordStatus;
 use diorama_core::{CacheBackend, Dio, Lens, Record, Result, TableShell, Vista, WriteOp};
+use diorama_std::sample::CountedShell;
 use serde_json::Value as Json;
 
 use super::error::ApiError;
 use super::json::{enriched_json, row_json};
-use super::master::CountedShell;
 use super::params::ListParams;
 use super::schema::Schema;
 use super::views::Views;

@@ -72,7 +72,6 @@ mod app;
 pub mod args;
 mod error;
 pub mod json;
-mod master;
 pub mod params;
 mod routes;
 mod run;
@@ -81,8 +80,8 @@ mod views;
 
 pub use app::{Service, ServiceOptions};
 pub use args::ServeArgs;
+pub use diorama_std::sample::CountedShell;
 pub use error::ApiError;
-pub use master::CountedShell;
 pub use params::ListParams;
 pub use run::{cache_path, main_with_args, open_products};
 pub use schema::{ColumnKind, Schema};

@@ -15,9 +15,9 @@
 //!   window of the master per chunk (stating its total), `total_provider`
 //!   counting the query on a cold cache, and a paged
 //!   [`TableScenery`](diorama_core::TableScenery). The master is the SQLite
-//!   table behind a [`RemoteShell`](remote::RemoteShell): calls are
-//!   counted, `--latency` delays each like a remote API, and a negative
-//!   price is refused (a failed write to look at).
+//!   table behind a [`CountedShell`](crate::sample::CountedShell) (see
+//!   [`remote`]): calls are counted, `--latency` delays each like a remote
+//!   API, and a negative price is refused (a failed write to look at).
 //! - **UI** (ratatui + crossterm): arrows, PgUp/PgDn, Home/End, `g` go to a
 //!   row, `/` search, `s` cycle the sort (`S` reverses it), `e` edit the
 //!   price, `q` quit. The scenery's viewport follows the rows on screen;

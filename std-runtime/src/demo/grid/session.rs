@@ -9,7 +9,7 @@ use diorama_core::{Dio, Lens, Result, Runtime, TableScenery, Vista};
 
 use super::args::GridArgs;
 use super::data::{Dataset, TABLE};
-use super::remote::RemoteShell;
+use super::remote;
 use crate::sqlite::SqliteVista;
 use crate::{SledBackend, SmolRuntime};
 
@@ -43,7 +43,7 @@ impl Session {
         let warm = is_warm(&cache)?;
         let runtime: Arc<dyn Runtime> = SmolRuntime::global().arc();
         let sqlite = SqliteVista::open(&dataset.db_path, TABLE, "id")?;
-        let remote = RemoteShell::new(sqlite, args.latency, runtime.clone());
+        let remote = remote::master(sqlite, args.latency, runtime.clone());
         let master_calls = remote.calls();
 
         let mut lens = Lens::builder()
