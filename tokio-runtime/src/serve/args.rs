@@ -1,18 +1,15 @@
-//! Command-line options of the `serve` example.
-//!
-//! Hand-parsed, like the grid demo's: a handful of flags does not justify a
-//! parser dependency in a library crate.
+//! Command-line options of the `serve` example (flags read with the
+//! [`sample::args`](diorama_std::sample::args) it shares with the grid
+//! demo, whose database and default table size it uses too).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use diorama_core::{Error, Result};
+pub use diorama_std::sample::args::{DEFAULT_ROWS, default_data_dir};
+use diorama_std::sample::args::{Flags, unknown_option};
 
 use super::app::ServiceOptions;
-
-/// The rows generated when `--rows` is not given (the grid demo's table).
-pub const DEFAULT_ROWS: usize = 1_000_000;
 
 /// What to serve, where, and how.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,36 +42,28 @@ impl ServeArgs {
     /// Errors: `InvalidInput` naming the bad flag or value.
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<ServeArgs>> {
         let mut parsed = ServeArgs::new(default_data_dir());
-        let mut args = args.into_iter();
-        while let Some(flag) = args.next() {
-            let mut value = || {
-                args.next()
-                    .ok_or_else(|| Error::invalid_input(format!("{flag} needs a value")))
-            };
+        let mut flags = Flags::new(args);
+        while let Some(flag) = flags.next_flag() {
             let options = &mut parsed.options;
             match flag.as_str() {
                 "-h" | "--help" => return Ok(None),
-                "--data" => parsed.data = PathBuf::from(value()?),
-                "--rows" => parsed.rows = parse_count(&flag, &value()?)?,
+                "--data" => parsed.data = flags.path(&flag)?,
+                "--rows" => parsed.rows = flags.count(&flag)?,
                 "--addr" => {
-                    let text = value()?;
+                    let text = flags.value(&flag)?;
                     parsed.addr = text.parse().map_err(|_| {
                         Error::invalid_input(format!(
                             "--addr: {text:?} is not an address like 127.0.0.1:8080"
                         ))
                     })?;
                 }
-                "--page" => options.page_size = parse_count(&flag, &value()?)?,
-                "--ttl" => options.ttl = parse_duration(&flag, &value()?)?,
-                "--latency" => options.latency = parse_duration(&flag, &value()?)?,
-                "--views" => options.views = parse_count(&flag, &value()?)?,
-                "--timeout" => options.read_timeout = parse_duration(&flag, &value()?)?,
-                "--write-timeout" => options.write_timeout = parse_duration(&flag, &value()?)?,
-                other => {
-                    return Err(Error::invalid_input(format!(
-                        "unknown option {other:?} (try --help)"
-                    )));
-                }
+                "--page" => options.page_size = flags.count(&flag)?,
+                "--ttl" => options.ttl = flags.duration(&flag)?,
+                "--latency" => options.latency = flags.duration(&flag)?,
+                "--views" => options.views = flags.count(&flag)?,
+                "--timeout" => options.read_timeout = flags.duration(&flag)?,
+                "--write-timeout" => options.write_timeout = flags.duration(&flag)?,
+                other => return Err(unknown_option(other)),
             }
         }
         Ok(Some(parsed))
@@ -106,40 +95,10 @@ ROUTES:
   PATCH /products/{id}        body: {\"price\": 19.99}
   GET   /stats";
 
-/// `target/diorama-grid` of this workspace: the grid demo's directory, so
-/// both run over one generated database.
-pub fn default_data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/diorama-grid")
-}
-
-fn parse_count(flag: &str, text: &str) -> Result<usize> {
-    let digits: String = text.chars().filter(|c| *c != '_' && *c != ',').collect();
-    match digits.parse::<usize>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(Error::invalid_input(format!(
-            "{flag}: {text:?} is not a positive number"
-        ))),
-    }
-}
-
-/// `80ms`, `2s`, `10m` or a bare number of milliseconds.
-fn parse_duration(flag: &str, text: &str) -> Result<Duration> {
-    let bad = || Error::invalid_input(format!("{flag}: {text:?} is not a duration like 80ms"));
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().map_err(|_| bad())?;
-    match unit {
-        "" | "ms" => Ok(Duration::from_millis(number)),
-        "s" => Ok(Duration::from_secs(number)),
-        "m" => Ok(Duration::from_secs(number.saturating_mul(60))),
-        _ => Err(bad()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Option<ServeArgs>> {

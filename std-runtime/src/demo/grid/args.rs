@@ -1,15 +1,13 @@
-//! Command-line options of the grid demo.
-//!
-//! Hand-parsed: a handful of flags does not justify a parser dependency
-//! (and its compile time) in a library crate.
+//! Command-line options of the grid demo (flags read with the shared
+//! [`sample::args`](crate::sample::args)).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use diorama_core::{Error, Result};
 
-/// The rows generated when `--rows` is not given.
-pub const DEFAULT_ROWS: usize = 1_000_000;
+pub use crate::sample::args::{DEFAULT_ROWS, default_data_dir};
+use crate::sample::args::{Flags, unknown_option};
 
 /// What to run and against which data.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,27 +51,19 @@ impl GridArgs {
     /// Errors: `InvalidInput` naming the bad flag or value.
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<GridArgs>> {
         let mut parsed = GridArgs::new(default_data_dir());
-        let mut args = args.into_iter();
-        while let Some(flag) = args.next() {
-            let mut value = || {
-                args.next()
-                    .ok_or_else(|| Error::invalid_input(format!("{flag} needs a value")))
-            };
+        let mut flags = Flags::new(args);
+        while let Some(flag) = flags.next_flag() {
             match flag.as_str() {
                 "-h" | "--help" => return Ok(None),
-                "--data" => parsed.data = PathBuf::from(value()?),
-                "--rows" => parsed.rows = parse_count(&flag, &value()?)?,
-                "--latency" => parsed.latency = parse_duration(&flag, &value()?)?,
-                "--ttl" => parsed.ttl = parse_duration(&flag, &value()?)?,
-                "--page" => parsed.page_size = parse_count(&flag, &value()?)?,
-                "--script" => parsed.script = Some(value()?),
+                "--data" => parsed.data = flags.path(&flag)?,
+                "--rows" => parsed.rows = flags.count(&flag)?,
+                "--latency" => parsed.latency = flags.duration(&flag)?,
+                "--ttl" => parsed.ttl = flags.duration(&flag)?,
+                "--page" => parsed.page_size = flags.count(&flag)?,
+                "--script" => parsed.script = Some(flags.value(&flag)?),
                 "--screen" => parsed.screen = true,
-                "--size" => parsed.size = parse_size(&value()?)?,
-                other => {
-                    return Err(Error::invalid_input(format!(
-                        "unknown option {other:?} (try --help)"
-                    )));
-                }
+                "--size" => parsed.size = parse_size(&flags.value(&flag)?)?,
+                other => return Err(unknown_option(other)),
             }
         }
         if parsed.screen && parsed.script.is_none() {
@@ -107,37 +97,6 @@ OPTIONS:
 KEYS: arrows, PgUp/PgDn, Home/End, g go to row, / search, s cycle sort,
       S reverse sort, e edit price, q quit";
 
-/// `target/diorama-grid` of this workspace.
-pub fn default_data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/diorama-grid")
-}
-
-fn parse_count(flag: &str, text: &str) -> Result<usize> {
-    let digits: String = text.chars().filter(|c| *c != '_' && *c != ',').collect();
-    match digits.parse::<usize>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(Error::invalid_input(format!(
-            "{flag}: {text:?} is not a positive number"
-        ))),
-    }
-}
-
-/// `80ms`, `2s`, `10m` or a bare number of milliseconds.
-pub(crate) fn parse_duration(flag: &str, text: &str) -> Result<Duration> {
-    let bad = || Error::invalid_input(format!("{flag}: {text:?} is not a duration like 80ms"));
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().map_err(|_| bad())?;
-    match unit {
-        "" | "ms" => Ok(Duration::from_millis(number)),
-        "s" => Ok(Duration::from_secs(number)),
-        "m" => Ok(Duration::from_secs(number.saturating_mul(60))),
-        _ => Err(bad()),
-    }
-}
-
 fn parse_size(text: &str) -> Result<(u16, u16)> {
     let bad = || Error::invalid_input(format!("--size: {text:?} is not WIDTHxHEIGHT"));
     let (w, h) = text.split_once('x').ok_or_else(bad)?;
@@ -154,6 +113,7 @@ fn parse_size(text: &str) -> Result<(u16, u16)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sample::args::parse_duration;
 
     fn parse(args: &[&str]) -> Result<Option<GridArgs>> {
         GridArgs::parse(args.iter().map(|s| s.to_string()))
