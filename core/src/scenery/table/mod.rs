@@ -272,13 +272,17 @@ impl TableScenery {
     pub fn stats(&self) -> TableStats {
         let state = self.state();
         let c = &state.counters;
+        // One lock at a time: a guard held across the other would invert
+        // the `loads` → `view` lock order and deadlock with the loaders.
+        let loads_in_flight = state.loads.lock().active.len();
+        let rows_held = state.view.read().rows.len();
         TableStats {
             chunk_loads: c.chunk_loads.load(Ordering::Relaxed),
             chunk_failures: c.chunk_failures.load(Ordering::Relaxed),
             cache_hits: c.cache_hits.load(Ordering::Relaxed),
             rows_loaded: c.rows_loaded.load(Ordering::Relaxed),
-            rows_held: state.view.read().rows.len(),
-            loads_in_flight: state.loads.lock().active.len(),
+            rows_held,
+            loads_in_flight,
         }
     }
 }
