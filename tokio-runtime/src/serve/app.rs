@@ -110,23 +110,10 @@ impl Service {
             .refresh_on_open(false)
             // Each request sets its viewport once: nothing to coalesce.
             .viewport_debounce(Duration::ZERO)
-            // `page_from_master` without its `total_provider`: that would
-            // count every query a scenery opens (warm ones too, in the
-            // background), while each window states the total anyway.
-            .on_load_chunk(|dio, range, query, sink| async move {
-                let page = dio
-                    .master()
-                    .shell()
-                    .fetch_window(&query, range.start, range.len())
-                    .await?;
-                if let Some(total) = page.total {
-                    sink.set_total(total)?;
-                }
-                for (i, (id, record)) in page.rows.into_iter().enumerate() {
-                    sink.push(range.start + i, id, record).await?;
-                }
-                Ok(())
-            })
+            // Chunks only, not `page_from_master`: its `total_provider`
+            // would count every query a scenery opens (warm ones too, in
+            // the background), while each window states the total anyway.
+            .load_chunks_from_master()
             .build()
             .map_err(|e| diorama_core::Error::invalid_input(e.to_string()))?;
         let dio = lens.make_dio(Vista::new(counted)).await?;

@@ -46,32 +46,20 @@ impl Session {
         let remote = remote::master(sqlite, args.latency, runtime.clone());
         let master_calls = remote.calls();
 
-        let mut lens = Lens::builder()
+        let lens = Lens::builder()
             .cache_source(cache.arc())
             .runtime(runtime)
             .cache_ttl(args.ttl)
-            .refresh_on_open(!warm)
-            // One window of the master per chunk; its total keeps the
-            // scenery's row count right after a search or a sort.
-            .on_load_chunk(|dio, range, query, sink| async move {
-                let page = dio
-                    .master()
-                    .shell()
-                    .fetch_window(&query, range.start, range.len())
-                    .await?;
-                if let Some(total) = page.total {
-                    sink.set_total(total)?;
-                }
-                for (i, (id, record)) in page.rows.into_iter().enumerate() {
-                    sink.push(range.start + i, id, record).await?;
-                }
-                Ok(())
-            });
-        if !warm {
-            lens = lens.total_provider(|dio, query| async move {
-                dio.master().shell().count(&query).await
-            });
-        }
+            .refresh_on_open(!warm);
+        // One window of the master per chunk; its total keeps the scenery's
+        // row count right after a search or a sort. Only a cold cache has
+        // the master count each query too (`page_from_master`): a warm one
+        // has the persisted total.
+        let lens = if warm {
+            lens.load_chunks_from_master()
+        } else {
+            lens.page_from_master()
+        };
         let lens = lens
             .build()
             .map_err(|e| diorama_core::Error::invalid_input(format!("{e}")))?;
