@@ -65,18 +65,8 @@ fn policy(dir: &Path, runtime: &TokioRuntime) -> Result<Lens> {
                     .collect(),
             )
         })
-        .total_provider(|dio, query| async move { dio.master().shell().count(&query).await })
-        .on_load_chunk(|dio, range, query, sink| async move {
-            let page = dio
-                .master()
-                .shell()
-                .fetch_window(&query, range.start, range.len())
-                .await?;
-            for (i, (id, record)) in page.rows.into_iter().enumerate() {
-                sink.push(range.start + i, id, record).await?;
-            }
-            Ok(())
-        })
+        // Total from the master's `count`, one `fetch_window` per chunk.
+        .page_from_master()
         .build()
         .map_err(|e| Error::failed(e.to_string()))
 }
