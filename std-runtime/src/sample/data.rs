@@ -34,6 +34,22 @@ pub struct Dataset {
     pub built_in: Option<Duration>,
 }
 
+impl Dataset {
+    /// What the run did with the database, for a log line: `built <path>
+    /// (<rows> rows) in <seconds> s` or `using <path>`.
+    pub fn describe(&self) -> String {
+        match self.built_in {
+            Some(took) => format!(
+                "built {} ({} rows) in {:.1} s",
+                self.db_path.display(),
+                thousands(self.rows),
+                took.as_secs_f64()
+            ),
+            None => format!("using {}", self.db_path.display()),
+        }
+    }
+}
+
 /// The database of `rows` products in `dir`: reused when present, else
 /// generated with a progress line on `progress`.
 ///
@@ -165,5 +181,21 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1_000), "1,000");
         assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+
+    #[test]
+    fn describe_says_whether_the_run_built_the_database() {
+        let mut dataset = Dataset {
+            db_path: PathBuf::from("/d/products-20000.sqlite"),
+            cache_path: PathBuf::from("/d/cache-20000.sled"),
+            rows: 20_000,
+            built_in: None,
+        };
+        assert_eq!(dataset.describe(), "using /d/products-20000.sqlite");
+        dataset.built_in = Some(Duration::from_millis(1_250));
+        assert_eq!(
+            dataset.describe(),
+            "built /d/products-20000.sqlite (20,000 rows) in 1.2 s"
+        );
     }
 }

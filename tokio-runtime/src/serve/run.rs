@@ -72,15 +72,7 @@ pub async fn main_with_args(args: impl IntoIterator<Item = String>) -> Result<()
         std::io::stderr(),
     )
     .await?;
-    match dataset.built_in {
-        Some(took) => eprintln!(
-            "built {} ({} rows) in {:.1} s",
-            dataset.db_path.display(),
-            data::thousands(dataset.rows),
-            took.as_secs_f64()
-        ),
-        None => eprintln!("using {}", dataset.db_path.display()),
-    }
+    eprintln!("{}", dataset.describe());
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|e| Error::failed(format!("binding {}: {e}", args.addr)))?;

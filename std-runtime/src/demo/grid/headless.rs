@@ -19,6 +19,7 @@ use super::render::{draw, status_label, table_rows};
 use super::screen::buffer_text;
 use super::script::{Command, parse_script};
 use super::session::Session;
+use super::terminal::Summary;
 
 /// How often a settling run looks again.
 const TICK: Duration = Duration::from_millis(10);
@@ -77,6 +78,20 @@ pub struct Report {
     pub steps: Vec<Step>,
     /// The last screen, after the queue drained.
     pub last: Snapshot,
+}
+
+impl Report {
+    /// The run's timings and first-frame counters, as the interactive run
+    /// reports them.
+    pub fn summary(&self) -> Summary {
+        Summary {
+            warm: self.warm,
+            first_frame_after: self.first_frame_after,
+            first_frame_stats: self.first_frame.stats,
+            first_frame_master_calls: self.first_frame.master_calls,
+            complete_after: Some(self.complete_after),
+        }
+    }
 }
 
 /// Run `script` against `dataset` on an in-memory terminal of `args.size`.

@@ -68,16 +68,8 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> Result<()> {
     };
     let mut stderr = std::io::stderr();
     let dataset = data::prepare(&args.data, args.rows, &mut stderr)?;
-    match dataset.built_in {
-        Some(took) => eprintln!(
-            "built {} ({} rows) in {:.1} s",
-            dataset.db_path.display(),
-            data::thousands(dataset.rows),
-            took.as_secs_f64()
-        ),
-        None => eprintln!("using {}", dataset.db_path.display()),
-    }
-    match &args.script {
+    eprintln!("{}", dataset.describe());
+    let summary = match &args.script {
         Some(script) => {
             let report = smol::block_on(run_script(&args, dataset, script))?;
             if args.screen {
@@ -88,34 +80,10 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> Result<()> {
                     println!("{}", step.after.screen.lines().nth_back(1).unwrap_or(""));
                 }
             }
-            let first = &report.first_frame;
-            let _ = writeln!(
-                stderr,
-                "{} cache: first frame after {:.1} ms ({} rows from the cache, {} chunk loads, {} master calls before it); complete after {:.1} ms",
-                if report.warm { "warm" } else { "cold" },
-                report.first_frame_after.as_secs_f64() * 1e3,
-                first.stats.cache_hits,
-                first.stats.chunk_loads,
-                first.master_calls,
-                report.complete_after.as_secs_f64() * 1e3,
-            );
+            report.summary()
         }
-        None => {
-            let summary = terminal::run_interactive(&args, dataset)?;
-            let _ = writeln!(
-                stderr,
-                "{} cache: first frame after {:.1} ms ({} rows from the cache, {} chunk loads, {} master calls before it); complete after {}",
-                if summary.warm { "warm" } else { "cold" },
-                summary.first_frame_after.as_secs_f64() * 1e3,
-                summary.first_frame_stats.cache_hits,
-                summary.first_frame_stats.chunk_loads,
-                summary.first_frame_master_calls,
-                summary
-                    .complete_after
-                    .map(|d| format!("{:.1} ms", d.as_secs_f64() * 1e3))
-                    .unwrap_or_else(|| "never".into()),
-            );
-        }
-    }
+        None => terminal::run_interactive(&args, dataset)?,
+    };
+    let _ = writeln!(stderr, "{summary}");
     Ok(())
 }

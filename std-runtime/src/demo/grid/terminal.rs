@@ -1,5 +1,6 @@
 //! The interactive grid on the real terminal (crossterm).
 
+use std::fmt;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{self, Event};
@@ -18,7 +19,8 @@ use super::session::Session;
 /// rows that land show within one tick.
 const TICK: Duration = Duration::from_millis(30);
 
-/// What the interactive run measured, printed after the terminal is restored.
+/// What a run measured, printed after the terminal is restored (or after
+/// a headless run, see [`Report::summary`](super::Report::summary)).
 #[derive(Clone, Debug)]
 pub struct Summary {
     /// The cache held rows of the table when the run started.
@@ -31,6 +33,26 @@ pub struct Summary {
     pub first_frame_master_calls: u64,
     /// Until the first screen showed no placeholder (if it ever did).
     pub complete_after: Option<Duration>,
+}
+
+impl fmt::Display for Summary {
+    /// `cold cache: first frame after … ms (… rows from the cache, … chunk
+    /// loads, … master calls before it); complete after … ms` (or `never`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} cache: first frame after {:.1} ms ({} rows from the cache, {} chunk loads, {} master calls before it); complete after ",
+            if self.warm { "warm" } else { "cold" },
+            self.first_frame_after.as_secs_f64() * 1e3,
+            self.first_frame_stats.cache_hits,
+            self.first_frame_stats.chunk_loads,
+            self.first_frame_master_calls,
+        )?;
+        match self.complete_after {
+            Some(after) => write!(f, "{:.1} ms", after.as_secs_f64() * 1e3),
+            None => f.write_str("never"),
+        }
+    }
 }
 
 /// Run the grid on the terminal until `q`; the Dio is shut down (queue
@@ -95,4 +117,33 @@ async fn event_loop(
     terminal.draw(|frame| draw(frame, &app)).map_err(io)?;
     app.session.dio.shutdown().await?;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_line_names_the_cache_the_counters_and_the_end() {
+        let mut summary = Summary {
+            warm: true,
+            first_frame_after: Duration::from_micros(2_540),
+            first_frame_stats: TableStats {
+                cache_hits: 20,
+                chunk_loads: 1,
+                ..TableStats::default()
+            },
+            first_frame_master_calls: 0,
+            complete_after: Some(Duration::from_millis(41)),
+        };
+        assert_eq!(
+            summary.to_string(),
+            "warm cache: first frame after 2.5 ms (20 rows from the cache, 1 chunk loads, \
+             0 master calls before it); complete after 41.0 ms"
+        );
+        summary.warm = false;
+        summary.complete_after = None;
+        assert!(summary.to_string().starts_with("cold cache: "));
+        assert!(summary.to_string().ends_with("; complete after never"));
+    }
 }
