@@ -72,10 +72,16 @@ fn grid_runs_the_issue_script_then_paints_from_the_cache() {
         "goto 15000; search lamp; sort price; edit 7 19.99; edit 2 -5; quit",
     );
     assert!(!first.warm, "a fresh data directory has a cold cache");
-    // Cold: the first frame shows placeholders, filled once the chunk lands.
+    // Cold: the first frame shows placeholders until the first chunk lands
+    // (on a loaded machine it may already have landed when the frame is
+    // drawn: then the rows are there instead).
     assert_eq!(first.first_frame.stats.cache_hits, 0);
-    assert!(first.first_frame.rows.iter().all(|(_, r)| r.is_none()));
-    assert!(table_lines(&first.first_frame)[0].contains('…'));
+    if first.first_frame.rows.iter().all(|(_, r)| r.is_none()) {
+        assert!(table_lines(&first.first_frame)[0].contains('…'));
+    } else {
+        // Rows arrive in index order: the first is there whenever any is.
+        assert!(table_lines(&first.first_frame)[0].contains("1 p0000001"));
+    }
     assert!(first.settled.rows.iter().all(|(_, r)| r.is_some()));
     assert!(table_lines(&first.settled)[0].contains("1 p0000001"));
 

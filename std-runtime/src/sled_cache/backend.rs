@@ -5,7 +5,7 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diorama_core::cache::{CacheBackend, CacheTable};
 use diorama_core::error::{Error, ErrorKind, Result};
@@ -82,7 +82,9 @@ impl SledBuilder {
     /// A cache that cannot be read back yields an error of kind
     /// [`Corrupt`](ErrorKind::Corrupt); any other failure (permissions, a
     /// file where the directory should be, the directory locked by another
-    /// process) yields [`Failed`](ErrorKind::Failed). The message names the path.
+    /// process) yields [`Failed`](ErrorKind::Failed). The message names the
+    /// path. A lock still held by a backend of this process that is closing
+    /// is waited for (up to two seconds) before giving up.
     pub fn open(self) -> Result<SledBackend> {
         let config = sled::Config::new()
             .path(&self.path)
@@ -95,7 +97,17 @@ impl SledBuilder {
             );
         // sled 0.34 can panic on some damaged files instead of returning an
         // error; a damaged cache must never take the process down.
-        let opened = catch_unwind(AssertUnwindSafe(|| config.open()));
+        let open = || catch_unwind(AssertUnwindSafe(|| config.open()));
+        let mut opened = open();
+        // A backend of this process dropped a moment ago may still hold the
+        // directory's lock: sled releases it from its background threads as
+        // they wind down. Wait for that (briefly) instead of failing a reopen.
+        let deadline = Instant::now() + LOCK_RELEASE_WAIT;
+        while matches!(&opened, Ok(Err(error)) if is_lock_held(error)) && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(10));
+            opened = open();
+        }
         let context = format!("cannot open the cache at {}", self.path.display());
         let db = match opened {
             Ok(Ok(db)) => db,
@@ -137,6 +149,17 @@ impl SledBuilder {
 }
 
 /// Rename the broken cache at `path` to a fresh `<path>.broken-<millis>` name.
+/// How long `open` waits for another handle's lock on the directory to go.
+const LOCK_RELEASE_WAIT: Duration = Duration::from_secs(2);
+
+/// Whether sled failed because the directory's lock is held (sled 0.34
+/// reports it as an I/O error of kind `Other` naming the lock).
+fn is_lock_held(error: &sled::Error) -> bool {
+    matches!(error, sled::Error::Io(io)
+        if io.kind() == std::io::ErrorKind::WouldBlock
+            || io.to_string().contains("could not acquire lock"))
+}
+
 fn move_aside(path: &Path) -> Result<PathBuf> {
     let stamp = system_wall_clock().as_millis();
     let mut name = path.as_os_str().to_owned();
