@@ -58,9 +58,19 @@ use std::io::Write;
 
 use diorama_core::Result;
 
+/// The script run when there is no terminal to show the grid in.
+pub const TOUR: &str = "goto 500000; search lamp; sort price; edit 7 19.99; quit";
+
+/// Whether stdin and stdout are a terminal the grid can take over.
+fn interactive() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
+
 /// Everything the example does: parse `args`, prepare the data, then run
-/// the script headless (printing the final screen with `--screen`) or the
-/// interactive grid. Timings go to stderr.
+/// the script headless (printing the final screen with `--screen`), the
+/// interactive grid, or — without a terminal — the [`TOUR`] headless.
+/// Timings go to stderr.
 pub fn main_with_args(args: impl IntoIterator<Item = String>) -> Result<()> {
     let Some(args) = GridArgs::parse(args)? else {
         println!("{}", args::USAGE);
@@ -69,10 +79,23 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> Result<()> {
     let mut stderr = std::io::stderr();
     let dataset = data::prepare(&args.data, args.rows, &mut stderr)?;
     eprintln!("{}", dataset.describe());
-    let summary = match &args.script {
+    // Without a terminal (CI, a pipe) the interactive grid cannot run: take
+    // the guided tour headless instead and print its screens.
+    let tour;
+    let script = match &args.script {
+        Some(script) => Some(script),
+        None if !interactive() => {
+            eprintln!("no terminal: running the tour headless ({TOUR})");
+            tour = String::from(TOUR);
+            Some(&tour)
+        }
+        None => None,
+    };
+    let summary = match script {
         Some(script) => {
             let report = smol::block_on(run_script(&args, dataset, script))?;
-            if args.screen {
+            // The tour prints its last screen too: it is all there is to see.
+            if args.screen || args.script.is_none() {
                 print!("{}", report.last.screen);
             } else {
                 for step in &report.steps {
