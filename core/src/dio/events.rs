@@ -3,7 +3,6 @@
 use core::ops::Range;
 
 use crate::error::Error;
-use crate::value::Record;
 use crate::vista::Id;
 
 /// A notification on a Dio's event bus (see [`Dio::subscribe_events`](super::Dio::subscribe_events)).
@@ -111,28 +110,5 @@ impl DioEvent {
     }
 }
 
-/// A change reported by a live source, handed to `Dio::handle_event`.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ChangeEvent {
-    /// A row was inserted upstream (with its record when the source sent it).
-    Inserted {
-        /// The row.
-        id: Id,
-        /// Its record, if known.
-        record: Option<Record>,
-    },
-    /// A row changed upstream (with the changed fields when known).
-    Updated {
-        /// The row.
-        id: Id,
-        /// The changed fields, if known.
-        fields: Option<Record>,
-    },
-    /// A row was removed upstream.
-    Removed {
-        /// The row.
-        id: Id,
-    },
-    /// Anything may have changed.
-    Reset,
-}
+/// Changes reported by live sources live with the sources; re-exported here.
+pub use crate::vista::ChangeEvent;

@@ -8,6 +8,7 @@
 
 mod capabilities;
 pub mod eval;
+mod feed;
 mod handle;
 mod key;
 mod memory;
@@ -15,6 +16,7 @@ mod query;
 mod shell;
 
 pub use capabilities::VistaCapabilities;
+pub use feed::{BoxStream, ChangeEvent, ChangeFeed, FeedItem, FeedPosition};
 pub use handle::Vista;
 pub use memory::{MemoryVista, VistaOp};
 pub use query::{CmpOp, Condition, Query, QueryDescriptor, Sort, SortDir};

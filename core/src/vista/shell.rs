@@ -74,6 +74,14 @@ pub trait TableShell: Send + Sync + Debug {
 
     /// Delete every row.
     fn delete_all(&self) -> BoxFuture<'_, Result<()>>;
+
+    /// The source's own feed of changes made anywhere (by other clients,
+    /// other services, people at a console), when it has one. A Dio over
+    /// this shell follows it, so changes made elsewhere reach its views.
+    /// `None` (the default) for sources that cannot tell.
+    fn change_feed(&self) -> Option<alloc::sync::Arc<dyn super::ChangeFeed>> {
+        None
+    }
 }
 
 /// One part of a [`Query`], as offered to [`TableShell::accepts`].
