@@ -1,5 +1,5 @@
 //! The main demo: a terminal grid over a million generated products in
-//! SQLite, cached in sled, on smol. See `diorama_std::demo::grid`.
+//! SQLite, cached in sled, on smol. See `diorama_apps::grid` (tests/apps/src/grid/).
 //!
 //! ```text
 //! cargo run --release -p diorama-std --example grid
@@ -11,7 +11,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match diorama_std::demo::grid::main_with_args(std::env::args().skip(1)) {
+    match diorama_apps::grid::main_with_args(std::env::args().skip(1)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("grid: {error}");

@@ -10,20 +10,14 @@
 //!   with [`SledBackend::open_or_rebuild`]) and a corrupt row reads as absent.
 //! - [`sqlite::SqliteVista`] (feature `sqlite`, default): a master table in
 //!   SQLite with conditions, sort, search and windows pushed into SQL.
-//! - `demo` (feature `demo`): the `grid` terminal demo.
-//! - `sample` (feature `sample`): the generated product table the demos use.
 //! - [`support`]: panic containment and the wall clock, shared with
 //!   `diorama-tokio`.
 #![forbid(unsafe_code)]
 
 pub use diorama_core as core;
 
-#[cfg(feature = "demo")]
-pub mod demo;
 mod lens_ext;
 mod runtime;
-#[cfg(feature = "sample")]
-pub mod sample;
 mod sled_cache;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;

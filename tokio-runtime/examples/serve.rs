@@ -1,5 +1,5 @@
 //! An HTTP JSON service over the generated product table in SQLite, cached
-//! in sled, on tokio. See `diorama_tokio::serve`.
+//! in sled, on tokio. See `diorama_apps::serve` (tests/apps/src/serve/).
 //!
 //! ```text
 //! cargo run --release -p diorama-tokio --example serve
@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match diorama_tokio::serve::main_with_args(std::env::args().skip(1)).await {
+    match diorama_apps::serve::main_with_args(std::env::args().skip(1)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("serve: {error}");

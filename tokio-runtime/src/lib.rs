@@ -8,15 +8,11 @@
 //! - [`SledBackend`]: the sled cache of `diorama-std`, re-exported. It needs
 //!   nothing from smol: its flush runs on the `blocking` crate's thread pool,
 //!   which never stalls a tokio worker either.
-//! - `serve` (feature `serve`): an HTTP JSON service over the generated
-//!   product table (`cargo run -p diorama-tokio --example serve`).
 #![forbid(unsafe_code)]
 
 pub use diorama_core as core;
 
 mod runtime;
-#[cfg(feature = "serve")]
-pub mod serve;
 
 pub use crate::runtime::TokioRuntime;
 pub use diorama_std::{LensBuilderExt, SledBackend, SledBuilder, SledTable};

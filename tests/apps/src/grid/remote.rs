@@ -9,7 +9,7 @@ use std::time::Duration;
 use diorama_core::{Error, Record, Result, Runtime, Value};
 
 use crate::sample::CountedShell;
-use crate::sqlite::SqliteVista;
+use diorama_std::sqlite::SqliteVista;
 
 /// `sqlite` with `latency` (timed by `runtime`) before every call and
 /// [`validate`] on every write.

@@ -13,10 +13,13 @@ use diorama_core::{Error, Result};
 /// The rows generated when `--rows` is not given.
 pub const DEFAULT_ROWS: usize = 1_000_000;
 
-/// `target/diorama-grid` of this workspace: the directory every demo uses
+/// `target/diorama-grid` of this workspace: the directory every app uses
 /// by default, so they all run over one generated database.
 pub fn default_data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/diorama-grid")
+    // This crate is `tests/apps` of the workspace.
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let workspace = manifest.ancestors().nth(2).unwrap_or(manifest);
+    workspace.join("target/diorama-grid")
 }
 
 /// The command line as flags and their values.

@@ -1,19 +1,19 @@
 //! The `grid` demo, headless: the script on a 20,000-row table,
 //! then a second run over the same data directory.
 //!
-//! The app is `diorama_std::demo::grid` (the example is a thin `main` over
+//! The app is `diorama_apps::grid` (the example is a thin `main` over
 //! it), driven in-process on an in-memory terminal, so the test needs no
 //! example build and no TTY. Expected values come from the generator
 //! itself (`products::product`), not from the app.
 
 use std::time::Duration;
 
+use diorama_apps::grid::data::{self, TABLE};
+use diorama_apps::grid::products::product;
+use diorama_apps::grid::{GridArgs, Report, Snapshot, Step, run_script};
 use diorama_core::Value;
 use diorama_core::scenery::RowStatus;
 use diorama_core::vista::TableShell;
-use diorama_std::demo::grid::data::{self, TABLE};
-use diorama_std::demo::grid::products::product;
-use diorama_std::demo::grid::{GridArgs, Report, Snapshot, Step, run_script};
 use diorama_std::sqlite::SqliteVista;
 
 const ROWS: usize = 20_000;

@@ -1,13 +1,13 @@
 //! Command-line options of the `serve` example (flags read with the
-//! [`sample::args`](diorama_std::sample::args) it shares with the grid
+//! [`sample::args`](crate::sample::args) it shares with the grid
 //! demo, whose database and default table size it uses too).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+pub use crate::sample::args::{DEFAULT_ROWS, default_data_dir};
+use crate::sample::args::{Flags, unknown_option};
 use diorama_core::{Error, Result};
-pub use diorama_std::sample::args::{DEFAULT_ROWS, default_data_dir};
-use diorama_std::sample::args::{Flags, unknown_option};
 
 use super::app::ServiceOptions;
 

@@ -10,8 +10,8 @@ use diorama_core::{Dio, Lens, Result, Runtime, TableScenery, Vista};
 use super::args::GridArgs;
 use super::data::{Dataset, TABLE};
 use super::remote;
-use crate::sqlite::SqliteVista;
-use crate::{SledBackend, SmolRuntime};
+use diorama_std::sqlite::SqliteVista;
+use diorama_std::{SledBackend, SmolRuntime};
 
 /// The opened Diorama pieces of one run.
 #[derive(Debug)]

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::sample::CountedShell;
 use axum::http::StatusCode;
 use diorama_core::scenery::RecordStatus;
 use diorama_core::{CacheBackend, Dio, Lens, Record, Result, TableShell, Vista, WriteOp};
-use diorama_std::sample::CountedShell;
 use serde_json::Value as Json;
 
 use super::error::ApiError;
@@ -16,7 +16,7 @@ use super::json::{enriched_json, row_json};
 use super::params::ListParams;
 use super::schema::Schema;
 use super::views::Views;
-use crate::TokioRuntime;
+use diorama_tokio::TokioRuntime;
 
 /// How the service caches and how long it waits.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,13 +1,13 @@
-//! Wiring the example: the generated database, the sled cache, the service
+//! Wiring the app: the generated database, the sled cache, the service
 //! and the listener.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::sample::data::{self, Dataset, TABLE};
 use diorama_core::{Error, Result};
 use diorama_std::SledBackend;
-use diorama_std::sample::data::{self, Dataset, TABLE};
 use diorama_std::sqlite::SqliteVista;
 
 use super::app::{Service, ServiceOptions};
@@ -58,7 +58,7 @@ pub async fn open_products(
     Ok((service, dataset))
 }
 
-/// Everything the example does: parse `args`, prepare the data, serve
+/// Everything the app does: parse `args`, prepare the data, serve
 /// until Ctrl-C, then drain the write queue and flush the cache.
 pub async fn main_with_args(args: impl IntoIterator<Item = String>) -> Result<()> {
     let Some(args) = ServeArgs::parse(args)? else {

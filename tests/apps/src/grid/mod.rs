@@ -1,8 +1,9 @@
-//! The `grid` demo: a terminal grid over a generated SQLite table of a
-//! million products, cached in sled, on the smol runtime.
+//! The `grid` app (feature `grid`): a terminal grid over a generated
+//! SQLite table of a million products, cached in sled, on the smol runtime.
 //!
 //! ```text
 //! cargo run --release -p diorama-std --example grid [-- --latency 80ms]
+//! cargo run --release -p diorama-apps --bin grid [-- --latency 80ms]
 //! ```
 //!
 //! - **Data**: on first run a SQLite database of generated products
@@ -10,8 +11,8 @@
 //!   (default `target/diorama-grid/`, `--data DIR`), with a progress line;
 //!   later runs reuse it. `--rows N` chooses a smaller table.
 //! - **Diorama**: a [`Lens`](diorama_core::Lens) with a
-//!   [`SledBackend`](crate::SledBackend) cache in the same directory, the
-//!   [`SmolRuntime`](crate::SmolRuntime), `on_load_chunk` reading one
+//!   [`SledBackend`](diorama_std::SledBackend) cache in the same directory, the
+//!   [`SmolRuntime`](diorama_std::SmolRuntime), `on_load_chunk` reading one
 //!   window of the master per chunk (stating its total), `total_provider`
 //!   counting the query on a cold cache, and a paged
 //!   [`TableScenery`](diorama_core::TableScenery). The master is the SQLite
@@ -31,11 +32,10 @@
 //!   [`run_script`] returns every step's screen and
 //!   counters, which the `diorama-tests` grid test asserts.
 //!
-//! The app lives in this library module (feature `demo`) rather than in
-//! the example so the test can drive it in-process on a small table; the
-//! example is a thin `main` over [`main_with_args`]. diorama-std's
-//! dev-dependency on itself with `demo` lets the example run without
-//! `--features`.
+//! The app lives in this library module rather than in a `main` so tests
+//! drive it in-process on a small table; the `grid` binary and
+//! diorama-std's `grid` example (through its dev-dependency on this crate)
+//! are thin `main`s over [`main_with_args`].
 
 pub mod args;
 pub mod headless;
@@ -67,7 +67,7 @@ fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
 }
 
-/// Everything the example does: parse `args`, prepare the data, then run
+/// Everything the app does: parse `args`, prepare the data, then run
 /// the script headless (printing the final screen with `--screen`), the
 /// interactive grid, or — without a terminal — the [`TOUR`] headless.
 /// Timings go to stderr.
