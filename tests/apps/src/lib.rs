@@ -14,13 +14,19 @@
 //!   cached in sled, on tokio — binary `serve`, also
 //!   `cargo run --release -p diorama-tokio --example serve`.
 //!
-//! Both features are on by default. The examples of `diorama-std` and
-//! `diorama-tokio` are thin `main`s over [`grid::main_with_args`] and
-//! [`serve::main_with_args`] (through a dev-dependency on this crate), so
-//! the README's commands run the same code as the binaries. Tests reach the
-//! apps in-process through these modules, and as child processes through
-//! the binaries (`env!("CARGO_BIN_EXE_grid")`, `env!("CARGO_BIN_EXE_serve")`
-//! in this crate's own tests).
+//! Both features are on by default. The binaries and the examples of
+//! `diorama-std` and `diorama-tokio` are thin `main`s over [`grid::main`]
+//! and [`serve::main`] (the examples through a dev-dependency on this
+//! crate), so the README's commands run the same code as the binaries.
+//! Command lines are parsed by clap ([`grid::GridArgs`],
+//! [`serve::ServeArgs`], sharing [`sample::args::DataArgs`]); `--help`
+//! lists every flag, and a bad value is an error naming its flag (exit
+//! status 2).
+//!
+//! Tests reach the apps in-process through these modules ([`grid::run_script`],
+//! [`serve::Service`], [`serve::run`]), and as child processes through the
+//! binaries (`env!("CARGO_BIN_EXE_grid")`, `env!("CARGO_BIN_EXE_serve")` in
+//! this crate's own tests, as `tests/cli.rs` does).
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "grid")]

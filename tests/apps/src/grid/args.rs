@@ -1,42 +1,69 @@
-//! Command-line options of the grid demo (flags read with the shared
-//! [`sample::args`](crate::sample::args)).
+//! Command-line options of the grid app, parsed by clap (the shared
+//! `--data`/`--rows` and value parsers from
+//! [`sample::args`](crate::sample::args)); `--help` is generated from the
+//! field docs below.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use diorama_core::{Error, Result};
+use clap::Parser;
 
 pub use crate::sample::args::{DEFAULT_ROWS, default_data_dir};
-use crate::sample::args::{Flags, unknown_option};
+use crate::sample::args::{DataArgs, parse_count, parse_duration};
 
-/// What to run and against which data.
-#[derive(Clone, Debug, PartialEq)]
+/// What `--help` prints after the options.
+const AFTER_HELP: &str = "\
+SCRIPT COMMANDS (--script, separated by ';'):
+  goto N | down N | up N | pagedown | pageup | home | end
+  search TEXT | search | sort COLUMN [asc|desc] | sort none
+  edit LINE PRICE (LINE: 1 = first row on screen)
+  key NAME (up, down, pagedown, enter, esc, g, /, ...)
+  type TEXT | wait | quit
+
+KEYS: arrows, PgUp/PgDn, Home/End, g go to row, / search, s cycle sort,
+      S reverse sort, e edit price, q quit
+
+Also run as: cargo run --release -p diorama-std --example grid -- [OPTIONS]";
+
+/// grid: a terminal grid over a generated SQLite table, cached in sled, on
+/// smol.
+///
+/// Without a terminal (a pipe, CI) it takes a guided tour headless and
+/// prints its screens.
+#[derive(Clone, Debug, PartialEq, Parser)]
+#[command(name = "grid", after_help = AFTER_HELP, allow_negative_numbers = true)]
 pub struct GridArgs {
-    /// Directory holding the SQLite database and the sled cache.
-    pub data: PathBuf,
-    /// Rows of the generated table (each size has its own database and cache).
-    pub rows: usize,
-    /// Delay added to every master call, as if the master were a remote API.
+    /// The generated table and the directory it lives in.
+    #[command(flatten)]
+    pub dataset: DataArgs,
+    /// Delay every master call by this, like a remote API.
+    #[arg(long, value_name = "DURATION", default_value = "0ms", value_parser = parse_duration)]
     pub latency: Duration,
     /// Rows older than this read as stale and are refetched when shown.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
     pub ttl: Duration,
     /// Rows per chunk load.
+    #[arg(long = "page", value_name = "N", default_value = "100", value_parser = parse_count)]
     pub page_size: usize,
-    /// Commands to run headless instead of the interactive terminal.
+    /// Run these commands headless instead of the interactive terminal
+    /// (see SCRIPT COMMANDS below).
+    #[arg(long, value_name = "COMMANDS")]
     pub script: Option<String>,
-    /// Print the final screen as text (headless mode).
+    /// Print the final screen as text (with --script).
+    #[arg(long, requires = "script")]
     pub screen: bool,
-    /// Width and height of the headless terminal.
+    /// Width and height of the headless terminal, at least 40x6.
+    #[arg(long, value_name = "WxH", default_value = "120x24", value_parser = parse_size)]
     pub size: (u16, u16),
 }
 
 impl GridArgs {
-    /// The defaults: 1,000,000 rows under [`default_data_dir`], no latency,
-    /// a ten-minute TTL, 100-row chunks, a 120×24 headless screen.
+    /// The defaults over `data`: 1,000,000 rows, no latency, a ten-minute
+    /// TTL, 100-row chunks, a 120×24 headless screen (what the command
+    /// line gives without flags, `--data` aside).
     pub fn new(data: impl Into<PathBuf>) -> Self {
         GridArgs {
-            data: data.into(),
-            rows: DEFAULT_ROWS,
+            dataset: DataArgs::new(data),
             latency: Duration::ZERO,
             ttl: Duration::from_secs(600),
             page_size: 100,
@@ -45,78 +72,28 @@ impl GridArgs {
             size: (120, 24),
         }
     }
-
-    /// Parse `args` (without the program name). `Ok(None)` for `--help`.
-    ///
-    /// Errors: `InvalidInput` naming the bad flag or value.
-    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<GridArgs>> {
-        let mut parsed = GridArgs::new(default_data_dir());
-        let mut flags = Flags::new(args);
-        while let Some(flag) = flags.next_flag() {
-            match flag.as_str() {
-                "-h" | "--help" => return Ok(None),
-                "--data" => parsed.data = flags.path(&flag)?,
-                "--rows" => parsed.rows = flags.count(&flag)?,
-                "--latency" => parsed.latency = flags.duration(&flag)?,
-                "--ttl" => parsed.ttl = flags.duration(&flag)?,
-                "--page" => parsed.page_size = flags.count(&flag)?,
-                "--script" => parsed.script = Some(flags.value(&flag)?),
-                "--screen" => parsed.screen = true,
-                "--size" => parsed.size = parse_size(&flags.value(&flag)?)?,
-                other => return Err(unknown_option(other)),
-            }
-        }
-        if parsed.screen && parsed.script.is_none() {
-            return Err(Error::invalid_input("--screen needs --script"));
-        }
-        Ok(Some(parsed))
-    }
 }
 
-/// The usage text printed by `--help`.
-pub const USAGE: &str = "\
-grid: a terminal grid over a generated SQLite table, cached in sled.
-
-USAGE: cargo run --release -p diorama-std --example grid -- [OPTIONS]
-
-OPTIONS:
-  --data DIR        database and cache directory (default: target/diorama-grid)
-  --rows N          rows to generate (default: 1000000)
-  --latency 80ms    delay every master call, like a remote API (default: 0ms)
-  --ttl 10m         rows older than this are refetched when shown (default: 10m)
-  --page N          rows per chunk load (default: 100)
-  --script \"...\"    run commands headless, separated by ';':
-                      goto N | down N | up N | pagedown | pageup | home | end
-                      search TEXT | search | sort COLUMN [asc|desc] | sort none
-                      edit LINE PRICE (LINE: 1 = first row on screen)
-                      key NAME (up, down, pagedown, enter, esc, g, /, ...)
-                      type TEXT | wait | quit
-  --screen          print the final screen as text (with --script)
-  --size WxH        headless screen size (default: 120x24)
-
-KEYS: arrows, PgUp/PgDn, Home/End, g go to row, / search, s cycle sort,
-      S reverse sort, e edit price, q quit";
-
-fn parse_size(text: &str) -> Result<(u16, u16)> {
-    let bad = || Error::invalid_input(format!("--size: {text:?} is not WIDTHxHEIGHT"));
+/// `WIDTHxHEIGHT`, at least 40x6.
+fn parse_size(text: &str) -> Result<(u16, u16), String> {
+    let bad = || String::from("not WIDTHxHEIGHT like 120x24");
     let (w, h) = text.split_once('x').ok_or_else(bad)?;
     let w: u16 = w.parse().map_err(|_| bad())?;
     let h: u16 = h.parse().map_err(|_| bad())?;
     if w < 40 || h < 6 {
-        return Err(Error::invalid_input(format!(
-            "--size: {text:?} is too small (at least 40x6)"
-        )));
+        return Err(String::from("too small (at least 40x6)"));
     }
     Ok((w, h))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::sample::args::parse_duration;
+    use clap::error::ErrorKind;
 
-    fn parse(args: &[&str]) -> Result<Option<GridArgs>> {
-        GridArgs::parse(args.iter().map(|s| s.to_string()))
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<GridArgs, clap::Error> {
+        GridArgs::try_parse_from(std::iter::once("grid").chain(args.iter().copied()))
     }
 
     #[test]
@@ -133,29 +110,65 @@ mod tests {
             "--screen",
             "--size",
             "80x20",
+            "--page",
+            "50",
+            "--ttl",
+            "2m",
         ])
-        .unwrap()
         .unwrap();
-        assert_eq!(args.rows, 20_000);
+        assert_eq!(args.dataset.rows, 20_000);
         assert_eq!(args.latency, Duration::from_millis(80));
-        assert_eq!(args.data, PathBuf::from("/tmp/x"));
+        assert_eq!(args.dataset.data, PathBuf::from("/tmp/x"));
         assert_eq!(args.script.as_deref(), Some("quit"));
         assert!(args.screen);
         assert_eq!(args.size, (80, 20));
+        assert_eq!(args.page_size, 50);
+        assert_eq!(args.ttl, Duration::from_secs(120));
     }
 
     #[test]
-    fn bad_values_are_errors() {
-        assert!(parse(&["--rows", "0"]).is_err());
-        assert!(parse(&["--latency", "fast"]).is_err());
-        assert!(parse(&["--rows"]).is_err());
-        assert!(parse(&["--bogus"]).is_err());
-        assert!(parse(&["--screen"]).is_err());
-        assert!(parse(&["--size", "10x2"]).is_err());
-        assert_eq!(parse(&["--help"]).unwrap(), None);
+    fn no_flags_give_the_documented_defaults() {
+        assert_eq!(parse(&[]).unwrap(), GridArgs::new(default_data_dir()));
+    }
+
+    #[test]
+    fn bad_values_are_errors_naming_the_flag() {
+        for (args, flag) in [
+            (&["--rows", "0"][..], "--rows"),
+            (&["--latency", "fast"], "--latency"),
+            (&["--ttl", "soon"], "--ttl"),
+            (&["--page", "-1"], "--page"),
+            (&["--rows"], "--rows"),
+            (&["--bogus"], "--bogus"),
+            (&["--screen"], "--script"),
+            (&["--size", "10x2"], "--size"),
+            (&["--size", "wide"], "--size"),
+        ] {
+            let error = parse(args).unwrap_err();
+            assert!(error.to_string().contains(flag), "{args:?}: {error}");
+        }
         assert_eq!(
-            parse_duration("--ttl", "2m").unwrap(),
-            Duration::from_secs(120)
+            parse(&["--help"]).unwrap_err().kind(),
+            ErrorKind::DisplayHelp
         );
+    }
+
+    #[test]
+    fn help_lists_every_flag_and_the_script_commands() {
+        let help = parse(&["--help"]).unwrap_err().to_string();
+        for flag in [
+            "--data",
+            "--rows",
+            "--latency",
+            "--ttl",
+            "--page",
+            "--script",
+            "--screen",
+            "--size",
+            "--help",
+        ] {
+            assert!(help.contains(flag), "{flag} missing from:\n{help}");
+        }
+        assert!(help.contains("edit LINE PRICE"), "{help}");
     }
 }

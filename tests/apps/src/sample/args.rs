@@ -1,14 +1,11 @@
-//! Command-line pieces the demos share: the data directory and table size
-//! defaults, and [`Flags`], which reads flag values (counts like `20_000`,
-//! durations like `80ms`) with errors naming the flag.
-//!
-//! Hand-written: a handful of flags does not justify a parser dependency
-//! (and its compile time) in a library crate.
+//! Command-line pieces the apps share: [`DataArgs`] (`--data`, `--rows`),
+//! their defaults, and the value parsers for counts (`20_000`) and
+//! durations (`80ms`, through `humantime`), for clap. A bad value is
+//! reported by clap naming the flag (`invalid value 'fast' for
+//! '--latency <DURATION>'`).
 
 use std::path::PathBuf;
 use std::time::Duration;
-
-use diorama_core::{Error, Result};
 
 /// The rows generated when `--rows` is not given.
 pub const DEFAULT_ROWS: usize = 1_000_000;
@@ -22,139 +19,109 @@ pub fn default_data_dir() -> PathBuf {
     workspace.join("target/diorama-grid")
 }
 
-/// The command line as flags and their values.
-#[derive(Debug)]
-pub struct Flags<I> {
-    args: I,
+/// Which generated table an app runs over: the flags both apps take.
+#[derive(Clone, Debug, PartialEq, Eq, clap::Args)]
+pub struct DataArgs {
+    /// Directory holding the SQLite database and the sled caches, shared
+    /// by the apps.
+    #[arg(long, value_name = "DIR", default_value_os_t = default_data_dir())]
+    pub data: PathBuf,
+    /// Rows of the generated table; each size has its own database and
+    /// caches. `_` or `,` may group digits.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_ROWS, value_parser = parse_count)]
+    pub rows: usize,
 }
 
-impl<I: Iterator<Item = String>> Flags<I> {
-    /// Read `args` (without the program name).
-    pub fn new(args: impl IntoIterator<Item = String, IntoIter = I>) -> Flags<I> {
-        Flags {
-            args: args.into_iter(),
+impl DataArgs {
+    /// `dir`, with [`DEFAULT_ROWS`].
+    pub fn new(dir: impl Into<PathBuf>) -> DataArgs {
+        DataArgs {
+            data: dir.into(),
+            rows: DEFAULT_ROWS,
         }
     }
-
-    /// The next flag, `None` at the end.
-    pub fn next_flag(&mut self) -> Option<String> {
-        self.args.next()
-    }
-
-    /// The value following `flag`.
-    ///
-    /// Errors: `InvalidInput` ("`flag` needs a value") at the end.
-    pub fn value(&mut self, flag: &str) -> Result<String> {
-        self.args
-            .next()
-            .ok_or_else(|| Error::invalid_input(format!("{flag} needs a value")))
-    }
-
-    /// The value following `flag` as a path.
-    ///
-    /// Errors: as [`value`](Self::value).
-    pub fn path(&mut self, flag: &str) -> Result<PathBuf> {
-        self.value(flag).map(PathBuf::from)
-    }
-
-    /// The value following `flag` as a positive count (see [`parse_count`]).
-    ///
-    /// Errors: as [`value`](Self::value) and [`parse_count`].
-    pub fn count(&mut self, flag: &str) -> Result<usize> {
-        parse_count(flag, &self.value(flag)?)
-    }
-
-    /// The value following `flag` as a duration (see [`parse_duration`]).
-    ///
-    /// Errors: as [`value`](Self::value) and [`parse_duration`].
-    pub fn duration(&mut self, flag: &str) -> Result<Duration> {
-        parse_duration(flag, &self.value(flag)?)
-    }
-}
-
-/// The error for a flag no demo knows.
-pub fn unknown_option(flag: &str) -> Error {
-    Error::invalid_input(format!("unknown option {flag:?} (try --help)"))
 }
 
 /// A positive count; `_` and `,` may group digits (`20_000`, `1,000`).
 ///
-/// Errors: `InvalidInput` naming `flag` for anything else, zero included.
-pub fn parse_count(flag: &str, text: &str) -> Result<usize> {
+/// Errors: the reason (clap names the flag), zero included.
+pub fn parse_count(text: &str) -> Result<usize, String> {
     let digits: String = text.chars().filter(|c| *c != '_' && *c != ',').collect();
     match digits.parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),
-        _ => Err(Error::invalid_input(format!(
-            "{flag}: {text:?} is not a positive number"
-        ))),
+        _ => Err(String::from("not a positive number")),
     }
 }
 
-/// `80ms`, `2s`, `10m` or a bare number of milliseconds.
+/// A duration as `humantime` reads it (`80ms`, `2s`, `10m`, `1h 30m`), or
+/// a bare number of milliseconds (`80`), as the apps have always taken.
 ///
-/// Errors: `InvalidInput` naming `flag` for anything else.
-pub fn parse_duration(flag: &str, text: &str) -> Result<Duration> {
-    let bad = || Error::invalid_input(format!("{flag}: {text:?} is not a duration like 80ms"));
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().map_err(|_| bad())?;
-    match unit {
-        "" | "ms" => Ok(Duration::from_millis(number)),
-        "s" => Ok(Duration::from_secs(number)),
-        "m" => Ok(Duration::from_secs(number.saturating_mul(60))),
-        _ => Err(bad()),
+/// Errors: the reason (clap names the flag).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text
+            .parse()
+            .map(Duration::from_millis)
+            .map_err(|_| String::from("too many milliseconds"));
     }
+    humantime::parse_duration(text).map_err(|e| format!("{e} (a duration like 80ms, 2s or 10m)"))
 }
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Probe {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long, value_parser = parse_duration)]
+        ttl: Option<Duration>,
+    }
 
     #[test]
     fn durations_take_a_unit_or_mean_milliseconds() {
-        assert_eq!(
-            parse_duration("--x", "80").unwrap(),
-            Duration::from_millis(80)
-        );
-        assert_eq!(
-            parse_duration("--x", "80ms").unwrap(),
-            Duration::from_millis(80)
-        );
-        assert_eq!(parse_duration("--x", "2s").unwrap(), Duration::from_secs(2));
-        assert_eq!(
-            parse_duration("--x", "10m").unwrap(),
-            Duration::from_secs(600)
-        );
-        for bad in ["", "ms", "2h", "-1s", "1.5s", "fast"] {
-            let error = parse_duration("--x", bad).unwrap_err();
-            assert!(error.message().contains("--x"), "{bad:?}: {error}");
+        assert_eq!(parse_duration("80").unwrap(), Duration::from_millis(80));
+        assert_eq!(parse_duration("80ms").unwrap(), Duration::from_millis(80));
+        assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("10m").unwrap(), Duration::from_secs(600));
+        assert_eq!(parse_duration("1h 30m").unwrap(), Duration::from_secs(5400));
+        for bad in ["", "ms", "-1s", "fast", "10 parsecs"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn counts_are_positive_and_may_be_grouped() {
-        assert_eq!(parse_count("--n", "20_000").unwrap(), 20_000);
-        assert_eq!(parse_count("--n", "1,000").unwrap(), 1_000);
-        assert!(parse_count("--n", "0").is_err());
-        assert!(parse_count("--n", "-3").is_err());
-        assert!(parse_count("--n", "ten").is_err());
+        assert_eq!(parse_count("20_000").unwrap(), 20_000);
+        assert_eq!(parse_count("1,000").unwrap(), 1_000);
+        assert!(parse_count("0").is_err());
+        assert!(parse_count("-3").is_err());
+        assert!(parse_count("ten").is_err());
     }
 
     #[test]
-    fn flags_read_their_values_in_order() {
-        let args = ["--rows", "5", "--ttl", "2m", "--data", "/d", "--page"];
-        let mut flags = Flags::new(args.map(String::from));
-        assert_eq!(flags.next_flag().as_deref(), Some("--rows"));
-        assert_eq!(flags.count("--rows").unwrap(), 5);
-        assert_eq!(flags.next_flag().as_deref(), Some("--ttl"));
-        assert_eq!(flags.duration("--ttl").unwrap(), Duration::from_secs(120));
-        assert_eq!(flags.next_flag().as_deref(), Some("--data"));
-        assert_eq!(flags.path("--data").unwrap(), PathBuf::from("/d"));
-        assert_eq!(flags.next_flag().as_deref(), Some("--page"));
-        let missing = flags.value("--page").unwrap_err();
-        assert_eq!(missing.message(), "--page needs a value");
-        assert_eq!(flags.next_flag(), None);
+    fn the_shared_flags_read_their_values_and_default() {
+        let probe =
+            Probe::try_parse_from(["p", "--rows", "5", "--ttl", "2m", "--data", "/d"]).unwrap();
+        assert_eq!(probe.data.rows, 5);
+        assert_eq!(probe.data.data, PathBuf::from("/d"));
+        assert_eq!(probe.ttl, Some(Duration::from_secs(120)));
+        let defaults = Probe::try_parse_from(["p"]).unwrap();
+        assert_eq!(defaults.data, DataArgs::new(default_data_dir()));
+    }
+
+    #[test]
+    fn a_bad_value_is_an_error_naming_its_flag() {
+        let error = Probe::try_parse_from(["p", "--ttl", "fast"]).unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
+        let text = error.to_string();
+        assert!(text.contains("--ttl") && text.contains("fast"), "{text}");
+        let error = Probe::try_parse_from(["p", "--rows", "0"]).unwrap_err();
+        assert!(error.to_string().contains("--rows"), "{error}");
+        let error = Probe::try_parse_from(["p", "--rows"]).unwrap_err();
+        assert!(error.to_string().contains("--rows"), "{error}");
     }
 }

@@ -11,7 +11,8 @@
 //! its own sled cache in the same directory. The app lives in this module
 //! rather than in a `main` so tests drive it in-process; the `serve`
 //! binary and diorama-tokio's `serve` example (through its dev-dependency
-//! on this crate) are thin `main`s over [`main_with_args`].
+//! on this crate) are thin `main`s over [`main`]; tests call [`run`],
+//! [`open_products`] or [`Service`] directly.
 //!
 //! # Routes
 //!
@@ -85,5 +86,5 @@ pub use app::{Service, ServiceOptions};
 pub use args::ServeArgs;
 pub use error::ApiError;
 pub use params::ListParams;
-pub use run::{cache_path, main_with_args, open_products};
+pub use run::{cache_path, main, open_products, run};
 pub use schema::{ColumnKind, Schema};
