@@ -1,9 +1,9 @@
-//! The `grid` demo, headless: the script on a 20,000-row table,
+//! The `grid` app, headless: the script on a 20,000-row table,
 //! then a second run over the same data directory.
 //!
-//! The app is `diorama_apps::grid` (the example is a thin `main` over
-//! it), driven in-process on an in-memory terminal, so the test needs no
-//! example build and no TTY. Expected values come from the generator
+//! The app is `diorama_apps::grid` (the binary and the example are thin
+//! `main`s over it), driven in-process on an in-memory terminal, so the
+//! test needs no TTY. Expected values come from the generator
 //! itself (`products::product`), not from the app.
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! The `serve` example's service over HTTP: started on a loopback port over
+//! The `serve` app's service over HTTP: started on a loopback port over
 //! a small generated SQLite table (or a `MemoryVista` whose faults and gate
 //! the test controls), exercised with a real HTTP client (`ureq`, blocking,
 //! on the test thread while the server runs on its own tokio runtime).
