@@ -1,5 +1,7 @@
 //! The main demo: a terminal grid over a million generated products in
-//! SQLite, cached in sled, on smol. See `diorama_std::demo::grid`.
+//! SQLite, cached in sled, on smol. The app is `diorama_apps::grid`
+//! (`tests/apps/src/grid/`), also built as the `grid` binary of
+//! `diorama-apps`; `--help` lists its flags.
 //!
 //! ```text
 //! cargo run --release -p diorama-std --example grid
@@ -8,14 +10,6 @@
 //!     --script "goto 15000; search lamp; sort price; edit 7 19.99; quit" --screen
 //! ```
 
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
-    match diorama_std::demo::grid::main_with_args(std::env::args().skip(1)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("grid: {error}");
-            ExitCode::FAILURE
-        }
-    }
+fn main() -> std::process::ExitCode {
+    diorama_apps::grid::main()
 }

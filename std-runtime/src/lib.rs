@@ -1,34 +1,69 @@
 //! # diorama-std
 //!
-//! Diorama on `std`: a smol runtime and a sled cache on disk.
+//! Diorama on `std`: a smol runtime, a sled cache on disk and a SQLite
+//! master, each behind a feature, so each user compiles what they use.
 //!
-//! - [`SmolRuntime`]: the [`Runtime`](diorama_core::Runtime) on smol's global
-//!   executor or on an `async_executor::Executor` you drive.
-//! - [`LensBuilderExt::cache_at`]: a Lens's cache on disk in one line.
-//! - [`SledBackend`]: a [`CacheBackend`](diorama_core::CacheBackend) on sled,
-//!   so the cache survives restarts; a corrupt cache is reported (or rebuilt
-//!   with [`SledBackend::open_or_rebuild`]) and a corrupt row reads as absent.
-//! - [`sqlite::SqliteVista`] (feature `sqlite`, default): a master table in
-//!   SQLite with conditions, sort, search and windows pushed into SQL.
-//! - `demo` (feature `demo`): the `grid` terminal demo.
-//! - `sample` (feature `sample`): the generated product table the demos use.
+//! | feature | default | gives | pulls in |
+//! |---|---|---|---|
+//! | `smol` | yes | [`SmolRuntime`] | smol, async-executor, async-io |
+//! | `sled` | yes | [`SledBackend`], [`LensBuilderExt::cache_at`] | sled, blocking |
+//! | `sqlite` | no | [`sqlite::SqliteVista`] | rusqlite with SQLite compiled from source |
+//!
+//! - A smol desktop app takes the defaults: `diorama-std = ".."` gives
+//!   [`SmolRuntime`] and [`SledBackend`].
+//! - A tokio app uses `diorama-tokio`, which depends on this crate with
+//!   `default-features = false, features = ["sled"]`: the sled backend
+//!   needs no executor (its flush runs on the `blocking` crate's thread
+//!   pool), so no smol is built.
+//! - `sqlite` is opt-in (`features = ["sqlite"]`): bundled SQLite is a C
+//!   compile a user who does not use it should not pay for. The vista runs
+//!   its calls on a thread of its own, so it works on any executor.
+//! - Without features the crate is [`support`] alone (panic containment
+//!   and the wall clock every std runtime shares).
+//!
+//! The items:
+//!
+//! - [`SmolRuntime`] (feature `smol`): the
+//!   [`Runtime`](diorama_core::Runtime) on smol's global executor or on an
+//!   `async_executor::Executor` you drive.
+//! - [`LensBuilderExt::cache_at`] (feature `sled`): a Lens's cache on disk
+//!   in one line.
+//! - [`SledBackend`] (feature `sled`): a
+//!   [`CacheBackend`](diorama_core::CacheBackend) on sled, so the cache
+//!   survives restarts; a corrupt cache is reported (or rebuilt with
+//!   [`SledBackend::open_or_rebuild`]) and a corrupt row reads as absent.
+//! - [`sqlite::SqliteVista`] (feature `sqlite`): a master table in SQLite
+//!   with conditions, sort, search and windows pushed into SQL.
 //! - [`support`]: panic containment and the wall clock, shared with
 //!   `diorama-tokio`.
+//!
+//! The demo apps built on this crate (the `grid` terminal grid, the
+//! `serve` HTTP service) are not part of it: they live in the unpublished
+//! `diorama-apps` crate (`tests/apps/` of the repository), and
+//! `cargo run --release -p diorama-std --example grid` runs the grid.
 #![forbid(unsafe_code)]
+// The docs above link items of every feature; a build without some of them
+// (docs.rs builds with all) leaves those links unresolved, not wrong.
+#![cfg_attr(
+    not(all(feature = "smol", feature = "sled", feature = "sqlite")),
+    allow(rustdoc::broken_intra_doc_links)
+)]
 
 pub use diorama_core as core;
 
-#[cfg(feature = "demo")]
-pub mod demo;
+#[cfg(feature = "sled")]
 mod lens_ext;
+#[cfg(feature = "smol")]
 mod runtime;
-#[cfg(feature = "sample")]
-pub mod sample;
+#[cfg(feature = "sled")]
 mod sled_cache;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod support;
 
+#[cfg(feature = "sled")]
 pub use crate::lens_ext::LensBuilderExt;
+#[cfg(feature = "smol")]
 pub use crate::runtime::SmolRuntime;
+#[cfg(feature = "sled")]
 pub use crate::sled_cache::{SledBackend, SledBuilder, SledTable};

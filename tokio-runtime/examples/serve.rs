@@ -1,5 +1,7 @@
 //! An HTTP JSON service over the generated product table in SQLite, cached
-//! in sled, on tokio. See `diorama_tokio::serve`.
+//! in sled, on tokio. The app is `diorama_apps::serve`
+//! (`tests/apps/src/serve/`), also built as the `serve` binary of
+//! `diorama-apps`; `--help` lists its flags and routes.
 //!
 //! ```text
 //! cargo run --release -p diorama-tokio --example serve
@@ -7,15 +9,6 @@
 //! curl 'http://127.0.0.1:8080/products?limit=5&sort=-price&q=lamp'
 //! ```
 
-use std::process::ExitCode;
-
-#[tokio::main]
-async fn main() -> ExitCode {
-    match diorama_tokio::serve::main_with_args(std::env::args().skip(1)).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("serve: {error}");
-            ExitCode::FAILURE
-        }
-    }
+fn main() -> std::process::ExitCode {
+    diorama_apps::serve::main()
 }

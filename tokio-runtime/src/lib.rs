@@ -5,18 +5,35 @@
 //! - [`TokioRuntime`]: the [`Runtime`](diorama_core::Runtime) on a tokio
 //!   runtime (current or given [`Handle`](tokio::runtime::Handle)), with
 //!   tokio timers and tokio's (pausable) clock.
-//! - [`SledBackend`]: the sled cache of `diorama-std`, re-exported. It needs
-//!   nothing from smol: its flush runs on the `blocking` crate's thread pool,
-//!   which never stalls a tokio worker either.
-//! - `serve` (feature `serve`): an HTTP JSON service over the generated
-//!   product table (`cargo run -p diorama-tokio --example serve`).
+//! - [`SledBackend`] and [`LensBuilderExt::cache_at`] (feature `sled`, on by
+//!   default): the sled cache of `diorama-std`, re-exported. It needs
+//!   nothing from smol: its flush runs on the `blocking` crate's thread
+//!   pool, which never stalls a tokio worker either.
+//!
+//! # Features
+//!
+//! | feature | default | gives |
+//! |---|---|---|
+//! | `sled` | yes | [`SledBackend`], [`SledBuilder`], [`SledTable`], [`LensBuilderExt`] |
+//!
+//! This crate depends on `diorama-std` without its default features, so a
+//! tokio user compiles no smol and no SQLite; with `default-features =
+//! false` not even sled (a Lens on the core's `MemoryBackend` or a backend
+//! of your own). For the SQLite master add `diorama-std` with
+//! `features = ["sqlite"]` (it runs on any executor).
+//!
+//! The `serve` HTTP service built on this crate lives in the unpublished
+//! `diorama-apps` crate (`tests/apps/` of the repository);
+//! `cargo run --release -p diorama-tokio --example serve` runs it.
 #![forbid(unsafe_code)]
+// The docs above link the `sled` items; without that feature those links
+// are unresolved, not wrong.
+#![cfg_attr(not(feature = "sled"), allow(rustdoc::broken_intra_doc_links))]
 
 pub use diorama_core as core;
 
 mod runtime;
-#[cfg(feature = "serve")]
-pub mod serve;
 
 pub use crate::runtime::TokioRuntime;
+#[cfg(feature = "sled")]
 pub use diorama_std::{LensBuilderExt, SledBackend, SledBuilder, SledTable};

@@ -1,6 +1,6 @@
-//! [`SqliteVista`]: a master table in SQLite (feature `sqlite`, on by
-//! default), through `rusqlite` with SQLite compiled in, so nothing needs
-//! installing.
+//! [`SqliteVista`]: a master table in SQLite (feature `sqlite`, off by
+//! default: `diorama-std = { .., features = ["sqlite"] }`), through
+//! `rusqlite` with SQLite compiled in, so nothing needs installing.
 //!
 //! # Rows and ids
 //!

@@ -1,20 +1,20 @@
-//! The `serve` example's service over HTTP: started on a loopback port over
+//! The `serve` app's service over HTTP: started on a loopback port over
 //! a small generated SQLite table (or a `MemoryVista` whose faults and gate
 //! the test controls), exercised with a real HTTP client (`ureq`, blocking,
 //! on the test thread while the server runs on its own tokio runtime).
 //!
 //! Expected rows come from the generator itself
-//! (`diorama_std::sample::products::product`), not from the service.
+//! (`diorama_apps::sample::products::product`), not from the service.
 
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use diorama_apps::sample::products::{product, product_id};
+use diorama_apps::serve::{Schema, Service, ServiceOptions, open_products};
 use diorama_core::vista::VistaOp;
 use diorama_core::{MemoryBackend, MemoryVista, Record};
-use diorama_std::sample::products::{product, product_id};
-use diorama_tokio::serve::{Schema, Service, ServiceOptions, open_products};
 use serde_json::{Value as Json, json};
 
 const ROWS: usize = 5_000;
@@ -133,7 +133,7 @@ fn record_json(record: &Record) -> serde_json::Map<String, Json> {
         .map(|(field, value)| {
             (
                 field.to_string(),
-                diorama_tokio::serve::json::value_to_json(value),
+                diorama_apps::serve::json::value_to_json(value),
             )
         })
         .collect()

@@ -175,8 +175,8 @@ impl TableShell for CountedShell {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::SmolRuntime;
     use diorama_core::{Error, MemoryVista, Value, record};
+    use diorama_std::SmolRuntime;
 
     fn no_negative(record: &Record) -> Result<()> {
         match record.get("n").and_then(Value::as_f64) {

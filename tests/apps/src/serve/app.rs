@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use diorama_core::scenery::RecordStatus;
 use diorama_core::{CacheBackend, Dio, Lens, Record, Result, TableShell, Vista, WriteOp};
-use diorama_std::sample::CountedShell;
+use diorama_tokio::TokioRuntime;
 use serde_json::Value as Json;
 
 use super::error::ApiError;
@@ -16,22 +16,31 @@ use super::json::{enriched_json, row_json};
 use super::params::ListParams;
 use super::schema::Schema;
 use super::views::Views;
-use crate::TokioRuntime;
+use crate::sample::CountedShell;
+use crate::sample::args::{parse_count, parse_duration};
 
-/// How the service caches and how long it waits.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// How the service caches and how long it waits; also the command-line
+/// flags that set it (the defaults there are [`ServiceOptions::default`]'s).
+#[derive(Clone, Debug, PartialEq, Eq, clap::Args)]
 pub struct ServiceOptions {
     /// Rows per chunk load (the read-ahead of a list request).
+    #[arg(long = "page", value_name = "N", default_value = "100", value_parser = parse_count)]
     pub page_size: usize,
     /// Rows older than this read as stale and are refetched when read.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
     pub ttl: Duration,
     /// Delay added to every master call, as if the master were remote.
+    #[arg(long, value_name = "DURATION", default_value = "0ms", value_parser = parse_duration)]
     pub latency: Duration,
     /// Queries (sort and search) whose sceneries are kept.
+    #[arg(long, value_name = "N", default_value = "32", value_parser = parse_count)]
     pub views: usize,
     /// How long a read waits for the master before answering 504.
+    #[arg(long = "timeout", value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub read_timeout: Duration,
-    /// How long a PATCH waits for its outcome before answering 202.
+    /// How long a PATCH waits for its outcome before answering 202 (the
+    /// write still goes on).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub write_timeout: Duration,
 }
 

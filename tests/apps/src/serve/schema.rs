@@ -29,7 +29,7 @@ impl Schema {
         }
     }
 
-    /// The generated product table of [`diorama_std::sample`]: name,
+    /// The generated product table of [`crate::sample`]: name,
     /// category, price, stock, updated_at.
     pub fn products() -> Self {
         Schema::new(

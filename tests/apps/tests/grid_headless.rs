@@ -1,19 +1,19 @@
-//! The `grid` demo, headless: the issue's script on a 20,000-row table,
+//! The `grid` app, headless: the issue's script on a 20,000-row table,
 //! then a second run over the same data directory.
 //!
-//! The app is `diorama_std::demo::grid` (the example is a thin `main` over
-//! it), driven in-process on an in-memory terminal, so the test needs no
-//! example build and no TTY. Expected values come from the generator
+//! The app is `diorama_apps::grid` (the binary and the example are thin
+//! `main`s over it), driven in-process on an in-memory terminal, so the
+//! test needs no TTY. Expected values come from the generator
 //! itself (`products::product`), not from the app.
 
 use std::time::Duration;
 
+use diorama_apps::grid::data::{self, TABLE};
+use diorama_apps::grid::products::product;
+use diorama_apps::grid::{GridArgs, Report, Snapshot, Step, run_script};
 use diorama_core::Value;
 use diorama_core::scenery::RowStatus;
 use diorama_core::vista::TableShell;
-use diorama_std::demo::grid::data::{self, TABLE};
-use diorama_std::demo::grid::products::product;
-use diorama_std::demo::grid::{GridArgs, Report, Snapshot, Step, run_script};
 use diorama_std::sqlite::SqliteVista;
 
 const ROWS: usize = 20_000;
@@ -21,7 +21,7 @@ const PAGE: usize = 100;
 
 fn args(dir: &std::path::Path, latency: Duration) -> GridArgs {
     let mut args = GridArgs::new(dir);
-    args.rows = ROWS;
+    args.dataset.rows = ROWS;
     args.page_size = PAGE;
     args.latency = latency;
     args.size = (120, 24);
@@ -29,7 +29,8 @@ fn args(dir: &std::path::Path, latency: Duration) -> GridArgs {
 }
 
 fn run(args: &GridArgs, script: &str) -> Report {
-    let dataset = data::prepare(&args.data, args.rows, &mut std::io::sink()).expect("data");
+    let dataset =
+        data::prepare(&args.dataset.data, args.dataset.rows, &mut std::io::sink()).expect("data");
     futures_lite::future::block_on(run_script(args, dataset, script)).expect("script")
 }
 
@@ -223,7 +224,7 @@ fn prices(snapshot: &Snapshot) -> Vec<f64> {
 fn grid_keys_move_sort_search_and_edit() {
     let dir = tempfile::tempdir().unwrap();
     let mut args = args(dir.path(), Duration::ZERO);
-    args.rows = 3_000;
+    args.dataset.rows = 3_000;
     let script = "key pagedown; key down; key down; key up; key end; key home; \
                   key g; type 2,500; key enter; key s; key S; key /; type oak; key enter; \
                   key e; type 7.5; key enter; key q; goto 5";

@@ -1,4 +1,4 @@
-//! The master as the demo presents it: the SQLite table behind a
+//! The master as the grid presents it: the SQLite table behind a
 //! [`CountedShell`] — calls counted, optionally slow, and refusing a
 //! negative price the way a remote API validates its input, so a failed
 //! write can be shown.
@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diorama_core::{Error, Record, Result, Runtime, Value};
+use diorama_std::sqlite::SqliteVista;
 
 use crate::sample::CountedShell;
-use crate::sqlite::SqliteVista;
 
 /// `sqlite` with `latency` (timed by `runtime`) before every call and
 /// [`validate`] on every write.

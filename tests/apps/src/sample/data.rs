@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use diorama_core::{Error, Result};
+use diorama_std::sqlite::{ColumnType, IdType, SqliteVista, TableSpec};
 
 use super::products::product;
-use crate::sqlite::{ColumnType, IdType, SqliteVista, TableSpec};
 
 /// The name of the generated table (and of its cache table).
 pub const TABLE: &str = "products";

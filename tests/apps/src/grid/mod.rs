@@ -1,8 +1,9 @@
-//! The `grid` demo: a terminal grid over a generated SQLite table of a
-//! million products, cached in sled, on the smol runtime.
+//! The `grid` app (feature `grid`): a terminal grid over a generated
+//! SQLite table of a million products, cached in sled, on the smol runtime.
 //!
 //! ```text
 //! cargo run --release -p diorama-std --example grid [-- --latency 80ms]
+//! cargo run --release -p diorama-apps --bin grid [-- --latency 80ms]
 //! ```
 //!
 //! - **Data**: on first run a SQLite database of generated products
@@ -10,8 +11,8 @@
 //!   (default `target/diorama-grid/`, `--data DIR`), with a progress line;
 //!   later runs reuse it. `--rows N` chooses a smaller table.
 //! - **Diorama**: a [`Lens`](diorama_core::Lens) with a
-//!   [`SledBackend`](crate::SledBackend) cache in the same directory, the
-//!   [`SmolRuntime`](crate::SmolRuntime), `on_load_chunk` reading one
+//!   [`SledBackend`](diorama_std::SledBackend) cache in the same directory, the
+//!   [`SmolRuntime`](diorama_std::SmolRuntime), `on_load_chunk` reading one
 //!   window of the master per chunk (stating its total), `total_provider`
 //!   counting the query on a cold cache, and a paged
 //!   [`TableScenery`](diorama_core::TableScenery). The master is the SQLite
@@ -29,13 +30,13 @@
 //! - **Headless** (`--script "…" --screen`): the same app on an in-memory
 //!   terminal, driven by [`script`] commands, printing the final screen.
 //!   [`run_script`] returns every step's screen and
-//!   counters, which the `diorama-tests` grid test asserts.
+//!   counters, which `tests/grid_headless.rs` of this crate asserts.
 //!
-//! The app lives in this library module (feature `demo`) rather than in
-//! the example so the test can drive it in-process on a small table; the
-//! example is a thin `main` over [`main_with_args`]. diorama-std's
-//! dev-dependency on itself with `demo` lets the example run without
-//! `--features`.
+//! The app lives in this library module rather than in a `main` so tests
+//! drive it in-process on a small table; the `grid` binary and
+//! diorama-std's `grid` example (through its dev-dependency on this crate)
+//! are thin `main`s over [`main`]; tests call [`run`] or
+//! [`run_script`] with [`GridArgs`] of their own.
 
 pub mod args;
 pub mod headless;
@@ -55,7 +56,9 @@ pub use args::GridArgs;
 pub use headless::{Report, Snapshot, Step, run_script};
 
 use std::io::Write;
+use std::process::ExitCode;
 
+use clap::Parser;
 use diorama_core::Result;
 
 /// The script run when there is no terminal to show the grid in.
@@ -67,17 +70,29 @@ fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
 }
 
-/// Everything the example does: parse `args`, prepare the data, then run
-/// the script headless (printing the final screen with `--screen`), the
-/// interactive grid, or — without a terminal — the [`TOUR`] headless.
+/// The whole program, for a `main`: parse the process's command line
+/// (clap prints `--help`, or a bad flag's error and exits with status 2),
+/// then [`run`]; a failure is printed as `grid: <error>` with status 1.
+pub fn main() -> ExitCode {
+    match run(&GridArgs::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("grid: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Everything the app does once `args` are parsed: prepare the data, then
+/// run the script headless (printing the final screen with `--screen`),
+/// the interactive grid, or — without a terminal — the [`TOUR`] headless.
 /// Timings go to stderr.
-pub fn main_with_args(args: impl IntoIterator<Item = String>) -> Result<()> {
-    let Some(args) = GridArgs::parse(args)? else {
-        println!("{}", args::USAGE);
-        return Ok(());
-    };
+///
+/// Errors: building or opening the data, a malformed script, the
+/// terminal's and Diorama's errors.
+pub fn run(args: &GridArgs) -> Result<()> {
     let mut stderr = std::io::stderr();
-    let dataset = data::prepare(&args.data, args.rows, &mut stderr)?;
+    let dataset = data::prepare(&args.dataset.data, args.dataset.rows, &mut stderr)?;
     eprintln!("{}", dataset.describe());
     // Without a terminal (CI, a pipe) the interactive grid cannot run: take
     // the guided tour headless instead and print its screens.
@@ -93,7 +108,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> Result<()> {
     };
     let summary = match script {
         Some(script) => {
-            let report = smol::block_on(run_script(&args, dataset, script))?;
+            let report = smol::block_on(run_script(args, dataset, script))?;
             // The tour prints its last screen too: it is all there is to see.
             if args.screen || args.script.is_none() {
                 print!("{}", report.last.screen);
@@ -105,7 +120,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> Result<()> {
             }
             report.summary()
         }
-        None => terminal::run_interactive(&args, dataset)?,
+        None => terminal::run_interactive(args, dataset)?,
     };
     let _ = writeln!(stderr, "{summary}");
     Ok(())

@@ -1,15 +1,18 @@
-//! The `serve` example (feature `serve`): an HTTP JSON service over the
+//! The `serve` app (feature `serve`): an HTTP JSON service over the
 //! generated product table in SQLite, cached in sled, on tokio.
 //!
 //! ```text
 //! cargo run -p diorama-tokio --example serve -- --data DIR --rows N --addr 127.0.0.1:8080
+//! cargo run -p diorama-apps --bin serve -- --data DIR --rows N --addr 127.0.0.1:8080
 //! ```
 //!
 //! By default it serves the grid demo's million-row database
 //! (`target/diorama-grid`, built on first run) from `127.0.0.1:8080`, with
 //! its own sled cache in the same directory. The app lives in this module
-//! rather than in the example so the test drives it in-process; the
-//! example is a thin `main` over [`main_with_args`].
+//! rather than in a `main` so tests drive it in-process; the `serve`
+//! binary and diorama-tokio's `serve` example (through its dev-dependency
+//! on this crate) are thin `main`s over [`main`]; tests call [`run`],
+//! [`open_products`] or [`Service`] directly.
 //!
 //! # Routes
 //!
@@ -78,10 +81,10 @@ mod run;
 pub mod schema;
 mod views;
 
+pub use crate::sample::CountedShell;
 pub use app::{Service, ServiceOptions};
 pub use args::ServeArgs;
-pub use diorama_std::sample::CountedShell;
 pub use error::ApiError;
 pub use params::ListParams;
-pub use run::{cache_path, main_with_args, open_products};
+pub use run::{cache_path, main, open_products, run};
 pub use schema::{ColumnKind, Schema};

@@ -1,18 +1,20 @@
-//! Wiring the example: the generated database, the sled cache, the service
+//! Wiring the app: the generated database, the sled cache, the service
 //! and the listener.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::sync::Arc;
 
+use clap::Parser;
 use diorama_core::{Error, Result};
 use diorama_std::SledBackend;
-use diorama_std::sample::data::{self, Dataset, TABLE};
 use diorama_std::sqlite::SqliteVista;
 
 use super::app::{Service, ServiceOptions};
-use super::args::{ServeArgs, USAGE};
+use super::args::ServeArgs;
 use super::schema::Schema;
+use crate::sample::data::{self, Dataset, TABLE};
 
 /// The service's sled cache for a table of `rows`: its own, not the grid
 /// demo's (`cache-<rows>.sled`), since sled lets one process open a
@@ -58,16 +60,36 @@ pub async fn open_products(
     Ok((service, dataset))
 }
 
-/// Everything the example does: parse `args`, prepare the data, serve
-/// until Ctrl-C, then drain the write queue and flush the cache.
-pub async fn main_with_args(args: impl IntoIterator<Item = String>) -> Result<()> {
-    let Some(args) = ServeArgs::parse(args)? else {
-        println!("{USAGE}");
-        return Ok(());
-    };
+/// The whole program, for a `main`: parse the process's command line
+/// (clap prints `--help`, or a bad flag's error and exits with status 2),
+/// then [`run`] on a multi-thread tokio runtime; a failure is printed as
+/// `serve: <error>` with status 1.
+pub fn main() -> ExitCode {
+    let args = ServeArgs::parse();
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::failed(format!("starting the tokio runtime: {e}")))
+        .and_then(|runtime| runtime.block_on(run(&args)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("serve: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Everything the app does once `args` are parsed: prepare the data, serve
+/// until Ctrl-C, then drain the write queue and flush the cache. Call from
+/// inside a tokio runtime.
+///
+/// Errors: building or opening the data and the cache, binding the
+/// address, serving.
+pub async fn run(args: &ServeArgs) -> Result<()> {
     let (service, dataset) = open_products(
-        &args.data,
-        args.rows,
+        &args.dataset.data,
+        args.dataset.rows,
         args.options.clone(),
         std::io::stderr(),
     )

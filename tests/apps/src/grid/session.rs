@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use diorama_core::{Dio, Lens, Result, Runtime, TableScenery, Vista};
+use diorama_std::sqlite::SqliteVista;
+use diorama_std::{SledBackend, SmolRuntime};
 
 use super::args::GridArgs;
 use super::data::{Dataset, TABLE};
 use super::remote;
-use crate::sqlite::SqliteVista;
-use crate::{SledBackend, SmolRuntime};
 
 /// The opened Diorama pieces of one run.
 #[derive(Debug)]
