@@ -2,6 +2,7 @@
 //! per runtime and cache backend.
 #![forbid(unsafe_code)]
 
+pub mod backends;
 pub mod conformance;
 pub mod harness;
 pub mod scenarios;

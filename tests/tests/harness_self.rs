@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use diorama_core::sync::queue::{self, QueueReceiver, QueueSender};
 use diorama_core::{Instant, RuntimeExt};
-use diorama_tests::harness::{BackendKind, Harness, SimHarness, SmolHarness, TokioHarness};
+use diorama_tests::backends::memory;
+use diorama_tests::harness::{Harness, SimHarness, SmolHarness, TokioHarness};
 
 fn check<H: Harness>(h: &H) {
     let rt = h.runtime();
@@ -75,20 +76,20 @@ fn async_channel_pair() -> (QueueSender<()>, QueueReceiver<()>) {
 
 #[test]
 fn sim() {
-    check(&SimHarness::new(1));
+    check(&SimHarness::new(1, memory()));
 }
 
 #[test]
 fn smol() {
-    check(&SmolHarness::new(BackendKind::Memory));
+    check(&SmolHarness::new(memory()));
 }
 
 #[test]
 fn tokio_current_thread_paused() {
-    check(&TokioHarness::current_thread_paused(BackendKind::Memory));
+    check(&TokioHarness::current_thread_paused(memory()));
 }
 
 #[test]
 fn tokio_multi_thread() {
-    check(&TokioHarness::multi_thread(BackendKind::Memory));
+    check(&TokioHarness::multi_thread(memory()));
 }

@@ -6,7 +6,8 @@
 //!
 //! - [`runtime`](Harness::runtime) for the Lens, and
 //!   [`backend`](Harness::backend), a fresh, empty cache backend per call
-//!   (a scenario that "restarts" keeps its `Arc` and reuses it);
+//!   from the [`BackendFactory`] the harness was built with (a scenario
+//!   that "restarts" keeps its `Arc` and reuses it);
 //! - [`block_on`](Harness::block_on) to run the test's own async code;
 //! - two ways to move background tasks along **between** `block_on` calls
 //!   (never from inside one): [`settle`](Harness::settle) lets every task run
@@ -38,7 +39,7 @@
 //! simulator each seed is another interleaving of the ready tasks, so racy
 //! scenarios are explored several ways; real runtimes run once.
 
-mod backends;
+mod inline_flush;
 mod sim;
 mod smol;
 mod tokio;
@@ -53,7 +54,7 @@ use std::time::Duration;
 use diorama_core::Runtime;
 use diorama_core::cache::CacheBackend;
 
-pub use backends::{BackendKind, inline_flush};
+pub use inline_flush::inline_flush;
 pub use sim::SimHarness;
 pub use smol::SmolHarness;
 pub use tokio::TokioHarness;
@@ -182,5 +183,12 @@ impl Drop for SeedReport {
     }
 }
 
-/// Makes a fresh cache backend.
+/// Makes a fresh, empty cache backend on every call: what every harness is
+/// built from (see [`backends`](crate::backends) for the shipped ones).
 pub type BackendFactory = Arc<dyn Fn() -> Arc<dyn CacheBackend> + Send + Sync>;
+
+/// `backends` with each backend wrapped in [`inline_flush`]: the factory a
+/// virtual-clock harness uses.
+pub fn inline_flushing(backends: BackendFactory) -> BackendFactory {
+    Arc::new(move || inline_flush(backends()))
+}

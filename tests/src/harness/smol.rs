@@ -12,8 +12,7 @@ use diorama_std::SmolRuntime;
 
 use super::watchdog::bounded;
 use super::{
-    BackendFactory, BackendKind, DUE_GRACE, HANG_BOUND, Harness, QUIET_ROUNDS, SETTLE_POLL,
-    TrackedRuntime,
+    BackendFactory, DUE_GRACE, HANG_BOUND, Harness, QUIET_ROUNDS, SETTLE_POLL, TrackedRuntime,
 };
 
 /// [`SmolRuntime::with_executor`] on an `async_executor::Executor` owned by
@@ -37,14 +36,14 @@ pub struct SmolHarness {
 }
 
 impl SmolHarness {
-    /// A fresh executor with backends of `kind`.
-    pub fn new(kind: BackendKind) -> Self {
+    /// A fresh executor, with backends from `backends`.
+    pub fn new(backends: BackendFactory) -> Self {
         let executor = Arc::new(Executor::new());
         let runtime = TrackedRuntime::new(SmolRuntime::with_executor(executor.clone()).arc());
         SmolHarness {
             executor,
             runtime,
-            backends: kind.factory(false),
+            backends,
         }
     }
 

@@ -7,8 +7,8 @@
 //! [`SEEDS`](crate::harness::SEEDS) on the simulator, once on real runtimes):
 //!
 //! ```ignore
-//! use diorama_tests::harness::SimHarness;
-//! diorama_tests::dio_suite!(sim_memory, |seed| SimHarness::new(seed));
+//! use diorama_tests::{backends::memory, harness::SimHarness};
+//! diorama_tests::dio_suite!(sim_memory, |seed| SimHarness::new(seed, memory()));
 //! ```
 //!
 //! | issue 4 test | scenarios |

@@ -6,8 +6,8 @@
 //! [`RUN_SEEDS`](crate::harness::Harness::RUN_SEEDS):
 //!
 //! ```ignore
-//! use diorama_tests::harness::SimHarness;
-//! diorama_tests::scenery_suite!(scenery_memory, SimHarness::new);
+//! use diorama_tests::{backends::memory, harness::SimHarness};
+//! diorama_tests::scenery_suite!(scenery_memory, |seed| SimHarness::new(seed, memory()));
 //! ```
 //!
 //! | area | scenarios |
