@@ -6,3 +6,4 @@ pub mod backends;
 pub mod conformance;
 pub mod harness;
 pub mod scenarios;
+mod suite;
