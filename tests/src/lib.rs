@@ -5,5 +5,7 @@
 pub mod backends;
 pub mod conformance;
 pub mod harness;
+pub mod logs;
+pub mod runtime_conformance;
 pub mod scenarios;
 mod suite;

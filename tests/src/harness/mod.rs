@@ -136,6 +136,17 @@ pub trait Harness: Debug {
         None
     }
 
+    /// How many timers tasks are awaiting (sleeps polled and neither done
+    /// nor dropped), where the harness can tell (every harness here can):
+    /// how a check sees that an aborted task's or a lost timeout's timer
+    /// went with it.
+    fn timers_awaited(&self) -> Option<usize> {
+        None
+    }
+
+    /// How a panic inside a spawned task reaches the test on this harness.
+    fn task_panics(&self) -> TaskPanics;
+
     /// True when [`settle`](Harness::settle) is exact: no other thread can
     /// wake a task afterwards (the simulator).
     fn exact_settle(&self) -> bool {
@@ -158,6 +169,20 @@ pub trait Harness: Debug {
             std::thread::sleep(Duration::from_millis(1));
         }
     }
+}
+
+/// How a panic inside a spawned task reaches the outside. Either way the
+/// task is dropped and its `JoinHandle` reports
+/// [`JoinError::Lost`](diorama_core::runtime::JoinError::Lost).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskPanics {
+    /// The runtime catches it and logs it through `log` at error level,
+    /// naming the task (diorama-std's `catch_panics`, which `SmolRuntime`
+    /// and `TokioRuntime` use); nothing unwinds into the test.
+    Logged,
+    /// It unwinds out of the harness call that was driving the task (the
+    /// simulator: the `no_std` core cannot catch panics).
+    Unwinds,
 }
 
 /// The seeds the simulator runs every scenario with.

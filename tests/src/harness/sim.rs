@@ -9,7 +9,7 @@ use diorama_core::Runtime;
 use diorama_core::cache::CacheBackend;
 use diorama_core::sim::SimRuntime;
 
-use super::{BackendFactory, Harness, inline_flushing};
+use super::{BackendFactory, Harness, TaskPanics, inline_flushing};
 
 /// The deterministic simulator over the backends of a [`BackendFactory`].
 /// Virtual clock, exact settle.
@@ -85,6 +85,14 @@ impl Harness for SimHarness {
 
     fn live_tasks(&self) -> Option<Vec<&'static str>> {
         Some(self.sim.live_tasks())
+    }
+
+    fn timers_awaited(&self) -> Option<usize> {
+        Some(self.sim.pending_timers())
+    }
+
+    fn task_panics(&self) -> TaskPanics {
+        TaskPanics::Unwinds
     }
 
     fn exact_settle(&self) -> bool {

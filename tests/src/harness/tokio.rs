@@ -12,8 +12,8 @@ use diorama_tokio::TokioRuntime;
 
 use super::watchdog::bounded;
 use super::{
-    BackendFactory, DUE_GRACE, HANG_BOUND, Harness, QUIET_ROUNDS, SETTLE_POLL, TrackedRuntime,
-    inline_flushing,
+    BackendFactory, DUE_GRACE, HANG_BOUND, Harness, QUIET_ROUNDS, SETTLE_POLL, TaskPanics,
+    TrackedRuntime, inline_flushing,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,8 +38,8 @@ enum Flavor {
 ///   them all at the end.
 /// - Inside `block_on`, tokio's auto-advance jumps to the next timer when
 ///   the runtime would otherwise park, like the simulator.
-/// - The wall clock follows the paused clock (TTLs compare wall-clock
-///   stamps); backends flush inline ([`inline_flush`](super::inline_flush)),
+/// - `TokioRuntime`'s wall clock follows the paused clock (TTLs compare
+///   wall-clock stamps); backends flush inline ([`inline_flush`](super::inline_flush)),
 ///   since a paused clock would jump while waiting for a flush thread.
 ///
 /// **Multi-thread, real clock** ([`multi_thread`](Self::multi_thread)):
@@ -70,7 +70,7 @@ impl TokioHarness {
         TokioHarness {
             flavor: Flavor::CurrentThreadPaused,
             tokio: Some(tokio),
-            runtime: TrackedRuntime::with_virtual_wall_clock(inner),
+            runtime: TrackedRuntime::new(inner),
             backends: inline_flushing(backends),
         }
     }
@@ -208,6 +208,14 @@ impl Harness for TokioHarness {
 
     fn next_timer_in(&self) -> Option<Duration> {
         self.runtime.next_timer_in(DUE_GRACE)
+    }
+
+    fn timers_awaited(&self) -> Option<usize> {
+        Some(self.runtime.awaited_timers())
+    }
+
+    fn task_panics(&self) -> TaskPanics {
+        TaskPanics::Logged
     }
 }
 
