@@ -16,7 +16,7 @@
 //! - [`clocks`]: `now` is monotonic, the wall clock plausible and following
 //!   a virtual clock exactly.
 //!
-//! [`runtime_conformance!`](crate::runtime_conformance) expands to one
+//! [`runtime_conformance!`](macro@crate::runtime_conformance) expands to one
 //! `#[test]` per check, each run once per seed of the harness's
 //! [`RUN_SEEDS`](Harness::RUN_SEEDS):
 //!
