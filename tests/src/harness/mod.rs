@@ -106,6 +106,12 @@ pub trait Harness: Debug {
     /// timers fire at their exact deadlines.
     fn virtual_clock(&self) -> bool;
 
+    /// True when tasks may run on several threads at once (a multi-thread
+    /// executor): two tasks woken close together may then finish in
+    /// either order. Where it is false, tasks run one at a time and a
+    /// virtual clock or a FIFO executor keeps them in wake order.
+    fn parallel(&self) -> bool;
+
     /// 1 on a virtual clock; on a real one, by how much scenarios shrink
     /// their long spans ([`REAL_TIME_SCALE`]).
     fn time_scale(&self) -> u32 {

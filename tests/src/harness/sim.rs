@@ -83,6 +83,10 @@ impl Harness for SimHarness {
         true
     }
 
+    fn parallel(&self) -> bool {
+        false
+    }
+
     fn live_tasks(&self) -> Option<Vec<&'static str>> {
         Some(self.sim.live_tasks())
     }

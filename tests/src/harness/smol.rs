@@ -143,6 +143,12 @@ impl Harness for SmolHarness {
         false
     }
 
+    /// The owned executor runs tasks on the test thread only, in wake
+    /// order; the global one on smol's threads.
+    fn parallel(&self) -> bool {
+        self.executor.is_none()
+    }
+
     fn live_tasks(&self) -> Option<Vec<&'static str>> {
         Some(self.runtime.live_tasks())
     }

@@ -202,6 +202,10 @@ impl Harness for TokioHarness {
         self.flavor == Flavor::CurrentThreadPaused
     }
 
+    fn parallel(&self) -> bool {
+        self.flavor == Flavor::MultiThread
+    }
+
     fn live_tasks(&self) -> Option<Vec<&'static str>> {
         Some(self.runtime.live_tasks())
     }

@@ -44,8 +44,8 @@ pub fn settle_runs_chains_of_wakes<H: Harness>(h: &H) {
     }
 }
 
-/// `advance` fires timers of 1, 2 and 3 steps in deadline order, none
-/// before its deadline (half a step fires nothing, unless a real clock
+/// `advance` fires timers of 1, 2 and 3 steps (in deadline order where
+/// tasks run one at a time), none before its deadline (half a step fires nothing, unless a real clock
 /// moved on by a step meanwhile), each exactly at it on a virtual clock;
 /// `live_tasks` counts the sleepers, then none.
 pub fn advance_fires_each_timer_at_its_deadline<H: Harness>(h: &H) {
@@ -54,9 +54,12 @@ pub fn advance_fires_each_timer_at_its_deadline<H: Harness>(h: &H) {
     let base = rt.now();
     let step = h.scaled(Duration::from_secs(60));
     for k in [3, 1, 2] {
+        // Made here, so its deadline does not depend on when its task is
+        // first polled.
+        let sleep = rt.sleep(k * step);
         let (fired, rt2) = (fired.clone(), rt.clone());
         rt.spawn("sleeper", async move {
-            rt2.sleep(k * step).await;
+            sleep.await;
             let at = rt2.now();
             fired
                 .lock()
@@ -65,7 +68,11 @@ pub fn advance_fires_each_timer_at_its_deadline<H: Harness>(h: &H) {
         });
     }
     h.settle();
-    assert_eq!(h.live_tasks().map(|l| l.len()), Some(3));
+    // On a real clock, only while less than a step has passed: a busy
+    // machine may have let the first timer fire already.
+    if rt.now() - base < step {
+        assert_eq!(h.live_tasks().map(|l| l.len()), Some(3));
+    }
     h.advance(step / 2);
     // On a real clock the harness's own work may have taken a step by now;
     // only then may a timer have fired.
@@ -80,7 +87,12 @@ pub fn advance_fires_each_timer_at_its_deadline<H: Harness>(h: &H) {
     }
     h.advance(3 * step);
     let fired = fired.lock().unwrap_or_else(PoisonError::into_inner).clone();
-    let order: Vec<u32> = fired.iter().map(|(k, _)| *k).collect();
+    let mut order: Vec<u32> = fired.iter().map(|(k, _)| *k).collect();
+    if h.parallel() {
+        // Two tasks woken close together may finish in either order; the
+        // timers' own order is `timers::timers_fire_in_deadline_order_never_early`'s.
+        order.sort_unstable();
+    }
     assert_eq!(order, [1, 2, 3], "timers fire in deadline order");
     for (k, at) in &fired {
         assert_span(h, *at - base, *k * step, &format!("timer {k}"));

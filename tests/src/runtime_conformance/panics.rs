@@ -8,7 +8,7 @@ use diorama_core::RuntimeExt;
 use diorama_core::runtime::JoinError;
 use diorama_core::sync::queue;
 
-use super::support::{drop_flag, panic_message, unique};
+use super::support::{assert_no_live_tasks, drop_flag, panic_message, unique};
 use crate::harness::{Harness, TaskPanics};
 use crate::logs;
 
@@ -63,6 +63,7 @@ pub fn a_panicking_task_is_lost_and_the_runtime_keeps_running<H: Harness>(h: &H)
     assert_eq!(h.block_on(bystander), Ok(Some(42)), "the bystander ran on");
     assert_eq!(h.block_on(rt.spawn("after-panic", async { 5 })), Ok(5));
     h.block_on(rt.sleep(h.scaled(Duration::from_secs(1))));
+    assert_no_live_tasks(h, "after the bystander and the new task ended");
 
     if logged {
         let lines = logs::logged(&[PANICKING_TASK, &message]);
