@@ -1,4 +1,7 @@
-//! Tasks on the simulator: join, abort, lost tasks, live list, stalls, cross-thread wakes.
+//! Tasks on the simulator: abort's single wake, tasks lost at shutdown, live list, stalls,
+//! cross-thread wakes. What every runtime promises (join, abort, abort on drop, a panicking
+//! task lost) is the runtime conformance suite's, run on the simulator in diorama-tests
+//! (`tests/tests/runtime_sim.rs`).
 #![cfg(feature = "sim")]
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -34,19 +37,6 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
 }
 
 #[test]
-fn a_join_handle_yields_the_output() {
-    let sim = SimRuntime::new(1);
-    let rt = sim.runtime();
-    let rt2 = rt.clone();
-    let handle = rt.spawn("answer", async move {
-        rt2.sleep(Duration::from_secs(1)).await;
-        6 * 7
-    });
-    assert_eq!(sim.block_on(handle), Ok(42));
-    assert!(sim.live_tasks().is_empty());
-}
-
-#[test]
 fn aborting_a_task_drops_its_future_on_the_next_poll() {
     let sim = SimRuntime::new(2);
     let rt = sim.runtime();
@@ -73,25 +63,6 @@ fn aborting_a_task_drops_its_future_on_the_next_poll() {
     assert!(sim.live_tasks().is_empty());
     assert!(handle.is_finished());
     assert_eq!(sim.block_on(handle), Err(JoinError::Aborted));
-}
-
-#[test]
-fn abort_on_drop_stops_the_task() {
-    let sim = SimRuntime::new(2);
-    let rt = sim.runtime();
-    let (guard, dropped) = drop_flag();
-    let guard_task = rt
-        .spawn("guarded", async move {
-            let _guard = guard;
-            futures_lite::future::pending::<()>().await;
-        })
-        .abort_on_drop();
-    sim.run_until_idle();
-    assert!(!guard_task.is_finished());
-    drop(guard_task);
-    sim.run_until_idle();
-    assert!(dropped.load(Ordering::SeqCst));
-    assert!(sim.live_tasks().is_empty());
 }
 
 #[test]
@@ -134,25 +105,6 @@ fn dropping_the_simulator_loses_pending_tasks() {
     // The handle outlives the simulation harmlessly.
     let late = rt.spawn("late", async { 1 });
     assert_eq!(futures_lite::future::block_on(late), Err(JoinError::Lost));
-}
-
-#[test]
-fn a_panicking_task_is_lost_and_the_simulator_stays_usable() {
-    let sim = SimRuntime::new(4);
-    let rt = sim.runtime();
-    let (guard, dropped) = drop_flag();
-    let boom = rt.spawn("boom", async move {
-        let _guard = guard;
-        if true {
-            panic!("task exploded");
-        }
-    });
-    let caught = catch_unwind(AssertUnwindSafe(|| sim.run_until_idle()));
-    assert_eq!(panic_message(caught.unwrap_err()), "task exploded");
-    assert!(dropped.load(Ordering::SeqCst));
-    assert!(sim.live_tasks().is_empty());
-    assert_eq!(sim.block_on(boom), Err(JoinError::Lost));
-    assert_eq!(sim.block_on(rt.spawn("after", async { 5 })), Ok(5));
 }
 
 #[test]

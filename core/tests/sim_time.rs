@@ -1,4 +1,7 @@
-//! Virtual time in the simulator: timers, advance, run_for, block_on, timeout, wall clock.
+//! Virtual time in the simulator: timers, advance, run_for, block_on, wall clock.
+//! What every runtime promises (timeouts, deadline order, clocks) is the
+//! runtime conformance suite's, run on the simulator in diorama-tests
+//! (`tests/tests/runtime_sim.rs`).
 #![cfg(feature = "sim")]
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -150,27 +153,6 @@ fn block_on_jumps_the_clock_to_the_next_timer() {
     // A zero sleep completes at once, without a timer.
     sim.block_on(rt.sleep(Duration::ZERO));
     assert_eq!(sim.now().since_origin(), secs(3_600));
-    assert_eq!(sim.pending_timers(), 0);
-}
-
-#[test]
-fn timeout_runs_on_virtual_time() {
-    let sim = SimRuntime::new(4);
-    let rt = sim.runtime();
-    let expired = sim.block_on(rt.timeout(secs(1), rt.sleep(secs(2))));
-    assert_eq!(expired, None);
-    assert_eq!(sim.now().since_origin(), secs(1));
-    assert_eq!(sim.pending_timers(), 0, "the losing sleep was dropped");
-
-    let finished = sim.block_on(rt.timeout(secs(2), {
-        let rt = rt.clone();
-        async move {
-            rt.sleep(secs(1)).await;
-            "done"
-        }
-    }));
-    assert_eq!(finished, Some("done"));
-    assert_eq!(sim.now().since_origin(), secs(2));
     assert_eq!(sim.pending_timers(), 0);
 }
 

@@ -4,7 +4,8 @@
 
 use diorama_core::{ErrorKind, Lens, MemoryVista, Vista, record};
 use diorama_std::LensBuilderExt;
-use diorama_tests::harness::{BackendKind, Harness, SmolHarness, TokioHarness};
+use diorama_tests::backends::memory;
+use diorama_tests::harness::{Harness, SmolHarness, TokioHarness};
 
 /// What a Dio writes through a `cache_at` Lens is there for the next Lens
 /// at the same path, with the master never asked.
@@ -14,7 +15,7 @@ fn a_cache_at_a_path_survives_a_restart() {
     let path = dir.path().join("cache");
     let master = MemoryVista::new("products");
     {
-        let h = SmolHarness::new(BackendKind::Memory);
+        let h = SmolHarness::new(memory());
         let lens = Lens::builder()
             .cache_at(&path)
             .expect("a fresh directory opens")
@@ -32,7 +33,7 @@ fn a_cache_at_a_path_survives_a_restart() {
     }
     master.reset_calls();
 
-    let h = SmolHarness::new(BackendKind::Memory);
+    let h = SmolHarness::new(memory());
     let lens = Lens::builder()
         .cache_at(&path)
         .expect("the closed cache reopens")
@@ -75,7 +76,7 @@ fn cache_at_from_diorama_tokio() {
     use diorama_tokio::LensBuilderExt as _;
 
     let dir = tempfile::tempdir().unwrap();
-    let h = TokioHarness::multi_thread(BackendKind::Memory);
+    let h = TokioHarness::multi_thread(memory());
     let lens = Lens::builder()
         .cache_at(dir.path().join("cache"))
         .unwrap()

@@ -16,7 +16,8 @@ use diorama_core::scenery::RowStatus;
 use diorama_core::vista::Id;
 use diorama_core::{Lens, LensBuilder, MemoryVista, Vista, record};
 use diorama_std::SledBackend;
-use diorama_tests::harness::{BackendKind, Harness, SmolHarness, TokioHarness};
+use diorama_tests::backends::memory;
+use diorama_tests::harness::{Harness, SmolHarness, TokioHarness};
 
 const ROWS: usize = 1000;
 const DEBOUNCE: Duration = Duration::from_millis(5);
@@ -183,10 +184,10 @@ fn restart_on_disk<H: Harness>(make: impl Fn() -> H) {
 
 #[test]
 fn restart_on_smol() {
-    restart_on_disk(|| SmolHarness::new(BackendKind::Memory));
+    restart_on_disk(|| SmolHarness::new(memory()));
 }
 
 #[test]
 fn restart_on_tokio_multi_thread() {
-    restart_on_disk(|| TokioHarness::multi_thread(BackendKind::Memory));
+    restart_on_disk(|| TokioHarness::multi_thread(memory()));
 }

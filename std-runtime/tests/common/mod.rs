@@ -43,12 +43,3 @@ pub fn logged(needles: &[&str]) -> Vec<String> {
         .cloned()
         .collect()
 }
-
-/// Sets the flag when dropped: proves a future was dropped.
-pub struct DropFlag(pub std::sync::Arc<std::sync::atomic::AtomicBool>);
-
-impl Drop for DropFlag {
-    fn drop(&mut self) {
-        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
-    }
-}

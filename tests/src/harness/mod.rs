@@ -6,7 +6,8 @@
 //!
 //! - [`runtime`](Harness::runtime) for the Lens, and
 //!   [`backend`](Harness::backend), a fresh, empty cache backend per call
-//!   (a scenario that "restarts" keeps its `Arc` and reuses it);
+//!   from the [`BackendFactory`] the harness was built with (a scenario
+//!   that "restarts" keeps its `Arc` and reuses it);
 //! - [`block_on`](Harness::block_on) to run the test's own async code;
 //! - two ways to move background tasks along **between** `block_on` calls
 //!   (never from inside one): [`settle`](Harness::settle) lets every task run
@@ -38,7 +39,7 @@
 //! simulator each seed is another interleaving of the ready tasks, so racy
 //! scenarios are explored several ways; real runtimes run once.
 
-mod backends;
+mod inline_flush;
 mod sim;
 mod smol;
 mod tokio;
@@ -53,7 +54,7 @@ use std::time::Duration;
 use diorama_core::Runtime;
 use diorama_core::cache::CacheBackend;
 
-pub use backends::{BackendKind, inline_flush};
+pub use inline_flush::inline_flush;
 pub use sim::SimHarness;
 pub use smol::SmolHarness;
 pub use tokio::TokioHarness;
@@ -105,6 +106,12 @@ pub trait Harness: Debug {
     /// timers fire at their exact deadlines.
     fn virtual_clock(&self) -> bool;
 
+    /// True when tasks may run on several threads at once (a multi-thread
+    /// executor): two tasks woken close together may then finish in
+    /// either order. Where it is false, tasks run one at a time and a
+    /// virtual clock or a FIFO executor keeps them in wake order.
+    fn parallel(&self) -> bool;
+
     /// 1 on a virtual clock; on a real one, by how much scenarios shrink
     /// their long spans ([`REAL_TIME_SCALE`]).
     fn time_scale(&self) -> u32 {
@@ -135,6 +142,17 @@ pub trait Harness: Debug {
         None
     }
 
+    /// How many timers tasks are awaiting (sleeps polled and neither done
+    /// nor dropped), where the harness can tell (every harness here can):
+    /// how a check sees that an aborted task's or a lost timeout's timer
+    /// went with it.
+    fn timers_awaited(&self) -> Option<usize> {
+        None
+    }
+
+    /// How a panic inside a spawned task reaches the test on this harness.
+    fn task_panics(&self) -> TaskPanics;
+
     /// True when [`settle`](Harness::settle) is exact: no other thread can
     /// wake a task afterwards (the simulator).
     fn exact_settle(&self) -> bool {
@@ -157,6 +175,20 @@ pub trait Harness: Debug {
             std::thread::sleep(Duration::from_millis(1));
         }
     }
+}
+
+/// How a panic inside a spawned task reaches the outside. Either way the
+/// task is dropped and its `JoinHandle` reports
+/// [`JoinError::Lost`](diorama_core::runtime::JoinError::Lost).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskPanics {
+    /// The runtime catches it and logs it through `log` at error level,
+    /// naming the task (diorama-std's `catch_panics`, which `SmolRuntime`
+    /// and `TokioRuntime` use); nothing unwinds into the test.
+    Logged,
+    /// It unwinds out of the harness call that was driving the task (the
+    /// simulator: the `no_std` core cannot catch panics).
+    Unwinds,
 }
 
 /// The seeds the simulator runs every scenario with.
@@ -182,5 +214,12 @@ impl Drop for SeedReport {
     }
 }
 
-/// Makes a fresh cache backend.
+/// Makes a fresh, empty cache backend on every call: what every harness is
+/// built from (see [`backends`](crate::backends) for the shipped ones).
 pub type BackendFactory = Arc<dyn Fn() -> Arc<dyn CacheBackend> + Send + Sync>;
+
+/// `backends` with each backend wrapped in [`inline_flush`]: the factory a
+/// virtual-clock harness uses.
+pub fn inline_flushing(backends: BackendFactory) -> BackendFactory {
+    Arc::new(move || inline_flush(backends()))
+}

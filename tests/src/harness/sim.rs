@@ -9,35 +9,24 @@ use diorama_core::Runtime;
 use diorama_core::cache::CacheBackend;
 use diorama_core::sim::SimRuntime;
 
-use super::{BackendFactory, BackendKind, Harness};
+use super::{BackendFactory, Harness, TaskPanics, inline_flushing};
 
-/// The deterministic simulator over a cache backend (by default
-/// `MemoryBackend`). Virtual clock, exact settle.
+/// The deterministic simulator over the backends of a [`BackendFactory`].
+/// Virtual clock, exact settle.
 ///
-/// With [`BackendKind::Sled`] the backends flush inline
-/// ([`inline_flush`](super::inline_flush)): the simulator cannot wait for
-/// the thread a sled flush runs on.
+/// The backends flush inline ([`inline_flush`](super::inline_flush)): the
+/// simulator cannot wait for a thread a flush runs on (sled's).
 pub struct SimHarness {
     sim: SimRuntime,
     backends: BackendFactory,
 }
 
 impl SimHarness {
-    /// A simulator scheduled by `seed`, with in-memory cache backends.
-    pub fn new(seed: u64) -> Self {
-        Self::with(seed, BackendKind::Memory)
-    }
-
-    /// A simulator scheduled by `seed`, with backends of `kind`.
-    pub fn with(seed: u64, kind: BackendKind) -> Self {
-        Self::with_backend(seed, kind.factory(true))
-    }
-
     /// A simulator scheduled by `seed`, with backends from `backends`.
-    pub fn with_backend(seed: u64, backends: BackendFactory) -> Self {
+    pub fn new(seed: u64, backends: BackendFactory) -> Self {
         SimHarness {
             sim: SimRuntime::new(seed),
-            backends,
+            backends: inline_flushing(backends),
         }
     }
 
@@ -94,8 +83,20 @@ impl Harness for SimHarness {
         true
     }
 
+    fn parallel(&self) -> bool {
+        false
+    }
+
     fn live_tasks(&self) -> Option<Vec<&'static str>> {
         Some(self.sim.live_tasks())
+    }
+
+    fn timers_awaited(&self) -> Option<usize> {
+        Some(self.sim.pending_timers())
+    }
+
+    fn task_panics(&self) -> TaskPanics {
+        TaskPanics::Unwinds
     }
 
     fn exact_settle(&self) -> bool {

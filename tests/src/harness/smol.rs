@@ -1,4 +1,5 @@
-//! [`SmolHarness`]: `SmolRuntime` on an executor the test thread drives.
+//! [`SmolHarness`]: `SmolRuntime` on an executor the test thread drives, or
+//! on smol's global executor.
 
 use std::fmt::{self, Debug};
 use std::future::Future;
@@ -12,45 +13,67 @@ use diorama_std::SmolRuntime;
 
 use super::watchdog::bounded;
 use super::{
-    BackendFactory, BackendKind, DUE_GRACE, HANG_BOUND, Harness, QUIET_ROUNDS, SETTLE_POLL,
+    BackendFactory, DUE_GRACE, HANG_BOUND, Harness, QUIET_ROUNDS, SETTLE_POLL, TaskPanics,
     TrackedRuntime,
 };
 
-/// [`SmolRuntime::with_executor`] on an `async_executor::Executor` owned by
-/// the harness and driven only from the test thread, with `async-io`
-/// timers on the real clock.
+/// [`SmolRuntime`] with `async-io` timers on the real clock, on one of two
+/// executors.
 ///
+/// **Owned** ([`new`](Self::new)): [`SmolRuntime::with_executor`] on an
+/// `async_executor::Executor` owned by the harness and driven only from the
+/// test thread. Between calls no task runs at all, as on the simulator.
 /// - `block_on` runs the executor until the future completes
-///   (`async_io::block_on(executor.run(future))`), bounded by
-///   [`HANG_BOUND`].
+///   (`async_io::block_on(executor.run(future))`).
 /// - `settle` runs every runnable task (`try_tick`) and sleeps briefly,
 ///   until [`QUIET_ROUNDS`] looks in a row find no task runnable and no
 ///   awaited timer due (a due timer is fired by async-io's thread and wakes
 ///   its task soon): "quiet" as a [`TrackedRuntime`] sees it.
 /// - `advance` runs the executor for the span, then settles.
 ///
-/// Between calls no task runs at all, as on the simulator.
+/// **Global** ([`global`](Self::global)): [`SmolRuntime::global`], whose
+/// tasks run on smol's own threads all the time, in parallel with the test
+/// thread. `block_on` waits for the future on the test thread, `settle`
+/// sleeps briefly until [`QUIET_ROUNDS`] looks in a row find the tracked
+/// tasks and timers quiet, `advance` sleeps for the span, then settles.
+///
+/// `block_on` is bounded by [`HANG_BOUND`] of wall time on both.
 pub struct SmolHarness {
-    executor: Arc<Executor<'static>>,
+    /// `None`: smol's global executor.
+    executor: Option<Arc<Executor<'static>>>,
     runtime: Arc<TrackedRuntime>,
     backends: BackendFactory,
 }
 
 impl SmolHarness {
-    /// A fresh executor with backends of `kind`.
-    pub fn new(kind: BackendKind) -> Self {
+    /// A fresh executor driven by the test thread, with backends from
+    /// `backends`.
+    pub fn new(backends: BackendFactory) -> Self {
         let executor = Arc::new(Executor::new());
         let runtime = TrackedRuntime::new(SmolRuntime::with_executor(executor.clone()).arc());
         SmolHarness {
-            executor,
+            executor: Some(executor),
             runtime,
-            backends: kind.factory(false),
+            backends,
         }
     }
 
+    /// smol's global executor, with backends from `backends`.
+    pub fn global(backends: BackendFactory) -> Self {
+        SmolHarness {
+            executor: None,
+            runtime: TrackedRuntime::new(SmolRuntime::global().arc()),
+            backends,
+        }
+    }
+
+    /// Run every runnable task of an owned executor; true if any ran.
     fn run_ready(&self) -> bool {
+        let Some(executor) = &self.executor else {
+            return false;
+        };
         let mut ran = false;
-        while self.executor.try_tick() {
+        while executor.try_tick() {
             ran = true;
         }
         ran
@@ -60,6 +83,7 @@ impl SmolHarness {
 impl Debug for SmolHarness {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SmolHarness")
+            .field("global", &self.executor.is_none())
             .field("runtime", &self.runtime)
             .finish_non_exhaustive()
     }
@@ -77,10 +101,11 @@ impl Harness for SmolHarness {
     }
 
     fn block_on<F: Future>(&self, future: F) -> F::Output {
-        async_io::block_on(
-            self.executor
-                .run(bounded("SmolHarness::block_on", HANG_BOUND, future)),
-        )
+        let future = bounded("SmolHarness::block_on", HANG_BOUND, future);
+        match &self.executor {
+            Some(executor) => async_io::block_on(executor.run(future)),
+            None => async_io::block_on(future),
+        }
     }
 
     fn settle(&self) {
@@ -106,12 +131,22 @@ impl Harness for SmolHarness {
     }
 
     fn advance(&self, duration: Duration) {
-        async_io::block_on(self.executor.run(async_io::Timer::after(duration)));
+        let span = async_io::Timer::after(duration);
+        match &self.executor {
+            Some(executor) => async_io::block_on(executor.run(span)),
+            None => async_io::block_on(span),
+        };
         self.settle();
     }
 
     fn virtual_clock(&self) -> bool {
         false
+    }
+
+    /// The owned executor runs tasks on the test thread only, in wake
+    /// order; the global one on smol's threads.
+    fn parallel(&self) -> bool {
+        self.executor.is_none()
     }
 
     fn live_tasks(&self) -> Option<Vec<&'static str>> {
@@ -121,12 +156,21 @@ impl Harness for SmolHarness {
     fn next_timer_in(&self) -> Option<Duration> {
         self.runtime.next_timer_in(DUE_GRACE)
     }
+
+    fn timers_awaited(&self) -> Option<usize> {
+        Some(self.runtime.awaited_timers())
+    }
+
+    fn task_panics(&self) -> TaskPanics {
+        TaskPanics::Logged
+    }
 }
 
 impl Drop for SmolHarness {
     /// Ends the tasks still alive (they hold Dios, which hold the runtime,
     /// which holds the executor: a cycle) so caches close and sled removes
-    /// their directories.
+    /// their directories. On the global executor its threads poll them to
+    /// their end.
     fn drop(&mut self) {
         self.runtime.close();
         let start = Instant::now();

@@ -12,8 +12,8 @@ use diorama_tokio::TokioRuntime;
 
 use super::watchdog::bounded;
 use super::{
-    BackendFactory, BackendKind, DUE_GRACE, HANG_BOUND, Harness, QUIET_ROUNDS, SETTLE_POLL,
-    TrackedRuntime,
+    BackendFactory, DUE_GRACE, HANG_BOUND, Harness, QUIET_ROUNDS, SETTLE_POLL, TaskPanics,
+    TrackedRuntime, inline_flushing,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,9 +38,9 @@ enum Flavor {
 ///   them all at the end.
 /// - Inside `block_on`, tokio's auto-advance jumps to the next timer when
 ///   the runtime would otherwise park, like the simulator.
-/// - The wall clock follows the paused clock (TTLs compare wall-clock
-///   stamps); sled backends flush inline ([`inline_flush`](super::inline_flush)),
-///   since a paused clock would jump while waiting for the flush thread.
+/// - `TokioRuntime`'s wall clock follows the paused clock (TTLs compare
+///   wall-clock stamps); backends flush inline ([`inline_flush`](super::inline_flush)),
+///   since a paused clock would jump while waiting for a flush thread.
 ///
 /// **Multi-thread, real clock** ([`multi_thread`](Self::multi_thread)):
 /// two workers run tasks all the time, in parallel with the test thread.
@@ -58,8 +58,9 @@ pub struct TokioHarness {
 }
 
 impl TokioHarness {
-    /// A current-thread runtime whose clock starts paused; backends of `kind`.
-    pub fn current_thread_paused(kind: BackendKind) -> Self {
+    /// A current-thread runtime whose clock starts paused, with backends
+    /// from `backends` (flushing inline).
+    pub fn current_thread_paused(backends: BackendFactory) -> Self {
         let tokio = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .start_paused(true)
@@ -69,14 +70,14 @@ impl TokioHarness {
         TokioHarness {
             flavor: Flavor::CurrentThreadPaused,
             tokio: Some(tokio),
-            runtime: TrackedRuntime::with_virtual_wall_clock(inner),
-            backends: kind.factory(true),
+            runtime: TrackedRuntime::new(inner),
+            backends: inline_flushing(backends),
         }
     }
 
-    /// A multi-thread runtime with two workers on the real clock; backends
-    /// of `kind`.
-    pub fn multi_thread(kind: BackendKind) -> Self {
+    /// A multi-thread runtime with two workers on the real clock, with
+    /// backends from `backends`.
+    pub fn multi_thread(backends: BackendFactory) -> Self {
         let tokio = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_time()
@@ -87,7 +88,7 @@ impl TokioHarness {
             flavor: Flavor::MultiThread,
             tokio: Some(tokio),
             runtime: TrackedRuntime::new(inner),
-            backends: kind.factory(false),
+            backends,
         }
     }
 
@@ -201,12 +202,24 @@ impl Harness for TokioHarness {
         self.flavor == Flavor::CurrentThreadPaused
     }
 
+    fn parallel(&self) -> bool {
+        self.flavor == Flavor::MultiThread
+    }
+
     fn live_tasks(&self) -> Option<Vec<&'static str>> {
         Some(self.runtime.live_tasks())
     }
 
     fn next_timer_in(&self) -> Option<Duration> {
         self.runtime.next_timer_in(DUE_GRACE)
+    }
+
+    fn timers_awaited(&self) -> Option<usize> {
+        Some(self.runtime.awaited_timers())
+    }
+
+    fn task_panics(&self) -> TaskPanics {
+        TaskPanics::Logged
     }
 }
 

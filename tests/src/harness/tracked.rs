@@ -24,41 +24,18 @@ use diorama_core::runtime::{BoxFuture, Instant, Runtime, Timestamp};
 
 /// A [`Runtime`] that runs everything on an inner runtime and tracks its
 /// spawned tasks and awaited sleeps; see the module docs.
-///
-/// Optionally its wall clock follows its monotonic clock from a fixed
-/// epoch (as the simulator's does), for paused clocks: TTLs compare
-/// wall-clock stamps, and a paused runtime's system clock would not move
-/// with `advance`.
+/// Its clocks are the inner runtime's, unchanged.
 pub struct TrackedRuntime {
     inner: Arc<dyn Runtime>,
     tracker: Arc<Tracker>,
-    /// `Some(epoch)`: the wall clock is `epoch + now`.
-    wall_epoch: Option<Timestamp>,
 }
 
 impl TrackedRuntime {
-    /// Track `inner`, whose wall clock is used as it is.
+    /// Track `inner`.
     pub fn new(inner: Arc<dyn Runtime>) -> Arc<Self> {
         Arc::new(TrackedRuntime {
             inner,
             tracker: Arc::default(),
-            wall_epoch: None,
-        })
-    }
-
-    /// Track `inner`, with a wall clock that follows `inner.now()` from the
-    /// system time of this call.
-    pub fn with_virtual_wall_clock(inner: Arc<dyn Runtime>) -> Arc<Self> {
-        let epoch = Timestamp::from_millis(
-            inner
-                .wall_clock()
-                .as_millis()
-                .saturating_sub(millis(inner.now().since_origin())),
-        );
-        Arc::new(TrackedRuntime {
-            inner,
-            tracker: Arc::default(),
-            wall_epoch: Some(epoch),
         })
     }
 
@@ -97,6 +74,12 @@ impl TrackedRuntime {
             .filter(|&&deadline| deadline > now || now - deadline <= due_grace)
             .map(|&deadline| deadline.saturating_duration_since(now))
             .min()
+    }
+
+    /// How many sleeps are being awaited: polled at least once, neither
+    /// complete nor dropped.
+    pub fn awaited_timers(&self) -> usize {
+        self.tracker.lock().timers.len()
     }
 
     /// Names of the tracked tasks still alive, in spawn order.
@@ -147,7 +130,6 @@ impl fmt::Debug for TrackedRuntime {
             .collect();
         f.debug_struct("TrackedRuntime")
             .field("inner", &self.inner)
-            .field("virtual_wall_clock", &self.wall_epoch.is_some())
             .field("tasks (name, scheduled, polling)", &tasks)
             .field("timers (µs from now)", &timers)
             .finish()
@@ -200,15 +182,8 @@ impl Runtime for TrackedRuntime {
     }
 
     fn wall_clock(&self) -> Timestamp {
-        match self.wall_epoch {
-            Some(epoch) => epoch + self.inner.now().since_origin(),
-            None => self.inner.wall_clock(),
-        }
+        self.inner.wall_clock()
     }
-}
-
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// What the tracker knows; one lock for all of it (a test harness, so

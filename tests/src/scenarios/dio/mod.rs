@@ -1,5 +1,6 @@
 //! The Dio acceptance scenarios of issue 4, written once for any
-//! [`Harness`](crate::harness::Harness).
+//! [`Harness`](crate::harness::Harness): one module per test of the issue
+//! (its docs name the test), each scenario a `pub fn(&H)`.
 //!
 //! [`dio_suite!`](crate::dio_suite) instantiates every scenario as a
 //! `#[test]`, each run once per seed of the harness's
@@ -7,73 +8,26 @@
 //! [`SEEDS`](crate::harness::SEEDS) on the simulator, once on real runtimes):
 //!
 //! ```ignore
-//! use diorama_tests::harness::SimHarness;
-//! diorama_tests::dio_suite!(sim_memory, |seed| SimHarness::new(seed));
+//! use diorama_tests::{backends::memory, harness::SimHarness};
+//! diorama_tests::dio_suite!(sim_memory, |seed| SimHarness::new(seed, memory()));
 //! ```
 //!
-//! | issue 4 test | scenarios |
-//! |---|---|
-//! | 1 `on_start` fills the cache | [`on_start_blocking_fills_cache`], [`on_start_non_blocking_fills_cache_later`], [`on_start_failure_is_reported`] |
-//! | 2 reads after start skip the master | [`facade_reads_after_start_skip_master`] |
-//! | 3 `on_query` once per cold query | [`on_query_fires_once_per_cold_query`], [`concurrent_cold_reads_share_one_on_query`], [`racing_cold_reads_ask_once`], [`invalidation_during_on_query_keeps_query_cold`], [`get_of_missing_row_asks_on_query_by_id`] |
-//! | 4 `on_write` order and failures | [`on_write_receives_ops_in_order`], [`failing_delete_all_reports_no_id`] |
-//! | 5 write-through | [`write_through_changes_master_then_cache`], [`facade_writes_go_through_the_queue`], [`write_through_failure_leaves_cache_unchanged`] |
-//! | 6 backpressure | [`full_queue_refuses_try_and_awaits_room`] |
-//! | 7 drain, never drop | [`dropping_every_handle_drains_the_queue`], [`shutdown_waits_for_queued_writes`] |
-//! | 8 refresh | [`manual_refresh_publishes_outcome`], [`scheduled_refresh_runs_on_time_and_survives_failures`] |
-//! | 9 `patched` / `removed` | [`patched_and_removed_update_cache`] |
-//! | 10 `handle_event` | [`handle_event_dispatches_to_on_event`], [`handle_event_default_applies_changes`] |
-//! | 11 lagging subscriber | [`slow_subscriber_learns_it_lagged`] |
-//! | 12 isolation | [`dios_do_not_see_each_others_events`], [`make_dio_as_keeps_same_named_masters_apart`] |
-//! | 13 setup errors, failing callbacks | [`build_rejects_invalid_configurations`], [`thousand_failing_writes_then_a_good_one`] |
-//! | facade: honest capabilities | [`facade_capabilities_are_honest`] |
+//! The macro's list is the one list of the suite: a new scenario is a
+//! `pub fn` in its module plus one line there.
 
-mod backpressure;
-mod bus;
-mod capabilities;
-mod config;
-mod drain;
-mod isolation;
-mod live;
-mod on_write;
-mod queries;
-mod refresh;
-mod start;
+pub mod backpressure;
+pub mod bus;
+pub mod capabilities;
+pub mod config;
+pub mod drain;
+pub mod isolation;
+pub mod live;
+pub mod on_write;
+pub mod queries;
+pub mod refresh;
+pub mod start;
 mod support;
-mod write_through;
-
-pub use backpressure::full_queue_refuses_try_and_awaits_room;
-pub use bus::slow_subscriber_learns_it_lagged;
-pub use capabilities::facade_capabilities_are_honest;
-pub use config::build_rejects_invalid_configurations;
-pub use drain::{dropping_every_handle_drains_the_queue, shutdown_waits_for_queued_writes};
-pub use isolation::{
-    dios_do_not_see_each_others_events, make_dio_as_keeps_same_named_masters_apart,
-};
-pub use live::{
-    handle_event_default_applies_changes, handle_event_dispatches_to_on_event,
-    patched_and_removed_update_cache,
-};
-pub use on_write::{
-    failing_delete_all_reports_no_id, on_write_receives_ops_in_order,
-    thousand_failing_writes_then_a_good_one,
-};
-pub use queries::{
-    concurrent_cold_reads_share_one_on_query, get_of_missing_row_asks_on_query_by_id,
-    invalidation_during_on_query_keeps_query_cold, on_query_fires_once_per_cold_query,
-    racing_cold_reads_ask_once,
-};
-pub use refresh::{
-    manual_refresh_publishes_outcome, scheduled_refresh_runs_on_time_and_survives_failures,
-};
-pub use start::{
-    facade_reads_after_start_skip_master, on_start_blocking_fills_cache,
-    on_start_failure_is_reported, on_start_non_blocking_fills_cache_later,
-};
-pub use write_through::{
-    facade_writes_go_through_the_queue, write_through_changes_master_then_cache,
-    write_through_failure_leaves_cache_unchanged,
-};
+pub mod write_through;
 
 /// Expands to one `#[test]` per Dio scenario, inside a module named
 /// `$prefix`, each running the scenario once per seed of the harness's
@@ -81,52 +35,45 @@ pub use write_through::{
 /// from `$make(seed)`.
 ///
 /// `$make` is any callable `Fn(u64) -> H` with `H: Harness`; paths in it
-/// resolve as at the invocation site.
+/// resolve as at the invocation site. An optional
+/// `ignore: [scenario = "reason", ..]` marks scenarios `#[ignore]` on this
+/// harness only (a race a runtime exposes, with the reason); a scenario of
+/// a known, reported bug is ignored everywhere until it is fixed.
 #[macro_export]
 macro_rules! dio_suite {
-    ($prefix:ident, $make:expr $(,)?) => {
-        $crate::dio_suite!(@tests $prefix, $make;
-            on_start_blocking_fills_cache,
-            on_start_non_blocking_fills_cache_later,
-            on_start_failure_is_reported,
-            facade_reads_after_start_skip_master,
-            on_query_fires_once_per_cold_query,
-            concurrent_cold_reads_share_one_on_query,
-            racing_cold_reads_ask_once,
-            invalidation_during_on_query_keeps_query_cold,
-            get_of_missing_row_asks_on_query_by_id,
-            on_write_receives_ops_in_order,
-            failing_delete_all_reports_no_id,
-            write_through_changes_master_then_cache,
-            facade_writes_go_through_the_queue,
-            write_through_failure_leaves_cache_unchanged,
-            full_queue_refuses_try_and_awaits_room,
-            dropping_every_handle_drains_the_queue,
-            shutdown_waits_for_queued_writes,
-            manual_refresh_publishes_outcome,
-            scheduled_refresh_runs_on_time_and_survives_failures,
-            patched_and_removed_update_cache,
-            handle_event_dispatches_to_on_event,
-            handle_event_default_applies_changes,
-            slow_subscriber_learns_it_lagged,
-            dios_do_not_see_each_others_events,
-            make_dio_as_keeps_same_named_masters_apart,
-            build_rejects_invalid_configurations,
-            thousand_failing_writes_then_a_good_one,
-            facade_capabilities_are_honest
+    ($prefix:ident, $make:expr $(, ignore: [$($ignored:ident = $why:literal),* $(,)?])? $(,)?) => {
+        $crate::__suite_tests!([$] $prefix, $crate::harness::run_seeds, $make,
+            [$crate::scenarios::dio];
+            [$($($ignored = $why),*)?];
+            // The one list of the suite.
+            start::on_start_blocking_fills_cache,
+            start::on_start_non_blocking_fills_cache_later,
+            start::on_start_failure_is_reported,
+            start::facade_reads_after_start_skip_master,
+            queries::on_query_fires_once_per_cold_query,
+            queries::concurrent_cold_reads_share_one_on_query,
+            queries::racing_cold_reads_ask_once,
+            queries::invalidation_during_on_query_keeps_query_cold,
+            queries::get_of_missing_row_asks_on_query_by_id,
+            on_write::on_write_receives_ops_in_order,
+            on_write::failing_delete_all_reports_no_id,
+            write_through::write_through_changes_master_then_cache,
+            write_through::facade_writes_go_through_the_queue,
+            write_through::write_through_failure_leaves_cache_unchanged,
+            backpressure::full_queue_refuses_try_and_awaits_room,
+            drain::dropping_every_handle_drains_the_queue,
+            drain::shutdown_waits_for_queued_writes,
+            refresh::manual_refresh_publishes_outcome,
+            refresh::scheduled_refresh_runs_on_time_and_survives_failures,
+            live::patched_and_removed_update_cache,
+            live::handle_event_dispatches_to_on_event,
+            live::handle_event_default_applies_changes,
+            bus::slow_subscriber_learns_it_lagged,
+            isolation::dios_do_not_see_each_others_events,
+            isolation::make_dio_as_keeps_same_named_masters_apart,
+            config::build_rejects_invalid_configurations,
+            on_write::thousand_failing_writes_then_a_good_one,
+            capabilities::facade_capabilities_are_honest,
         );
-    };
-    (@tests $prefix:ident, $make:expr; $($scenario:ident),+) => {
-        mod $prefix {
-            #[allow(unused_imports)]
-            use super::*;
-
-            $(
-                #[test]
-                fn $scenario() {
-                    $crate::harness::run_seeds($make, $crate::scenarios::dio::$scenario);
-                }
-            )+
-        }
     };
 }

@@ -1,62 +1,23 @@
-//! The cache backends a harness hands out: in memory, or sled in a fresh
-//! temporary directory; and the inline-flush adapter virtual clocks need.
+//! The inline-flush adapter virtual clocks wrap every backend in.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use diorama_core::MemoryBackend;
 use diorama_core::cache::{CacheBackend, CacheBatch, CacheTable, CachedRow};
 use diorama_core::error::Result;
 use diorama_core::runtime::BoxFuture;
 use diorama_core::vista::Id;
-use diorama_std::SledBackend;
-
-use super::BackendFactory;
-
-/// Which cache backend a harness hands out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BackendKind {
-    /// [`MemoryBackend`].
-    Memory,
-    /// [`SledBackend`], each in a fresh temporary directory.
-    Sled,
-}
-
-impl BackendKind {
-    /// A factory of fresh, empty backends of this kind. With `inline_flush`
-    /// a sled backend flushes on the calling thread (see [`inline_flush`]).
-    pub fn factory(self, inline_flush: bool) -> BackendFactory {
-        match (self, inline_flush) {
-            (BackendKind::Memory, _) => Arc::new(|| Arc::new(MemoryBackend::new())),
-            (BackendKind::Sled, false) => Arc::new(fresh_sled),
-            (BackendKind::Sled, true) => Arc::new(|| self::inline_flush(fresh_sled())),
-        }
-    }
-}
-
-/// A sled cache in a fresh directory that sled deletes when the last handle
-/// (backend or table) closes: a background task may outlive the scenario
-/// with a table handle, and sled 0.34 can hang flushing into a vanished
-/// directory, so the directory lives exactly as long as its handles.
-fn fresh_sled() -> Arc<dyn CacheBackend> {
-    let dir = tempfile::tempdir()
-        .expect("create a temporary directory")
-        .keep();
-    SledBackend::builder(dir)
-        .temporary(true)
-        .open()
-        .expect("open a fresh sled cache")
-        .arc()
-}
 
 /// `backend` with every table's `flush` done on the calling thread.
 ///
-/// For virtual clocks: the sled flush runs on the `blocking` thread pool,
-/// and a virtual clock cannot wait for another thread (the simulator
-/// reports a stall; a paused tokio clock jumps to the next timer while it
-/// waits). Flushing inline keeps the schedule in the harness's hands; real
-/// runtimes use the backend as it is.
+/// For virtual clocks, which wrap every backend of their factory in it: a
+/// backend may flush on another thread (sled's runs on the `blocking` pool),
+/// and a virtual clock cannot wait for another thread (the simulator reports
+/// a stall; a paused tokio clock jumps to the next timer while it waits).
+/// Flushing inline keeps the schedule in the harness's hands; a flush that
+/// is already done on the calling thread (the memory backend's) is
+/// unchanged. Real runtimes use the backend as it is.
 pub fn inline_flush(backend: Arc<dyn CacheBackend>) -> Arc<dyn CacheBackend> {
     Arc::new(InlineFlushBackend {
         inner: backend,
