@@ -7,6 +7,7 @@
 
 mod backend;
 mod memory;
+pub(crate) mod meta;
 mod row;
 mod table;
 

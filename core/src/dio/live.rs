@@ -13,7 +13,7 @@ impl Dio {
     /// data → [`patched`](Dio::patched), without → [`invalidate_record`](Dio::invalidate_record),
     /// `Removed` → [`removed`](Dio::removed), `Reset` → [`invalidate_all`](Dio::invalidate_all)).
     pub async fn handle_event(&self, event: ChangeEvent) -> Result<()> {
-        if let Some(on_event) = &self.inner.lens.inner.callbacks.on_event {
+        if let Some(on_event) = self.policy().on_event() {
             return on_event(self, event).await;
         }
         match event {

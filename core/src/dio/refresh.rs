@@ -10,7 +10,7 @@ use crate::error::Result;
 /// The one refresh path shared by `Dio::refresh` and the loop.
 pub(super) async fn run(dio: &Dio) -> Result<()> {
     dio.publish(DioEvent::Refreshing);
-    let outcome = match &dio.lens().inner.callbacks.on_refresh {
+    let outcome = match dio.policy().on_refresh() {
         Some(on_refresh) => on_refresh(dio).await,
         None => Ok(()),
     };
@@ -34,7 +34,7 @@ pub(super) async fn run(dio: &Dio) -> Result<()> {
 /// fixed schedule (a slow refresh does not shift later ticks; missed ticks
 /// are skipped). Holds the Dio weakly; ends when it is gone or aborted.
 pub(super) async fn run_loop(dio: Weak<DioInner>, interval: Duration) {
-    let Some(runtime) = dio.upgrade().map(|inner| inner.lens.inner.runtime.clone()) else {
+    let Some(runtime) = dio.upgrade().map(|inner| inner.policy.runtime().clone()) else {
         return;
     };
     let mut next = runtime.now() + interval;

@@ -5,18 +5,18 @@
 
 mod enriched;
 mod extent;
+mod open;
 mod planner;
 mod positions;
 mod record;
-mod sink;
 mod sparse;
 mod table;
 mod value;
 
+/// Where an `on_load_chunk` callback delivers rows (defined with the Dio,
+/// whose policy names it; here beside the views it feeds).
+pub use crate::dio::ChunkSink;
 pub use enriched::{EnrichedRecord, RowStatus};
 pub use record::{RecordScenery, RecordStatus};
-pub use sink::ChunkSink;
 pub use table::{LoadState, TableScenery, TableSceneryBuilder, TableStats};
 pub use value::{CustomAggregate, ValueScenery, ValueSceneryBuilder, ValueStatus};
-
-pub(crate) use sink::ChunkTarget;

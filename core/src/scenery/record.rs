@@ -244,7 +244,7 @@ impl RecordState {
             return true;
         };
         let now = dio.runtime().wall_clock();
-        let ttl = dio.lens().defaults().cache_ttl;
+        let ttl = dio.policy().defaults().cache_ttl;
         fetched_at >= dio.invalidated_at()
             && ttl.is_none_or(|ttl| now.saturating_duration_since(fetched_at) < ttl)
     }
@@ -312,18 +312,5 @@ impl RecordState {
             ..row
         });
         self.show(previous, status);
-    }
-}
-
-impl Dio {
-    /// A view of row `id`: the cached row at once (`Loading` on a miss,
-    /// then fetched from the master), kept current by events.
-    pub async fn record_scenery(&self, id: impl Into<Id>) -> RecordScenery {
-        RecordScenery::open(self, id.into(), None)
-    }
-
-    /// A view of row `id` starting from `record` (no initial fetch).
-    pub fn record_scenery_with(&self, id: impl Into<Id>, record: Record) -> RecordScenery {
-        RecordScenery::open(self, id.into(), Some(record))
     }
 }

@@ -71,6 +71,13 @@ pub struct ValueSceneryBuilder {
 }
 
 impl ValueSceneryBuilder {
+    pub(crate) fn new(dio: Dio) -> Self {
+        ValueSceneryBuilder {
+            dio,
+            conditions: Vec::new(),
+        }
+    }
+
     /// Only rows with `field == value` count.
     pub fn where_eq(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
         self.conditions
@@ -350,14 +357,4 @@ fn extreme(rows: &[(Id, Record)], field: &str, wanted: Ordering) -> Result<Value
         }
     }
     Ok(best.cloned().unwrap_or(Value::Null))
-}
-
-impl Dio {
-    /// Configure an aggregate view over this Dio's cached rows.
-    pub fn value_scenery(&self) -> ValueSceneryBuilder {
-        ValueSceneryBuilder {
-            dio: self.clone(),
-            conditions: Vec::new(),
-        }
-    }
 }

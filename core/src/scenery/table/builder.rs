@@ -108,10 +108,9 @@ impl TableSceneryBuilder {
             initial_range,
             retain_rows,
         } = self;
-        let lens = dio.lens().clone();
-        let callbacks = &lens.inner.callbacks;
-        let defaults = &lens.inner.defaults;
-        let paged = callbacks.on_load_chunk.is_some();
+        let policy = dio.policy();
+        let defaults = policy.defaults();
+        let paged = policy.on_load_chunk().is_some();
         let capabilities = dio.master().capabilities();
         if paged && query.sort.is_some() && !capabilities.can_order {
             return Err(Error::unsupported(
@@ -158,7 +157,7 @@ impl TableSceneryBuilder {
         let mut total_later = false;
         if paged {
             let mut extent = keys.read_extent(&**dio.cache())?.unwrap_or_default();
-            match &callbacks.total_provider {
+            match policy.total_provider() {
                 // A warm cache already knows a total: paint first, ask later.
                 Some(_) if extent.stated.is_some() => total_later = true,
                 Some(total_provider) => {

@@ -6,12 +6,10 @@ use alloc::vec::Vec;
 use core::ops::Range;
 use core::sync::atomic::Ordering;
 
-use super::super::ChunkSink;
-use super::super::ChunkTarget;
 use super::super::planner::{PlanInput, plan};
 use super::state::{Load, PlannerView, Staged, TableState};
 use crate::cache::CacheBatch;
-use crate::dio::DioEvent;
+use crate::dio::{ChunkSink, ChunkTarget, DioEvent};
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::RuntimeExt;
 use crate::value::Record;
@@ -97,7 +95,7 @@ impl TableState {
     /// Register a load of `range` and spawn it.
     pub(crate) fn start_load(self: &Arc<Self>, range: Range<usize>) -> Option<Range<usize>> {
         let dio = self.dio()?;
-        dio.lens().inner.callbacks.on_load_chunk.as_ref()?;
+        dio.policy().on_load_chunk()?;
         let epoch = self.current_epoch();
         let id = {
             let mut loads = self.loads.lock();
@@ -118,7 +116,7 @@ impl TableState {
         let state = Arc::downgrade(self);
         let task_range = range.clone();
         let task = self.runtime.spawn("diorama.table.load_chunk", async move {
-            let outcome = match &dio.lens().inner.callbacks.on_load_chunk {
+            let outcome = match dio.policy().on_load_chunk() {
                 Some(on_load_chunk) => on_load_chunk(&dio, task_range, query, sink).await,
                 None => Ok(()),
             };
@@ -190,7 +188,7 @@ impl TableState {
             extent
         };
         keys.stage_extent(&mut batch, &extent);
-        let _positions = dio.inner().positions_lock.lock().await;
+        let _positions = dio.positions_lock().lock().await;
         let cache = dio.cache();
         keys.stage(
             &**cache,

@@ -159,7 +159,7 @@ impl TableState {
 
     pub(crate) fn publish(&self, event: DioEvent) {
         if let Some(dio) = self.dio.upgrade() {
-            dio.events.send(event);
+            dio.publish(event);
         }
     }
 

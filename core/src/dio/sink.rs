@@ -1,4 +1,7 @@
 //! `ChunkSink`: how an `on_load_chunk` callback delivers rows to its scenery.
+//!
+//! Defined at the Dio's layer so the policy can name it in the callback's
+//! type; a table scenery (one layer up) is the [`ChunkTarget`] behind it.
 
 use alloc::sync::{Arc, Weak};
 use core::fmt;
