@@ -15,11 +15,11 @@ use core::future::Future;
 use core::ops::Range;
 use core::time::Duration;
 
-use crate::cache::CacheBackend;
+use crate::cache::{CacheBackend, IntoCacheBackend};
 use crate::dio::policy::{self, Callbacks, Policy};
 use crate::dio::{ChangeEvent, ChunkSink, Dio, WriteOp};
 use crate::error::Result;
-use crate::runtime::Runtime;
+use crate::runtime::{IntoRuntime, Runtime};
 use crate::vista::{Query, QueryDescriptor, Vista};
 
 /// Long-lived caching policy: cache backend, runtime, callbacks and defaults.
@@ -29,7 +29,6 @@ use crate::vista::{Query, QueryDescriptor, Vista};
 /// cache backend.
 ///
 /// ```
-/// use std::sync::Arc;
 /// use diorama_core::{Lens, MemoryBackend, MemoryVista, Vista, record};
 /// use diorama_core::cache::CachedRow;
 /// use diorama_core::sim::SimRuntime;
@@ -38,7 +37,7 @@ use crate::vista::{Query, QueryDescriptor, Vista};
 /// let master = MemoryVista::new("products")
 ///     .with_rows([("p1".to_string(), record! { "name" => "Lamp", "price" => 19.5 })]);
 /// let lens = Lens::builder()
-///     .cache_source(Arc::new(MemoryBackend::new()))
+///     .cache_source(MemoryBackend::new())
 ///     .runtime(sim.runtime())
 ///     // Natural closure form: the callback receives a cheap clone of the Dio.
 ///     .on_start(|dio| async move {
@@ -142,15 +141,18 @@ impl fmt::Debug for LensBuilder {
 }
 
 impl LensBuilder {
-    /// The cache backend every Dio's table lives in (required).
-    pub fn cache_source(mut self, backend: Arc<dyn CacheBackend>) -> Self {
-        self.cache = Some(backend);
+    /// The cache backend every Dio's table lives in (required): by value
+    /// (`MemoryBackend::new()`) or shared (`Arc<dyn CacheBackend>`).
+    pub fn cache_source(mut self, backend: impl IntoCacheBackend) -> Self {
+        self.cache = Some(backend.into_cache_backend());
         self
     }
 
-    /// The runtime tasks and timers run on (required).
-    pub fn runtime(mut self, runtime: Arc<dyn Runtime>) -> Self {
-        self.runtime = Some(runtime);
+    /// The runtime tasks and timers run on (required): by value
+    /// (`SmolRuntime::global()`, `TokioRuntime::current()?`) or shared
+    /// (`Arc<dyn Runtime>`, as `SimRuntime::runtime()` returns).
+    pub fn runtime(mut self, runtime: impl IntoRuntime) -> Self {
+        self.runtime = Some(runtime.into_runtime());
         self
     }
 
