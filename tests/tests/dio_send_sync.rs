@@ -39,8 +39,6 @@ fn pin_futures(lens: &Lens, dio: &Dio, vista: Vista, ticket: WriteTicket) {
     send(&dio.started());
     send(&dio.write(WriteOp::DeleteAll));
     send(&dio.handle_event(diorama_core::ChangeEvent::Reset));
-    send(&dio.patched("id", Default::default()));
-    send(&dio.removed("id"));
     send(&ticket.outcome());
     let facade = dio.vista();
     send(&facade.list());

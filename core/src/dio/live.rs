@@ -24,13 +24,13 @@ impl Dio {
             ChangeEvent::Updated {
                 id,
                 fields: Some(fields),
-            } => self.patched(id, fields).await,
+            } => self.patched(id, fields),
             ChangeEvent::Inserted { id, record: None }
             | ChangeEvent::Updated { id, fields: None } => {
                 self.invalidate_record(id);
                 Ok(())
             }
-            ChangeEvent::Removed { id } => self.removed(id).await,
+            ChangeEvent::Removed { id } => self.removed(id),
             ChangeEvent::Reset => {
                 self.invalidate_all();
                 Ok(())
@@ -64,7 +64,7 @@ impl Dio {
     /// A change the user learned of (typically in `on_event` or `on_write`):
     /// merge `fields` into the cached row `id` and publish `RecordChanged`.
     /// When the row is not cached, the fields are stored as an incomplete row.
-    pub async fn patched(&self, id: impl Into<Id>, fields: Record) -> Result<()> {
+    pub fn patched(&self, id: impl Into<Id>, fields: Record) -> Result<()> {
         let id = id.into();
         let now = self.runtime().wall_clock();
         let row = match self.inner.cache.get(&id)? {
@@ -91,7 +91,7 @@ impl Dio {
 
     /// A removal the user learned of: delete the cached row `id` (absent is
     /// fine) and publish `RecordRemoved`.
-    pub async fn removed(&self, id: impl Into<Id>) -> Result<()> {
+    pub fn removed(&self, id: impl Into<Id>) -> Result<()> {
         let id = id.into();
         self.inner.cache.delete(&id)?;
         self.publish(DioEvent::RecordRemoved { id });

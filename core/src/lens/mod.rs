@@ -253,7 +253,7 @@ impl LensBuilder {
                 sink.set_total(total)?;
             }
             for (offset, (id, record)) in page.rows.into_iter().enumerate() {
-                sink.push(range.start + offset, id, record).await?;
+                sink.push(range.start + offset, id, record)?;
             }
             Ok(())
         })

@@ -17,6 +17,6 @@ mod value;
 /// whose policy names it; here beside the views it feeds).
 pub use crate::dio::ChunkSink;
 pub use enriched::{EnrichedRecord, RowStatus};
-pub use record::{RecordScenery, RecordStatus};
+pub use record::{RecordScenery, RecordSceneryBuilder, RecordStatus};
 pub use table::{LoadState, TableScenery, TableSceneryBuilder, TableStats};
 pub use value::{CustomAggregate, ValueScenery, ValueSceneryBuilder, ValueStatus};

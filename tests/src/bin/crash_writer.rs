@@ -78,7 +78,7 @@ async fn run(dir: &str, table: &str) -> Result<()> {
                 .fetch_window(&query, range.start, range.len())
                 .await?;
             for (i, (id, record)) in page.rows.into_iter().enumerate() {
-                sink.push(range.start + i, id, record).await?;
+                sink.push(range.start + i, id, record)?;
             }
             Ok(())
         })

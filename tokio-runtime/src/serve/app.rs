@@ -180,7 +180,7 @@ impl Service {
     /// (502) when fetching failed, 504 after the read timeout; a stale row
     /// whose refetch is still running then is served as `stale`.
     pub async fn get(&self, id: &str) -> Result<Json, ApiError> {
-        let view = self.inner.dio.record_scenery(id).await;
+        let view = self.inner.dio.record_scenery(id).open().await?;
         let mut generation = view.subscribe();
         let deadline = tokio::time::Instant::now() + self.inner.options.read_timeout;
         loop {

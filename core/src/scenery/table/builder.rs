@@ -97,9 +97,20 @@ impl TableSceneryBuilder {
     /// Open the view: state the total (`total_provider`, once), show what
     /// the cache holds for the initial range, start the reactor and the
     /// viewport loop, and (with `refresh_on_open`) load the initial range.
+    /// A local view (no `on_load_chunk`) first lets `on_query` warm its
+    /// query, then shows every matching cached row.
     ///
-    /// Errors: a paged view whose query sorts or searches needs a master
-    /// that can (`Unsupported`).
+    /// # Errors
+    /// [`Unsupported`](crate::ErrorKind::Unsupported) when a paged view's
+    /// query sorts or searches and its master cannot; a cache that cannot
+    /// be read (the persisted extent) reports its error. A failing
+    /// `total_provider` or `on_query` is not an error: the total is then
+    /// found by loading, the rows are what the cache holds.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: dropped while `total_provider` or `on_query` runs, no
+    /// view is opened and no task of it is left; a running `on_query`
+    /// finishes in its own task and its answer is kept.
     pub async fn open(self) -> Result<TableScenery> {
         let TableSceneryBuilder {
             dio,

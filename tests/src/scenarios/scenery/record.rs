@@ -16,7 +16,9 @@ pub fn record_scenery_fetches_on_a_miss_and_follows_its_row_only<H: Harness>(h: 
     let dio = open_dio(h, &lens, &master);
     // Held, so the fetch cannot have landed when the scenery is first read.
     master.hold();
-    let record = h.block_on(dio.record_scenery(product_id(3)));
+    let record = h
+        .block_on(dio.record_scenery(product_id(3)).open())
+        .unwrap();
     assert_eq!(record.status(), RecordStatus::Loading);
     master.release();
     h.settle();
@@ -25,7 +27,7 @@ pub fn record_scenery_fetches_on_a_miss_and_follows_its_row_only<H: Harness>(h: 
     assert_eq!(master.calls(VistaOp::Get), 1);
 
     let generation = record.generation();
-    h.block_on(dio.patched(product_id(4), record! { "price" => 1 }))
+    dio.patched(product_id(4), record! { "price" => 1 })
         .unwrap();
     h.settle();
     assert_eq!(
@@ -34,11 +36,11 @@ pub fn record_scenery_fetches_on_a_miss_and_follows_its_row_only<H: Harness>(h: 
         "another row's event does not bump"
     );
 
-    h.block_on(dio.removed(product_id(3))).unwrap();
+    dio.removed(product_id(3)).unwrap();
     h.settle();
     assert_eq!(record.status(), RecordStatus::NotFound);
 
-    let missing = h.block_on(dio.record_scenery("nope"));
+    let missing = h.block_on(dio.record_scenery("nope").open()).unwrap();
     h.settle();
     assert_eq!(missing.status(), RecordStatus::NotFound);
 }
@@ -48,7 +50,13 @@ pub fn record_scenery_with_a_start_value_does_not_fetch<H: Harness>(h: &H) {
     let master = products(3);
     let lens = local_lens(h, h.backend()).build().unwrap();
     let dio = open_dio(h, &lens, &master);
-    let record = dio.record_scenery_with("x", record! { "n" => 1 });
+    let record = h
+        .block_on(
+            dio.record_scenery("x")
+                .with_record(record! { "n" => 1 })
+                .open(),
+        )
+        .unwrap();
     h.settle();
     assert_eq!(record.status(), RecordStatus::Fresh);
     assert_eq!(master.calls(VistaOp::Get), 0);

@@ -53,7 +53,9 @@ pub fn record_scenery_shows_its_own_writes_pending_then_settled<H: Harness>(h: &
     let master = products(10);
     let lens = local_lens(h, h.backend()).build().unwrap();
     let dio = open_dio(h, &lens, &master);
-    let record = h.block_on(dio.record_scenery(product_id(2)));
+    let record = h
+        .block_on(dio.record_scenery(product_id(2)).open())
+        .unwrap();
     assert_eq!(record.status(), RecordStatus::Fresh);
     assert_eq!(master.calls(VistaOp::Get), 0, "served from the cache");
 
