@@ -61,9 +61,16 @@ impl Dio {
         self.publish(DioEvent::Invalidated);
     }
 
-    /// A change the user learned of (typically in `on_event` or `on_write`):
-    /// merge `fields` into the cached row `id` and publish `RecordChanged`.
-    /// When the row is not cached, the fields are stored as an incomplete row.
+    /// A change the master already has, learned elsewhere (typically in
+    /// `on_event` or `on_write`): merge `fields` into the cached row `id`
+    /// and publish `RecordChanged`. Cache only: nothing is written to the
+    /// master (to change a row, [`patch`](Dio::patch) or
+    /// [`try_patch`](Dio::try_patch) it). When the row is not cached, the
+    /// fields are stored as an incomplete row.
+    ///
+    /// # Errors
+    /// The cache's error when reading or writing the row fails (nothing is
+    /// published then).
     pub fn patched(&self, id: impl Into<Id>, fields: Record) -> Result<()> {
         let id = id.into();
         let now = self.runtime().wall_clock();
@@ -89,8 +96,13 @@ impl Dio {
         Ok(())
     }
 
-    /// A removal the user learned of: delete the cached row `id` (absent is
-    /// fine) and publish `RecordRemoved`.
+    /// A removal the master already made, learned elsewhere: delete the
+    /// cached row `id` (absent is fine) and publish `RecordRemoved`. Cache
+    /// only: to delete a row at the master, [`delete`](Dio::delete) or
+    /// [`try_delete`](Dio::try_delete) it.
+    ///
+    /// # Errors
+    /// The cache's error when the delete fails (nothing is published then).
     pub fn removed(&self, id: impl Into<Id>) -> Result<()> {
         let id = id.into();
         self.inner.cache.delete(&id)?;

@@ -151,9 +151,13 @@ impl Dio {
         self.inner.events.subscribe()
     }
 
-    /// Publish `event` to every subscriber. Sceneries and callbacks use this;
-    /// the cost does not depend on the number of subscribers.
-    pub fn publish(&self, event: DioEvent) {
+    /// Publish `event` to every subscriber; the cost does not depend on
+    /// their number. Crate-private: events are the Dio's and its sceneries'
+    /// account of what happened, so user code cannot forge them; callbacks
+    /// announce changes through [`patched`](Dio::patched),
+    /// [`removed`](Dio::removed), [`invalidate_record`](Dio::invalidate_record)
+    /// and [`invalidate_all`](Dio::invalidate_all).
+    pub(crate) fn publish(&self, event: DioEvent) {
         self.inner.events.send(event);
     }
 

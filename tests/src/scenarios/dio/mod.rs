@@ -18,7 +18,7 @@
 //! | 3 `on_query` once per cold query | [`on_query_fires_once_per_cold_query`], [`concurrent_cold_reads_share_one_on_query`], [`racing_cold_reads_ask_once`], [`invalidation_during_on_query_keeps_query_cold`], [`get_of_missing_row_asks_on_query_by_id`] |
 //! | 4 `on_write` order and failures | [`on_write_receives_ops_in_order`], [`failing_delete_all_reports_no_id`] |
 //! | 5 write-through | [`write_through_changes_master_then_cache`], [`facade_writes_go_through_the_queue`], [`write_through_failure_leaves_cache_unchanged`] |
-//! | 6 backpressure | [`full_queue_refuses_try_and_awaits_room`] |
+//! | 6 backpressure | [`full_queue_refuses_try_and_awaits_room`], [`awaiting_writes_wait_for_room_and_write_through`] |
 //! | 7 drain, never drop | [`dropping_every_handle_drains_the_queue`], [`shutdown_waits_for_queued_writes`] |
 //! | 8 refresh | [`manual_refresh_publishes_outcome`], [`scheduled_refresh_runs_on_time_and_survives_failures`] |
 //! | 9 `patched` / `removed` | [`patched_and_removed_update_cache`] |
@@ -28,6 +28,7 @@
 //! | 13 setup errors, failing callbacks | [`build_rejects_invalid_configurations`], [`thousand_failing_writes_then_a_good_one`] |
 //! | facade: honest capabilities | [`facade_capabilities_are_honest`] |
 
+mod awaiting;
 mod backpressure;
 mod bus;
 mod capabilities;
@@ -42,6 +43,7 @@ mod start;
 mod support;
 mod write_through;
 
+pub use awaiting::awaiting_writes_wait_for_room_and_write_through;
 pub use backpressure::full_queue_refuses_try_and_awaits_room;
 pub use bus::slow_subscriber_learns_it_lagged;
 pub use capabilities::facade_capabilities_are_honest;
@@ -101,6 +103,7 @@ macro_rules! dio_suite {
             facade_writes_go_through_the_queue,
             write_through_failure_leaves_cache_unchanged,
             full_queue_refuses_try_and_awaits_room,
+            awaiting_writes_wait_for_room_and_write_through,
             dropping_every_handle_drains_the_queue,
             shutdown_waits_for_queued_writes,
             manual_refresh_publishes_outcome,

@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use diorama_core::dio::DioEvent;
-use diorama_core::record;
 use diorama_core::scenery::RowStatus;
 use diorama_core::vista::VistaOp;
+use diorama_core::{RuntimeExt, record};
+use futures_lite::future;
 
 use super::support::*;
 use crate::harness::Harness;
@@ -49,7 +50,11 @@ pub fn rows_past_the_ttl_read_stale_and_are_refetched_once_when_reached<H: Harne
 /// viewport read `Stale`. `Refreshing` alone changes nothing visible.
 pub fn invalidation_refetches_the_viewport_in_place_with_one_repaint<H: Harness>(h: &H) {
     let master = products(1000);
-    let lens = paged_lens(h, h.backend(), true).build().unwrap();
+    let lens = paged_lens(h, h.backend(), true)
+        // A refresh that never ends: only its `Refreshing` is published.
+        .on_refresh(|_dio| future::pending())
+        .build()
+        .unwrap();
     let dio = open_dio(h, &lens, &master);
     let view = h.block_on(dio.table_scenery().open()).unwrap();
     h.settle();
@@ -59,13 +64,22 @@ pub fn invalidation_refetches_the_viewport_in_place_with_one_repaint<H: Harness>
     let generation = view.generation();
     let calls = master.calls(VistaOp::FetchWindow);
 
-    dio.publish(DioEvent::Refreshing);
+    let mut events = dio.subscribe_events();
+    let refresh = {
+        let dio = dio.clone();
+        h.runtime().spawn("test.refresh", async move {
+            let _ = dio.refresh().await;
+        })
+    };
     h.settle();
+    assert_eq!(events.try_recv(), Ok(DioEvent::Refreshing));
     assert_eq!(
         view.generation(),
         generation,
         "Refreshing alone changes nothing visible"
     );
+    refresh.abort();
+    h.settle();
 
     master.hold();
     dio.invalidate_all();

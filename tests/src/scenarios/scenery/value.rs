@@ -93,11 +93,16 @@ pub fn other_aggregates<H: Harness>(h: &H) {
     assert_eq!(min.status(), ValueStatus::Ready);
 
     let generation = xs.generation();
-    dio.publish(DioEvent::ViewportChanged {
-        scenery: 99,
-        range: 0..1,
-    });
-    h.settle();
+    // A table view of the same Dio announces its viewport on the bus.
+    let mut events = dio.subscribe_events();
+    let table = h.block_on(dio.table_scenery().open()).unwrap();
+    table.set_viewport(0..1);
+    settle(h);
+    let mut viewports = 0;
+    while let Ok(event) = events.try_recv() {
+        viewports += matches!(event, DioEvent::ViewportChanged { .. }) as usize;
+    }
+    assert_eq!(viewports, 1, "the table view committed its viewport");
     assert_eq!(
         xs.generation(),
         generation,
