@@ -259,10 +259,8 @@ impl RecordState {
         if let Some(pending) = dio.pending_write(&self.id) {
             let base = self.shown.read().0.as_ref().map(|row| row.record.clone());
             if let Some(record) = pending.record.or(base) {
-                let row = EnrichedRecord {
-                    status: RowStatus::PendingWrite,
-                    ..EnrichedRecord::fresh(self.id.clone(), record, None)
-                };
+                let row =
+                    EnrichedRecord::pending(self.id.clone(), record, pending.dirty_fields, None);
                 self.show(Some(row), RecordStatus::PendingWrite);
                 return;
             }
@@ -362,6 +360,7 @@ impl RecordState {
         };
         let previous = previous.map(|row| EnrichedRecord {
             status: RowStatus::WriteFailed { error },
+            dirty_fields: None,
             ..row
         });
         self.show(previous, status);

@@ -13,11 +13,11 @@
 //! | area | scenarios |
 //! |---|---|
 //! | paged loads (tests 1–6) | [`open_then_scroll_loads_exactly_the_viewport`], [`a_burst_of_viewports_commits_only_the_last`], [`fetch_ranges_are_edge_anchored`], [`a_failing_chunk_changes_nothing_and_is_retried_on_demand_only`], [`unknown_totals_grow_and_stop_at_a_short_page`], [`a_source_promising_more_than_it_serves_is_capped`], [`a_single_row_event_updates_that_row_in_place`] |
-//! | staleness (test 7) | [`rows_past_the_ttl_read_stale_and_are_refetched_once_when_reached`], [`invalidation_refetches_the_viewport_in_place_with_one_repaint`] |
-//! | optimistic writes (test 8) | [`optimistic_writes_show_pending_then_fresh_or_the_failure`], [`record_scenery_shows_its_own_writes_pending_then_settled`] |
+//! | staleness (test 7) | [`rows_past_the_ttl_read_stale_and_are_refetched_once_when_reached`], [`invalidation_refetches_the_viewport_in_place_with_one_repaint`], [`a_stale_row_being_refetched_reads_loading`] |
+//! | optimistic writes (test 8) | [`optimistic_writes_show_pending_then_fresh_or_the_failure`], [`record_scenery_shows_its_own_writes_pending_then_settled`], [`pending_rows_name_their_dirty_fields`] |
 //! | paged sort and search (tests 9–10) | [`paged_sort_refills_the_window_in_the_new_order`], [`sorting_a_paged_view_without_an_ordering_master_is_refused`], [`paged_search_passes_the_query_to_the_chunk_callback`], [`a_query_change_loads_the_latest_requested_viewport_only`], [`a_viewport_past_the_end_of_a_new_query_drops_the_old_rows`] |
 //! | local views (test 11) | [`local_sort_is_numeric_nulls_last_ties_by_id_and_search_reaches_nested_text`], [`local_views_re_place_a_changed_row_where_the_sort_puts_it`] |
-//! | record and value sceneries (test 12) | [`record_scenery_fetches_on_a_miss_and_follows_its_row_only`], [`record_scenery_with_a_start_value_does_not_fetch`], [`value_scenery_sums_ints_and_floats_and_bumps_only_on_change`], [`other_aggregates`] |
+//! | record and value sceneries (test 12) | [`record_scenery_fetches_on_a_miss_and_follows_its_row_only`], [`record_scenery_with_a_start_value_does_not_fetch`], [`views_over_the_cache_let_on_query_warm_them_on_open`], [`value_scenery_sums_ints_and_floats_and_bumps_only_on_change`], [`other_aggregates`] |
 //! | restart and lifetimes (test 13) | [`a_reopen_shows_rows_at_their_positions_before_any_chunk_call`], [`a_warm_open_paints_before_asking_for_the_total`], [`dropping_a_scenery_ends_its_tasks_and_sceneries_do_not_pin_the_dio`], [`a_push_after_the_scenery_dropped_is_refused`] |
 
 mod freshness;
@@ -32,6 +32,7 @@ mod value;
 mod writes;
 
 pub use freshness::{
+    a_stale_row_being_refetched_reads_loading,
     invalidation_refetches_the_viewport_in_place_with_one_repaint,
     rows_past_the_ttl_read_stale_and_are_refetched_once_when_reached,
 };
@@ -61,6 +62,7 @@ pub use query::{
 pub use record::{
     record_scenery_fetches_on_a_miss_and_follows_its_row_only,
     record_scenery_with_a_start_value_does_not_fetch,
+    views_over_the_cache_let_on_query_warm_them_on_open,
 };
 pub use restart::{
     a_reopen_shows_rows_at_their_positions_before_any_chunk_call,
@@ -68,7 +70,7 @@ pub use restart::{
 };
 pub use value::{other_aggregates, value_scenery_sums_ints_and_floats_and_bumps_only_on_change};
 pub use writes::{
-    optimistic_writes_show_pending_then_fresh_or_the_failure,
+    optimistic_writes_show_pending_then_fresh_or_the_failure, pending_rows_name_their_dirty_fields,
     record_scenery_shows_its_own_writes_pending_then_settled,
 };
 
@@ -96,8 +98,10 @@ macro_rules! scenery_suite {
             a_single_row_event_updates_that_row_in_place,
             rows_past_the_ttl_read_stale_and_are_refetched_once_when_reached,
             invalidation_refetches_the_viewport_in_place_with_one_repaint,
+            a_stale_row_being_refetched_reads_loading,
             optimistic_writes_show_pending_then_fresh_or_the_failure,
             record_scenery_shows_its_own_writes_pending_then_settled,
+            pending_rows_name_their_dirty_fields,
             paged_sort_refills_the_window_in_the_new_order,
             sorting_a_paged_view_without_an_ordering_master_is_refused,
             paged_search_passes_the_query_to_the_chunk_callback,
@@ -108,6 +112,7 @@ macro_rules! scenery_suite {
             local_views_re_place_a_changed_row_where_the_sort_puts_it,
             record_scenery_fetches_on_a_miss_and_follows_its_row_only,
             record_scenery_with_a_start_value_does_not_fetch,
+            views_over_the_cache_let_on_query_warm_them_on_open,
             value_scenery_sums_ints_and_floats_and_bumps_only_on_change,
             other_aggregates,
             a_reopen_shows_rows_at_their_positions_before_any_chunk_call,
