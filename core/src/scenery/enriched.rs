@@ -16,7 +16,10 @@ pub enum RowStatus {
     /// Older than the cache TTL or invalidated: still shown, refetched when
     /// a viewport reaches it.
     Stale,
-    /// Being fetched; no data yet.
+    /// Stale and being refetched: the record is the old value, and a chunk
+    /// load that covers the row is in flight. Turns `Fresh` when the chunk
+    /// delivers the row, `Stale` again when the load ends without it. (Rows
+    /// not loaded at all are absent from a table view, not `Loading`.)
     Loading,
     /// A write to this row is queued or running; the record shows the
     /// optimistic result.
