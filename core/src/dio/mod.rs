@@ -173,7 +173,18 @@ impl Dio {
 
     /// Run `on_refresh` (when registered), publishing `Refreshing` first and
     /// then `Invalidated` on success or `RefreshFailed` on error (returned).
-    /// A successful refresh makes every answered query cold again.
+    /// A successful refresh makes every answered query cold again and rows
+    /// fetched before it read as stale.
+    ///
+    /// # Errors
+    /// The error of `on_refresh`, also published as `RefreshFailed`; the
+    /// cache is then as `on_refresh` left it and nothing is invalidated.
+    ///
+    /// # Cancel safety
+    /// Every `Refreshing` gets its outcome: dropped while `on_refresh` runs,
+    /// the refresh publishes `RefreshFailed` with
+    /// [`Cancelled`](crate::ErrorKind::Cancelled) and invalidates nothing.
+    /// What `on_refresh` wrote to the cache before it was dropped stays.
     pub async fn refresh(&self) -> Result<()> {
         refresh::run(self).await
     }

@@ -20,7 +20,7 @@
 //! | 5 write-through | [`write_through_changes_master_then_cache`], [`facade_writes_go_through_the_queue`], [`write_through_failure_leaves_cache_unchanged`] |
 //! | 6 backpressure | [`full_queue_refuses_try_and_awaits_room`], [`awaiting_writes_wait_for_room_and_write_through`] |
 //! | 7 drain, never drop | [`dropping_every_handle_drains_the_queue`], [`shutdown_waits_for_queued_writes`] |
-//! | 8 refresh | [`manual_refresh_publishes_outcome`], [`scheduled_refresh_runs_on_time_and_survives_failures`] |
+//! | 8 refresh | [`manual_refresh_publishes_outcome`], [`scheduled_refresh_runs_on_time_and_survives_failures`], [`a_dropped_refresh_still_ends_in_an_outcome`] |
 //! | 9 `patched` / `removed` | [`patched_and_removed_update_cache`] |
 //! | 10 `handle_event` | [`handle_event_dispatches_to_on_event`], [`handle_event_default_applies_changes`] |
 //! | 11 lagging subscriber | [`slow_subscriber_learns_it_lagged`] |
@@ -66,7 +66,8 @@ pub use queries::{
     racing_cold_reads_ask_once,
 };
 pub use refresh::{
-    manual_refresh_publishes_outcome, scheduled_refresh_runs_on_time_and_survives_failures,
+    a_dropped_refresh_still_ends_in_an_outcome, manual_refresh_publishes_outcome,
+    scheduled_refresh_runs_on_time_and_survives_failures,
 };
 pub use start::{
     facade_reads_after_start_skip_master, on_start_blocking_fills_cache,
@@ -108,6 +109,7 @@ macro_rules! dio_suite {
             shutdown_waits_for_queued_writes,
             manual_refresh_publishes_outcome,
             scheduled_refresh_runs_on_time_and_survives_failures,
+            a_dropped_refresh_still_ends_in_an_outcome,
             patched_and_removed_update_cache,
             handle_event_dispatches_to_on_event,
             handle_event_default_applies_changes,
