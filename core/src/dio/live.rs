@@ -12,6 +12,15 @@ impl Dio {
     /// when registered; otherwise applied directly (`Updated`/`Inserted` with
     /// data → [`patched`](Dio::patched), without → [`invalidate_record`](Dio::invalidate_record),
     /// `Removed` → [`removed`](Dio::removed), `Reset` → [`invalidate_all`](Dio::invalidate_all)).
+    ///
+    /// # Errors
+    /// The error of `on_event`; without one, the cache's error when writing
+    /// the change fails (see [`patched`](Dio::patched)).
+    ///
+    /// # Cancel safety
+    /// Without `on_event`, cancel safe: the change is applied at the first
+    /// poll. With one, dropping the future drops `on_event`'s future
+    /// wherever it was.
     pub async fn handle_event(&self, event: ChangeEvent) -> Result<()> {
         if let Some(on_event) = self.policy().on_event() {
             return on_event(self, event).await;

@@ -164,8 +164,12 @@ impl Dio {
     /// Wait until `on_start` has finished; its result (`Ok` when there is no
     /// `on_start`). Useful with `on_start_blocking(false)`.
     ///
+    /// # Errors
+    /// The error `on_start` returned (as also published in
+    /// `StartFailed`), every time this is called.
+    ///
     /// # Cancel safety
-    /// Cancel safe.
+    /// Cancel safe: it only waits; `on_start` runs on regardless.
     pub async fn started(&self) -> Result<()> {
         self.inner.started.wait().await;
         self.inner.start.lock().clone().unwrap_or(Ok(()))
@@ -192,6 +196,10 @@ impl Dio {
     /// Stop accepting writes, let the queued ones reach the master, wait for
     /// the worker, stop the refresh task and flush the cache. Later writes
     /// fail with `ShuttingDown`. Calling it again waits for the same end.
+    ///
+    /// # Errors
+    /// The cache's error when the final flush fails (the queued writes have
+    /// reached the master all the same; their outcomes were published).
     ///
     /// # Cancel safety
     /// Cancel safe: the shutdown continues in the background; call again to wait.

@@ -103,6 +103,16 @@ impl Lens {
     /// down), spawned otherwise (its failure is published as
     /// [`DioEvent::StartFailed`](crate::dio::DioEvent::StartFailed) and
     /// reported by [`Dio::started`]).
+    ///
+    /// # Errors
+    /// The backend's error when the cache table cannot be opened (or its
+    /// meta read), and with `on_start_blocking` the error of `on_start`
+    /// (context `on_start`), after which the Dio is shut down again.
+    ///
+    /// # Cancel safety
+    /// Dropped while a blocking `on_start` runs, no Dio is returned: the
+    /// `on_start` future is dropped with it, and the write worker (and
+    /// refresh task) already spawned end as after the last handle dropped.
     pub async fn make_dio(&self, vista: Vista) -> Result<Dio> {
         let name = alloc::string::String::from(vista.name());
         self.make_dio_as(vista, &name).await
@@ -110,6 +120,12 @@ impl Lens {
 
     /// Like [`make_dio`](Lens::make_dio) with an explicit cache table name,
     /// so two masters with the same name can be cached apart.
+    ///
+    /// # Errors
+    /// As [`make_dio`](Lens::make_dio).
+    ///
+    /// # Cancel safety
+    /// As [`make_dio`](Lens::make_dio).
     pub async fn make_dio_as(&self, vista: Vista, table_name: &str) -> Result<Dio> {
         crate::dio::open(self.policy.clone(), vista, table_name).await
     }
