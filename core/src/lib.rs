@@ -54,11 +54,11 @@ pub mod sync;
 pub mod value;
 pub mod vista;
 
-pub use cache::{CacheBackend, CacheTable, MemoryBackend};
+pub use cache::{CacheBackend, CacheTable, IntoCacheBackend, MemoryBackend};
 pub use dio::{ChangeEvent, Dio, DioEvent, WriteOp};
 pub use error::{Error, ErrorKind, Result};
 pub use lens::{Lens, LensBuilder};
-pub use runtime::{Instant, JoinHandle, Runtime, RuntimeExt, Timestamp};
+pub use runtime::{Instant, IntoRuntime, JoinHandle, Runtime, RuntimeExt, Timestamp};
 pub use scenery::{RecordScenery, TableScenery, ValueScenery};
 pub use value::{Record, Value};
 pub use vista::{MemoryVista, TableShell, Vista, VistaCapabilities};

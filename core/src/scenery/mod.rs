@@ -2,6 +2,30 @@
 //!
 //! Reads are synchronous and cheap; every visible change bumps a
 //! [`Generation`](crate::sync::watch::Generation) the UI can await.
+//!
+//! # Opening
+//! Every scenery opens the same way: [`Dio::table_scenery`](crate::Dio::table_scenery),
+//! [`Dio::record_scenery`](crate::Dio::record_scenery) or
+//! [`Dio::value_scenery`](crate::Dio::value_scenery) returns a builder, and
+//! its `open().await` returns `Result<Scenery>`:
+//!
+//! ```
+//! use diorama_core::{Dio, Result};
+//!
+//! async fn open_views(dio: &Dio) -> Result<()> {
+//!     let table = dio.table_scenery().page_size(50).open().await?;
+//!     let row = dio.record_scenery("p1").open().await?;
+//!     let total = dio.value_scenery().where_eq("kind", "x").sum("price").open().await?;
+//!     # drop((table, row, total));
+//!     Ok(())
+//! }
+//! ```
+//!
+//! Opening is `async` for every kind because it may run the Lens's
+//! callbacks before the first paint: a paged table asks `total_provider`,
+//! and a view over the cache (a local table, a value, a record missing from
+//! the cache) lets `on_query` warm it. Without those callbacks `open`
+//! completes at its first poll.
 
 mod enriched;
 mod extent;
