@@ -1,7 +1,11 @@
 //! The Dio event bus: publishing one event with 1, 100 and 1,000 subscribed
 //! receivers.
 //!
-//! - `publish/N`: the cost of `dio.publish(event)` alone, with N receivers
+//! A Dio's bus is the core's broadcast channel at the Lens's default
+//! capacity (1,024); the bench drives that channel directly, since user code
+//! cannot publish on a Dio's bus (only the Dio and its sceneries do).
+//!
+//! - `publish/N`: the cost of publishing one event alone, with N receivers
 //!   subscribed but not waiting (they are never read; the ring overwrites
 //!   old events). The event is stored once behind an `Arc`, whatever N, so
 //!   this should be flat.
@@ -44,24 +48,34 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use diorama_core::lens::LensDefaults;
 use diorama_core::sim::SimRuntime;
-use diorama_core::{Dio, DioEvent, Lens, MemoryBackend, MemoryVista, RuntimeExt, Vista};
+use diorama_core::sync::broadcast::{self, BroadcastReceiver, BroadcastSender};
+use diorama_core::{DioEvent, RuntimeExt};
 
 const SUBSCRIBERS: [usize; 3] = [1, 100, 1_000];
 
-/// A Dio on a simulator that records no trace.
-fn setup() -> (SimRuntime, Dio) {
+/// A Dio's event bus: the sending side a Dio keeps.
+struct Bus {
+    sender: BroadcastSender<DioEvent>,
+}
+
+impl Bus {
+    fn publish(&self, event: DioEvent) {
+        self.sender.send(event);
+    }
+
+    fn subscribe_events(&self) -> BroadcastReceiver<DioEvent> {
+        self.sender.subscribe()
+    }
+}
+
+/// A bus as a Dio's, and a simulator that records no trace.
+fn setup() -> (SimRuntime, Bus) {
     let sim = SimRuntime::new(1);
     sim.set_tracing(false);
-    let lens = Lens::builder()
-        .cache_source(Arc::new(MemoryBackend::new()))
-        .runtime(sim.runtime())
-        .build()
-        .expect("valid configuration");
-    let dio = sim
-        .block_on(lens.make_dio(Vista::new(MemoryVista::new("bench"))))
-        .expect("make_dio");
-    (sim, dio)
+    let (sender, _) = broadcast::channel(LensDefaults::default().event_bus_capacity);
+    (sim, Bus { sender })
 }
 
 fn event() -> DioEvent {
@@ -71,10 +85,10 @@ fn event() -> DioEvent {
 fn publish(c: &mut Criterion) {
     let mut group = c.benchmark_group("event_bus/publish");
     for n in SUBSCRIBERS {
-        let (_sim, dio) = setup();
-        let receivers: Vec<_> = (0..n).map(|_| dio.subscribe_events()).collect();
+        let (_sim, bus) = setup();
+        let receivers: Vec<_> = (0..n).map(|_| bus.subscribe_events()).collect();
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
-            b.iter(|| dio.publish(black_box(event())))
+            b.iter(|| bus.publish(black_box(event())))
         });
         drop(receivers);
     }
@@ -84,12 +98,12 @@ fn publish(c: &mut Criterion) {
 fn deliver_all(c: &mut Criterion) {
     let mut group = c.benchmark_group("event_bus/deliver_all");
     for n in SUBSCRIBERS {
-        let (sim, dio) = setup();
+        let (sim, bus) = setup();
         let received = Arc::new(AtomicUsize::new(0));
         let rt = sim.runtime();
         let tasks: Vec<_> = (0..n)
             .map(|_| {
-                let mut events = dio.subscribe_events();
+                let mut events = bus.subscribe_events();
                 let received = received.clone();
                 rt.spawn("subscriber", async move {
                     while let Ok(event) = events.recv().await {
@@ -104,7 +118,7 @@ fn deliver_all(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
             b.iter(|| {
                 let before = received.load(Ordering::Relaxed);
-                dio.publish(event());
+                bus.publish(event());
                 sim.run_until_idle();
                 assert_eq!(received.load(Ordering::Relaxed) - before, n);
             })
@@ -122,8 +136,8 @@ fn deliver_all_polled(c: &mut Criterion) {
     let mut group = c.benchmark_group("event_bus/deliver_all_polled");
     let mut cx = Context::from_waker(Waker::noop());
     for n in SUBSCRIBERS {
-        let (_sim, dio) = setup();
-        let mut receivers: Vec<_> = (0..n).map(|_| dio.subscribe_events()).collect();
+        let (_sim, bus) = setup();
+        let mut receivers: Vec<_> = (0..n).map(|_| bus.subscribe_events()).collect();
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| {
                 let mut waiting: Vec<_> =
@@ -131,7 +145,7 @@ fn deliver_all_polled(c: &mut Criterion) {
                 for recv in &mut waiting {
                     assert!(recv.as_mut().poll(&mut cx).is_pending());
                 }
-                dio.publish(event());
+                bus.publish(event());
                 for recv in &mut waiting {
                     match recv.as_mut().poll(&mut cx) {
                         Poll::Ready(Ok(event)) => drop(black_box(event)),
@@ -156,8 +170,8 @@ fn wake_all(c: &mut Criterion) {
     ] {
         let mut group = c.benchmark_group(name);
         for n in SUBSCRIBERS {
-            let (_sim, dio) = setup();
-            let mut receivers: Vec<_> = (0..n).map(|_| dio.subscribe_events()).collect();
+            let (_sim, bus) = setup();
+            let mut receivers: Vec<_> = (0..n).map(|_| bus.subscribe_events()).collect();
             group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
                 b.iter_custom(|iterations| {
                     let mut total = std::time::Duration::ZERO;
@@ -168,7 +182,7 @@ fn wake_all(c: &mut Criterion) {
                             assert!(recv.as_mut().poll(&mut cx).is_pending());
                         }
                         let start = std::time::Instant::now();
-                        dio.publish(event());
+                        bus.publish(event());
                         if receive {
                             for recv in &mut waiting {
                                 match recv.as_mut().poll(&mut cx) {

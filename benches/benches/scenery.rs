@@ -86,7 +86,7 @@ fn chunk_push(c: &mut Criterion) {
             let rows = std::mem::take(&mut *source.lock().unwrap());
             async move {
                 for (i, (id, record)) in rows.into_iter().enumerate() {
-                    sink.push(range.start + i, id, record).await?;
+                    sink.push(range.start + i, id, record)?;
                 }
                 Ok(())
             }
@@ -134,7 +134,7 @@ fn fan_out(c: &mut Criterion) {
     c.bench_function("patched_to_1000_sceneries", |b| {
         b.iter(|| {
             price += 1;
-            sim.block_on(dio.patched("p000042", record! { "stock" => price }))
+            dio.patched("p000042", record! { "stock" => price })
                 .unwrap();
             sim.run_until_idle();
         })

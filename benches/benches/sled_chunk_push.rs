@@ -85,7 +85,7 @@ fn scenery_push(c: &mut Criterion) {
             let rows = std::mem::take(&mut *source.lock().unwrap());
             async move {
                 for (i, (id, record)) in rows.into_iter().enumerate() {
-                    sink.push(range.start + i, id, record).await?;
+                    sink.push(range.start + i, id, record)?;
                 }
                 Ok(())
             }

@@ -4,7 +4,6 @@
 //!
 //! Run: `cargo run -p diorama-core --features sim --example quickstart`
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use diorama_core::scenery::RowStatus;
@@ -23,7 +22,7 @@ fn main() {
     master.set_latency(Duration::from_millis(80), sim.runtime());
 
     let lens = Lens::builder()
-        .cache_source(Arc::new(MemoryBackend::new()))
+        .cache_source(MemoryBackend::new())
         .runtime(sim.runtime())
         // Views page the master: its row count per query, then one
         // `fetch_window` per chunk a viewport needs.

@@ -18,6 +18,24 @@
 //!
 //! The crate never names `std`, an executor or a storage engine; the
 //! `diorama-std` and `diorama-tokio` crates plug those in.
+//!
+//! # Layers
+//!
+//! Modules import one way, from the bottom up; none names a module above
+//! it (the `layers` test of this crate checks every `crate::` path):
+//!
+//! 1. [`error`]
+//! 2. [`value`], [`sync`], [`runtime`] (and `sim`, a runtime)
+//! 3. [`vista`], [`cache`] (the cache stores vista rows; `cache::meta` lays
+//!    out every key a Dio keeps in its table's meta space)
+//! 4. [`dio`]: the Dio with the policy it follows (cache backend, runtime,
+//!    callbacks, [`LensDefaults`](dio::LensDefaults)) and the
+//!    [`ChunkSink`](dio::ChunkSink) its chunk callback fills. The policy sits
+//!    here, not in `lens`, because its callbacks take the Dio.
+//! 5. [`scenery`]: views over a Dio; every opener (`Dio::table_scenery`,
+//!    `record_scenery`, `value_scenery`) is defined here.
+//! 6. [`lens`]: the entry point that builds and freezes the policy and makes
+//!    Dios with it; it knows everything below and nothing knows it.
 #![no_std]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -36,11 +54,11 @@ pub mod sync;
 pub mod value;
 pub mod vista;
 
-pub use cache::{CacheBackend, CacheTable, MemoryBackend};
+pub use cache::{CacheBackend, CacheTable, IntoCacheBackend, MemoryBackend};
 pub use dio::{ChangeEvent, Dio, DioEvent, WriteOp};
 pub use error::{Error, ErrorKind, Result};
 pub use lens::{Lens, LensBuilder};
-pub use runtime::{Instant, JoinHandle, Runtime, RuntimeExt, Timestamp};
+pub use runtime::{Instant, IntoRuntime, JoinHandle, Runtime, RuntimeExt, Timestamp};
 pub use scenery::{RecordScenery, TableScenery, ValueScenery};
 pub use value::{Record, Value};
 pub use vista::{MemoryVista, TableShell, Vista, VistaCapabilities};

@@ -23,20 +23,20 @@ fn master(runtime: &SmolRuntime) -> MemoryVista {
             record! { "name" => format!("Product {i}"), "price" => 1.0 + i as f64 / 100.0 },
         )
     });
-    master.set_latency(Duration::from_millis(80), runtime.clone().arc());
+    master.set_latency(Duration::from_millis(80), runtime.clone());
     master
 }
 
 /// The policy: cache in `dir` (`cache_at`: sled, default options), total
 /// from the master, one master window per chunk. The same in both sessions.
 fn lens(dir: &Path, runtime: &SmolRuntime) -> Result<Lens> {
-    Lens::builder()
+    Ok(Lens::builder()
         .cache_at(dir)?
-        .runtime(runtime.clone().arc())
+        .runtime(runtime.clone())
         // Total from the master's `count`, one `fetch_window` per chunk.
         .page_from_master()
-        .build()
-        .map_err(|e| Error::failed(e.to_string()))
+        // A refused configuration converts into `Error` (InvalidInput).
+        .build()?)
 }
 
 /// Row `index` as shown: record and status.

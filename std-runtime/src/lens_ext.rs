@@ -31,7 +31,7 @@ use crate::SledBackend;
 /// let dir = tempfile::tempdir()?;
 /// let lens = Lens::builder()
 ///     .cache_at(dir.path().join("cache"))?
-///     .runtime(SmolRuntime::global().arc())
+///     .runtime(SmolRuntime::global())
 ///     .build()?;
 /// smol::block_on(async {
 ///     let dio = lens.make_dio(Vista::new(MemoryVista::new("products"))).await?;
@@ -64,6 +64,6 @@ pub trait LensBuilderExt: Sized {
 impl LensBuilderExt for LensBuilder {
     fn cache_at(self, path: impl AsRef<Path>) -> Result<LensBuilder> {
         let backend = SledBackend::open(path)?;
-        Ok(self.cache_source(backend.arc()))
+        Ok(self.cache_source(backend))
     }
 }

@@ -55,7 +55,8 @@ impl SmolRuntime {
         }
     }
 
-    /// This runtime as the `Arc<dyn Runtime>` a Lens holds.
+    /// This runtime shared as `Arc<dyn Runtime>`, for code that holds runtimes
+    /// that way. A Lens takes it by value: `.runtime(SmolRuntime::global())`.
     pub fn arc(self) -> Arc<dyn Runtime> {
         Arc::new(self)
     }

@@ -88,7 +88,7 @@ fn cache_at_from_diorama_tokio() {
             .make_dio(Vista::new(MemoryVista::new("t")))
             .await
             .unwrap();
-        dio.patched("a", record! { "n" => 1 }).await.unwrap();
+        dio.patched("a", record! { "n" => 1 }).unwrap();
         assert_eq!(dio.cache().count().unwrap(), 1);
         dio.shutdown().await.unwrap();
     });

@@ -38,9 +38,12 @@ fn pin_futures(lens: &Lens, dio: &Dio, vista: Vista, ticket: WriteTicket) {
     send(&dio.shutdown());
     send(&dio.started());
     send(&dio.write(WriteOp::DeleteAll));
+    send(&dio.insert(None, Default::default()));
+    send(&dio.replace("id", Default::default()));
+    send(&dio.patch("id", Default::default()));
+    send(&dio.delete("id"));
+    send(&dio.delete_all());
     send(&dio.handle_event(diorama_core::ChangeEvent::Reset));
-    send(&dio.patched("id", Default::default()));
-    send(&dio.removed("id"));
     send(&ticket.outcome());
     let facade = dio.vista();
     send(&facade.list());

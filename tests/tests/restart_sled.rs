@@ -47,7 +47,7 @@ fn lens<H: Harness>(h: &H, backend: Arc<dyn CacheBackend>, total: bool) -> LensB
                 .fetch_window(&query, range.start, range.len())
                 .await?;
             for (i, (id, record)) in page.rows.into_iter().enumerate() {
-                sink.push(range.start + i, id, record).await?;
+                sink.push(range.start + i, id, record)?;
             }
             Ok(())
         });

@@ -19,6 +19,7 @@ use std::time::Duration;
 use diorama_core::cache::CachedRow;
 use diorama_core::dio::{DioEvent, WriteOp};
 use diorama_core::runtime::BoxFuture;
+use diorama_core::scenery::RowStatus;
 use diorama_core::sim::SimRuntime;
 use diorama_core::vista::{Id, Page, Query, TableShell, VistaCapabilities, VistaOp};
 use diorama_core::{Lens, MemoryBackend, MemoryVista, Record, Result, RuntimeExt, Vista, record};
@@ -215,6 +216,10 @@ fn run_seed(seed: u64) {
         "every write ends in exactly one outcome: {outcomes:?}"
     );
     assert_eq!(dio.pending_writes(), 0);
+    for row in view.rows(0..ROWS + 80).into_iter().flatten() {
+        assert_ne!(row.status, RowStatus::Loading, "no load is left in flight");
+        assert_eq!(row.dirty_fields, None, "no write is pending");
+    }
     let violations = check.violations.lock().unwrap().clone();
     assert!(
         violations.is_empty(),

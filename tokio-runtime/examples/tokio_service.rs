@@ -41,7 +41,7 @@ fn master(runtime: &TokioRuntime) -> MemoryVista {
             record! { "name" => format!("Product {i}"), "price" => 0.0 },
         )
     });
-    master.set_latency(Duration::from_millis(5), runtime.clone().arc());
+    master.set_latency(Duration::from_millis(5), runtime.clone());
     master
 }
 
@@ -50,9 +50,9 @@ fn master(runtime: &TokioRuntime) -> MemoryVista {
 /// answers from its cache, so an empty cache is filled from the master
 /// before the Dio serves.
 fn policy(dir: &Path, runtime: &TokioRuntime) -> Result<Lens> {
-    Lens::builder()
+    Ok(Lens::builder()
         .cache_at(dir)?
-        .runtime(runtime.clone().arc())
+        .runtime(runtime.clone())
         .on_start(|dio| async move {
             if dio.cache().count()? > 0 {
                 return Ok(());
@@ -67,8 +67,7 @@ fn policy(dir: &Path, runtime: &TokioRuntime) -> Result<Lens> {
         })
         // Total from the master's `count`, one `fetch_window` per chunk.
         .page_from_master()
-        .build()
-        .map_err(|e| Error::failed(e.to_string()))
+        .build()?)
 }
 
 fn price(record: &diorama_core::Record) -> Result<f64> {

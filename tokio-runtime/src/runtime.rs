@@ -79,7 +79,8 @@ impl TokioRuntime {
         &self.handle
     }
 
-    /// This runtime as the `Arc<dyn Runtime>` a Lens holds.
+    /// This runtime shared as `Arc<dyn Runtime>`, for code that holds runtimes
+    /// that way. A Lens takes it by value: `.runtime(TokioRuntime::current())`.
     pub fn arc(self) -> Arc<dyn Runtime> {
         Arc::new(self)
     }

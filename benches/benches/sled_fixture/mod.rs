@@ -79,7 +79,7 @@ pub(crate) fn lens(sim: &SimRuntime, backend: Arc<dyn CacheBackend>, rows: usize
         .total_provider(move |_dio, _query| async move { Ok(rows) })
         .on_load_chunk(move |_dio, range, _query, sink| async move {
             for i in range.start..range.end.min(rows) {
-                sink.push(i, id(i), row(i)).await?;
+                sink.push(i, id(i), row(i))?;
             }
             Ok(())
         })

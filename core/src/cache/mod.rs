@@ -7,10 +7,11 @@
 
 mod backend;
 mod memory;
+pub(crate) mod meta;
 mod row;
 mod table;
 
-pub use backend::CacheBackend;
+pub use backend::{CacheBackend, IntoCacheBackend};
 pub use memory::MemoryBackend;
 pub use row::{CacheBatch, CachedRow, RowState};
 pub use table::CacheTable;

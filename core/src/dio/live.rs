@@ -12,8 +12,17 @@ impl Dio {
     /// when registered; otherwise applied directly (`Updated`/`Inserted` with
     /// data → [`patched`](Dio::patched), without → [`invalidate_record`](Dio::invalidate_record),
     /// `Removed` → [`removed`](Dio::removed), `Reset` → [`invalidate_all`](Dio::invalidate_all)).
+    ///
+    /// # Errors
+    /// The error of `on_event`; without one, the cache's error when writing
+    /// the change fails (see [`patched`](Dio::patched)).
+    ///
+    /// # Cancel safety
+    /// Without `on_event`, cancel safe: the change is applied at the first
+    /// poll. With one, dropping the future drops `on_event`'s future
+    /// wherever it was.
     pub async fn handle_event(&self, event: ChangeEvent) -> Result<()> {
-        if let Some(on_event) = &self.inner.lens.inner.callbacks.on_event {
+        if let Some(on_event) = self.policy().on_event() {
             return on_event(self, event).await;
         }
         match event {
@@ -24,13 +33,13 @@ impl Dio {
             ChangeEvent::Updated {
                 id,
                 fields: Some(fields),
-            } => self.patched(id, fields).await,
+            } => self.patched(id, fields),
             ChangeEvent::Inserted { id, record: None }
             | ChangeEvent::Updated { id, fields: None } => {
                 self.invalidate_record(id);
                 Ok(())
             }
-            ChangeEvent::Removed { id } => self.removed(id).await,
+            ChangeEvent::Removed { id } => self.removed(id),
             ChangeEvent::Reset => {
                 self.invalidate_all();
                 Ok(())
@@ -61,10 +70,17 @@ impl Dio {
         self.publish(DioEvent::Invalidated);
     }
 
-    /// A change the user learned of (typically in `on_event` or `on_write`):
-    /// merge `fields` into the cached row `id` and publish `RecordChanged`.
-    /// When the row is not cached, the fields are stored as an incomplete row.
-    pub async fn patched(&self, id: impl Into<Id>, fields: Record) -> Result<()> {
+    /// A change the master already has, learned elsewhere (typically in
+    /// `on_event` or `on_write`): merge `fields` into the cached row `id`
+    /// and publish `RecordChanged`. Cache only: nothing is written to the
+    /// master (to change a row, [`patch`](Dio::patch) or
+    /// [`try_patch`](Dio::try_patch) it). When the row is not cached, the
+    /// fields are stored as an incomplete row.
+    ///
+    /// # Errors
+    /// The cache's error when reading or writing the row fails (nothing is
+    /// published then).
+    pub fn patched(&self, id: impl Into<Id>, fields: Record) -> Result<()> {
         let id = id.into();
         let now = self.runtime().wall_clock();
         let row = match self.inner.cache.get(&id)? {
@@ -89,9 +105,14 @@ impl Dio {
         Ok(())
     }
 
-    /// A removal the user learned of: delete the cached row `id` (absent is
-    /// fine) and publish `RecordRemoved`.
-    pub async fn removed(&self, id: impl Into<Id>) -> Result<()> {
+    /// A removal the master already made, learned elsewhere: delete the
+    /// cached row `id` (absent is fine) and publish `RecordRemoved`. Cache
+    /// only: to delete a row at the master, [`delete`](Dio::delete) or
+    /// [`try_delete`](Dio::try_delete) it.
+    ///
+    /// # Errors
+    /// The cache's error when the delete fails (nothing is published then).
+    pub fn removed(&self, id: impl Into<Id>) -> Result<()> {
         let id = id.into();
         self.inner.cache.delete(&id)?;
         self.publish(DioEvent::RecordRemoved { id });

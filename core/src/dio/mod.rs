@@ -10,23 +10,30 @@
 //! master (drain, never drop), then the worker flushes the cache and ends;
 //! the refresh task stops. [`Dio::shutdown`] does the same and waits for it.
 
+mod defaults;
 mod events;
 mod latch;
 mod live;
 mod open;
 mod pending;
+pub(crate) mod policy;
 mod queries;
 mod refresh;
 mod shell;
+mod sink;
 mod worker;
 mod write;
 mod write_op;
 
+pub use defaults::LensDefaults;
 pub use events::{ChangeEvent, DioEvent};
 pub use pending::PendingWrite;
+pub use sink::ChunkSink;
 pub use write_op::{WriteOp, WriteTicket};
 
 pub(crate) use open::open;
+pub(crate) use policy::Policy;
+pub(crate) use sink::ChunkTarget;
 
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
@@ -35,9 +42,8 @@ use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use portable_atomic::AtomicU64;
 
-use crate::cache::{CacheBatch, CacheTable};
+use crate::cache::{CacheBatch, CacheTable, meta};
 use crate::error::Result;
-use crate::lens::Lens;
 use crate::runtime::{AbortOnDrop, Runtime, Timestamp};
 use crate::sync::Mutex;
 use crate::sync::broadcast::{BroadcastReceiver, BroadcastSender};
@@ -58,26 +64,26 @@ pub struct Dio {
 }
 
 pub(crate) struct DioInner {
-    pub(crate) lens: Lens,
-    pub(crate) master: Vista,
-    pub(crate) cache: Arc<dyn CacheTable>,
-    pub(crate) table_name: String,
+    policy: Arc<Policy>,
+    master: Vista,
+    cache: Arc<dyn CacheTable>,
+    table_name: String,
     queue: QueueSender<QueuedWrite>,
-    pub(crate) events: BroadcastSender<DioEvent>,
+    events: BroadcastSender<DioEvent>,
     handles: AtomicUsize,
     shutting_down: AtomicBool,
     worker_done: Latch,
     refresh_task: Mutex<Option<AbortOnDrop>>,
     start: Mutex<Option<Result<()>>>,
     started: Latch,
-    pub(crate) queries: AnsweredQueries,
-    pub(crate) pending: PendingWrites,
+    queries: AnsweredQueries,
+    pending: PendingWrites,
     next_scenery_id: AtomicU64,
     /// Wall-clock millis of the last wholesale invalidation (0: never);
     /// rows fetched before it read as stale. Persisted in the cache meta.
     invalidated_at: AtomicU64,
     /// Held while a scenery merges and writes position blocks.
-    pub(crate) positions_lock: async_lock::Mutex<()>,
+    positions_lock: async_lock::Mutex<()>,
 }
 
 impl Dio {
@@ -97,8 +103,20 @@ impl Dio {
         Arc::downgrade(&self.inner)
     }
 
-    pub(crate) fn inner(&self) -> &Arc<DioInner> {
-        &self.inner
+    /// The policy of the Lens this Dio was made by.
+    pub(crate) fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
+    /// Which queries `on_query` has answered; single-flight warming.
+    pub(crate) fn queries(&self) -> &AnsweredQueries {
+        &self.inner.queries
+    }
+
+    /// Held while a scenery merges and writes the position blocks of a
+    /// query, so concurrent chunk loads never lose each other's entries.
+    pub(crate) fn positions_lock(&self) -> &async_lock::Mutex<()> {
+        &self.inner.positions_lock
     }
 
     /// The facade: a [`Vista`] whose reads come from the cache (narrowing is
@@ -123,14 +141,9 @@ impl Dio {
         &self.inner.table_name
     }
 
-    /// The Lens this Dio was made by.
-    pub fn lens(&self) -> &Lens {
-        &self.inner.lens
-    }
-
     /// The runtime this Dio runs on.
     pub fn runtime(&self) -> &Arc<dyn Runtime> {
-        &self.inner.lens.inner.runtime
+        self.inner.policy.runtime()
     }
 
     /// Subscribe to this Dio's events (only events published from now on).
@@ -138,17 +151,25 @@ impl Dio {
         self.inner.events.subscribe()
     }
 
-    /// Publish `event` to every subscriber. Sceneries and callbacks use this;
-    /// the cost does not depend on the number of subscribers.
-    pub fn publish(&self, event: DioEvent) {
+    /// Publish `event` to every subscriber; the cost does not depend on
+    /// their number. Crate-private: events are the Dio's and its sceneries'
+    /// account of what happened, so user code cannot forge them; callbacks
+    /// announce changes through [`patched`](Dio::patched),
+    /// [`removed`](Dio::removed), [`invalidate_record`](Dio::invalidate_record)
+    /// and [`invalidate_all`](Dio::invalidate_all).
+    pub(crate) fn publish(&self, event: DioEvent) {
         self.inner.events.send(event);
     }
 
     /// Wait until `on_start` has finished; its result (`Ok` when there is no
     /// `on_start`). Useful with `on_start_blocking(false)`.
     ///
+    /// # Errors
+    /// The error `on_start` returned (as also published in
+    /// `StartFailed`), every time this is called.
+    ///
     /// # Cancel safety
-    /// Cancel safe.
+    /// Cancel safe: it only waits; `on_start` runs on regardless.
     pub async fn started(&self) -> Result<()> {
         self.inner.started.wait().await;
         self.inner.start.lock().clone().unwrap_or(Ok(()))
@@ -156,7 +177,18 @@ impl Dio {
 
     /// Run `on_refresh` (when registered), publishing `Refreshing` first and
     /// then `Invalidated` on success or `RefreshFailed` on error (returned).
-    /// A successful refresh makes every answered query cold again.
+    /// A successful refresh makes every answered query cold again and rows
+    /// fetched before it read as stale.
+    ///
+    /// # Errors
+    /// The error of `on_refresh`, also published as `RefreshFailed`; the
+    /// cache is then as `on_refresh` left it and nothing is invalidated.
+    ///
+    /// # Cancel safety
+    /// Every `Refreshing` gets its outcome: dropped while `on_refresh` runs,
+    /// the refresh publishes `RefreshFailed` with
+    /// [`Cancelled`](crate::ErrorKind::Cancelled) and invalidates nothing.
+    /// What `on_refresh` wrote to the cache before it was dropped stays.
     pub async fn refresh(&self) -> Result<()> {
         refresh::run(self).await
     }
@@ -164,6 +196,10 @@ impl Dio {
     /// Stop accepting writes, let the queued ones reach the master, wait for
     /// the worker, stop the refresh task and flush the cache. Later writes
     /// fail with `ShuttingDown`. Calling it again waits for the same end.
+    ///
+    /// # Errors
+    /// The cache's error when the final flush fails (the queued writes have
+    /// reached the master all the same; their outcomes were published).
     ///
     /// # Cancel safety
     /// Cancel safe: the shutdown continues in the background; call again to wait.
@@ -176,11 +212,6 @@ impl Dio {
     /// True once `shutdown` was called or the last handle dropped.
     pub fn is_shutting_down(&self) -> bool {
         self.inner.shutting_down.load(Ordering::Acquire)
-    }
-
-    /// Open a [`TableScenery`](crate::scenery::TableScenery) builder over this Dio.
-    pub fn table_scenery(&self) -> crate::scenery::TableSceneryBuilder {
-        crate::scenery::TableSceneryBuilder::new(self.clone())
     }
 
     /// When this Dio's cache was last invalidated wholesale (a successful
@@ -198,8 +229,8 @@ impl Dio {
             .invalidated_at
             .fetch_max(now.as_millis(), Ordering::AcqRel);
         let mut batch = CacheBatch::new();
-        batch.meta_delete_prefix(queries::PREFIX);
-        batch.meta_put(INVALIDATED_AT_KEY, now.as_millis().to_be_bytes().to_vec());
+        batch.meta_delete_prefix(meta::ANSWERED);
+        batch.meta_put(meta::INVALIDATED_AT, meta::encode_millis(now.as_millis()));
         // A failed meta write only means on_query may be skipped once more
         // and rows may read fresh a little longer after a restart.
         let _ = self.inner.cache.apply(batch);
@@ -212,6 +243,12 @@ impl Dio {
 }
 
 impl DioInner {
+    /// Publish `event` on the bus, from a weak holder that does not take a
+    /// counted handle (a scenery's tasks).
+    pub(crate) fn publish(&self, event: DioEvent) {
+        self.events.send(event);
+    }
+
     /// See [`Dio::pending_write`]; cheap when nothing is pending.
     pub(crate) fn pending_write(&self, id: &str) -> Option<PendingWrite> {
         if self.pending.total() == 0 {
@@ -227,9 +264,6 @@ impl DioInner {
         drop(self.refresh_task.lock().take());
     }
 }
-
-/// Meta key of the last wholesale invalidation (u64 BE millis).
-pub(crate) const INVALIDATED_AT_KEY: &[u8] = b"i";
 
 impl Clone for Dio {
     fn clone(&self) -> Self {

@@ -7,26 +7,26 @@ use core::sync::atomic::{AtomicBool, AtomicUsize};
 use portable_atomic::AtomicU64;
 
 use super::latch::Latch;
-use super::{Dio, DioEvent, DioInner, refresh, worker};
+use super::{Dio, DioEvent, DioInner, Policy, refresh, worker};
+use crate::cache::meta;
 use crate::error::Result;
-use crate::lens::Lens;
 use crate::runtime::RuntimeExt;
 use crate::sync::{Mutex, broadcast, queue};
 use crate::vista::Vista;
 
 /// Open the cache table, spawn the worker and refresh task, run `on_start`.
-pub(crate) async fn open(lens: Lens, master: Vista, table_name: &str) -> Result<Dio> {
-    let cache = lens.inner.cache.open_table(table_name)?;
+pub(crate) async fn open(policy: Arc<Policy>, master: Vista, table_name: &str) -> Result<Dio> {
+    let cache = policy.cache_backend().open_table(table_name)?;
     let invalidated_at = cache
-        .meta_get(super::INVALIDATED_AT_KEY)?
-        .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
-        .map_or(0, u64::from_be_bytes);
-    let runtime = lens.inner.runtime.clone();
-    let defaults = lens.inner.defaults.clone();
+        .meta_get(meta::INVALIDATED_AT)?
+        .and_then(|bytes| meta::decode_millis(&bytes))
+        .unwrap_or(0);
+    let runtime = policy.runtime().clone();
+    let defaults = policy.defaults().clone();
     let (queue_tx, queue_rx) = queue::channel(defaults.write_queue_capacity);
     let (events, _) = broadcast::channel(defaults.event_bus_capacity);
     let inner = Arc::new(DioInner {
-        lens,
+        policy,
         master,
         cache,
         table_name: String::from(table_name),
@@ -57,7 +57,7 @@ pub(crate) async fn open(lens: Lens, master: Vista, table_name: &str) -> Result<
         *inner.refresh_task.lock() = Some(task.abort_on_drop());
     }
 
-    if inner.lens.inner.callbacks.on_start.is_none() {
+    if inner.policy.on_start().is_none() {
         finish_start(&dio, Ok(()));
     } else if defaults.on_start_blocking {
         let outcome = run_on_start(&dio).await;
@@ -83,7 +83,7 @@ pub(crate) async fn open(lens: Lens, master: Vista, table_name: &str) -> Result<
 }
 
 async fn run_on_start(dio: &Dio) -> Result<()> {
-    match &dio.lens().inner.callbacks.on_start {
+    match dio.policy().on_start() {
         Some(on_start) => on_start(dio).await,
         None => Ok(()),
     }

@@ -2,6 +2,7 @@
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::WriteOp;
@@ -16,6 +17,12 @@ pub struct PendingWrite {
     pub record: Option<Record>,
     /// How many writes to the row are queued or running.
     pub count: usize,
+    /// The fields the pending writes change, in the order first written,
+    /// when every one of them is a patch; `None` when a whole-row write
+    /// (insert, replace, delete) is among them, since then any field may
+    /// change. What a view shows as the row's
+    /// [`dirty_fields`](crate::scenery::EnrichedRecord::dirty_fields).
+    pub dirty_fields: Option<Vec<String>>,
 }
 
 /// Pending writes by row id, plus a total including writes without an id.
@@ -37,8 +44,21 @@ impl PendingWrites {
             .or_insert_with(|| PendingWrite {
                 record: base,
                 count: 0,
+                dirty_fields: Some(Vec::new()),
             });
         entry.count += 1;
+        match op {
+            WriteOp::Patch { fields, .. } => {
+                if let Some(dirty) = &mut entry.dirty_fields {
+                    for (field, _) in fields.iter() {
+                        if !dirty.iter().any(|known| known == field) {
+                            dirty.push(String::from(field));
+                        }
+                    }
+                }
+            }
+            _ => entry.dirty_fields = None,
+        }
         entry.record = match op {
             WriteOp::Insert { record, .. } | WriteOp::Replace { record, .. } => {
                 Some(record.clone())

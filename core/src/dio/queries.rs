@@ -1,7 +1,7 @@
 //! Which queries `on_query` has answered, and single-flight warming of cold ones.
 //!
-//! Answered keys live in the cache meta (prefix `q/`) so they survive a
-//! restart. While a cold query is being warmed, every concurrent reader of
+//! Answered keys live in the cache meta ([`meta::ANSWERED`]) so they
+//! survive a restart. While a cold query is being warmed, every concurrent reader of
 //! the same key waits for the one `on_query` call, which runs in its own
 //! task so a reader that gives up does not strand the others.
 //!
@@ -24,20 +24,11 @@ use portable_atomic::AtomicU64;
 
 use super::Dio;
 use super::latch::Latch;
-use crate::cache::CacheBatch;
+use crate::cache::{CacheBatch, meta};
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::RuntimeExt;
 use crate::sync::Mutex;
 use crate::vista::QueryDescriptor;
-
-pub(crate) const PREFIX: &[u8] = b"q/";
-
-fn meta_key(key: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(PREFIX.len() + key.len());
-    k.extend_from_slice(PREFIX);
-    k.extend_from_slice(key.as_bytes());
-    k
-}
 
 /// One `on_query` call in progress, shared by every reader of its key.
 #[derive(Debug, Default)]
@@ -65,7 +56,7 @@ impl AnsweredQueries {
         descriptor: QueryDescriptor,
         remember: bool,
     ) -> Result<()> {
-        if dio.lens().inner.callbacks.on_query.is_none() {
+        if dio.policy().on_query().is_none() {
             return Ok(());
         }
         let key = descriptor.key();
@@ -109,7 +100,7 @@ impl AnsweredQueries {
 /// read by id, the row is cached.
 fn answered(dio: &Dio, key: &str, descriptor: &QueryDescriptor, remember: bool) -> Result<bool> {
     if remember {
-        return Ok(dio.cache().meta_get(&meta_key(key))?.is_some());
+        return Ok(dio.cache().meta_get(&meta::answered(key))?.is_some());
     }
     match &descriptor.id {
         Some(id) => Ok(dio
@@ -130,9 +121,9 @@ fn spawn_flight(
     let dio = dio.clone();
     let runtime = dio.runtime().clone();
     let task = async move {
-        let queries = &dio.inner().queries;
+        let queries = dio.queries();
         let epoch = queries.epoch.load(Ordering::Acquire);
-        let outcome = match &dio.lens().inner.callbacks.on_query {
+        let outcome = match dio.policy().on_query() {
             Some(on_query) => on_query(&dio, descriptor).await,
             None => Ok(()),
         };
@@ -140,7 +131,7 @@ fn spawn_flight(
         let outcome = match outcome {
             Ok(()) if remember && still_valid => {
                 let mut batch = CacheBatch::new();
-                batch.meta_put(meta_key(&key), Vec::from(&b"1"[..]));
+                batch.meta_put(meta::answered(&key), Vec::from(&b"1"[..]));
                 dio.cache().apply(batch)
             }
             other => other,

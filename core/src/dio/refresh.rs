@@ -1,19 +1,42 @@
 //! Manual and scheduled refresh: one path, `Refreshing` then `Invalidated`
-//! or `RefreshFailed`.
+//! or `RefreshFailed` — also when the refresh is dropped half-way.
 
 use alloc::sync::Weak;
 use core::time::Duration;
 
 use super::{Dio, DioEvent, DioInner};
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
+
+/// Closes a `Refreshing` with `RefreshFailed { Cancelled }` when the refresh
+/// is dropped before its outcome (a caller gave up, the loop was aborted).
+struct Unfinished<'a> {
+    dio: &'a Dio,
+    armed: bool,
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.dio.publish(DioEvent::RefreshFailed {
+                error: Error::new(
+                    ErrorKind::Cancelled,
+                    "the refresh was dropped before it finished",
+                ),
+            });
+        }
+    }
+}
 
 /// The one refresh path shared by `Dio::refresh` and the loop.
 pub(super) async fn run(dio: &Dio) -> Result<()> {
     dio.publish(DioEvent::Refreshing);
-    let outcome = match &dio.lens().inner.callbacks.on_refresh {
+    let mut unfinished = Unfinished { dio, armed: true };
+    let outcome = match dio.policy().on_refresh() {
         Some(on_refresh) => on_refresh(dio).await,
         None => Ok(()),
     };
+    // No await from here on: the outcome below is published in full.
+    unfinished.armed = false;
     match outcome {
         Ok(()) => {
             // Cold again: the next read of each query asks on_query anew.
@@ -34,7 +57,7 @@ pub(super) async fn run(dio: &Dio) -> Result<()> {
 /// fixed schedule (a slow refresh does not shift later ticks; missed ticks
 /// are skipped). Holds the Dio weakly; ends when it is gone or aborted.
 pub(super) async fn run_loop(dio: Weak<DioInner>, interval: Duration) {
-    let Some(runtime) = dio.upgrade().map(|inner| inner.lens.inner.runtime.clone()) else {
+    let Some(runtime) = dio.upgrade().map(|inner| inner.policy.runtime().clone()) else {
         return;
     };
     let mut next = runtime.now() + interval;

@@ -40,11 +40,7 @@ impl DioShell {
             limit: window.map(|(_, limit)| limit),
             ..QueryDescriptor::default()
         };
-        self.dio
-            .inner()
-            .queries
-            .ensure(&self.dio, descriptor, true)
-            .await
+        self.dio.queries().ensure(&self.dio, descriptor, true).await
     }
 
     /// Every cached row matching `query`, in query order.
@@ -98,7 +94,7 @@ impl TableShell for DioShell {
 
     fn capabilities(&self) -> VistaCapabilities {
         let master = self.dio.master().capabilities();
-        let routed = self.dio.lens().inner.callbacks.on_write.is_some();
+        let routed = self.dio.policy().on_write().is_some();
         VistaCapabilities {
             can_insert: master.can_insert || routed,
             can_update: master.can_update || routed,
@@ -134,8 +130,7 @@ impl TableShell for DioShell {
             // (never remembered: the row's presence is the answer), then
             // reads the cache again.
             self.dio
-                .inner()
-                .queries
+                .queries()
                 .ensure(&self.dio, QueryDescriptor::for_id(id), false)
                 .await?;
             if let Some(record) = whole_row(&self.dio, id)? {
@@ -191,7 +186,7 @@ impl TableShell for DioShell {
     fn insert<'a>(&'a self, id: Option<Id>, record: Record) -> BoxFuture<'a, Result<Id>> {
         Box::pin(async move {
             self.offered(|c| c.can_insert, "insert")?;
-            if id.is_none() && self.dio.lens().inner.callbacks.on_write.is_some() {
+            if id.is_none() && self.dio.policy().on_write().is_some() {
                 return Err(Error::invalid_input(
                     "an insert through on_write needs an id: on_write cannot report one back",
                 ));

@@ -21,7 +21,7 @@ pub(super) async fn run(inner: Arc<DioInner>, queue: QueueReceiver<QueuedWrite>)
     while let Ok(QueuedWrite { op, reply }) = queue.recv().await {
         let dio = Dio::from_inner(inner.clone());
         let named = op.id().map(String::from);
-        let outcome = match &inner.lens.inner.callbacks.on_write {
+        let outcome = match inner.policy.on_write() {
             Some(on_write) => on_write(&dio, op).await.map(|()| named.clone()),
             None => write_through(&dio, op).await,
         };
@@ -91,7 +91,7 @@ async fn write_through(dio: &Dio, op: WriteOp) -> Result<Option<Id>> {
             master.delete_all().await?;
             // Clearing drops the answered keys too: no running on_query may
             // mark its key answered again.
-            dio.inner().queries.invalidate();
+            dio.queries().invalidate();
             cache.clear()?;
             dio.publish(DioEvent::Invalidated);
             Ok(None)

@@ -1,4 +1,13 @@
 //! Queuing writes: backpressure, `try_` forms and the pending overlay.
+//!
+//! Every write has two forms: one that waits for room in the queue
+//! (`write`, `insert`, `replace`, `patch`, `delete`, `delete_all`) and one
+//! that refuses at once when the queue is full (`try_write`, `try_insert`,
+//! …). Both return a [`WriteTicket`] once the write is queued; the write
+//! reaches the master through the worker whether or not the ticket is kept.
+//! Changes the master already has (learned from a live source) go into the
+//! cache with [`Dio::patched`] and [`Dio::removed`] instead, which write
+//! nothing to the master.
 
 use alloc::string::String;
 use core::sync::atomic::Ordering;
@@ -11,14 +20,21 @@ use crate::value::Record;
 use crate::vista::Id;
 
 impl Dio {
-    /// Queue `op`, waiting while the queue is full. Returns a ticket for its
-    /// outcome once the op is queued.
+    /// Queue `op`, waiting while the queue is full (backpressure). Returns a
+    /// ticket for its outcome once the op is queued; views show the row as
+    /// pending from the moment this is called.
     ///
-    /// Errors: `ShuttingDown` after [`shutdown`](Dio::shutdown).
+    /// # Errors
+    /// [`ShuttingDown`](ErrorKind::ShuttingDown) after
+    /// [`shutdown`](Dio::shutdown) or once the last handle dropped (also
+    /// while waiting for room). The write's own outcome comes through the
+    /// ticket and the event bus, never from here.
     ///
     /// # Cancel safety
-    /// If the future is dropped while waiting for room, the op is not queued
-    /// and its pending mark is removed.
+    /// If the future is dropped while waiting for room, the op is not queued:
+    /// its pending mark is removed and its `WriteQueued` is closed by a
+    /// `WriteFailed` with [`Cancelled`](ErrorKind::Cancelled). Once the
+    /// future returned, the write is queued and goes on.
     pub async fn write(&self, op: WriteOp) -> Result<WriteTicket> {
         self.ensure_open()?;
         let (item, ticket) = self.prepare_write(op);
@@ -32,8 +48,11 @@ impl Dio {
         }
     }
 
-    /// Queue `op` without waiting: fails at once with `WriteQueueFull` when
-    /// the queue is full, `ShuttingDown` after shutdown.
+    /// Queue `op` without waiting.
+    ///
+    /// # Errors
+    /// [`WriteQueueFull`](ErrorKind::WriteQueueFull) at once when the queue
+    /// is full, [`ShuttingDown`](ErrorKind::ShuttingDown) after shutdown.
     ///
     /// A write refused because the queue is full is normally not announced
     /// at all (no `WriteQueued`, no pending mark). Only when another writer
@@ -57,6 +76,69 @@ impl Dio {
             Err(TrySendError::Full(_)) => Err(guard.refuse(queue_full())),
             Err(TrySendError::Closed(_)) => Err(guard.refuse(shutting_down())),
         }
+    }
+
+    /// `write(Insert)`: insert `record` under `id` (the master chooses an id
+    /// when `None`; the ticket's outcome reports it), waiting for room.
+    ///
+    /// # Errors
+    /// As [`write`](Dio::write).
+    ///
+    /// # Cancel safety
+    /// As [`write`](Dio::write).
+    pub async fn insert(&self, id: Option<Id>, record: Record) -> Result<WriteTicket> {
+        self.write(WriteOp::Insert { id, record }).await
+    }
+
+    /// `write(Replace)`: replace the whole row `id`, waiting for room.
+    ///
+    /// # Errors
+    /// As [`write`](Dio::write).
+    ///
+    /// # Cancel safety
+    /// As [`write`](Dio::write).
+    pub async fn replace(&self, id: impl Into<Id>, record: Record) -> Result<WriteTicket> {
+        let id = id.into();
+        self.write(WriteOp::Replace { id, record }).await
+    }
+
+    /// `write(Patch)`: overwrite `fields` of row `id` at the master, then in
+    /// the cache, waiting for room. Unlike [`patched`](Dio::patched), which
+    /// only records a change the master already has.
+    ///
+    /// # Errors
+    /// As [`write`](Dio::write).
+    ///
+    /// # Cancel safety
+    /// As [`write`](Dio::write).
+    pub async fn patch(&self, id: impl Into<Id>, fields: Record) -> Result<WriteTicket> {
+        let id = id.into();
+        self.write(WriteOp::Patch { id, fields }).await
+    }
+
+    /// `write(Delete)`: delete row `id` at the master, then in the cache,
+    /// waiting for room. Unlike [`removed`](Dio::removed), which only
+    /// records a removal the master already made.
+    ///
+    /// # Errors
+    /// As [`write`](Dio::write).
+    ///
+    /// # Cancel safety
+    /// As [`write`](Dio::write).
+    pub async fn delete(&self, id: impl Into<Id>) -> Result<WriteTicket> {
+        let id = id.into();
+        self.write(WriteOp::Delete { id }).await
+    }
+
+    /// `write(DeleteAll)`: delete every row, waiting for room.
+    ///
+    /// # Errors
+    /// As [`write`](Dio::write).
+    ///
+    /// # Cancel safety
+    /// As [`write`](Dio::write).
+    pub async fn delete_all(&self) -> Result<WriteTicket> {
+        self.write(WriteOp::DeleteAll).await
     }
 
     /// `try_write(Insert)`.

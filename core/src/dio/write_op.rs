@@ -72,6 +72,11 @@ impl WriteTicket {
     /// the master chose for an insert without one; `None` for `DeleteAll`),
     /// or the error that was also published as `WriteFailed`.
     ///
+    /// # Errors
+    /// The write's error (the master's, `on_write`'s, or the cache's), and
+    /// [`Cancelled`](ErrorKind::Cancelled) if the worker ended without
+    /// reporting (its runtime shut down).
+    ///
     /// # Cancel safety
     /// Cancel safe: dropping this future drops the ticket; the write goes on.
     pub async fn outcome(self) -> Result<Option<Id>> {

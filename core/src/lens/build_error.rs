@@ -2,6 +2,8 @@
 
 use core::fmt;
 
+use crate::error::{Error, ErrorKind};
+
 /// Why a Lens configuration was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -18,16 +20,31 @@ pub enum LensBuildError {
     ZeroRefreshInterval,
 }
 
-impl fmt::Display for LensBuildError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl LensBuildError {
+    fn message(self) -> &'static str {
+        match self {
             LensBuildError::MissingCacheBackend => "no cache backend: call cache_source(..)",
             LensBuildError::MissingRuntime => "no runtime: call runtime(..)",
             LensBuildError::ZeroQueueCapacity => "write_queue_capacity must be at least 1",
             LensBuildError::ZeroEventBusCapacity => "event_bus_capacity must be at least 1",
             LensBuildError::ZeroRefreshInterval => "refresh_every needs a non-zero interval",
-        })
+        }
+    }
+}
+
+impl fmt::Display for LensBuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
     }
 }
 
 impl core::error::Error for LensBuildError {}
+
+/// A refused configuration as the core [`Error`], kind
+/// [`InvalidInput`](ErrorKind::InvalidInput), so `build()?` works in
+/// functions returning [`diorama_core::Result`](crate::Result).
+impl From<LensBuildError> for Error {
+    fn from(error: LensBuildError) -> Self {
+        Error::new(ErrorKind::InvalidInput, error.message()).context("invalid Lens configuration")
+    }
+}

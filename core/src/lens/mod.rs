@@ -5,30 +5,21 @@
 //! an immutable, cheaply cloned [`Lens`] that makes [`Dio`]s.
 
 mod build_error;
-mod callbacks;
-mod defaults;
 
+pub use crate::dio::LensDefaults;
 pub use build_error::LensBuildError;
-pub use callbacks::{
-    DioCallback, DioEventCallback, DioLoadChunkCallback, DioQueryCallback,
-    DioTotalProviderCallback, DioWriteCallback,
-};
-pub use defaults::LensDefaults;
 
-pub(crate) use callbacks::LensCallbacks;
-
-use alloc::boxed::Box;
 use alloc::sync::Arc;
 use core::fmt;
 use core::future::Future;
 use core::ops::Range;
 use core::time::Duration;
 
-use crate::cache::CacheBackend;
-use crate::dio::{ChangeEvent, Dio, WriteOp};
+use crate::cache::{CacheBackend, IntoCacheBackend};
+use crate::dio::policy::{self, Callbacks, Policy};
+use crate::dio::{ChangeEvent, ChunkSink, Dio, WriteOp};
 use crate::error::Result;
-use crate::runtime::Runtime;
-use crate::scenery::ChunkSink;
+use crate::runtime::{IntoRuntime, Runtime};
 use crate::vista::{Query, QueryDescriptor, Vista};
 
 /// Long-lived caching policy: cache backend, runtime, callbacks and defaults.
@@ -38,7 +29,6 @@ use crate::vista::{Query, QueryDescriptor, Vista};
 /// cache backend.
 ///
 /// ```
-/// use std::sync::Arc;
 /// use diorama_core::{Lens, MemoryBackend, MemoryVista, Vista, record};
 /// use diorama_core::cache::CachedRow;
 /// use diorama_core::sim::SimRuntime;
@@ -47,7 +37,7 @@ use crate::vista::{Query, QueryDescriptor, Vista};
 /// let master = MemoryVista::new("products")
 ///     .with_rows([("p1".to_string(), record! { "name" => "Lamp", "price" => 19.5 })]);
 /// let lens = Lens::builder()
-///     .cache_source(Arc::new(MemoryBackend::new()))
+///     .cache_source(MemoryBackend::new())
 ///     .runtime(sim.runtime())
 ///     // Natural closure form: the callback receives a cheap clone of the Dio.
 ///     .on_start(|dio| async move {
@@ -69,24 +59,12 @@ use crate::vista::{Query, QueryDescriptor, Vista};
 /// ```
 #[derive(Clone)]
 pub struct Lens {
-    pub(crate) inner: Arc<LensInner>,
-}
-
-pub(crate) struct LensInner {
-    pub(crate) cache: Arc<dyn CacheBackend>,
-    pub(crate) runtime: Arc<dyn Runtime>,
-    pub(crate) callbacks: LensCallbacks,
-    pub(crate) defaults: LensDefaults,
+    policy: Arc<Policy>,
 }
 
 impl fmt::Debug for Lens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Lens")
-            .field("cache", &self.inner.cache)
-            .field("runtime", &self.inner.runtime)
-            .field("callbacks", &self.inner.callbacks)
-            .field("defaults", &self.inner.defaults)
-            .finish()
+        f.debug_tuple("Lens").field(&self.policy).finish()
     }
 }
 
@@ -104,17 +82,17 @@ impl Lens {
 
     /// The policy defaults.
     pub fn defaults(&self) -> &LensDefaults {
-        &self.inner.defaults
+        self.policy.defaults()
     }
 
     /// The runtime every Dio of this Lens runs on.
     pub fn runtime(&self) -> &Arc<dyn Runtime> {
-        &self.inner.runtime
+        self.policy.runtime()
     }
 
     /// The cache backend shared by every Dio of this Lens.
     pub fn cache_source(&self) -> &Arc<dyn CacheBackend> {
-        &self.inner.cache
+        self.policy.cache_backend()
     }
 
     /// Wrap `vista` in a [`Dio`] whose cache table is named after the vista.
@@ -125,6 +103,16 @@ impl Lens {
     /// down), spawned otherwise (its failure is published as
     /// [`DioEvent::StartFailed`](crate::dio::DioEvent::StartFailed) and
     /// reported by [`Dio::started`]).
+    ///
+    /// # Errors
+    /// The backend's error when the cache table cannot be opened (or its
+    /// meta read), and with `on_start_blocking` the error of `on_start`
+    /// (context `on_start`), after which the Dio is shut down again.
+    ///
+    /// # Cancel safety
+    /// Dropped while a blocking `on_start` runs, no Dio is returned: the
+    /// `on_start` future is dropped with it, and the write worker (and
+    /// refresh task) already spawned end as after the last handle dropped.
     pub async fn make_dio(&self, vista: Vista) -> Result<Dio> {
         let name = alloc::string::String::from(vista.name());
         self.make_dio_as(vista, &name).await
@@ -132,8 +120,14 @@ impl Lens {
 
     /// Like [`make_dio`](Lens::make_dio) with an explicit cache table name,
     /// so two masters with the same name can be cached apart.
+    ///
+    /// # Errors
+    /// As [`make_dio`](Lens::make_dio).
+    ///
+    /// # Cancel safety
+    /// As [`make_dio`](Lens::make_dio).
     pub async fn make_dio_as(&self, vista: Vista, table_name: &str) -> Result<Dio> {
-        crate::dio::open(self.clone(), vista, table_name).await
+        crate::dio::open(self.policy.clone(), vista, table_name).await
     }
 }
 
@@ -141,13 +135,13 @@ impl Lens {
 ///
 /// Callback setters take closures of the natural form
 /// `|dio| async move { … }` (and `|dio, arg| async move { … }`); the closure
-/// gets an owned [`Dio`] clone. The `*_boxed` setters take the seed's
-/// higher-ranked boxed shapes for callbacks that borrow the Dio instead.
+/// gets an owned, cheap [`Dio`] clone, so its future is `'static`. One
+/// setter per callback; setting one again replaces it.
 #[derive(Default)]
 pub struct LensBuilder {
     cache: Option<Arc<dyn CacheBackend>>,
     runtime: Option<Arc<dyn Runtime>>,
-    callbacks: LensCallbacks,
+    callbacks: Callbacks,
     defaults: LensDefaults,
 }
 
@@ -163,15 +157,18 @@ impl fmt::Debug for LensBuilder {
 }
 
 impl LensBuilder {
-    /// The cache backend every Dio's table lives in (required).
-    pub fn cache_source(mut self, backend: Arc<dyn CacheBackend>) -> Self {
-        self.cache = Some(backend);
+    /// The cache backend every Dio's table lives in (required): by value
+    /// (`MemoryBackend::new()`) or shared (`Arc<dyn CacheBackend>`).
+    pub fn cache_source(mut self, backend: impl IntoCacheBackend) -> Self {
+        self.cache = Some(backend.into_cache_backend());
         self
     }
 
-    /// The runtime tasks and timers run on (required).
-    pub fn runtime(mut self, runtime: Arc<dyn Runtime>) -> Self {
-        self.runtime = Some(runtime);
+    /// The runtime tasks and timers run on (required): by value
+    /// (`SmolRuntime::global()`, `TokioRuntime::current()?`) or shared
+    /// (`Arc<dyn Runtime>`, as `SimRuntime::runtime()` returns).
+    pub fn runtime(mut self, runtime: impl IntoRuntime) -> Self {
+        self.runtime = Some(runtime.into_runtime());
         self
     }
 
@@ -181,13 +178,7 @@ impl LensBuilder {
         F: Fn(Dio) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<()>> + Send + 'static,
     {
-        self.callbacks.on_start = Some(callbacks::dio_callback(f));
-        self
-    }
-
-    /// [`on_start`](Self::on_start) in the boxed higher-ranked shape.
-    pub fn on_start_boxed(mut self, f: DioCallback) -> Self {
-        self.callbacks.on_start = Some(f);
+        self.callbacks.on_start = Some(policy::dio_callback(f));
         self
     }
 
@@ -197,13 +188,7 @@ impl LensBuilder {
         F: Fn(Dio) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<()>> + Send + 'static,
     {
-        self.callbacks.on_refresh = Some(callbacks::dio_callback(f));
-        self
-    }
-
-    /// [`on_refresh`](Self::on_refresh) in the boxed higher-ranked shape.
-    pub fn on_refresh_boxed(mut self, f: DioCallback) -> Self {
-        self.callbacks.on_refresh = Some(f);
+        self.callbacks.on_refresh = Some(policy::dio_callback(f));
         self
     }
 
@@ -213,13 +198,7 @@ impl LensBuilder {
         F: Fn(Dio, WriteOp) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<()>> + Send + 'static,
     {
-        self.callbacks.on_write = Some(callbacks::dio_arg_callback(f));
-        self
-    }
-
-    /// [`on_write`](Self::on_write) in the boxed higher-ranked shape.
-    pub fn on_write_boxed(mut self, f: DioWriteCallback) -> Self {
-        self.callbacks.on_write = Some(f);
+        self.callbacks.on_write = Some(policy::dio_arg_callback(f));
         self
     }
 
@@ -229,13 +208,7 @@ impl LensBuilder {
         F: Fn(Dio, ChangeEvent) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<()>> + Send + 'static,
     {
-        self.callbacks.on_event = Some(callbacks::dio_arg_callback(f));
-        self
-    }
-
-    /// [`on_event`](Self::on_event) in the boxed higher-ranked shape.
-    pub fn on_event_boxed(mut self, f: DioEventCallback) -> Self {
-        self.callbacks.on_event = Some(f);
+        self.callbacks.on_event = Some(policy::dio_arg_callback(f));
         self
     }
 
@@ -245,13 +218,7 @@ impl LensBuilder {
         F: Fn(Dio, QueryDescriptor) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<()>> + Send + 'static,
     {
-        self.callbacks.on_query = Some(callbacks::dio_arg_callback(f));
-        self
-    }
-
-    /// [`on_query`](Self::on_query) in the boxed higher-ranked shape.
-    pub fn on_query_boxed(mut self, f: DioQueryCallback) -> Self {
-        self.callbacks.on_query = Some(f);
+        self.callbacks.on_query = Some(policy::dio_arg_callback(f));
         self
     }
 
@@ -261,13 +228,7 @@ impl LensBuilder {
         F: Fn(Dio, Query) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<usize>> + Send + 'static,
     {
-        self.callbacks.total_provider = Some(callbacks::dio_arg_callback(f));
-        self
-    }
-
-    /// [`total_provider`](Self::total_provider) in the boxed higher-ranked shape.
-    pub fn total_provider_boxed(mut self, f: DioTotalProviderCallback) -> Self {
-        self.callbacks.total_provider = Some(f);
+        self.callbacks.total_provider = Some(policy::dio_arg_callback(f));
         self
     }
 
@@ -277,9 +238,7 @@ impl LensBuilder {
         F: Fn(Dio, Range<usize>, Query, ChunkSink) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<()>> + Send + 'static,
     {
-        self.callbacks.on_load_chunk = Some(Box::new(move |dio: &Dio, range, query, sink| {
-            Box::pin(f(dio.clone(), range, query, sink))
-        }));
+        self.callbacks.on_load_chunk = Some(policy::load_chunk_callback(f));
         self
     }
 
@@ -310,16 +269,10 @@ impl LensBuilder {
                 sink.set_total(total)?;
             }
             for (offset, (id, record)) in page.rows.into_iter().enumerate() {
-                sink.push(range.start + offset, id, record).await?;
+                sink.push(range.start + offset, id, record)?;
             }
             Ok(())
         })
-    }
-
-    /// [`on_load_chunk`](Self::on_load_chunk) in the boxed higher-ranked shape.
-    pub fn on_load_chunk_boxed(mut self, f: DioLoadChunkCallback) -> Self {
-        self.callbacks.on_load_chunk = Some(f);
-        self
     }
 
     /// Refresh every Dio periodically (first run after one interval, not at once).
@@ -378,12 +331,7 @@ impl LensBuilder {
             return Err(LensBuildError::ZeroRefreshInterval);
         }
         Ok(Lens {
-            inner: Arc::new(LensInner {
-                cache,
-                runtime,
-                callbacks: self.callbacks,
-                defaults: self.defaults,
-            }),
+            policy: Arc::new(Policy::new(cache, runtime, self.callbacks, self.defaults)),
         })
     }
 }

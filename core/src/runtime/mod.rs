@@ -14,6 +14,7 @@ pub use task::{AbortHandle, AbortOnDrop, JoinError, JoinHandle};
 pub use time::{Instant, Timestamp};
 
 use alloc::boxed::Box;
+use alloc::sync::Arc;
 use core::fmt::Debug;
 use core::future::Future;
 use core::pin::Pin;
@@ -81,3 +82,34 @@ pub trait RuntimeExt: Runtime {
 }
 
 impl<R: Runtime + ?Sized> RuntimeExt for R {}
+
+/// Anything that can be held as the shared `Arc<dyn Runtime>` a Lens keeps:
+/// a [`Runtime`] by value (`SmolRuntime::global()`, `TokioRuntime::current()`),
+/// or one already shared (`Arc<dyn Runtime>`, as `SimRuntime::runtime()`
+/// returns, or an `Arc<R>`).
+///
+/// Taken by [`LensBuilder::runtime`](crate::LensBuilder::runtime) and
+/// [`MemoryVista::set_latency`](crate::MemoryVista::set_latency), so callers
+/// never wrap a runtime themselves.
+pub trait IntoRuntime {
+    /// This runtime, shared.
+    fn into_runtime(self) -> Arc<dyn Runtime>;
+}
+
+impl<R: Runtime + 'static> IntoRuntime for R {
+    fn into_runtime(self) -> Arc<dyn Runtime> {
+        Arc::new(self)
+    }
+}
+
+impl IntoRuntime for Arc<dyn Runtime> {
+    fn into_runtime(self) -> Arc<dyn Runtime> {
+        self
+    }
+}
+
+impl<R: Runtime + 'static> IntoRuntime for Arc<R> {
+    fn into_runtime(self) -> Arc<dyn Runtime> {
+        self
+    }
+}

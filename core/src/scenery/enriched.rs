@@ -16,7 +16,10 @@ pub enum RowStatus {
     /// Older than the cache TTL or invalidated: still shown, refetched when
     /// a viewport reaches it.
     Stale,
-    /// Being fetched; no data yet.
+    /// Stale and being refetched: the record is the old value, and a chunk
+    /// load that covers the row is in flight. Turns `Fresh` when the chunk
+    /// delivers the row, `Stale` again when the load ends without it. (Rows
+    /// not loaded at all are absent from a table view, not `Loading`.)
     Loading,
     /// A write to this row is queued or running; the record shows the
     /// optimistic result.
@@ -39,13 +42,33 @@ pub struct EnrichedRecord {
     pub record: Record,
     /// The row's state.
     pub status: RowStatus,
-    /// Fields with unsaved or pending changes, when known.
+    /// On a [`PendingWrite`](RowStatus::PendingWrite) row whose pending
+    /// writes are all patches: the fields they change, in the order first
+    /// written (a form can mark them). `None` on every other row, and while
+    /// a whole-row write (insert, replace, delete) to it is pending.
     pub dirty_fields: Option<Vec<String>>,
     /// When the row was fetched from the master.
     pub fetched_at: Option<Timestamp>,
 }
 
 impl EnrichedRecord {
+    /// A row with writes queued or running: `record` is the optimistic
+    /// result, `dirty_fields` what the pending patches change.
+    pub(crate) fn pending(
+        id: Id,
+        record: Record,
+        dirty_fields: Option<Vec<String>>,
+        fetched_at: Option<Timestamp>,
+    ) -> Self {
+        EnrichedRecord {
+            id,
+            record,
+            status: RowStatus::PendingWrite,
+            dirty_fields,
+            fetched_at,
+        }
+    }
+
     /// A fresh row.
     pub fn fresh(id: Id, record: Record, fetched_at: Option<Timestamp>) -> Self {
         EnrichedRecord {

@@ -1,23 +1,23 @@
 //! Persisted positions: per query, index → id and the view's extent, kept in
 //! the cache meta so a reopen shows rows where they were without a scan.
 //!
-//! Layout (all keys under the Dio's cache table meta):
-//! - `p/` ‖ len(query key) as u32 BE ‖ query key ‖ block as u64 BE → the ids
-//!   at indices `block·64 .. block·64+64` (see [`encode_block`])
-//! - `t/` ‖ query key → extent (four u64 BE: stated+1, end+1, known, attempts; 0 = none)
+//! The keys are laid out in [`cache::meta`](crate::cache::meta) (a block of
+//! positions per query and block number, an extent per query); the values
+//! are encoded here:
+//! - a position block holds the ids at indices `block·64 .. block·64+64`
+//!   (see [`encode_block`])
+//! - an extent is four u64 BE: stated+1, end+1, known, attempts (0 = none)
 //!
 //! Positions are grouped in blocks of [`BLOCK`] indices so a chunk writes a
 //! handful of meta entries instead of one per row (a sled write per entry is
-//! what a chunk push pays for). The length prefix keeps one query's keys
-//! from being a prefix of another's, and big-endian block numbers make a
-//! range of positions a contiguous key range: reading positions `a..b`
-//! costs O((b − a) / 64 + 1).
+//! what a chunk push pays for). Block keys of one query form a contiguous
+//! key range: reading positions `a..b` costs O((b − a) / 64 + 1).
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
 
 use super::extent::Extent;
-use crate::cache::{CacheBatch, CacheTable};
+use crate::cache::{CacheBatch, CacheTable, meta};
 use crate::error::Result;
 use crate::vista::Id;
 
@@ -30,22 +30,14 @@ pub(crate) struct PositionKeys {
 
 impl PositionKeys {
     pub(crate) fn new(query_key: &str) -> Self {
-        let len = u32::try_from(query_key.len()).unwrap_or(u32::MAX);
-        let mut prefix = Vec::with_capacity(6 + query_key.len());
-        prefix.extend_from_slice(b"p/");
-        prefix.extend_from_slice(&len.to_be_bytes());
-        prefix.extend_from_slice(query_key.as_bytes());
-        let mut extent = Vec::with_capacity(2 + query_key.len());
-        extent.extend_from_slice(b"t/");
-        extent.extend_from_slice(query_key.as_bytes());
-        PositionKeys { prefix, extent }
+        PositionKeys {
+            prefix: meta::positions(query_key),
+            extent: meta::extent(query_key),
+        }
     }
 
     fn block_key(&self, block: usize) -> Vec<u8> {
-        let mut key = Vec::with_capacity(self.prefix.len() + 8);
-        key.extend_from_slice(&self.prefix);
-        key.extend_from_slice(&(block as u64).to_be_bytes());
-        key
+        meta::position_block(&self.prefix, block as u64)
     }
 
     /// Positions stored for indices in `range`, in index order. Blocks that
@@ -66,10 +58,8 @@ impl PositionKeys {
         )?;
         let mut out = Vec::with_capacity(range.len());
         for (key, value) in entries {
-            let Some(block) = key
-                .get(self.prefix.len()..)
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .and_then(|b| usize::try_from(u64::from_be_bytes(b)).ok())
+            let Some(block) =
+                meta::block_of(&self.prefix, &key).and_then(|b| usize::try_from(b).ok())
             else {
                 continue;
             };

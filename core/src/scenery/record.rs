@@ -13,13 +13,13 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use super::{EnrichedRecord, RowStatus};
 use crate::cache::{CachedRow, RowState};
 use crate::dio::{Dio, DioEvent, DioInner};
-use crate::error::Error;
+use crate::error::{Error, Result};
 use crate::runtime::{AbortOnDrop, Runtime, RuntimeExt};
 use crate::sync::broadcast::{BroadcastReceiver, RecvError};
 use crate::sync::watch::{Generation, GenerationReceiver, GenerationSender, generation};
 use crate::sync::{Mutex, RwLock};
 use crate::value::Record;
-use crate::vista::Id;
+use crate::vista::{Id, QueryDescriptor};
 
 /// The state of a record view.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,6 +44,59 @@ pub enum RecordStatus {
         /// Why.
         error: Error,
     },
+}
+
+/// Configures and opens a [`RecordScenery`]; from [`Dio::record_scenery`].
+#[derive(Debug)]
+pub struct RecordSceneryBuilder {
+    dio: Dio,
+    id: Id,
+    start: Option<Record>,
+}
+
+impl RecordSceneryBuilder {
+    pub(crate) fn new(dio: Dio, id: Id) -> Self {
+        RecordSceneryBuilder {
+            dio,
+            id,
+            start: None,
+        }
+    }
+
+    /// Start from `record` as the row's value (say, one just read
+    /// elsewhere): shown `Fresh` at once, with no initial fetch. Events for
+    /// the row still reload it.
+    pub fn with_record(mut self, record: Record) -> Self {
+        self.start = Some(record);
+        self
+    }
+
+    /// Open the view. Without a start record it shows what the cache holds
+    /// for the row; on a miss it first asks `on_query` for the row (when
+    /// the Lens has one, as the facade's `get` does), and what is still
+    /// missing, incomplete or stale is fetched from the master in the
+    /// background (`Loading` until then).
+    ///
+    /// # Errors
+    /// None today: a failing `on_query` leaves the row to the master fetch,
+    /// whose failure is the view's [`RecordStatus::Failed`]. The `Result`
+    /// gives every scenery one opener shape (see
+    /// [`TableSceneryBuilder::open`](super::TableSceneryBuilder::open)).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: dropped while `on_query` runs, no view is opened; the
+    /// `on_query` call itself finishes in its own task and its rows are kept.
+    pub async fn open(self) -> Result<RecordScenery> {
+        let RecordSceneryBuilder { dio, id, start } = self;
+        if start.is_none() {
+            // A failing on_query leaves the row to the master fetch.
+            let _ = dio
+                .queries()
+                .ensure(&dio, QueryDescriptor::for_id(&id), false)
+                .await;
+        }
+        Ok(RecordScenery::open(&dio, id, start))
+    }
 }
 
 /// A reactive view of one row.
@@ -121,7 +174,7 @@ impl RecordScenery {
         self.handle.state.generation.get()
     }
 
-    pub(crate) fn open(dio: &Dio, id: Id, start: Option<Record>) -> RecordScenery {
+    fn open(dio: &Dio, id: Id, start: Option<Record>) -> RecordScenery {
         let (generation_tx, _) = generation();
         let state = Arc::new(RecordState {
             id,
@@ -206,10 +259,8 @@ impl RecordState {
         if let Some(pending) = dio.pending_write(&self.id) {
             let base = self.shown.read().0.as_ref().map(|row| row.record.clone());
             if let Some(record) = pending.record.or(base) {
-                let row = EnrichedRecord {
-                    status: RowStatus::PendingWrite,
-                    ..EnrichedRecord::fresh(self.id.clone(), record, None)
-                };
+                let row =
+                    EnrichedRecord::pending(self.id.clone(), record, pending.dirty_fields, None);
                 self.show(Some(row), RecordStatus::PendingWrite);
                 return;
             }
@@ -244,7 +295,7 @@ impl RecordState {
             return true;
         };
         let now = dio.runtime().wall_clock();
-        let ttl = dio.lens().defaults().cache_ttl;
+        let ttl = dio.policy().defaults().cache_ttl;
         fetched_at >= dio.invalidated_at()
             && ttl.is_none_or(|ttl| now.saturating_duration_since(fetched_at) < ttl)
     }
@@ -309,21 +360,9 @@ impl RecordState {
         };
         let previous = previous.map(|row| EnrichedRecord {
             status: RowStatus::WriteFailed { error },
+            dirty_fields: None,
             ..row
         });
         self.show(previous, status);
-    }
-}
-
-impl Dio {
-    /// A view of row `id`: the cached row at once (`Loading` on a miss,
-    /// then fetched from the master), kept current by events.
-    pub async fn record_scenery(&self, id: impl Into<Id>) -> RecordScenery {
-        RecordScenery::open(self, id.into(), None)
-    }
-
-    /// A view of row `id` starting from `record` (no initial fetch).
-    pub fn record_scenery_with(&self, id: impl Into<Id>, record: Record) -> RecordScenery {
-        RecordScenery::open(self, id.into(), Some(record))
     }
 }

@@ -21,7 +21,7 @@ use crate::sync::RwLock;
 use crate::sync::broadcast::{BroadcastReceiver, RecvError, TryRecvError};
 use crate::sync::watch::{Generation, GenerationReceiver, GenerationSender, generation};
 use crate::value::{Record, Value};
-use crate::vista::{CmpOp, Condition, Id, eval};
+use crate::vista::{CmpOp, Condition, Id, Query, QueryDescriptor, eval};
 
 /// Rows read per cache scan step.
 const SCAN_STEP: usize = 1024;
@@ -63,14 +63,27 @@ pub enum ValueStatus {
     },
 }
 
-/// Configures a [`ValueScenery`]; from [`Dio::value_scenery`].
+/// Configures and opens a [`ValueScenery`]; from [`Dio::value_scenery`].
+///
+/// Choose the rows (`where_eq`, `where_op`) and the aggregate (`count`,
+/// the default, `sum`, `min`, `max`, `custom`; the last one chosen wins),
+/// then [`open`](Self::open).
 #[derive(Debug)]
 pub struct ValueSceneryBuilder {
     dio: Dio,
     conditions: Vec<Condition>,
+    aggregate: Aggregate,
 }
 
 impl ValueSceneryBuilder {
+    pub(crate) fn new(dio: Dio) -> Self {
+        ValueSceneryBuilder {
+            dio,
+            conditions: Vec::new(),
+            aggregate: Aggregate::Count,
+        }
+    }
+
     /// Only rows with `field == value` count.
     pub fn where_eq(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
         self.conditions
@@ -89,66 +102,98 @@ impl ValueSceneryBuilder {
         self
     }
 
-    /// Number of rows.
-    pub async fn count(self) -> ValueScenery {
-        self.open(Aggregate::Count).await
+    /// Aggregate: the number of rows (the default).
+    pub fn count(mut self) -> Self {
+        self.aggregate = Aggregate::Count;
+        self
     }
 
-    /// Number of rows with `field op value`.
-    pub async fn count_where(
-        self,
-        field: impl Into<String>,
-        op: CmpOp,
-        value: impl Into<Value>,
-    ) -> ValueScenery {
-        self.where_op(field, op, value).count().await
+    /// Aggregate: the number of rows with `field op value`.
+    pub fn count_where(self, field: impl Into<String>, op: CmpOp, value: impl Into<Value>) -> Self {
+        self.where_op(field, op, value).count()
     }
 
-    /// Sum of a numeric field (integers stay integers unless a float is
-    /// present; nulls and missing fields are skipped; other types are an error).
-    pub async fn sum(self, field: impl Into<String>) -> ValueScenery {
-        self.open(Aggregate::Sum(field.into())).await
+    /// Aggregate: the sum of a numeric field (integers stay integers unless
+    /// a float is present; nulls and missing fields are skipped; other types
+    /// are an error).
+    pub fn sum(mut self, field: impl Into<String>) -> Self {
+        self.aggregate = Aggregate::Sum(field.into());
+        self
     }
 
-    /// Smallest value of a numeric field (`Null` when there is none).
-    pub async fn min(self, field: impl Into<String>) -> ValueScenery {
-        self.open(Aggregate::Min(field.into())).await
+    /// Aggregate: the smallest value of a numeric field (`Null` when there
+    /// is none).
+    pub fn min(mut self, field: impl Into<String>) -> Self {
+        self.aggregate = Aggregate::Min(field.into());
+        self
     }
 
-    /// Largest value of a numeric field (`Null` when there is none).
-    pub async fn max(self, field: impl Into<String>) -> ValueScenery {
-        self.open(Aggregate::Max(field.into())).await
+    /// Aggregate: the largest value of a numeric field (`Null` when there
+    /// is none).
+    pub fn max(mut self, field: impl Into<String>) -> Self {
+        self.aggregate = Aggregate::Max(field.into());
+        self
     }
 
-    /// Any aggregate over the matching rows.
-    pub async fn custom(
-        self,
+    /// Aggregate: any function of the matching rows.
+    pub fn custom(
+        mut self,
         f: impl Fn(&[(Id, Record)]) -> Result<Value> + Send + Sync + 'static,
-    ) -> ValueScenery {
-        self.open(Aggregate::Custom(Box::new(f))).await
+    ) -> Self {
+        self.aggregate = Aggregate::Custom(Box::new(f));
+        self
     }
 
-    async fn open(self, aggregate: Aggregate) -> ValueScenery {
+    /// Open the view: warm its rows through `on_query` (when the Lens has
+    /// one and the query is cold, as a local table view does), compute the
+    /// aggregate over the cache, and start following the Dio's events.
+    ///
+    /// The value is there when this returns (or the status says why not).
+    ///
+    /// # Errors
+    /// None today: a failing `on_query` leaves the aggregate to what the
+    /// cache holds, and a failing aggregate is the view's
+    /// [`ValueStatus::Failed`]. The `Result` gives every scenery one opener
+    /// shape (see [`TableSceneryBuilder::open`](super::TableSceneryBuilder::open)).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: dropped while `on_query` runs, no view is opened; the
+    /// `on_query` call itself finishes in its own task and its answer is kept.
+    pub async fn open(self) -> Result<ValueScenery> {
+        let ValueSceneryBuilder {
+            dio,
+            conditions,
+            aggregate,
+        } = self;
+        // Subscribe before reading anything, so no change slips between.
+        let events = dio.subscribe_events();
+        let descriptor = QueryDescriptor {
+            query: Query {
+                conditions: conditions.clone(),
+                ..Query::default()
+            },
+            ..QueryDescriptor::default()
+        };
+        // A failing on_query leaves what the cache has; the value shows it.
+        let _ = dio.queries().ensure(&dio, descriptor, true).await;
         let (generation_tx, _) = generation();
         let state = Arc::new(ValueState {
-            dio: self.dio.downgrade(),
-            conditions: self.conditions,
+            dio: dio.downgrade(),
+            conditions,
             aggregate,
             shown: RwLock::new((None, ValueStatus::Computing)),
             generation: generation_tx,
         });
-        let events = self.dio.subscribe_events();
-        state.recompute(&self.dio);
-        let task = self
-            .dio
+        state.recompute(&dio);
+        let task = dio
             .runtime()
             .spawn("diorama.value.reactor", run(Arc::downgrade(&state), events));
-        ValueScenery {
+        Ok(ValueScenery {
             handle: Arc::new(ValueHandle {
                 state,
                 _task: task.abort_on_drop(),
             }),
-        }
+        })
     }
 }
 
@@ -350,14 +395,4 @@ fn extreme(rows: &[(Id, Record)], field: &str, wanted: Ordering) -> Result<Value
         }
     }
     Ok(best.cloned().unwrap_or(Value::Null))
-}
-
-impl Dio {
-    /// Configure an aggregate view over this Dio's cached rows.
-    pub fn value_scenery(&self) -> ValueSceneryBuilder {
-        ValueSceneryBuilder {
-            dio: self.clone(),
-            conditions: Vec::new(),
-        }
-    }
 }

@@ -195,9 +195,11 @@ pub struct BroadcastReceiver<T> {
 impl<T: Clone> BroadcastReceiver<T> {
     /// Wait for the next event.
     ///
-    /// Returns [`RecvError::Lagged`] when events were overwritten before this
-    /// receiver got them and [`RecvError::Closed`] when every sender is gone
-    /// and every retained event was delivered.
+    /// # Errors
+    /// [`RecvError::Lagged`] when events were overwritten before this
+    /// receiver got them (the receiver then continues with the oldest event
+    /// retained), [`RecvError::Closed`] when every sender is gone and every
+    /// retained event was delivered.
     ///
     /// # Cancel safety
     /// Cancel safe: the receiver's position advances only in the poll that

@@ -48,7 +48,9 @@ pub struct QueueSender<T> {
 impl<T> QueueSender<T> {
     /// Append `item`, waiting while the queue is full.
     ///
-    /// Fails only when the queue is closed, handing `item` back.
+    /// # Errors
+    /// [`SendError`] with `item` handed back when the queue is closed (also
+    /// while waiting for room).
     ///
     /// # Cancel safety
     /// Not cancel safe: if the returned future is dropped before it completes,
@@ -146,7 +148,8 @@ pub struct QueueReceiver<T> {
 impl<T> QueueReceiver<T> {
     /// Take the oldest item, waiting while the queue is empty.
     ///
-    /// Fails only when the queue is closed and empty.
+    /// # Errors
+    /// [`RecvError`] once the queue is closed and empty.
     ///
     /// # Cancel safety
     /// Cancel safe: an item is removed from the queue only by the poll that

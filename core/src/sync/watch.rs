@@ -157,7 +157,8 @@ impl GenerationReceiver {
     /// Wait until the generation is newer than the last one this receiver
     /// saw, mark it seen and return it.
     ///
-    /// Returns [`Closed`] when the sender is gone and there is nothing new.
+    /// # Errors
+    /// [`Closed`] when the sender is gone and there is nothing new.
     ///
     /// # Cancel safety
     /// Cancel safe: the generation is marked seen only by the poll that

@@ -155,6 +155,13 @@ impl Vista {
     /// pushed query and the residual is applied locally, which is correct
     /// because a list is the complete set. Without any sort, the shell's
     /// order is kept.
+    ///
+    /// # Errors
+    /// The shell's: the master's failure, or `Unsupported` for a clause it
+    /// refused at narrowing time and cannot list either.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: a read changes nothing, dropping it loses only the answer.
     pub async fn list(&self) -> Result<Vec<(Id, Record)>> {
         let rows = self.shell.list(&self.pushed).await?;
         if self.residual.is_empty() {
@@ -167,6 +174,12 @@ impl Vista {
     /// Number of rows of the narrowed table: asked of the shell when the
     /// residual filters nothing (a residual sort changes no count), else
     /// counted over [`list`](Vista::list).
+    ///
+    /// # Errors
+    /// As [`list`](Vista::list), or the shell's `count`.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: a read changes nothing, dropping it loses only the answer.
     pub async fn count(&self) -> Result<usize> {
         if self.residual.filters() {
             Ok(self.list().await?.len())
@@ -181,6 +194,12 @@ impl Vista {
     /// pushed query filtered or sorted locally would present a sample as the
     /// answer. With a residual this returns an `Unsupported` error naming the
     /// refused clauses; use [`list`](Vista::list) (complete set) instead.
+    ///
+    /// # Errors
+    /// `Unsupported` with a residual (above); otherwise the shell's.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: a read changes nothing, dropping it loses only the answer.
     pub async fn fetch_window(&self, offset: usize, limit: usize) -> Result<Page> {
         if !self.residual.is_empty() {
             return Err(Error::unsupported(residual_message(
@@ -192,26 +211,69 @@ impl Vista {
     }
 
     /// The row `id`, or `None`. Reads by id ignore the narrowing.
+    ///
+    /// # Errors
+    /// The shell's (a missing row is `Ok(None)`, not an error).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: a read changes nothing, dropping it loses only the answer.
     pub async fn get(&self, id: &str) -> Result<Option<Record>> {
         self.shell.get(id).await
     }
 
     /// Insert `record`, under `id` when given; returns the id used.
+    ///
+    /// # Errors
+    /// The shell's: `Unsupported` when it cannot insert, the master's failure.
+    ///
+    /// # Cancel safety
+    /// Dropping the future drops the shell's operation, so the write may or
+    /// may not have happened (a master may have applied it). Through a
+    /// Dio's facade ([`Dio::vista`](crate::Dio::vista)) a write dropped
+    /// before it was queued is not made, and one that was queued goes on.
     pub async fn insert(&self, id: Option<Id>, record: Record) -> Result<Id> {
         self.shell.insert(id, record).await
     }
 
     /// Replace the whole row `id`.
+    ///
+    /// # Errors
+    /// The shell's: `Unsupported` when it cannot update, `NotFound` or the
+    /// master's failure.
+    ///
+    /// # Cancel safety
+    /// Dropping the future drops the shell's operation, so the write may or
+    /// may not have happened (a master may have applied it). Through a
+    /// Dio's facade ([`Dio::vista`](crate::Dio::vista)) a write dropped
+    /// before it was queued is not made, and one that was queued goes on.
     pub async fn replace(&self, id: &str, record: Record) -> Result<()> {
         self.shell.replace(id, record).await
     }
 
     /// Overwrite the given fields of row `id`.
+    ///
+    /// # Errors
+    /// As [`replace`](Vista::replace).
+    ///
+    /// # Cancel safety
+    /// Dropping the future drops the shell's operation, so the write may or
+    /// may not have happened (a master may have applied it). Through a
+    /// Dio's facade ([`Dio::vista`](crate::Dio::vista)) a write dropped
+    /// before it was queued is not made, and one that was queued goes on.
     pub async fn patch(&self, id: &str, fields: Record) -> Result<()> {
         self.shell.patch(id, fields).await
     }
 
     /// Delete row `id` (absent is not an error).
+    ///
+    /// # Errors
+    /// The shell's: `Unsupported` when it cannot delete, the master's failure.
+    ///
+    /// # Cancel safety
+    /// Dropping the future drops the shell's operation, so the write may or
+    /// may not have happened (a master may have applied it). Through a
+    /// Dio's facade ([`Dio::vista`](crate::Dio::vista)) a write dropped
+    /// before it was queued is not made, and one that was queued goes on.
     pub async fn delete(&self, id: &str) -> Result<()> {
         self.shell.delete(id).await
     }
@@ -222,6 +284,16 @@ impl Vista {
     /// search: the shell's `delete_all` ignores narrowing, and deleting rows
     /// outside it would lose data. List the narrowed rows and delete them by
     /// id instead. A sort alone does not narrow, so it is allowed.
+    ///
+    /// # Errors
+    /// `Unsupported` on a narrowed handle (above); otherwise as
+    /// [`delete`](Vista::delete).
+    ///
+    /// # Cancel safety
+    /// Dropping the future drops the shell's operation, so the write may or
+    /// may not have happened (a master may have applied it). Through a
+    /// Dio's facade ([`Dio::vista`](crate::Dio::vista)) a write dropped
+    /// before it was queued is not made, and one that was queued goes on.
     pub async fn delete_all(&self) -> Result<()> {
         if self.query.filters() {
             return Err(Error::unsupported(

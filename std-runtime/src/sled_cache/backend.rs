@@ -21,7 +21,7 @@ const TREE_PREFIX: &str = "diorama-table:";
 /// A [`CacheBackend`] storing every table in one sled database on disk.
 ///
 /// Open it with [`SledBackend::open`] (or [`SledBackend::builder`] to tune
-/// it), share it as `Arc<dyn CacheBackend>` ([`SledBackend::arc`]). Opening
+/// it) and hand it to `LensBuilder::cache_source` by value. Opening
 /// the same table name twice yields the same [`SledTable`].
 ///
 /// Defaults: a page cache bounded to [`DEFAULT_CACHE_CAPACITY`](Self::DEFAULT_CACHE_CAPACITY),
@@ -213,7 +213,8 @@ impl SledBackend {
         &self.path
     }
 
-    /// This backend as the `Arc<dyn CacheBackend>` a Lens holds.
+    /// This backend shared as `Arc<dyn CacheBackend>`, for code that holds
+    /// backends that way. A Lens takes it by value: `.cache_source(backend)`.
     pub fn arc(self) -> Arc<dyn CacheBackend> {
         Arc::new(self)
     }

@@ -24,7 +24,7 @@ impl State {
         self.conn
             .execute_batch("BEGIN")
             .map_err(|e| sql_error(&context, e))?;
-        let page = (|| {
+        let page: Result<Page> = (|| {
             let total = self.count(query)?;
             let rows = if limit == 0 || offset >= total {
                 Vec::new()

@@ -67,8 +67,8 @@ async fn run(dir: &str, table: &str) -> Result<()> {
     let backend = SledBackend::open(dir)?;
     let master = MemoryVista::generate("items", MASTER_ROWS, master_row);
     let lens = Lens::builder()
-        .cache_source(backend.arc())
-        .runtime(runtime.clone().arc())
+        .cache_source(backend)
+        .runtime(runtime.clone())
         .viewport_debounce(Duration::from_millis(1))
         .total_provider(|dio, query| async move { dio.master().shell().count(&query).await })
         .on_load_chunk(|dio, range, query, sink| async move {
@@ -78,12 +78,11 @@ async fn run(dir: &str, table: &str) -> Result<()> {
                 .fetch_window(&query, range.start, range.len())
                 .await?;
             for (i, (id, record)) in page.rows.into_iter().enumerate() {
-                sink.push(range.start + i, id, record).await?;
+                sink.push(range.start + i, id, record)?;
             }
             Ok(())
         })
-        .build()
-        .map_err(|e| diorama_core::Error::failed(e.to_string()))?;
+        .build()?;
     let dio = lens.make_dio_as(Vista::new(master), table).await?;
     let mut events = dio.subscribe_events();
     let view = dio

@@ -97,9 +97,20 @@ impl TableSceneryBuilder {
     /// Open the view: state the total (`total_provider`, once), show what
     /// the cache holds for the initial range, start the reactor and the
     /// viewport loop, and (with `refresh_on_open`) load the initial range.
+    /// A local view (no `on_load_chunk`) first lets `on_query` warm its
+    /// query, then shows every matching cached row.
     ///
-    /// Errors: a paged view whose query sorts or searches needs a master
-    /// that can (`Unsupported`).
+    /// # Errors
+    /// [`Unsupported`](crate::ErrorKind::Unsupported) when a paged view's
+    /// query sorts or searches and its master cannot; a cache that cannot
+    /// be read (the persisted extent) reports its error. A failing
+    /// `total_provider` or `on_query` is not an error: the total is then
+    /// found by loading, the rows are what the cache holds.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: dropped while `total_provider` or `on_query` runs, no
+    /// view is opened and no task of it is left; a running `on_query`
+    /// finishes in its own task and its answer is kept.
     pub async fn open(self) -> Result<TableScenery> {
         let TableSceneryBuilder {
             dio,
@@ -108,10 +119,9 @@ impl TableSceneryBuilder {
             initial_range,
             retain_rows,
         } = self;
-        let lens = dio.lens().clone();
-        let callbacks = &lens.inner.callbacks;
-        let defaults = &lens.inner.defaults;
-        let paged = callbacks.on_load_chunk.is_some();
+        let policy = dio.policy();
+        let defaults = policy.defaults();
+        let paged = policy.on_load_chunk().is_some();
         let capabilities = dio.master().capabilities();
         if paged && query.sort.is_some() && !capabilities.can_order {
             return Err(Error::unsupported(
@@ -158,7 +168,7 @@ impl TableSceneryBuilder {
         let mut total_later = false;
         if paged {
             let mut extent = keys.read_extent(&**dio.cache())?.unwrap_or_default();
-            match &callbacks.total_provider {
+            match policy.total_provider() {
                 // A warm cache already knows a total: paint first, ask later.
                 Some(_) if extent.stated.is_some() => total_later = true,
                 Some(total_provider) => {

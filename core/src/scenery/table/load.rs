@@ -1,21 +1,35 @@
 //! Chunk loads: planning a committed viewport, restoring rows from persisted
 //! positions, running `on_load_chunk`, and landing or rolling back a chunk.
+//!
+//! A stale row shown inside a load in flight reads [`RowStatus::Loading`]:
+//! its old value, with a new one on the way. It turns `Fresh` when the chunk
+//! delivers it, and back to `Stale` when the load ends without it (failed,
+//! short, or no longer wanted).
 
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::ops::Range;
 use core::sync::atomic::Ordering;
 
-use super::super::ChunkSink;
-use super::super::ChunkTarget;
 use super::super::planner::{PlanInput, plan};
+use super::super::{EnrichedRecord, RowStatus};
 use super::state::{Load, PlannerView, Staged, TableState};
 use crate::cache::CacheBatch;
-use crate::dio::DioEvent;
+use crate::dio::{ChunkSink, ChunkTarget, DioEvent};
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::RuntimeExt;
 use crate::value::Record;
 use crate::vista::Id;
+
+/// When a load that turns shown rows [`Loading`](RowStatus::Loading) repaints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Repaint {
+    /// At once, so the UI shows the rows being refetched.
+    Now,
+    /// Only when the chunk lands: a refetch after a wholesale invalidation
+    /// repaints once, not every row twice.
+    OnLand,
+}
 
 impl TableState {
     /// Plan the load for `visible`, first serving what the cache already
@@ -25,18 +39,28 @@ impl TableState {
         visible: Range<usize>,
         forward: bool,
         force: bool,
+        repaint: Repaint,
     ) -> Option<Range<usize>> {
         if !self.paged {
             return None;
         }
         let planned = self.plan(&visible, forward, force)?;
-        if !force && self.restore(planned.clone()) > 0 {
-            // Rows came from the cache: only what is still missing is fetched.
+        // Rows that came from the cache are not fetched again: only what is
+        // still missing (or stale) is.
+        let restored = !force && self.restore(planned.clone()) > 0;
+        let planned = if restored {
+            self.plan(&visible, forward, false)
+        } else {
+            Some(planned)
+        };
+        let (loading, marked) = match planned {
+            Some(range) => self.start_load(range),
+            None => (None, false),
+        };
+        if restored || (marked && repaint == Repaint::Now) {
             self.bump();
-            let rest = self.plan(&visible, forward, false)?;
-            return self.start_load(rest);
         }
-        self.start_load(planned)
+        loading
     }
 
     fn plan(&self, visible: &Range<usize>, forward: bool, force: bool) -> Option<Range<usize>> {
@@ -94,12 +118,17 @@ impl TableState {
         placed
     }
 
-    /// Register a load of `range` and spawn it.
-    pub(crate) fn start_load(self: &Arc<Self>, range: Range<usize>) -> Option<Range<usize>> {
-        let dio = self.dio()?;
-        dio.lens().inner.callbacks.on_load_chunk.as_ref()?;
+    /// Register a load of `range`, mark the stale rows it covers
+    /// `Loading`, and spawn it. Returns the range and whether rows were marked.
+    fn start_load(self: &Arc<Self>, range: Range<usize>) -> (Option<Range<usize>>, bool) {
+        let Some(dio) = self.dio() else {
+            return (None, false);
+        };
+        if dio.policy().on_load_chunk().is_none() {
+            return (None, false);
+        }
         let epoch = self.current_epoch();
-        let id = {
+        let (id, marked) = {
             let mut loads = self.loads.lock();
             loads.next_id += 1;
             let id = loads.next_id;
@@ -110,7 +139,7 @@ impl TableState {
                 staged: Vec::new(),
                 stated_total: None,
             });
-            id
+            (id, self.mark_loading(&range))
         };
         let query = self.query.lock().query.clone();
         let target: Weak<dyn ChunkTarget> = Arc::downgrade(&(self.clone() as Arc<dyn ChunkTarget>));
@@ -118,7 +147,7 @@ impl TableState {
         let state = Arc::downgrade(self);
         let task_range = range.clone();
         let task = self.runtime.spawn("diorama.table.load_chunk", async move {
-            let outcome = match &dio.lens().inner.callbacks.on_load_chunk {
+            let outcome = match dio.policy().on_load_chunk() {
                 Some(on_load_chunk) => on_load_chunk(&dio, task_range, query, sink).await,
                 None => Ok(()),
             };
@@ -130,7 +159,52 @@ impl TableState {
         let mut tasks = self.load_tasks.lock();
         tasks.retain(|task| !task.is_finished());
         tasks.push(task.abort_on_drop());
-        Some(range)
+        (Some(range), marked)
+    }
+
+    /// Show the stale rows of `range` as `Loading` (the caller holds the
+    /// `loads` lock and has registered the load). Rows of a replaced query
+    /// waiting for the new one to land are left as they are.
+    fn mark_loading(&self, range: &Range<usize>) -> bool {
+        let mut view = self.view.write();
+        if view.replace_on_land {
+            return false;
+        }
+        let marked: Vec<(usize, Arc<EnrichedRecord>)> = view
+            .rows
+            .range(range.clone())
+            .filter(|(_, row)| row.status == RowStatus::Stale)
+            .map(|(i, row)| (i, with_status(row, RowStatus::Loading)))
+            .collect();
+        for (i, row) in &marked {
+            view.rows.set(*i, row.clone());
+        }
+        !marked.is_empty()
+    }
+
+    /// Rows of `range` still `Loading` that no load of the current query
+    /// covers any more go back to `Stale`: their refetch ended without a
+    /// new value. Returns whether any did.
+    fn unmark_loading(&self, range: &Range<usize>) -> bool {
+        let loads = self.loads.lock();
+        let epoch = self.current_epoch();
+        let mut view = self.view.write();
+        let covered = |index: &usize| {
+            loads
+                .active
+                .iter()
+                .any(|load| load.epoch == epoch && load.range.contains(index))
+        };
+        let unmarked: Vec<(usize, Arc<EnrichedRecord>)> = view
+            .rows
+            .range(range.clone())
+            .filter(|(i, row)| row.status == RowStatus::Loading && !covered(i))
+            .map(|(i, row)| (i, with_status(row, RowStatus::Stale)))
+            .collect();
+        for (i, row) in &unmarked {
+            view.rows.set(*i, row.clone());
+        }
+        !unmarked.is_empty()
     }
 
     /// Land (or roll back) load `id` once its callback returned.
@@ -155,6 +229,9 @@ impl TableState {
             _ if load.epoch != self.current_epoch() => {
                 // The query changed meanwhile: this chunk belongs to no view.
                 self.loads.lock().active.retain(|load| load.id != id);
+                if self.unmark_loading(&load.range) {
+                    self.bump();
+                }
                 return;
             }
             Ok(()) => self.persist(&load).await,
@@ -190,7 +267,7 @@ impl TableState {
             extent
         };
         keys.stage_extent(&mut batch, &extent);
-        let _positions = dio.inner().positions_lock.lock().await;
+        let _positions = dio.positions_lock().lock().await;
         let cache = dio.cache();
         keys.stage(
             &**cache,
@@ -231,6 +308,8 @@ impl TableState {
             }
             view.initial_pending = false;
         }
+        // Rows the chunk did not deliver are not being loaded any more.
+        self.unmark_loading(&load.range);
         self.counters.chunk_loads.fetch_add(1, Ordering::Relaxed);
         self.counters
             .rows_loaded
@@ -243,12 +322,14 @@ impl TableState {
         // Rows of the viewport left out because another load was in flight.
         let visible = self.committed.lock().clone();
         if let Some(visible) = visible {
-            self.load_for(visible, true, false);
+            self.load_for(visible, true, false, Repaint::Now);
         }
     }
 
-    /// A failed chunk changes nothing: rows it placed are put back.
+    /// A failed chunk changes nothing: rows it placed are put back, and the
+    /// stale rows it was refetching read `Stale` again (a repaint only then).
     fn roll_back(&self, load: Load, error: Error) {
+        let range = load.range.clone();
         {
             let mut view = self.view.write();
             for staged in load.staged.into_iter().rev() {
@@ -273,13 +354,23 @@ impl TableState {
             }
             view.initial_pending = false;
         }
+        if self.unmark_loading(&range) {
+            self.bump();
+        }
         self.counters.chunk_failures.fetch_add(1, Ordering::Relaxed);
         self.publish(DioEvent::LoadFailed {
             scenery: self.scenery_id,
-            range: load.range,
+            range,
             error,
         });
     }
+}
+
+fn with_status(row: &Arc<EnrichedRecord>, status: RowStatus) -> Arc<EnrichedRecord> {
+    Arc::new(EnrichedRecord {
+        status,
+        ..(**row).clone()
+    })
 }
 
 fn served_end(load: &Load) -> Option<usize> {

@@ -28,7 +28,7 @@ impl TableState {
             ..QueryDescriptor::default()
         };
         // A failing on_query leaves what the cache has; the view still shows it.
-        let _ = dio.inner().queries.ensure(dio, descriptor, true).await;
+        let _ = dio.queries().ensure(dio, descriptor, true).await;
         let Ok(rows) = self.evaluate_local(dio, &query) else {
             return false;
         };

@@ -10,6 +10,7 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use super::super::{EnrichedRecord, RowStatus};
+use super::load::Repaint;
 use super::state::TableState;
 use crate::dio::{Dio, DioEvent};
 use crate::error::Error;
@@ -52,6 +53,7 @@ impl TableState {
             DioEvent::RecordRemoved { id } if self.paged => self.update_in_place(&id, |shown| {
                 Some(Arc::new(EnrichedRecord {
                     status: RowStatus::NotFound,
+                    dirty_fields: None,
                     ..(**shown).clone()
                 }))
             }),
@@ -60,11 +62,12 @@ impl TableState {
                 let pending = dio.as_ref().and_then(|dio| dio.pending_write(&id));
                 self.update_in_place(&id, |shown| {
                     let pending = pending?;
-                    Some(Arc::new(EnrichedRecord {
-                        record: pending.record.unwrap_or_else(|| shown.record.clone()),
-                        status: RowStatus::PendingWrite,
-                        ..(**shown).clone()
-                    }))
+                    Some(Arc::new(EnrichedRecord::pending(
+                        shown.id.clone(),
+                        pending.record.unwrap_or_else(|| shown.record.clone()),
+                        pending.dirty_fields,
+                        shown.fetched_at,
+                    )))
                 })
             }
             DioEvent::WriteFailed {
@@ -108,7 +111,8 @@ impl TableState {
         }
         let marked = self.mark_all_stale();
         let committed = self.committed.lock().clone();
-        let loading = committed.and_then(|visible| self.load_for(visible, true, true));
+        let loading =
+            committed.and_then(|visible| self.load_for(visible, true, true, Repaint::OnLand));
         if loading.is_none() && marked {
             self.bump();
         }

@@ -58,14 +58,14 @@ impl TableState {
     /// background; a stated total that changes the view repaints it.
     pub(crate) fn spawn_total(self: &Arc<Self>) {
         let Some(dio) = self.dio() else { return };
-        if dio.lens().inner.callbacks.total_provider.is_none() {
+        if dio.policy().total_provider().is_none() {
             return;
         }
         let epoch = self.current_epoch();
         let query = self.query.lock().query.clone();
         let state = Arc::downgrade(self);
         let task = self.runtime.spawn("diorama.table.total", async move {
-            let total = match &dio.lens().inner.callbacks.total_provider {
+            let total = match dio.policy().total_provider() {
                 Some(total_provider) => total_provider(&dio, query).await,
                 None => return,
             };

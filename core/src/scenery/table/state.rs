@@ -159,7 +159,7 @@ impl TableState {
 
     pub(crate) fn publish(&self, event: DioEvent) {
         if let Some(dio) = self.dio.upgrade() {
-            dio.events.send(event);
+            dio.publish(event);
         }
     }
 
@@ -217,13 +217,12 @@ impl TableState {
             }
         };
         Some(Arc::new(match pending {
-            Some(pending) => EnrichedRecord {
-                id: Id::from(id),
-                record: pending.record.unwrap_or(record),
-                status: RowStatus::PendingWrite,
-                dirty_fields: None,
+            Some(pending) => EnrichedRecord::pending(
+                Id::from(id),
+                pending.record.unwrap_or(record),
+                pending.dirty_fields,
                 fetched_at,
-            },
+            ),
             None => EnrichedRecord {
                 id: Id::from(id),
                 record,
@@ -243,13 +242,12 @@ impl TableState {
     ) -> Arc<EnrichedRecord> {
         let pending = self.dio.upgrade().and_then(|dio| dio.pending_write(&id));
         Arc::new(match pending {
-            Some(pending) => EnrichedRecord {
-                record: pending.record.unwrap_or(record),
-                status: RowStatus::PendingWrite,
-                dirty_fields: None,
-                fetched_at: Some(now),
+            Some(pending) => EnrichedRecord::pending(
                 id,
-            },
+                pending.record.unwrap_or(record),
+                pending.dirty_fields,
+                Some(now),
+            ),
             None => EnrichedRecord::fresh(id, record, Some(now)),
         })
     }

@@ -12,6 +12,7 @@ use core::time::Duration;
 use event_listener::Event;
 use futures_lite::future::or;
 
+use super::load::Repaint;
 use super::state::{TableState, ViewportRequest};
 use crate::dio::DioEvent;
 use crate::sync::Mutex;
@@ -111,7 +112,7 @@ impl TableState {
             scenery: self.scenery_id,
             range: range.clone(),
         });
-        let loading = self.load_for(range.clone(), forward, force);
+        let loading = self.load_for(range.clone(), forward, force, Repaint::Now);
         if loading.is_none() {
             self.drop_replaced_rows();
         }

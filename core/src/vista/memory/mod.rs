@@ -26,7 +26,7 @@ use self::rows::Rows;
 use self::state::State;
 use super::{Id, Query, VistaCapabilities};
 use crate::error::Result;
-use crate::runtime::Runtime;
+use crate::runtime::IntoRuntime;
 use crate::value::Record;
 
 /// A complete in-memory master for tests, examples and simulation.
@@ -221,8 +221,8 @@ impl MemoryVista {
 
     /// Every call sleeps `latency` on `runtime`'s clock before answering
     /// (virtual time under the simulator).
-    pub fn set_latency(&self, latency: Duration, runtime: Arc<dyn Runtime>) {
-        self.inner.state.lock().latency = Some((latency, runtime));
+    pub fn set_latency(&self, latency: Duration, runtime: impl IntoRuntime) {
+        self.inner.state.lock().latency = Some((latency, runtime.into_runtime()));
     }
 
     /// Calls answer without sleeping again.

@@ -5,7 +5,8 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use diorama_core::{Dio, Lens, Result, Runtime, TableScenery, Vista};
+use diorama_core::runtime::IntoRuntime;
+use diorama_core::{Dio, Lens, Result, TableScenery, Vista};
 use diorama_std::sqlite::SqliteVista;
 use diorama_std::{SledBackend, SmolRuntime};
 
@@ -41,13 +42,13 @@ impl Session {
     pub async fn open(args: &GridArgs, dataset: Dataset, initial: Range<usize>) -> Result<Session> {
         let cache = SledBackend::open(&dataset.cache_path)?;
         let warm = is_warm(&cache)?;
-        let runtime: Arc<dyn Runtime> = SmolRuntime::global().arc();
+        let runtime = SmolRuntime::global().into_runtime();
         let sqlite = SqliteVista::open(&dataset.db_path, TABLE, "id")?;
         let remote = remote::master(sqlite, args.latency, runtime.clone());
         let master_calls = remote.calls();
 
         let lens = Lens::builder()
-            .cache_source(cache.arc())
+            .cache_source(cache)
             .runtime(runtime)
             .cache_ttl(args.ttl)
             .refresh_on_open(!warm);
@@ -60,9 +61,7 @@ impl Session {
         } else {
             lens.page_from_master()
         };
-        let lens = lens
-            .build()
-            .map_err(|e| diorama_core::Error::invalid_input(format!("{e}")))?;
+        let lens = lens.build()?;
         let dio = lens.make_dio(Vista::new(remote)).await?;
         let view = dio
             .table_scenery()

@@ -175,6 +175,7 @@ impl TableShell for CountedShell {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use diorama_core::runtime::IntoRuntime;
     use diorama_core::{Error, MemoryVista, Value, record};
     use diorama_std::SmolRuntime;
 
@@ -189,7 +190,7 @@ mod tests {
         CountedShell::new(
             Arc::new(master.clone()),
             Duration::ZERO,
-            SmolRuntime::global().arc(),
+            SmolRuntime::global().into_runtime(),
         )
     }
 

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use diorama_core::runtime::IntoRuntime;
 use diorama_core::scenery::RecordStatus;
 use diorama_core::{CacheBackend, Dio, Lens, Record, Result, TableShell, Vista, WriteOp};
 use diorama_tokio::TokioRuntime;
@@ -107,7 +108,7 @@ impl Service {
         schema: Schema,
         options: ServiceOptions,
     ) -> Result<Service> {
-        let runtime = TokioRuntime::try_current()?.arc();
+        let runtime = TokioRuntime::try_current()?.into_runtime();
         let counted = CountedShell::new(master, options.latency, runtime.clone());
         let master_calls = counted.calls();
         let lens = Lens::builder()
@@ -123,8 +124,7 @@ impl Service {
             // would count every query a scenery opens (warm ones too, in
             // the background), while each window states the total anyway.
             .load_chunks_from_master()
-            .build()
-            .map_err(|e| diorama_core::Error::invalid_input(e.to_string()))?;
+            .build()?;
         let dio = lens.make_dio(Vista::new(counted)).await?;
         Ok(Service {
             inner: Arc::new(Inner {
@@ -189,7 +189,7 @@ impl Service {
     /// (502) when fetching failed, 504 after the read timeout; a stale row
     /// whose refetch is still running then is served as `stale`.
     pub async fn get(&self, id: &str) -> Result<Json, ApiError> {
-        let view = self.inner.dio.record_scenery(id).await;
+        let view = self.inner.dio.record_scenery(id).open().await?;
         let mut generation = view.subscribe();
         let deadline = tokio::time::Instant::now() + self.inner.options.read_timeout;
         loop {

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
+use diorama_core::cache::IntoCacheBackend;
 use diorama_core::{Error, Result};
 use diorama_std::SledBackend;
 use diorama_std::sqlite::SqliteVista;
@@ -56,7 +57,13 @@ pub async fn open_products(
     }
     let master = SqliteVista::open(&dataset.db_path, TABLE, "id")?;
     let cache = SledBackend::open(&cache_dir)?;
-    let service = Service::open(Arc::new(master), cache.arc(), Schema::products(), options).await?;
+    let service = Service::open(
+        Arc::new(master),
+        cache.into_cache_backend(),
+        Schema::products(),
+        options,
+    )
+    .await?;
     Ok((service, dataset))
 }
 

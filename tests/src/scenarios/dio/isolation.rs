@@ -19,7 +19,7 @@ pub fn dios_do_not_see_each_others_events<H: Harness>(h: &H) {
         let mut o_events = o.subscribe_events();
 
         p.try_delete("p000").unwrap().outcome().await.unwrap();
-        o.patched("o1", record! { "total" => 12 }).await.unwrap();
+        o.patched("o1", record! { "total" => 12 }).unwrap();
         o.refresh().await.unwrap();
 
         assert_eq!(

@@ -23,7 +23,6 @@ pub fn patched_and_removed_update_cache<H: Harness>(h: &H) {
         let mut events = dio.subscribe_events();
 
         dio.patched("p001", record! { "price" => 50, "tag" => "hot" })
-            .await
             .unwrap();
         let mut expected = product(1).1;
         expected.merge(&record! { "price" => 50, "tag" => "hot" });
@@ -32,15 +31,14 @@ pub fn patched_and_removed_update_cache<H: Harness>(h: &H) {
         assert_eq!(row.state, RowState::Complete);
 
         dio.patched("zzz", record! { "name" => "only this" })
-            .await
             .unwrap();
         let row = dio.cache().get("zzz").unwrap().unwrap();
         assert_eq!(row.record, record! { "name" => "only this" });
         assert_eq!(row.state, RowState::Incomplete);
 
-        dio.removed("p002").await.unwrap();
+        dio.removed("p002").unwrap();
         assert_eq!(dio.cache().get("p002").unwrap(), None);
-        dio.removed("never-there").await.unwrap();
+        dio.removed("never-there").unwrap();
 
         assert_eq!(
             drain(&mut events),
@@ -77,8 +75,8 @@ pub fn handle_event_dispatches_to_on_event<H: Harness>(h: &H) {
                         ChangeEvent::Updated {
                             id,
                             fields: Some(fields),
-                        } => dio.patched(id, fields).await,
-                        ChangeEvent::Removed { id } => dio.removed(id).await,
+                        } => dio.patched(id, fields),
+                        ChangeEvent::Removed { id } => dio.removed(id),
                         _ => Err(Error::failed("unexpected event")),
                     }
                 }

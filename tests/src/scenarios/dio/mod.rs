@@ -15,6 +15,7 @@
 //! The macro's list is the one list of the suite: a new scenario is a
 //! `pub fn` in its module plus one line there.
 
+pub mod awaiting;
 pub mod backpressure;
 pub mod bus;
 pub mod capabilities;
@@ -61,10 +62,12 @@ macro_rules! dio_suite {
             write_through::facade_writes_go_through_the_queue,
             write_through::write_through_failure_leaves_cache_unchanged,
             backpressure::full_queue_refuses_try_and_awaits_room,
+            awaiting::awaiting_writes_wait_for_room_and_write_through,
             drain::dropping_every_handle_drains_the_queue,
             drain::shutdown_waits_for_queued_writes,
             refresh::manual_refresh_publishes_outcome,
             refresh::scheduled_refresh_runs_on_time_and_survives_failures,
+            refresh::a_dropped_refresh_still_ends_in_an_outcome,
             live::patched_and_removed_update_cache,
             live::handle_event_dispatches_to_on_event,
             live::handle_event_default_applies_changes,

@@ -3,7 +3,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use diorama_core::{DioEvent, Error, Instant, Vista};
+use diorama_core::{DioEvent, Error, ErrorKind, Instant, Vista};
+use futures_lite::future;
 
 use super::support::{Counter, drain, lens_on, products};
 use crate::harness::Harness;
@@ -151,4 +152,61 @@ pub fn scheduled_refresh_runs_on_time_and_survives_failures<H: Harness>(h: &H) {
     if h.virtual_clock() {
         assert_eq!(after_drop, 6);
     }
+}
+
+/// A refresh dropped while `on_refresh` runs still ends in one outcome,
+/// `RefreshFailed` with `Cancelled`, and invalidates nothing; the next
+/// refresh runs as usual.
+pub fn a_dropped_refresh_still_ends_in_an_outcome<H: Harness>(h: &H) {
+    let calls = Counter::default();
+    let lens = lens_on(h)
+        .on_refresh({
+            let calls = calls.clone();
+            move |_dio| {
+                let first = calls.hit() == 0;
+                async move {
+                    if first {
+                        // The first refresh never finishes on its own.
+                        future::pending::<()>().await;
+                    }
+                    Ok(())
+                }
+            }
+        })
+        .build()
+        .unwrap();
+    let dio = h
+        .block_on(lens.make_dio(Vista::new(products("products", 2))))
+        .unwrap();
+    let mut events = dio.subscribe_events();
+    let invalidated_at = dio.invalidated_at();
+
+    h.block_on(async {
+        let mut refresh = Box::pin(dio.refresh());
+        assert!(
+            future::poll_once(&mut refresh).await.is_none(),
+            "on_refresh is running"
+        );
+        drop(refresh);
+    });
+    assert_eq!(
+        drain(&mut events),
+        vec![
+            DioEvent::Refreshing,
+            DioEvent::RefreshFailed {
+                error: Error::new(
+                    ErrorKind::Cancelled,
+                    "the refresh was dropped before it finished"
+                ),
+            }
+        ]
+    );
+    assert_eq!(dio.invalidated_at(), invalidated_at, "nothing invalidated");
+
+    h.block_on(dio.refresh()).unwrap();
+    assert_eq!(
+        drain(&mut events),
+        vec![DioEvent::Refreshing, DioEvent::Invalidated]
+    );
+    assert_eq!(calls.get(), 2);
 }

@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use diorama_core::dio::DioEvent;
-use diorama_core::record;
 use diorama_core::scenery::RowStatus;
 use diorama_core::vista::VistaOp;
+use diorama_core::{RuntimeExt, record};
+use futures_lite::future;
 
 use super::support::*;
 use crate::harness::Harness;
@@ -49,7 +50,11 @@ pub fn rows_past_the_ttl_read_stale_and_are_refetched_once_when_reached<H: Harne
 /// viewport read `Stale`. `Refreshing` alone changes nothing visible.
 pub fn invalidation_refetches_the_viewport_in_place_with_one_repaint<H: Harness>(h: &H) {
     let master = products(1000);
-    let lens = paged_lens(h, h.backend(), true).build().unwrap();
+    let lens = paged_lens(h, h.backend(), true)
+        // A refresh that never ends: only its `Refreshing` is published.
+        .on_refresh(|_dio| future::pending())
+        .build()
+        .unwrap();
     let dio = open_dio(h, &lens, &master);
     let view = h.block_on(dio.table_scenery().open()).unwrap();
     h.settle();
@@ -59,13 +64,22 @@ pub fn invalidation_refetches_the_viewport_in_place_with_one_repaint<H: Harness>
     let generation = view.generation();
     let calls = master.calls(VistaOp::FetchWindow);
 
-    dio.publish(DioEvent::Refreshing);
+    let mut events = dio.subscribe_events();
+    let refresh = {
+        let dio = dio.clone();
+        h.runtime().spawn("test.refresh", async move {
+            let _ = dio.refresh().await;
+        })
+    };
     h.settle();
+    assert_eq!(events.try_recv(), Ok(DioEvent::Refreshing));
     assert_eq!(
         view.generation(),
         generation,
         "Refreshing alone changes nothing visible"
     );
+    refresh.abort();
+    h.settle();
 
     master.hold();
     dio.invalidate_all();
@@ -75,6 +89,12 @@ pub fn invalidation_refetches_the_viewport_in_place_with_one_repaint<H: Harness>
         product(410),
         "rows stay visible meanwhile"
     );
+    assert_eq!(
+        view.row(410).unwrap().status,
+        RowStatus::Loading,
+        "being refetched"
+    );
+    assert_eq!(view.generation(), generation, "no repaint before they land");
     master.release();
     h.settle();
     assert_eq!(master.calls(VistaOp::FetchWindow), calls + 1);
@@ -89,4 +109,47 @@ pub fn invalidation_refetches_the_viewport_in_place_with_one_repaint<H: Harness>
         RowStatus::Stale,
         "rows away from the viewport are stale"
     );
+}
+
+/// A stale row inside a chunk load in flight reads `Loading` (its old
+/// value shown, with a repaint so a UI can mark it), then `Fresh` when the
+/// chunk lands; when the refetch fails it reads `Stale` again.
+pub fn a_stale_row_being_refetched_reads_loading<H: Harness>(h: &H) {
+    let ttl = h.scaled(Duration::from_secs(7200));
+    let master = products(300);
+    let lens = paged_lens(h, h.backend(), true)
+        .cache_ttl(ttl)
+        .build()
+        .unwrap();
+    let dio = open_dio(h, &lens, &master);
+    let view = h.block_on(dio.table_scenery().open()).unwrap();
+    h.settle();
+    h.advance(ttl + h.scaled(Duration::from_secs(60)));
+    assert_eq!(view.row(10).unwrap().status, RowStatus::Stale);
+
+    master.hold();
+    let generation = view.generation();
+    view.set_viewport(0..50);
+    settle(h);
+    let row = view.row(10).unwrap();
+    assert_eq!(row.status, RowStatus::Loading);
+    assert_eq!(row.record, product(10), "the old value is still shown");
+    assert!(view.generation() > generation, "a repaint shows it");
+    master.release();
+    settle(h);
+    assert_eq!(view.row(10).unwrap().status, RowStatus::Fresh);
+
+    h.advance(ttl + h.scaled(Duration::from_secs(60)));
+    assert_eq!(view.row(10).unwrap().status, RowStatus::Stale);
+    let mut events = dio.subscribe_events();
+    master.fail_next(VistaOp::FetchWindow, 1);
+    view.set_viewport(0..40);
+    settle(h);
+    let failed = std::iter::from_fn(|| events.try_recv().ok())
+        .filter(|event| matches!(event, DioEvent::LoadFailed { .. }))
+        .count();
+    assert_eq!(failed, 1);
+    let row = view.row(10).unwrap();
+    assert_eq!(row.status, RowStatus::Stale, "the failed refetch ended");
+    assert_eq!(row.record, product(10));
 }

@@ -30,8 +30,10 @@ pub fn dropping_a_scenery_ends_its_tasks_and_sceneries_do_not_pin_the_dio<H: Har
     h.settle();
     let baseline = live().len();
     let view = h.block_on(dio.table_scenery().open()).unwrap();
-    let record = h.block_on(dio.record_scenery(product_id(1)));
-    let value = h.block_on(dio.value_scenery().count());
+    let record = h
+        .block_on(dio.record_scenery(product_id(1)).open())
+        .unwrap();
+    let value = h.block_on(dio.value_scenery().count().open()).unwrap();
     h.settle();
     assert!(live().len() > baseline);
     drop((view, record, value));
@@ -59,7 +61,7 @@ pub fn a_push_after_the_scenery_dropped_is_refused<H: Harness>(h: &H) {
     let lens = lens_over(h, h.backend())
         .on_load_chunk(move |_dio, _range, _query, sink| {
             *keep.lock().unwrap() = Some(sink.clone());
-            async move { sink.push(0, "a", record! { "n" => 1 }).await }
+            async move { sink.push(0, "a", record! { "n" => 1 }) }
         })
         .build()
         .unwrap();
@@ -69,8 +71,6 @@ pub fn a_push_after_the_scenery_dropped_is_refused<H: Harness>(h: &H) {
     assert_eq!(view.row(0).unwrap().id, "a");
     drop(view);
     let sink = kept.lock().unwrap().take().unwrap();
-    let err = h
-        .block_on(sink.push(1, "b", record! { "n" => 2 }))
-        .unwrap_err();
+    let err = sink.push(1, "b", record! { "n" => 2 }).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Closed);
 }

@@ -119,7 +119,7 @@ pub(crate) fn chunked_lens<H: Harness>(
             sink.set_total(total)?;
         }
         for (i, (id, record)) in page.rows.into_iter().enumerate() {
-            sink.push(range.start + i, id, record).await?;
+            sink.push(range.start + i, id, record)?;
         }
         Ok(())
     })

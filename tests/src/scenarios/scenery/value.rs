@@ -20,24 +20,23 @@ pub fn value_scenery_sums_ints_and_floats_and_bumps_only_on_change<H: Harness>(h
     ]);
     let lens = local_lens(h, h.backend()).build().unwrap();
     let dio = open_dio(h, &lens, &master);
-    let sum = h.block_on(dio.value_scenery().sum("n"));
+    let sum = h.block_on(dio.value_scenery().sum("n").open()).unwrap();
     assert_eq!(sum.value(), Some(Value::Float(3.5)));
     assert_eq!(sum.status(), ValueStatus::Ready);
-    let count = h.block_on(dio.value_scenery().count());
+    let count = h.block_on(dio.value_scenery().count().open()).unwrap();
     assert_eq!(count.value(), Some(Value::from(4)));
 
     let generation = sum.generation();
-    h.block_on(dio.patched("d", record! { "x" => 2 })).unwrap();
+    dio.patched("d", record! { "x" => 2 }).unwrap();
     h.settle();
     assert_eq!(sum.generation(), generation, "unchanged value, no bump");
 
-    h.block_on(dio.patched("a", record! { "n" => 3 })).unwrap();
+    dio.patched("a", record! { "n" => 3 }).unwrap();
     h.settle();
     assert_eq!(sum.value(), Some(Value::Float(5.5)));
     assert!(sum.generation() > generation);
 
-    h.block_on(dio.patched("c", record! { "n" => "oops" }))
-        .unwrap();
+    dio.patched("c", record! { "n" => "oops" }).unwrap();
     h.settle();
     assert!(matches!(sum.status(), ValueStatus::Failed { .. }));
     assert_eq!(
@@ -58,17 +57,26 @@ pub fn other_aggregates<H: Harness>(h: &H) {
     ]);
     let lens = local_lens(h, h.backend()).build().unwrap();
     let dio = open_dio(h, &lens, &master);
-    let min = h.block_on(dio.value_scenery().min("n"));
-    let max = h.block_on(dio.value_scenery().max("n"));
-    let xs = h.block_on(dio.value_scenery().count_where("kind", CmpOp::Eq, "x"));
-    let ints = h.block_on(dio.value_scenery().where_eq("kind", "x").sum("n"));
-    let ids = h.block_on(dio.value_scenery().custom(|rows| {
+    let min = h.block_on(dio.value_scenery().min("n").open()).unwrap();
+    let max = h.block_on(dio.value_scenery().max("n").open()).unwrap();
+    let xs = h
+        .block_on(
+            dio.value_scenery()
+                .count_where("kind", CmpOp::Eq, "x")
+                .open(),
+        )
+        .unwrap();
+    let ints = h
+        .block_on(dio.value_scenery().where_eq("kind", "x").sum("n").open())
+        .unwrap();
+    let ids = dio.value_scenery().custom(|rows| {
         Ok(Value::Array(
             rows.iter()
                 .map(|(id, _)| Value::from(id.as_str()))
                 .collect(),
         ))
-    }));
+    });
+    let ids = h.block_on(ids.open()).unwrap();
     assert_eq!(min.value(), Some(Value::Float(-2.5)));
     assert_eq!(max.value(), Some(Value::from(7)));
     assert_eq!(xs.value(), Some(Value::from(3)));
@@ -85,17 +93,22 @@ pub fn other_aggregates<H: Harness>(h: &H) {
     assert_eq!(min.status(), ValueStatus::Ready);
 
     let generation = xs.generation();
-    dio.publish(DioEvent::ViewportChanged {
-        scenery: 99,
-        range: 0..1,
-    });
-    h.settle();
+    // A table view of the same Dio announces its viewport on the bus.
+    let mut events = dio.subscribe_events();
+    let table = h.block_on(dio.table_scenery().open()).unwrap();
+    table.set_viewport(0..1);
+    settle(h);
+    let mut viewports = 0;
+    while let Ok(event) = events.try_recv() {
+        viewports += matches!(event, DioEvent::ViewportChanged { .. }) as usize;
+    }
+    assert_eq!(viewports, 1, "the table view committed its viewport");
     assert_eq!(
         xs.generation(),
         generation,
         "viewport events are not relevant"
     );
-    h.block_on(dio.removed("a")).unwrap();
+    dio.removed("a").unwrap();
     h.settle();
     assert_eq!(xs.value(), Some(Value::from(2)));
     assert_eq!(ints.value(), Some(Value::from(7)));

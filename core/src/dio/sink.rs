@@ -1,4 +1,7 @@
 //! `ChunkSink`: how an `on_load_chunk` callback delivers rows to its scenery.
+//!
+//! Defined at the Dio's layer so the policy can name it in the callback's
+//! type; a table scenery (one layer up) is the [`ChunkTarget`] behind it.
 
 use alloc::sync::{Arc, Weak};
 use core::fmt;
@@ -51,15 +54,22 @@ impl ChunkSink {
             .ok_or_else(|| Error::new(ErrorKind::Closed, "the scenery was dropped"))
     }
 
-    /// Deliver row `index` of the scenery's query.
+    /// Deliver row `index` of the scenery's query: readable in the view at
+    /// once, written to the cache with the rest of the chunk when the load
+    /// finishes.
     ///
-    /// # Cancel safety
-    /// Cancel safe: the row is delivered before the first await point.
-    pub async fn push(&self, index: usize, id: impl Into<Id>, record: Record) -> Result<()> {
+    /// # Errors
+    /// [`ErrorKind::Closed`] once the scenery is dropped;
+    /// [`ErrorKind::Cancelled`] when the view no longer wants this load (its
+    /// query changed). Either way the callback should stop.
+    pub fn push(&self, index: usize, id: impl Into<Id>, record: Record) -> Result<()> {
         self.target()?.push(self.load, index, id.into(), record)
     }
 
     /// State the total number of rows of the scenery's query.
+    ///
+    /// # Errors
+    /// As [`push`](Self::push).
     pub fn set_total(&self, total: usize) -> Result<()> {
         self.target()?.set_total(self.load, total)
     }

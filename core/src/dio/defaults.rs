@@ -1,4 +1,5 @@
-//! Policy values of a Lens, with the seed's defaults.
+//! Policy values of a Lens, with the seed's defaults (re-exported as
+//! `lens::LensDefaults`).
 
 use core::time::Duration;
 
