@@ -21,11 +21,12 @@
 //! Without a sort the hidden rows' places are unknown, so the bottom is read
 //! from its start (unless nothing is hidden).
 //!
-//! Every placed window is checked: its rows must fill the range exactly
-//! (the whole range, or up to the composed total). A gap or a collision
-//! means the parts changed between the reads, or the bottom part orders
-//! rows differently from [`compare_rows`]; that is reported as
-//! [`Inconsistent`], never answered with a wrong page.
+//! Every placed window is checked: the bottom rows read must be in
+//! [`compare_rows`] order (when the top part adds or hides rows), and the
+//! placed rows must fill the range exactly (the whole range, or up to the
+//! composed total). Anything else means the parts changed between the
+//! reads, or the bottom part orders rows differently from [`compare_rows`];
+//! that is reported as [`Inconsistent`], never answered with a wrong page.
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
@@ -159,6 +160,13 @@ fn place_sorted(
     let before = |a: &(Id, Record), b: &(Id, Record)| {
         compare_rows(&a.0, &a.1, &b.0, &b.1, sort) == Ordering::Less
     };
+    // Rows are placed by comparing sort keys, which is only right when the
+    // bottom orders as the local evaluation does. When the top part adds or
+    // hides nothing, the bottom's window is the answer as it is.
+    let merges = !(sides.shown.is_empty() && sides.hidden.is_empty());
+    if merges && !rows.windows(2).all(|pair| before(&pair[0], &pair[1])) {
+        return Err(Inconsistent);
+    }
     let mut placed = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         if sides.top.claims(&row.0) {
