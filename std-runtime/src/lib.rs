@@ -10,6 +10,9 @@
 //!   with [`SledBackend::open_or_rebuild`]) and a corrupt row reads as absent.
 //! - [`sqlite::SqliteVista`] (feature `sqlite`, default): a master table in
 //!   SQLite with conditions, sort, search and windows pushed into SQL.
+//! - [`http::HttpVista`] (feature `http`): a master table behind an HTTP
+//!   JSON API, with a ready mapping for Diorama's own `serve`; works under
+//!   smol and tokio alike.
 //! - `demo` (feature `demo`): the `grid` terminal demo.
 //! - `sample` (feature `sample`): the generated product table the demos use.
 //! - [`support`]: panic containment and the wall clock, shared with
@@ -20,6 +23,8 @@ pub use diorama_core as core;
 
 #[cfg(feature = "demo")]
 pub mod demo;
+#[cfg(feature = "http")]
+pub mod http;
 mod lens_ext;
 mod runtime;
 #[cfg(feature = "sample")]
