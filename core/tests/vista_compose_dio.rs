@@ -46,7 +46,9 @@ fn a_dio_over_an_overlay_pages_the_combined_rows_and_writes_to_the_overlay() {
         // Deep in the list: d1 (250) right after p250 (ties by id).
         view.set_viewport(245..260);
         dio.runtime().sleep(Duration::from_millis(500)).await;
-        let ids: Vec<_> = (249..253).map(|i| view.row(i).unwrap().id.clone()).collect();
+        let ids: Vec<_> = (249..253)
+            .map(|i| view.row(i).unwrap().id.clone())
+            .collect();
         assert_eq!(ids, ["p251", "d1", "p250", "p249"]);
 
         // Writes go to the drafts.
@@ -59,7 +61,10 @@ fn a_dio_over_an_overlay_pages_the_combined_rows_and_writes_to_the_overlay() {
         dio.try_delete("p249").unwrap().outcome().await.unwrap();
         assert_eq!(drafts.get_row("p251"), Some(record! { "price" => 5 }));
         assert!(is_tombstone(&drafts.get_row("p249").unwrap()));
-        assert_eq!(remote.calls(VistaOp::Patch) + remote.calls(VistaOp::Delete), calls);
+        assert_eq!(
+            remote.calls(VistaOp::Patch) + remote.calls(VistaOp::Delete),
+            calls
+        );
         assert_eq!(remote.get_row("p251"), Some(record! { "price" => 251 }));
         // The facade reads what the composition holds.
         let row = dio.vista().get("p251").await.unwrap().unwrap();

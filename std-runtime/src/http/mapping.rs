@@ -90,8 +90,9 @@ pub enum SortStyle {
 ///
 /// Fields named in [`ignore_fields`](HttpMapping::ignore_fields) (metadata
 /// the API adds to rows, like `serve`'s `status`) and the id field are not
-/// part of the record.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// part of the record. `Debug` shows header names only, never their values
+/// (they often hold credentials).
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpMapping {
     pub(crate) name: String,
     pub(crate) base_url: String,
@@ -113,6 +114,35 @@ pub struct HttpMapping {
     pub(crate) delete: Option<Route>,
     pub(crate) columns: Option<Vec<String>>,
     pub(crate) headers: Vec<(String, String)>,
+}
+
+impl fmt::Debug for HttpMapping {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("HttpMapping")
+            .field("name", &self.name)
+            .field("base_url", &self.base_url)
+            .field("list_path", &self.list_path)
+            .field(
+                "paging",
+                &(&self.offset_param, &self.limit_param, self.max_limit),
+            )
+            .field("sort", &self.sort)
+            .field("sortable", &self.sortable)
+            .field("search_param", &self.search_param)
+            .field("rows_at", &self.rows_at)
+            .field("total_at", &self.total_at)
+            .field("id_field", &self.id_field)
+            .field("ignored", &self.ignored)
+            .field("get_path", &self.get_path)
+            .field("insert", &self.insert)
+            .field("replace", &self.replace)
+            .field("patch", &self.patch)
+            .field("delete", &self.delete)
+            .field("columns", &self.columns)
+            .field("headers", &header_names)
+            .finish()
+    }
 }
 
 impl HttpMapping {

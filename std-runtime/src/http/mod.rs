@@ -273,6 +273,12 @@ mod tests {
                 .message()
                 .contains("JSON pointer")
         );
+        let secret = HttpMapping::new("t", "http://h").header("authorization", "Bearer s3cret");
+        let shown = format!("{secret:?}");
+        assert!(
+            shown.contains("authorization") && !shown.contains("s3cret"),
+            "{shown}"
+        );
         let serve = HttpVista::serve("http://127.0.0.1:1/").unwrap();
         assert_eq!(serve.mapping().base_url(), "http://127.0.0.1:1");
         assert_eq!(
