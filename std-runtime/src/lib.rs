@@ -10,7 +10,7 @@
 //!   with [`SledBackend::open_or_rebuild`]) and a corrupt row reads as absent.
 //! - [`sqlite::SqliteVista`] (feature `sqlite`, default): a master table in
 //!   SQLite with conditions, sort, search and windows pushed into SQL.
-//! - [`http::HttpVista`] (feature `http`): a master table behind an HTTP
+//! - `http::HttpVista` (feature `http`): a master table behind an HTTP
 //!   JSON API, with a ready mapping for Diorama's own `serve`; works under
 //!   smol and tokio alike.
 //! - `demo` (feature `demo`): the `grid` terminal demo.
