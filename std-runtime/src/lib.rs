@@ -1,13 +1,14 @@
 //! # diorama-std
 //!
-//! Diorama on `std`: a smol runtime, a sled cache on disk and a SQLite
-//! master, each behind a feature, so each user compiles what they use.
+//! Diorama on `std`: a smol runtime, a sled cache on disk, a SQLite
+//! master and an HTTP master, each behind a feature, so each user compiles what they use.
 //!
 //! | feature | default | gives | pulls in |
 //! |---|---|---|---|
 //! | `smol` | yes | [`SmolRuntime`] | smol, async-executor, async-io |
 //! | `sled` | yes | [`SledBackend`], [`LensBuilderExt::cache_at`] | sled, blocking |
 //! | `sqlite` | no | [`sqlite::SqliteVista`] | rusqlite with SQLite compiled from source |
+//! | `http` | no | [`http::HttpVista`] | ureq (plain HTTP), serde_json, blocking |
 //!
 //! - A smol desktop app takes the defaults: `diorama-std = ".."` gives
 //!   [`SmolRuntime`] and [`SledBackend`].
@@ -34,6 +35,9 @@
 //!   [`SledBackend::open_or_rebuild`]) and a corrupt row reads as absent.
 //! - [`sqlite::SqliteVista`] (feature `sqlite`): a master table in SQLite
 //!   with conditions, sort, search and windows pushed into SQL.
+//! - [`http::HttpVista`] (feature `http`): a master table behind an HTTP
+//!   JSON API, with a ready mapping for Diorama's own `serve`; works under
+//!   smol and tokio alike.
 //! - [`support`]: panic containment and the wall clock, shared with
 //!   `diorama-tokio`.
 //!
@@ -45,12 +49,19 @@
 // The docs above link items of every feature; a build without some of them
 // (docs.rs builds with all) leaves those links unresolved, not wrong.
 #![cfg_attr(
-    not(all(feature = "smol", feature = "sled", feature = "sqlite")),
+    not(all(
+        feature = "smol",
+        feature = "sled",
+        feature = "sqlite",
+        feature = "http"
+    )),
     allow(rustdoc::broken_intra_doc_links)
 )]
 
 pub use diorama_core as core;
 
+#[cfg(feature = "http")]
+pub mod http;
 #[cfg(feature = "sled")]
 mod lens_ext;
 #[cfg(feature = "smol")]

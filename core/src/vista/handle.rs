@@ -6,8 +6,10 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
+use super::compose::Refused;
 use super::{
-    Clause, CmpOp, Condition, Id, Page, Query, Sort, SortDir, TableShell, VistaCapabilities, eval,
+    Clause, CmpOp, Composed, Condition, Id, Page, Query, Sort, SortDir, TableShell,
+    VistaCapabilities, eval,
 };
 use crate::error::{Error, Result};
 use crate::value::{Record, Value};
@@ -62,6 +64,102 @@ impl Vista {
             query: Query::default(),
             pushed: Query::default(),
             residual: Query::default(),
+        }
+    }
+
+    /// `overlay` over `base`: reads see the overlay's row wherever it has
+    /// one and the base's elsewhere; writes go to the overlay, and deleting
+    /// a base row leaves a [tombstone](super::compose::tombstone) there. See
+    /// [`compose`](super::compose) for the combined rows, the capabilities
+    /// and the cost of each read.
+    ///
+    /// Both parts must be unnarrowed handles (narrow the composition
+    /// instead): with a narrowed part, the returned Vista offers nothing and
+    /// answers every call with an `InvalidInput` error naming the part,
+    /// since its conditions would otherwise be silently dropped. A part's sort is
+    /// ignored; the composition's own sort orders the combined rows.
+    ///
+    /// Local drafts over a remote table:
+    ///
+    /// ```
+    /// use diorama_core::vista::{MemoryVista, SortDir, Vista};
+    /// use diorama_core::record;
+    /// # futures_lite::future::block_on(async {
+    /// // Stands in for a remote table (an `HttpVista`, a SQL table).
+    /// let remote = MemoryVista::new("products").with_rows([
+    ///     ("p1", record! { "name" => "Lamp", "price" => 20 }),
+    ///     ("p2", record! { "name" => "Desk", "price" => 120 }),
+    ///     ("p3", record! { "name" => "Chair", "price" => 45 }),
+    /// ]);
+    /// let drafts = MemoryVista::new("drafts");
+    /// let edited = Vista::overlay(Vista::new(remote.clone()), Vista::new(drafts.clone()));
+    ///
+    /// edited.patch("p1", record! { "price" => 150 }).await?; // copied up into the drafts
+    /// edited.delete("p3").await?; // a tombstone in the drafts
+    /// edited.insert(Some("p4".into()), record! { "name" => "Shelf", "price" => 60 }).await?;
+    ///
+    /// let by_price = edited.clone().with_sort("price", SortDir::Desc);
+    /// let rows = by_price.list().await?;
+    /// let ids: Vec<&str> = rows.iter().map(|(id, _)| id.as_str()).collect();
+    /// assert_eq!(ids, ["p1", "p2", "p4"]);
+    /// assert_eq!(by_price.fetch_window(1, 2).await?.rows, rows[1..].to_vec());
+    /// assert_eq!(edited.count().await?, 3);
+    /// // The remote table is untouched until the drafts are published.
+    /// assert_eq!(remote.get_row("p1"), Some(record! { "name" => "Lamp", "price" => 20 }));
+    /// assert_eq!(drafts.len(), 3);
+    /// # Ok::<(), diorama_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn overlay(base: Vista, overlay: Vista) -> Vista {
+        let composed = Composed::overlay(base.shell.clone(), overlay.shell.clone());
+        match unnarrowed("overlay", "base", &base).and(unnarrowed("overlay", "overlay", &overlay)) {
+            Ok(()) => Vista::new(composed),
+            Err(error) => Vista::new(Refused::new(String::from(composed.name()), error)),
+        }
+    }
+
+    /// `primary` in front of `fallback`: a read takes the primary's row and
+    /// falls back for ids it lacks; writes go to the primary (a delete of a
+    /// row the fallback also holds is refused, since it would show again).
+    /// See [`compose`](super::compose) for the combined rows, the
+    /// capabilities and the cost of each read. Narrowed parts are refused as
+    /// by [`overlay`](Vista::overlay).
+    ///
+    /// A fast local copy in front of a slow authoritative source:
+    ///
+    /// ```
+    /// use diorama_core::vista::{MemoryVista, Vista, VistaOp};
+    /// use diorama_core::record;
+    /// # futures_lite::future::block_on(async {
+    /// // The authoritative source: complete, slow (remote, metered).
+    /// let authority = MemoryVista::new("clients").with_rows([
+    ///     ("c1", record! { "name" => "Ada" }),
+    ///     ("c2", record! { "name" => "Brian" }),
+    /// ]);
+    /// // A local copy of the clients this device works with.
+    /// let local = MemoryVista::new("clients-local")
+    ///     .with_rows([("c1", record! { "name" => "Ada (visited today)" })]);
+    /// let clients = Vista::merge(Vista::new(local.clone()), Vista::new(authority.clone()));
+    ///
+    /// // c1 comes from the local copy without asking the authority.
+    /// assert_eq!(clients.get("c1").await?, Some(record! { "name" => "Ada (visited today)" }));
+    /// assert_eq!(authority.calls(VistaOp::Get), 0);
+    /// // c2 is not local: the authority answers.
+    /// assert_eq!(clients.get("c2").await?, Some(record! { "name" => "Brian" }));
+    /// // Writes go to the local copy.
+    /// clients.patch("c2", record! { "phone" => "555-0102" }).await?;
+    /// assert_eq!(local.get_row("c2"), Some(record! { "name" => "Brian", "phone" => "555-0102" }));
+    /// assert_eq!(clients.count().await?, 2);
+    /// # Ok::<(), diorama_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn merge(primary: Vista, fallback: Vista) -> Vista {
+        let composed = Composed::merge(primary.shell.clone(), fallback.shell.clone());
+        match unnarrowed("merge", "primary", &primary)
+            .and(unnarrowed("merge", "fallback", &fallback))
+        {
+            Ok(()) => Vista::new(composed),
+            Err(error) => Vista::new(Refused::new(String::from(composed.name()), error)),
         }
     }
 
@@ -303,6 +401,18 @@ impl Vista {
         }
         self.shell.delete_all().await
     }
+}
+
+/// Refuse a narrowed part of a composition.
+fn unnarrowed(composition: &str, role: &str, part: &Vista) -> Result<()> {
+    if part.query.filters() {
+        return Err(Error::invalid_input(alloc::format!(
+            "Vista::{composition}: the {role} \"{}\" is narrowed; compose unnarrowed handles \
+             and narrow the composition instead",
+            part.name()
+        )));
+    }
+    Ok(())
 }
 
 /// `fetch_window of "t" cannot apply sort price desc, search "x", condition

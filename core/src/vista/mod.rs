@@ -7,6 +7,7 @@
 //! the shared helpers in [`eval`].
 
 mod capabilities;
+pub mod compose;
 pub mod eval;
 mod feed;
 mod handle;
@@ -16,6 +17,7 @@ mod query;
 mod shell;
 
 pub use capabilities::VistaCapabilities;
+pub use compose::Composed;
 pub use feed::{BoxStream, ChangeEvent, ChangeFeed, FeedItem, FeedPosition};
 pub use handle::Vista;
 pub use memory::{MemoryVista, VistaOp};
