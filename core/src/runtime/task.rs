@@ -11,7 +11,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
-use spin::Mutex;
+use crate::sync::Mutex;
 
 /// Why a task produced no output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

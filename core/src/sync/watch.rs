@@ -223,15 +223,15 @@ impl Counter {
     }
 }
 
-/// The generation counter: a `u64` behind a spin lock on targets without
+/// The generation counter: a `u64` behind the core's lock on targets without
 /// 64-bit atomics (each critical section is one load or add).
 #[cfg(not(target_has_atomic = "64"))]
-struct Counter(spin::Mutex<u64>);
+struct Counter(crate::sync::Mutex<u64>);
 
 #[cfg(not(target_has_atomic = "64"))]
 impl Counter {
     fn new() -> Counter {
-        Counter(spin::Mutex::new(0))
+        Counter(crate::sync::Mutex::new(0))
     }
 
     /// Add one and return the new value.

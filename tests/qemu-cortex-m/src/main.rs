@@ -41,8 +41,8 @@ fn main() -> ! {
     let peripherals = cortex_m::Peripherals::take().expect("taken once, at boot");
     time_driver::start(peripherals.SYST);
 
-    let executor: &'static mut Executor = cortex_m::singleton!(: Executor = Executor::new())
-        .expect("created once, at boot");
+    let executor: &'static mut Executor =
+        cortex_m::singleton!(: Executor = Executor::new()).expect("created once, at boot");
     executor.run(|spawner| {
         let runtime = Arc::new(EmbassyRuntime::new(spawner.make_send(), &POOL));
         let task_runtime = runtime.clone();

@@ -33,13 +33,22 @@ pub fn product(index: usize) -> (Id, Record) {
     let (noun, category, base) = NOUNS[(mix >> 16) as usize % NOUNS.len()];
     let cents = base + mix % 5_000;
     let record = Record::new()
-        .with("name", format!("{adjective} {material} {noun} {}", 10 + mix % 90))
+        .with(
+            "name",
+            format!("{adjective} {material} {noun} {}", 10 + mix % 90),
+        )
         .with("category", category)
         .with("price", f64::from(cents) / 100.0)
         .with("stock", i64::from(mix % 500))
         .with(
             "updated_at",
-            format!("2025-{:02}-{:02} {:02}:{:02}", 1 + mix % 12, 1 + (mix >> 4) % 28, (mix >> 9) % 24, (mix >> 14) % 60),
+            format!(
+                "2025-{:02}-{:02} {:02}:{:02}",
+                1 + mix % 12,
+                1 + (mix >> 4) % 28,
+                (mix >> 9) % 24,
+                (mix >> 14) % 60
+            ),
         );
     (product_id(index), record)
 }

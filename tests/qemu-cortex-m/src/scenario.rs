@@ -47,10 +47,16 @@ fn rows_match(view: &TableScenery, master: &MemoryVista, range: core::ops::Range
         let Some(row) = view.row(index) else {
             return Err(format!("row {index} not loaded"));
         };
-        check(row.id == product_id(index), || format!("row {index} shows {}", row.id))?;
-        check(row.status == RowStatus::Fresh, || format!("row {index} is {:?}", row.status))?;
+        check(row.id == product_id(index), || {
+            format!("row {index} shows {}", row.id)
+        })?;
+        check(row.status == RowStatus::Fresh, || {
+            format!("row {index} is {:?}", row.status)
+        })?;
         let truth = master.get_row(&row.id);
-        check(truth.as_ref() == Some(&row.record), || format!("row {index} differs from the master"))?;
+        check(truth.as_ref() == Some(&row.record), || {
+            format!("row {index} differs from the master")
+        })?;
     }
     Ok(())
 }
@@ -80,11 +86,18 @@ pub async fn run(embassy: Arc<EmbassyRuntime>, heap: &CountingHeap) -> Check {
         .open()
         .await
         .map_err(|e| format!("open: {e}"))?;
-    until(&rt, "the first viewport", || (0..VIEWPORT).all(|i| view.row(i).is_some())).await?;
-    check(view.row_count() == ROWS, || format!("row_count {}", view.row_count()))?;
+    until(&rt, "the first viewport", || {
+        (0..VIEWPORT).all(|i| view.row(i).is_some())
+    })
+    .await?;
+    check(view.row_count() == ROWS, || {
+        format!("row_count {}", view.row_count())
+    })?;
     rows_match(&view, &master, 0..VIEWPORT)?;
     let setup_peak = heap.peak() - with_master;
-    check(setup_peak <= HEAP_BUDGET, || format!("heap {setup_peak} B over the {HEAP_BUDGET} B budget"))?;
+    check(setup_peak <= HEAP_BUDGET, || {
+        format!("heap {setup_peak} B over the {HEAP_BUDGET} B budget")
+    })?;
     hprintln!(
         "heap: Lens + Dio + table scenery, {}-row viewport: peak {} B, in use {} B (beyond the master)",
         VIEWPORT,
@@ -94,12 +107,17 @@ pub async fn run(embassy: Arc<EmbassyRuntime>, heap: &CountingHeap) -> Check {
 
     // Scroll: the new viewport loads, the rows shown are the master's.
     view.set_viewport(180..280);
-    until(&rt, "the scrolled viewport", || (180..280).all(|i| view.row(i).is_some())).await?;
+    until(&rt, "the scrolled viewport", || {
+        (180..280).all(|i| view.row(i).is_some())
+    })
+    .await?;
     rows_match(&view, &master, 180..280)?;
     let windows = master.windows();
     for (i, a) in windows.iter().enumerate() {
         for b in &windows[i + 1..] {
-            check(a.0 != b.0 || a.1 != b.1, || format!("window at {} fetched twice", a.1))?;
+            check(a.0 != b.0 || a.1 != b.1, || {
+                format!("window at {} fetched twice", a.1)
+            })?;
         }
     }
 
@@ -112,27 +130,41 @@ pub async fn run(embassy: Arc<EmbassyRuntime>, heap: &CountingHeap) -> Check {
         .try_patch(id.clone(), record! { "price" => 9.99, "stock" => 0 })
         .map_err(|e| format!("try_patch: {e}"))?;
     until(&rt, "the row shown pending", || {
-        view.row(200).is_some_and(|r| r.status == RowStatus::PendingWrite)
+        view.row(200)
+            .is_some_and(|r| r.status == RowStatus::PendingWrite)
     })
     .await?;
-    check(master.get_row(&id).and_then(|r| r.get("stock").cloned()) != Some(0.into()), || {
-        String::from("the master was written while held")
-    })?;
+    check(
+        master.get_row(&id).and_then(|r| r.get("stock").cloned()) != Some(0.into()),
+        || String::from("the master was written while held"),
+    )?;
     master.release();
     ticket.outcome().await.map_err(|e| format!("write: {e}"))?;
     until(&rt, "the written row fresh", || {
         view.row(200).is_some_and(|r| r.status == RowStatus::Fresh)
     })
     .await?;
-    let truth = master.get_row(&id).ok_or_else(|| String::from("the row left the master"))?;
-    check(truth.get("price") == Some(&9.99.into()), || String::from("the master missed the write"))?;
+    let truth = master
+        .get_row(&id)
+        .ok_or_else(|| String::from("the row left the master"))?;
+    check(truth.get("price") == Some(&9.99.into()), || {
+        String::from("the master missed the write")
+    })?;
     rows_match(&view, &master, 180..280)?;
 
     // A second Dio handle reads the cache, not the master.
     let calls = master.total_calls();
-    let cached = dio.vista().get(&id).await.map_err(|e| format!("get: {e}"))?;
-    check(cached.as_ref() == Some(&truth), || String::from("facade read differs"))?;
-    check(master.total_calls() == calls, || String::from("facade read reached the master"))?;
+    let cached = dio
+        .vista()
+        .get(&id)
+        .await
+        .map_err(|e| format!("get: {e}"))?;
+    check(cached.as_ref() == Some(&truth), || {
+        String::from("facade read differs")
+    })?;
+    check(master.total_calls() == calls, || {
+        String::from("facade read reached the master")
+    })?;
 
     dio.shutdown().await.map_err(|e| format!("shutdown: {e}"))?;
     drop(view);
@@ -148,4 +180,3 @@ pub async fn run(embassy: Arc<EmbassyRuntime>, heap: &CountingHeap) -> Check {
     );
     check(tasks.rejected == 0, || String::from("a spawn was refused"))
 }
-

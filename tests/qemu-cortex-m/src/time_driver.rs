@@ -61,6 +61,10 @@ fn SysTick() {
     critical_section::with(|cs| {
         let ticks = DRIVER.ticks.borrow(cs);
         ticks.set(ticks.get() + 1);
-        DRIVER.queue.borrow(cs).borrow_mut().next_expiration(ticks.get());
+        DRIVER
+            .queue
+            .borrow(cs)
+            .borrow_mut()
+            .next_expiration(ticks.get());
     });
 }
