@@ -1,5 +1,23 @@
 //! [`HostExecutor`]: an embassy executor on a thread of its own, for tests
 //! and Linux tools (feature `host`).
+//!
+//! # A test harness on it
+//!
+//! Tasks run on the executor's thread while the test thread waits, as on a
+//! multi-threaded tokio runtime, and the clock is embassy-time's std driver
+//! (real time). A harness therefore:
+//!
+//! - keeps a `HostExecutor` and a runtime on a leaked pool
+//!   (`Box::leak(Box::new(TaskPool::<64>::new()))`), wrapped in whatever
+//!   tracks live tasks and timers;
+//! - `block_on`s the test's futures on the test thread with any executor
+//!   (a sleep may be awaited there: the `host` feature uses embassy-time's
+//!   generic timer queue, which takes any waker);
+//! - settles by looking until no tracked task is runnable and no awaited
+//!   timer is due, a few looks in a row; advances by sleeping the span and
+//!   settling (the clock is real);
+//! - on drop, aborts the tasks still alive and waits until they are gone
+//!   before dropping the executor (embassy never drops a spawned task).
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;

@@ -5,17 +5,36 @@
 //! sets, and `embassy-time`. `no_std`; it allocates only what the core does
 //! (the boxed task futures).
 //!
-//! ```ignore
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use diorama_core::{Lens, MemoryBackend, MemoryVista, Vista};
 //! use diorama_embassy::{EmbassyRuntime, TaskPool};
 //!
+//! /// Slots for every task of every Dio and scenery (see "Sizing the pool").
 //! static POOL: TaskPool<16> = TaskPool::new();
 //!
 //! #[embassy_executor::main]
 //! async fn main(spawner: embassy_executor::Spawner) {
 //!     let runtime = EmbassyRuntime::new(spawner.make_send(), &POOL).arc();
-//!     let lens = diorama_core::Lens::builder().runtime(runtime) /* … */;
+//!     let lens = Lens::builder()
+//!         .cache_source(Arc::new(MemoryBackend::new()))
+//!         .runtime(runtime.clone())
+//!         .page_from_master()
+//!         .build()
+//!         .expect("a valid Lens");
+//!     let dio = lens
+//!         .make_dio(Vista::new(MemoryVista::new("products")))
+//!         .await
+//!         .expect("a Dio");
+//!     let view = dio.table_scenery().open().await.expect("a view");
+//!     view.set_viewport(0..20);
 //! }
 //! ```
+//!
+//! (The example is the host's `#[embassy_executor::main]`; on a board it is
+//! the HAL's, and the rest is the same. `tests/qemu-cortex-m` is a complete
+//! firmware.)
 //!
 //! # Sizing the pool
 //!
