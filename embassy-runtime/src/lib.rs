@@ -67,7 +67,7 @@
 //!
 //! - `std`: a panicking task is caught and reported lost instead of
 //!   unwinding through the executor.
-//! - `host`: [`host::HostExecutor`], embassy's std executor on a thread of
+//! - `host`: `host::HostExecutor`, embassy's std executor on a thread of
 //!   its own with embassy-time's std driver, for tests and Linux tools.
 //!
 //! [embassy]: https://embassy.dev
