@@ -15,6 +15,7 @@
 extern crate alloc;
 
 mod heap;
+mod interrupt_reader;
 mod products;
 mod scenario;
 mod time_driver;

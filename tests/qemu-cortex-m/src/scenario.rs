@@ -105,6 +105,12 @@ pub async fn run(embassy: Arc<EmbassyRuntime>, heap: &CountingHeap) -> Check {
         heap.used() - with_master
     );
 
+    // A tick raised while thread mode holds a core lock waits for it.
+    crate::interrupt_reader::probe().map_err(String::from)?;
+    // From here on the SysTick handler reads the view every millisecond,
+    // preempting the tasks that drive it.
+    crate::interrupt_reader::watch(view.clone());
+
     // Scroll: the new viewport loads, the rows shown are the master's.
     view.set_viewport(180..280);
     until(&rt, "the scrolled viewport", || {
@@ -164,6 +170,20 @@ pub async fn run(embassy: Arc<EmbassyRuntime>, heap: &CountingHeap) -> Check {
     })?;
     check(master.total_calls() == calls, || {
         String::from("facade read reached the master")
+    })?;
+
+    // Let the handler read the settled view a while too.
+    rt.sleep(Duration::from_millis(50)).await;
+    drop(crate::interrupt_reader::stop());
+    let (reads, loaded, wrong) = crate::interrupt_reader::counts();
+    hprintln!(
+        "interrupt reads of the view: {} ({} rows loaded, {} misplaced)",
+        reads,
+        loaded,
+        wrong
+    );
+    check(loaded > 0 && wrong == 0, || {
+        format!("interrupt reads: {reads}, {loaded} loaded, {wrong} misplaced")
     })?;
 
     dio.shutdown().await.map_err(|e| format!("shutdown: {e}"))?;

@@ -67,4 +67,6 @@ fn SysTick() {
             .borrow_mut()
             .next_expiration(ticks.get());
     });
+    // The scenario's interrupt-context reader (see `interrupt_reader`).
+    crate::interrupt_reader::on_tick();
 }
