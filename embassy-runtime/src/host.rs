@@ -50,7 +50,8 @@ type KeeperPool = embassy_executor::raw::TaskPool<BoxFuture<'static, ()>, 1>;
 /// own futures with any `block_on` (the generic timer queue lets a sleep be
 /// awaited there too). Dropping the executor stops its thread after the
 /// current poll; tasks still alive then are left unrun (embassy never drops
-/// a spawned task), so end them first (abort, or drop what they serve).
+/// a spawned task), and so is anything spawned on it afterwards (its
+/// handle never resolves): end them first (abort, or drop what they serve).
 pub struct HostExecutor {
     spawner: SendSpawner,
     stop: &'static Stop,

@@ -4,7 +4,7 @@
 //! watch channels of the maintained crates either need `std` (tokio) or fix
 //! the number of receivers at compile time (`embassy-sync`), and a counter
 //! needs no lock at all (on targets without 64-bit atomics, such as
-//! Cortex-M, a spin lock stands in for the atomic).
+//! Cortex-M, the core's [`Mutex`](super::Mutex) stands in for the atomic).
 
 use alloc::sync::Arc;
 use core::fmt;
