@@ -17,7 +17,7 @@
 //! - `sim` (feature `sim`): the deterministic simulator runtime.
 //!
 //! The crate never names `std`, an executor or a storage engine; the
-//! `diorama-std` and `diorama-tokio` crates plug those in.
+//! `diorama-std`, `diorama-tokio` and `diorama-embassy` crates plug those in.
 //!
 //! # Layers
 //!
@@ -36,8 +36,39 @@
 //!    `record_scenery`, `value_scenery`) is defined here.
 //! 6. [`lens`]: the entry point that builds and freezes the policy and makes
 //!    Dios with it; it knows everything below and nothing knows it.
+//!
+//! # Packages
+//!
+//! The design's package list, and where each one is used or why not:
+//!
+//! - **minicbor**: the [`Value`] codec (`value`), cached rows and meta.
+//! - **futures-lite**: future combinators (the runtime's `timeout`, viewport
+//!   and feed loops).
+//! - **async-lock**: the async mutex that serialises a Dio's position writes
+//!   across their cache awaits (`dio`).
+//! - **async-channel** and **event-listener**: the bounded write queue and
+//!   the waker lists under the broadcast bus, latches and gates (`sync`).
+//! - **heapless**: the 64-slot block of persisted positions
+//!   (`scenery::positions`), whose bound is the storage layout.
+//! - **embassy-sync**: not in the core. Its channels fix capacity and
+//!   subscriber count at compile time, while the write queue's capacity is a
+//!   Lens setting and the event bus serves any number of sceneries; its
+//!   blocking mutex is closure-shaped, while the core holds lock guards (the
+//!   critical-section locks in `sync` keep its semantics, guard-shaped); its
+//!   `OnceLock::get` re-wakes itself until set instead of parking, so the
+//!   Dio's latch stays on event-listener. It is used where it fits:
+//!   `diorama-embassy` (a `Signal` stops the host executor) and the emulated
+//!   Cortex-M's time driver (`CriticalSectionMutex`).
+//! - **critical-section** (no threads) and **spin** (threads): the core's
+//!   locks, by the rule in [`sync`]; **portable-atomic**: 64-bit atomics on
+//!   32-bit chips.
+//! - **smol**, **sled**, **rusqlite**: `diorama-std`; **tokio**: `diorama-tokio`;
+//!   **axum**: the `serve` app; the embassy executor and timers: `diorama-embassy`.
+//!   Never here: the core names no executor, storage engine or `std`.
 #![no_std]
-#![forbid(unsafe_code)]
+// Unsafe code lives in one file, `sync/critical.rs` (guards over a
+// critical section); everywhere else it is an error.
+#![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;

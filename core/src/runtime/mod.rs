@@ -32,7 +32,9 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// [`spawn_boxed`](Runtime::spawn_boxed). A panic in a spawned future must not
 /// bring down the runtime: implementations that can catch it report it and
 /// drop the task, which the core observes as a lost task
-/// ([`JoinError::Lost`]).
+/// ([`JoinError::Lost`]). A runtime that cannot take a task (a fixed task
+/// pool that is full) drops the future inside `spawn_boxed` without polling
+/// it: [`RuntimeExt::spawn`] reports that as [`JoinError::Rejected`].
 pub trait Runtime: Send + Sync + Debug {
     /// Start `future` as a detached task. `name` is a static label for
     /// diagnostics (the simulator lists live tasks by it).
@@ -54,6 +56,10 @@ pub trait Runtime: Send + Sync + Debug {
 pub trait RuntimeExt: Runtime {
     /// Spawn `future` and return a [`JoinHandle`] that yields its output and
     /// can abort it. Dropping the handle detaches the task; it keeps running.
+    ///
+    /// A runtime that cannot take the task (a full task pool) drops it inside
+    /// [`spawn_boxed`](Runtime::spawn_boxed) without polling it; the handle
+    /// then yields [`JoinError::Rejected`] and nothing of the task ran.
     fn spawn<F>(&self, name: &'static str, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -61,6 +67,7 @@ pub trait RuntimeExt: Runtime {
     {
         let (task, handle) = task::wrap(future);
         self.spawn_boxed(name, Box::pin(task));
+        handle.note_spawned();
         handle
     }
 

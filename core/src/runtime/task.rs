@@ -11,7 +11,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
-use spin::Mutex;
+use crate::sync::Mutex;
 
 /// Why a task produced no output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,6 +21,11 @@ pub enum JoinError {
     /// The task was dropped before it finished: it panicked, or its executor
     /// shut down.
     Lost,
+    /// The runtime refused the task: it dropped the future while it was being
+    /// spawned, without running it once (a full task pool on a runtime with a
+    /// fixed number of task slots, such as embassy's; a runtime already shut
+    /// down). Nothing of the task ran.
+    Rejected,
 }
 
 impl fmt::Display for JoinError {
@@ -28,6 +33,9 @@ impl fmt::Display for JoinError {
         match self {
             JoinError::Aborted => f.write_str("task aborted"),
             JoinError::Lost => f.write_str("task lost (panicked or executor shut down)"),
+            JoinError::Rejected => f.write_str(
+                "task rejected by the runtime before it ran (task pool full or runtime shut down)",
+            ),
         }
     }
 }
@@ -37,6 +45,8 @@ impl core::error::Error for JoinError {}
 struct State<T> {
     output: Option<Result<T, JoinError>>,
     finished: bool,
+    /// Set at the first poll: tells a rejected task from a lost one.
+    started: bool,
     aborted: bool,
     task_waker: Option<Waker>,
     join_waker: Option<Waker>,
@@ -102,6 +112,7 @@ where
         state: Mutex::new(State {
             output: None,
             finished: false,
+            started: false,
             aborted: false,
             task_waker: None,
             join_waker: None,
@@ -130,6 +141,7 @@ impl<F: Future> Future for TaskFuture<F> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let aborted = {
             let mut state = self.shared.state.lock();
+            state.started = true;
             if !state.aborted {
                 match &state.task_waker {
                     Some(w) if w.will_wake(cx.waker()) => {}
@@ -192,6 +204,16 @@ impl<T: Send + 'static> JoinHandle<T> {
     /// True once the task has an outcome (output, aborted or lost).
     pub fn is_finished(&self) -> bool {
         self.shared.state.lock().finished
+    }
+
+    /// Called right after the runtime's `spawn_boxed` returned: a task that
+    /// already ended as lost without ever being polled was dropped by the
+    /// runtime during the spawn itself, so it was refused, not lost.
+    pub(super) fn note_spawned(&self) {
+        let mut state = self.shared.state.lock();
+        if state.finished && !state.started && matches!(state.output, Some(Err(JoinError::Lost))) {
+            state.output = Some(Err(JoinError::Rejected));
+        }
     }
 
     /// A cloneable handle that can abort the task without awaiting it.

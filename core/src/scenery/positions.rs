@@ -153,8 +153,14 @@ fn decode_words(bytes: &[u8]) -> Option<[u64; 4]> {
 /// Indices per stored block of positions.
 pub(crate) const BLOCK: usize = 64;
 
-fn empty_block() -> Vec<Option<Id>> {
-    alloc::vec![None; BLOCK]
+/// One block's slots. Its bound is the layout's (always [`BLOCK`]), so it
+/// lives inline (heapless) instead of in one more heap allocation.
+type Block = heapless::Vec<Option<Id>, BLOCK>;
+
+fn empty_block() -> Block {
+    let mut slots = Block::new();
+    while slots.push(None).is_ok() {}
+    slots
 }
 
 /// A block is [`BLOCK`] slots, each a u16 BE of the id's length plus one
@@ -178,18 +184,20 @@ fn encode_block(slots: &[Option<Id>]) -> Vec<u8> {
     bytes
 }
 
-fn decode_block(mut bytes: &[u8]) -> Option<Vec<Option<Id>>> {
-    let mut slots = Vec::with_capacity(BLOCK);
+fn decode_block(mut bytes: &[u8]) -> Option<Block> {
+    let mut slots = Block::new();
     for _ in 0..BLOCK {
         let (len, rest) = bytes.split_first_chunk::<2>()?;
         let len = usize::from(u16::from_be_bytes(*len));
         if len == 0 {
-            slots.push(None);
+            slots.push(None).ok()?;
             bytes = rest;
             continue;
         }
         let id = rest.get(..len - 1)?;
-        slots.push(Some(String::from(core::str::from_utf8(id).ok()?)));
+        slots
+            .push(Some(String::from(core::str::from_utf8(id).ok()?)))
+            .ok()?;
         bytes = &rest[len - 1..];
     }
     bytes.is_empty().then_some(slots)

@@ -12,9 +12,9 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::Waker;
 use core::time::Duration;
 
+use crate::sync::Mutex;
 use async_task::{Runnable, Task};
 use fastrand::Rng;
-use spin::Mutex;
 
 use super::trace::TraceEntry;
 use crate::runtime::{BoxFuture, Instant, Timestamp};

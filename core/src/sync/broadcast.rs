@@ -11,8 +11,8 @@ use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use core::fmt;
 
+use crate::sync::Mutex;
 use event_listener::Event;
-use spin::Mutex;
 
 /// Create a bus that retains the last `capacity` events, and its first
 /// receiver.

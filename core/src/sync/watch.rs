@@ -4,7 +4,7 @@
 //! watch channels of the maintained crates either need `std` (tokio) or fix
 //! the number of receivers at compile time (`embassy-sync`), and a counter
 //! needs no lock at all (on targets without 64-bit atomics, such as
-//! Cortex-M, a spin lock stands in for the atomic).
+//! Cortex-M, the core's [`Mutex`](super::Mutex) stands in for the atomic).
 
 use alloc::sync::Arc;
 use core::fmt;
@@ -224,15 +224,15 @@ impl Counter {
     }
 }
 
-/// The generation counter: a `u64` behind a spin lock on targets without
+/// The generation counter: a `u64` behind the core's lock on targets without
 /// 64-bit atomics (each critical section is one load or add).
 #[cfg(not(target_has_atomic = "64"))]
-struct Counter(spin::Mutex<u64>);
+struct Counter(crate::sync::Mutex<u64>);
 
 #[cfg(not(target_has_atomic = "64"))]
 impl Counter {
     fn new() -> Counter {
-        Counter(spin::Mutex::new(0))
+        Counter(crate::sync::Mutex::new(0))
     }
 
     /// Add one and return the new value.

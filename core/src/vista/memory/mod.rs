@@ -18,7 +18,7 @@ use core::fmt;
 use core::sync::atomic::{AtomicUsize, Ordering};
 use core::time::Duration;
 
-use spin::Mutex;
+use crate::sync::Mutex;
 
 use self::gate::Gate;
 use self::op::OPS;
