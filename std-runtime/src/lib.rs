@@ -31,4 +31,4 @@ pub mod support;
 
 pub use crate::lens_ext::LensBuilderExt;
 pub use crate::runtime::SmolRuntime;
-pub use crate::sled_cache::{SledBackend, SledBuilder, SledTable};
+pub use crate::sled_cache::{MovedAside, OpenReport, SledBackend, SledBuilder, SledTable};

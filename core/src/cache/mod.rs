@@ -6,11 +6,13 @@
 //! them in memory, `diorama-std` stores them in sled.
 
 mod backend;
+mod integrity;
 mod memory;
 mod row;
 mod table;
 
 pub use backend::CacheBackend;
+pub use integrity::{IntegrityReport, Rollback};
 pub use memory::MemoryBackend;
 pub use row::{CacheBatch, CachedRow, RowState};
 pub use table::CacheTable;

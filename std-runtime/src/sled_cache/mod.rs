@@ -8,10 +8,16 @@
 
 mod backend;
 mod codec;
+mod durability;
+mod marker;
 mod presence;
+mod recovery;
+mod report;
+mod seal;
 mod table;
 
 pub use backend::{SledBackend, SledBuilder};
+pub use report::{MovedAside, OpenReport};
 pub use table::SledTable;
 
 use diorama_core::error::Error;

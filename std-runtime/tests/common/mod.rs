@@ -52,3 +52,15 @@ impl Drop for DropFlag {
         self.0.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 }
+
+/// `payload` as the sled backend stores it under tree `key`: a CRC-32 of
+/// key and payload (big-endian) in front. Lets tests write entries that
+/// pass the checksum but are otherwise wrong.
+pub fn sealed(key: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(key);
+    hasher.update(payload);
+    let mut stored = hasher.finalize().to_be_bytes().to_vec();
+    stored.extend_from_slice(payload);
+    stored
+}
