@@ -208,6 +208,11 @@ impl SledBuilder {
                  this one): close that, or give this one another directory",
                 error.message()
             )),
+            Refusal::DiskFull(error) => Error::failed(format!(
+                "{context}: {}; the disk holding it is full: free space, or delete \
+                     {path} (it is only a cache: the master keeps the data)",
+                error.message()
+            )),
             Refusal::Failed(error) => Error::failed(format!(
                 "{context}: {}; if {path} is a cache you can spare, deleting it lets an \
                  empty one be created",
@@ -227,7 +232,10 @@ const LOCK_RELEASE_WAIT: Duration = Duration::from_secs(2);
 /// data it did not expect), and I/O errors that mean malformed data.
 fn classify(error: sled::Error) -> Refusal {
     if is_lock_held(&error) {
-        return Refusal::Locked(Error::failed(format!("sled: {error}")));
+        return Refusal::Locked(sled_error(error));
+    }
+    if matches!(&error, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull) {
+        return Refusal::DiskFull(sled_error(error));
     }
     let unreadable = match &error {
         sled::Error::Corruption { .. }
@@ -239,16 +247,9 @@ fn classify(error: sled::Error) -> Refusal {
         ),
         _ => false,
     };
-    let error = Error::new(
-        if unreadable {
-            diorama_core::ErrorKind::Corrupt
-        } else {
-            diorama_core::ErrorKind::Failed
-        },
-        format!("sled: {error}"),
-    );
+    let error = sled_error(error);
     if unreadable {
-        Refusal::Unreadable(error)
+        Refusal::Unreadable(Error::corrupt(error.message().to_owned()))
     } else {
         Refusal::Failed(error)
     }

@@ -23,17 +23,22 @@ pub use table::SledTable;
 use diorama_core::error::Error;
 
 /// A sled failure as a core error: corruption is `Corrupt`, everything else
-/// (I/O, unsupported use, sled bugs) is `Failed`.
+/// (I/O, unsupported use, sled bugs) is `Failed`. I/O errors read as the OS
+/// says them ("No space left on device (os error 28)"), not as sled's debug
+/// form.
 pub(crate) fn sled_error(error: sled::Error) -> Error {
     match error {
         sled::Error::Corruption { .. } => Error::corrupt(format!("sled: {error}")),
-        sled::Error::Io(ref io)
+        sled::Error::Io(io) => {
+            let message = format!("sled: I/O error: {io}");
             if matches!(
                 io.kind(),
                 std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
-            ) =>
-        {
-            Error::corrupt(format!("sled: {error}"))
+            ) {
+                Error::corrupt(message)
+            } else {
+                Error::failed(message)
+            }
         }
         _ => Error::failed(format!("sled: {error}")),
     }

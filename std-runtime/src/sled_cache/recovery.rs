@@ -34,6 +34,8 @@ pub(super) enum Refusal {
     Unreadable(Error),
     /// The directory is locked by another open database.
     Locked(Error),
+    /// The disk holding it is full.
+    DiskFull(Error),
     /// Anything else (I/O, permissions); nothing is moved.
     Failed(Error),
 }
