@@ -38,12 +38,14 @@
 //! ```
 
 mod drive;
+pub mod faulty_cache;
 mod handle;
 mod inner;
 mod sleep;
 mod stall;
 mod trace;
 
+pub use faulty_cache::{FaultStats, FaultyBackend, FaultyDisk, FaultyTable};
 pub use stall::Stalled;
 pub use trace::TraceEntry;
 
