@@ -18,6 +18,9 @@
 
 pub use diorama_core as core;
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+
 #[cfg(feature = "demo")]
 pub mod demo;
 mod lens_ext;

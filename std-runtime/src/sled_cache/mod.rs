@@ -7,13 +7,13 @@
 //! readers and crashes, and cheaper than a transaction across two trees.
 
 mod backend;
-mod codec;
+pub(crate) mod codec;
 mod durability;
-mod marker;
+pub(crate) mod marker;
 mod presence;
 mod recovery;
 mod report;
-mod seal;
+pub(crate) mod seal;
 mod table;
 
 pub use backend::{SledBackend, SledBuilder};
