@@ -6,8 +6,12 @@
 //!   executor or on an `async_executor::Executor` you drive.
 //! - [`LensBuilderExt::cache_at`]: a Lens's cache on disk in one line.
 //! - [`SledBackend`]: a [`CacheBackend`](diorama_core::CacheBackend) on sled,
-//!   so the cache survives restarts; a corrupt cache is reported (or rebuilt
-//!   with [`SledBackend::open_or_rebuild`]) and a corrupt row reads as absent.
+//!   so the cache survives restarts. Every entry is checksummed (a damaged
+//!   row reads as absent and is counted), a rollback of sled to an older
+//!   state is detected with a flush marker (rows from before read as
+//!   stale), and an unreadable cache is reported, or moved aside and rebuilt
+//!   with [`SledBackend::open_or_rebuild`], which says what it did in an
+//!   [`OpenReport`].
 //! - [`sqlite::SqliteVista`] (feature `sqlite`, default): a master table in
 //!   SQLite with conditions, sort, search and windows pushed into SQL.
 //! - `demo` (feature `demo`): the `grid` terminal demo.

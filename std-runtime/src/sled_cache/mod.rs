@@ -5,6 +5,12 @@
 //! and its row counter under one-byte key prefixes (see `codec`). Keeping a
 //! table in a single tree makes every `apply` one `sled::Batch`, atomic for
 //! readers and crashes, and cheaper than a transaction across two trees.
+//!
+//! Integrity, one concern per module: `seal` (a CRC-32 on every stored
+//! value), `marker` (the flush marker file outside sled), `durability`
+//! (group-commit flushes, flush counter, epochs and the trust floor),
+//! `recovery` (at open: the format and the rollback verdict, decided apart
+//! from I/O), `report` (what opening found, for the application).
 
 mod backend;
 pub(crate) mod codec;
