@@ -327,3 +327,64 @@ fn concurrent_flushes_share_rounds_and_all_succeed() {
     assert!((1..=80).contains(&rounds), "{rounds} rounds");
     assert_eq!(flushes, 0, "resumed_from_flush is fixed at open");
 }
+
+#[test]
+fn async_flushes_share_rounds_and_a_dropped_one_strands_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = SledBackend::builder(dir.path().join("cache"))
+        .flush_every(None)
+        .open()
+        .unwrap();
+    let t = backend.open_table("t").unwrap();
+
+    // Polled once (it claims a round and hands it to the blocking pool),
+    // then dropped: the round still completes and later flushes proceed.
+    t.insert_batch(vec![("first".into(), product(0, 1.0))])
+        .unwrap();
+    {
+        let mut abandoned = t.flush();
+        let waker = std::task::Waker::noop();
+        let poll = abandoned
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(waker));
+        assert!(poll.is_pending(), "a round waits on the disk");
+    }
+    t.insert_batch(vec![("second".into(), product(1, 1.0))])
+        .unwrap();
+    futures_lite::future::block_on(t.flush()).unwrap();
+
+    // 64 tasks on one executor thread, each writing and flushing.
+    let executor = async_executor::Executor::new();
+    let tasks: Vec<_> = (0..64)
+        .map(|task| {
+            let t = t.clone();
+            executor.spawn(async move {
+                for n in 0..5 {
+                    t.insert_batch(vec![(format!("a{task}-{n}"), product(n, 1.0))])
+                        .unwrap();
+                    t.flush().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    futures_lite::future::block_on(executor.run(async {
+        for task in tasks {
+            task.await;
+        }
+    }));
+    drop((t, backend));
+
+    let backend = SledBackend::open(dir.path().join("cache")).unwrap();
+    assert!(
+        backend.open_report().is_clean(),
+        "{}",
+        backend.open_report()
+    );
+    let t = backend.open_table("t").unwrap();
+    assert_eq!(t.count().unwrap(), 2 + 64 * 5);
+    let rounds = t.integrity().resumed_from_flush;
+    assert!(
+        rounds < 2 + 64 * 5,
+        "320 flushes shared rounds: {rounds} rounds"
+    );
+}

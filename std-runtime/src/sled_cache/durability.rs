@@ -10,7 +10,9 @@
 //!
 //! Flushes requested while a round runs share the next round (group
 //! commit): with many concurrent writers each round costs the same fsyncs
-//! however many callers it answers.
+//! however many callers it answers. Async callers wait on an event, not on
+//! a thread: only the round itself runs on the `blocking` pool, so 256
+//! writers flushing at once occupy one pool thread, not 256.
 //!
 //! Every row is stored with the *epoch* it was written in: the last
 //! completed flush plus one. sled's stored counter is written before the
@@ -22,7 +24,9 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+
+use event_listener::Event;
 
 use diorama_core::cache::Rollback;
 use diorama_core::error::{Error, Result};
@@ -56,7 +60,21 @@ pub(super) struct Durability {
     /// Whether anything was written since the last round began.
     dirty: AtomicBool,
     gate: Mutex<Gate>,
+    /// Wakes threads in [`flush`](Durability::flush) when a round ends.
     round_done: Condvar,
+    /// Wakes tasks in [`flush_async`](Durability::flush_async) when a round
+    /// ends.
+    round_done_event: Event,
+}
+
+/// What a flusher does next.
+enum Step {
+    /// Its round finished with this outcome.
+    Done(Result<()>),
+    /// Run round `round`, recording flush sequence `next`.
+    Run { round: u64, next: u64 },
+    /// Wait for the running round to end.
+    Wait,
 }
 
 /// Group-commit bookkeeping.
@@ -89,6 +107,7 @@ impl Durability {
                 last: Ok(()),
             }),
             round_done: Condvar::new(),
+            round_done_event: Event::new(),
         }
     }
 
@@ -129,45 +148,101 @@ impl Durability {
         self.gate.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The round that answers a flush asked for now, or `None` when
+    /// nothing was written since a round that succeeded.
+    fn target(&self, gate: &Gate) -> Option<u64> {
+        if !gate.running && gate.last.is_ok() && !self.dirty.load(Ordering::Acquire) {
+            return None;
+        }
+        // A round already running may have begun before this caller's
+        // writes: only one that starts from now on answers it.
+        Some(gate.started + 1)
+    }
+
+    /// The next step towards round `target`; claims the round when none
+    /// runs.
+    fn step(gate: &mut Gate, target: u64) -> Step {
+        if gate.finished >= target {
+            // A later round answers too: it began after the caller's writes.
+            return Step::Done(gate.last.clone());
+        }
+        if gate.running {
+            return Step::Wait;
+        }
+        gate.running = true;
+        gate.started += 1;
+        Step::Run {
+            round: gate.started,
+            next: gate.flushed + 1,
+        }
+    }
+
+    /// Run a claimed round to the end and wake everyone waiting for it.
+    fn run_round(&self, round: u64, next: u64) {
+        let (stored, outcome) = self.round(next);
+        let mut gate = self.gate();
+        if stored {
+            gate.flushed = next;
+            self.epoch.store(next + 1, Ordering::Release);
+        }
+        gate.running = false;
+        gate.finished = round;
+        gate.last = outcome;
+        drop(gate);
+        self.round_done.notify_all();
+        self.round_done_event.notify(usize::MAX);
+    }
+
     /// Make everything written so far durable, and record it in sled's
     /// counter and the marker. Blocks until the disk confirms; concurrent
     /// callers share rounds. The error of a failed round goes to every
     /// caller it answered.
     pub(super) fn flush(&self) -> Result<()> {
         let mut gate = self.gate();
-        if !gate.running && gate.last.is_ok() && !self.dirty.load(Ordering::Acquire) {
-            // Nothing written since a round that succeeded.
+        let Some(target) = self.target(&gate) else {
             return Ok(());
-        }
-        // A round already running may have begun before this caller's
-        // writes: only one that starts from now on answers it.
-        let target = gate.started + 1;
+        };
         loop {
-            if gate.finished >= target {
-                return gate.last.clone();
+            match Self::step(&mut gate, target) {
+                Step::Done(outcome) => return outcome,
+                Step::Run { round, next } => {
+                    drop(gate);
+                    self.run_round(round, next);
+                    gate = self.gate();
+                }
+                Step::Wait => {
+                    gate = self
+                        .round_done
+                        .wait(gate)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
             }
-            if gate.running {
-                gate = self
-                    .round_done
-                    .wait(gate)
-                    .unwrap_or_else(PoisonError::into_inner);
-                continue;
+        }
+    }
+
+    /// [`flush`](Self::flush) for async callers: the round runs on the
+    /// `blocking` pool, detached (a dropped caller cannot strand a round
+    /// half-claimed), and waiting costs no thread.
+    ///
+    /// Cancel safety: dropping the future abandons only the wait; a round
+    /// it started still completes and answers the other callers.
+    pub(super) async fn flush_async(self: Arc<Self>) -> Result<()> {
+        let Some(target) = self.target(&self.gate()) else {
+            return Ok(());
+        };
+        loop {
+            // Listen before looking, so a round ending in between is seen.
+            let listener = self.round_done_event.listen();
+            let step = Self::step(&mut self.gate(), target);
+            match step {
+                Step::Done(outcome) => return outcome,
+                Step::Run { round, next } => {
+                    let this = self.clone();
+                    blocking::unblock(move || this.run_round(round, next)).detach();
+                    listener.await;
+                }
+                Step::Wait => listener.await,
             }
-            gate.running = true;
-            gate.started += 1;
-            let round = gate.started;
-            let next = gate.flushed + 1;
-            drop(gate);
-            let (stored, outcome) = self.round(next);
-            gate = self.gate();
-            if stored {
-                gate.flushed = next;
-                self.epoch.store(next + 1, Ordering::Release);
-            }
-            gate.running = false;
-            gate.finished = round;
-            gate.last = outcome;
-            self.round_done.notify_all();
         }
     }
 

@@ -369,11 +369,10 @@ impl CacheTable for SledTable {
     }
 
     fn flush(&self) -> BoxFuture<'_, Result<()>> {
-        let durability = self.durability.clone();
-        // sled's flush and the marker's syncs wait on disk; run them on the
-        // `blocking` pool so no executor thread stalls (works on every
-        // executor).
-        Box::pin(blocking::unblock(move || durability.flush()))
+        // sled's flush and the marker's syncs wait on disk; the round runs
+        // on the `blocking` pool so no executor thread stalls (works on
+        // every executor), and callers flushing meanwhile share the next.
+        Box::pin(self.durability.clone().flush_async())
     }
 
     fn corrupt_reads(&self) -> u64 {
