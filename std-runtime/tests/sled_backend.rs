@@ -6,6 +6,7 @@
 //! values behind a CRC-32 of key and value).
 
 mod common;
+mod layout;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -16,7 +17,8 @@ use diorama_core::{ErrorKind, Value, record};
 use diorama_std::SledBackend;
 use futures_lite::future;
 
-use common::{capture_logs, logged, sealed};
+use common::{capture_logs, logged};
+use layout::sealed;
 
 fn row(name: &str, state: RowState, fetched_at: Option<u64>) -> CachedRow {
     CachedRow {

@@ -5,7 +5,7 @@
 //! Each test damages real files the way issue 10 found them damaged and
 //! asserts what the user sees: the error or the report's line, the rows.
 
-mod common;
+mod layout;
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +13,7 @@ use diorama_core::cache::{CacheBackend, CacheBatch, CachedRow};
 use diorama_core::{ErrorKind, record};
 use diorama_std::SledBackend;
 
-use common::{copy_dir, flip_bytes, sealed};
+use layout::{copy_dir, flip_bytes, sealed};
 
 const ROWS: usize = 200;
 

@@ -6,7 +6,7 @@
 //! older prefix of its log and opens without complaint. What a user must
 //! never see afterwards is 39.71 presented as a complete (fresh) row.
 
-mod common;
+mod layout;
 
 use std::path::Path;
 
@@ -14,7 +14,7 @@ use diorama_core::cache::{CacheBackend, CacheBatch, CachedRow, RowState};
 use diorama_core::{Value, record};
 use diorama_std::SledBackend;
 
-use common::{copy_dir, flip_bytes};
+use layout::{copy_dir, flip_bytes};
 
 const ROWS: usize = 200;
 const PATCHED: &str = "p0050";
