@@ -102,8 +102,9 @@ impl FaultyDisk {
         }
     }
 
-    /// The current process's view of the disk (the same one until the next
-    /// crash).
+    /// The latest process's view of the disk: the same one until
+    /// [`reopen`](Self::reopen) follows a crash (between the two, the dead
+    /// one, whose calls fail).
     pub fn backend(&self) -> Arc<FaultyBackend> {
         self.current.lock().clone()
     }
