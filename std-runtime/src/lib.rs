@@ -31,8 +31,12 @@
 //!   in one line.
 //! - [`SledBackend`] (feature `sled`): a
 //!   [`CacheBackend`](diorama_core::CacheBackend) on sled, so the cache
-//!   survives restarts; a corrupt cache is reported (or rebuilt with
-//!   [`SledBackend::open_or_rebuild`]) and a corrupt row reads as absent.
+//!   survives restarts. Every entry is checksummed (a damaged row reads as
+//!   absent and is counted), a rollback of sled to an older state is
+//!   detected with a flush marker (rows from before read as stale), and an
+//!   unreadable cache is reported, or moved aside and rebuilt with
+//!   [`SledBackend::open_or_rebuild`], which says what it did in an
+//!   [`OpenReport`].
 //! - [`sqlite::SqliteVista`] (feature `sqlite`): a master table in SQLite
 //!   with conditions, sort, search and windows pushed into SQL.
 //! - [`http::HttpVista`] (feature `http`): a master table behind an HTTP
@@ -60,6 +64,8 @@
 
 pub use diorama_core as core;
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(feature = "sled")]
@@ -77,4 +83,4 @@ pub use crate::lens_ext::LensBuilderExt;
 #[cfg(feature = "smol")]
 pub use crate::runtime::SmolRuntime;
 #[cfg(feature = "sled")]
-pub use crate::sled_cache::{SledBackend, SledBuilder, SledTable};
+pub use crate::sled_cache::{MovedAside, OpenReport, SledBackend, SledBuilder, SledTable};

@@ -2,9 +2,11 @@
 //! surviving a reopen, damaged caches and rows, dropped tables, flushing.
 //!
 //! Tests that damage a cache write through sled directly and therefore know
-//! the on-disk layout (tree `diorama-table:<name>`, row keys `0x01 ‖ id`).
+//! the on-disk layout (tree `diorama-table:<name>`, row keys `0x01 ‖ id`,
+//! values behind a CRC-32 of key and value).
 
 mod common;
+mod layout;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -16,6 +18,7 @@ use diorama_std::SledBackend;
 use futures_lite::future;
 
 use common::{capture_logs, logged};
+use layout::sealed;
 
 fn row(name: &str, state: RowState, fetched_at: Option<u64>) -> CachedRow {
     CachedRow {
@@ -155,8 +158,15 @@ fn an_unreadable_row_is_reported_and_read_as_absent() {
             .apply(sample_batch())
             .unwrap();
     }
+    // Damaged bytes (the checksum fails), and a row that passes the
+    // checksum but has a format this build does not know.
     write_raw(&path, "damaged", b"\x01b", b"\x01\xff\xff garbage");
-    write_raw(&path, "damaged", b"\x01future", b"\x09\x83\x00\xf6\xa0");
+    write_raw(
+        &path,
+        "damaged",
+        b"\x01future",
+        &sealed(b"\x01future", b"\x09\x84\x00\xf6\xa0\x00"),
+    );
     let backend = SledBackend::open(&path).unwrap();
     let t = backend.open_table("damaged").unwrap();
 
@@ -186,8 +196,13 @@ fn an_unreadable_row_is_reported_and_read_as_absent() {
         .collect();
     assert_eq!(page, vec!["c"]);
 
-    assert!(!logged(&["WARN", "`damaged`", "`b`"]).is_empty());
+    assert!(!logged(&["WARN", "`damaged`", "`b`", "checksum mismatch"]).is_empty());
     assert!(!logged(&["WARN", "`damaged`", "`future`", "unknown row format 9"]).is_empty());
+
+    // Every read that met a damaged row counted it: get b, get future,
+    // get_many's b, the full scan's b and future, the page's b.
+    assert_eq!(t.corrupt_reads(), 6);
+    assert_eq!(t.integrity().corrupt_reads, 6);
 
     // A refetch overwrites the bad row and it reads normally again.
     t.insert_batch(vec![("b".into(), row("Desk", RowState::Complete, Some(5)))])
@@ -196,6 +211,7 @@ fn an_unreadable_row_is_reported_and_read_as_absent() {
         t.get("b").unwrap(),
         Some(row("Desk", RowState::Complete, Some(5)))
     );
+    assert_eq!(t.corrupt_reads(), 6, "a good read counts nothing");
 }
 
 fn damage_config(path: &Path) {
@@ -399,6 +415,12 @@ fn flushed_writes_and_whole_batches_survive_a_crash() {
     assert!(!status.success(), "the child must die by abort");
 
     let backend = SledBackend::open(&path).unwrap();
+    // A crash loses only what was never flushed: not a rollback.
+    assert!(
+        backend.open_report().is_clean(),
+        "{}",
+        backend.open_report()
+    );
     let t = backend.open_table("t").unwrap();
     for id in ["a", "b", "c"] {
         assert!(t.get(id).unwrap().is_some(), "flushed row {id} lost");

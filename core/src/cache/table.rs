@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 use core::fmt::Debug;
 
-use super::{CacheBatch, CachedRow};
+use super::{CacheBatch, CachedRow, IntegrityReport};
 use crate::error::Result;
 use crate::runtime::BoxFuture;
 use crate::vista::Id;
@@ -16,7 +16,10 @@ use crate::vista::Id;
 /// [`apply`](CacheTable::apply) see the whole batch or none of it.
 ///
 /// A row that cannot be decoded is reported by the backend and read as
-/// absent, so it is refetched; it never makes a read fail or panic.
+/// absent, so it is refetched; it never makes a read fail or panic. A
+/// backend that can detect damage counts such reads
+/// ([`corrupt_reads`](CacheTable::corrupt_reads)) and reports a store that
+/// reopened behind its last flush ([`integrity`](CacheTable::integrity)).
 pub trait CacheTable: Send + Sync + Debug {
     /// The table's name.
     fn name(&self) -> &str;
@@ -62,4 +65,22 @@ pub trait CacheTable: Send + Sync + Debug {
 
     /// Make everything applied so far durable. A no-op for memory tables.
     fn flush(&self) -> BoxFuture<'_, Result<()>>;
+
+    /// How many reads since this table was opened found a damaged row or
+    /// meta entry (a checksum or decoding failure) and treated it as absent.
+    /// A read of the same damaged entry counts each time until the entry is
+    /// written again. Backends that cannot detect damage report 0 (the
+    /// default).
+    fn corrupt_reads(&self) -> u64 {
+        0
+    }
+
+    /// Whether this table's stored data can be trusted: a rollback found
+    /// when the store was opened, the damaged reads so far, the flush
+    /// sequence the store resumed from. The default (for backends that
+    /// cannot lose what they acknowledged) reports no rollback and
+    /// [`corrupt_reads`](CacheTable::corrupt_reads).
+    fn integrity(&self) -> IntegrityReport {
+        IntegrityReport::new(self.corrupt_reads())
+    }
 }

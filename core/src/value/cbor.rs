@@ -5,6 +5,7 @@ use alloc::vec::Vec;
 
 use minicbor::{Decode, Decoder, Encode, Encoder};
 
+use super::walk::Preorder;
 use super::{Record, Value};
 use crate::{Error, Result};
 
@@ -50,21 +51,16 @@ impl Record {
 const HEAD: usize = 9;
 
 /// An upper bound of the encoded size of `value`, so encoding allocates its
-/// buffer once instead of growing it through several reallocations.
+/// buffer once instead of growing it through several reallocations. Walks
+/// without recursion, like the encoder.
 fn max_len(value: &Value) -> usize {
-    match value {
-        Value::Text(s) => HEAD + s.len(),
-        Value::Bytes(b) => HEAD + b.len(),
-        Value::Array(items) => HEAD + items.iter().map(max_len).sum::<usize>(),
-        Value::Map(entries) => {
-            HEAD + entries
-                .iter()
-                .map(|(k, v)| max_len(k) + max_len(v))
-                .sum::<usize>()
-        }
-        Value::Tag(_, inner) => HEAD + max_len(inner),
-        _ => HEAD,
-    }
+    Preorder::new(value)
+        .map(|item| match item {
+            Value::Text(s) => HEAD + s.len(),
+            Value::Bytes(b) => HEAD + b.len(),
+            _ => HEAD,
+        })
+        .sum()
 }
 
 fn to_vec<T: Encode<()>>(item: &T, capacity: usize) -> Vec<u8> {

@@ -2,10 +2,12 @@
 //!
 //! minicbor offers typed reads but no dynamic item, so this walks the input
 //! by the type of each leading byte. Every step reports malformed input as a
-//! `minicbor::decode::Error` (never a panic), and recursion carries a depth
-//! so nesting stops at [`MAX_DEPTH`].
+//! `minicbor::decode::Error` (never a panic). Containers being filled live on
+//! an explicit stack rather than the call stack, so decoding needs the same
+//! few hundred bytes of stack at any depth; nesting stops at [`MAX_DEPTH`],
+//! which keeps what the caller later does with the value (drop it, say) within
+//! a small stack too.
 
-use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -13,6 +15,7 @@ use minicbor::Decode;
 use minicbor::data::Type;
 use minicbor::decode::{Decoder, Error};
 
+use super::build::{Completion, Frame};
 use super::{Int, MAX_DEPTH, Record, Value};
 
 impl<'b, C> Decode<'b, C> for Value {
@@ -20,7 +23,7 @@ impl<'b, C> Decode<'b, C> for Value {
     /// arrays and maps. Fails on malformed input and on nesting deeper than
     /// [`MAX_DEPTH`] below the item.
     fn decode(d: &mut Decoder<'b>, _ctx: &mut C) -> Result<Self, Error> {
-        decode_value(d, 0)
+        decode_value(d, 0, &mut Vec::new())
     }
 }
 
@@ -39,6 +42,7 @@ impl<'b, C> Decode<'b, C> for Record {
         let len = d.map()?;
         let mut fields: Vec<(String, Value)> = Vec::with_capacity(capacity(d, len, 2));
         let mut remaining = len;
+        let mut stack = Vec::new();
         while has_next(d, &mut remaining)? {
             let key_at = d.position();
             let key = match d.datatype()? {
@@ -50,7 +54,7 @@ impl<'b, C> Decode<'b, C> for Record {
                     .at(key_at));
                 }
             };
-            let value = decode_value(d, 1)?;
+            let value = decode_value(d, 1, &mut stack)?;
             fields.push((key, value));
         }
         if let Some(name) = first_duplicate(&fields) {
@@ -62,8 +66,75 @@ impl<'b, C> Decode<'b, C> for Record {
     }
 }
 
-/// Decode the item at the cursor, which has `depth` enclosing containers.
-fn decode_value(d: &mut Decoder<'_>, depth: usize) -> Result<Value, Error> {
+/// What the item at the cursor is: finished (a scalar), or a container
+/// whose items follow.
+enum Start {
+    Done(Value),
+    Open(Frame),
+}
+
+/// Decode the item at the cursor, which has `enclosing` containers around
+/// it. `stack` is scratch space (empty on entry and on success), passed in
+/// so a record's fields share one allocation.
+///
+/// Iterative, not recursive: nesting costs heap (one [`Frame`] per level,
+/// bounded by [`MAX_DEPTH`]), never stack.
+fn decode_value(
+    d: &mut Decoder<'_>,
+    enclosing: usize,
+    stack: &mut Vec<Frame>,
+) -> Result<Value, Error> {
+    stack.clear();
+    loop {
+        let mut value = match start_item(d, enclosing + stack.len())? {
+            Start::Done(value) => value,
+            Start::Open(frame) => {
+                stack.push(frame);
+                match close_if_complete(d, stack)? {
+                    Some(value) => value,
+                    None => continue,
+                }
+            }
+        };
+        // Hand the finished item to its container, closing every container
+        // it completes on the way out.
+        loop {
+            let Some(top) = stack.last_mut() else {
+                return Ok(value);
+            };
+            top.accept(value);
+            match close_if_complete(d, stack)? {
+                Some(closed) => value = closed,
+                None => break,
+            }
+        }
+    }
+}
+
+/// Pop the innermost container if it is complete, as a value.
+fn close_if_complete(d: &mut Decoder<'_>, stack: &mut Vec<Frame>) -> Result<Option<Value>, Error> {
+    let Some(top) = stack.last() else {
+        return Ok(None);
+    };
+    let complete = match top.completion() {
+        Completion::Complete => true,
+        Completion::Open => false,
+        Completion::AtBreak if d.datatype()? == Type::Break => {
+            d.set_position(d.position() + 1);
+            true
+        }
+        Completion::AtBreak => false,
+    };
+    Ok(if complete {
+        stack.pop().map(Frame::finish)
+    } else {
+        None
+    })
+}
+
+/// Read the item at the cursor, which has `depth` enclosing containers: a
+/// scalar whole, a container up to its first item.
+fn start_item(d: &mut Decoder<'_>, depth: usize) -> Result<Start, Error> {
     let at = d.position();
     if depth > MAX_DEPTH {
         return Err(Error::message(format_args!(
@@ -71,7 +142,7 @@ fn decode_value(d: &mut Decoder<'_>, depth: usize) -> Result<Value, Error> {
         ))
         .at(at));
     }
-    Ok(match d.datatype()? {
+    Ok(Start::Done(match d.datatype()? {
         Type::Bool => Value::Bool(d.bool()?),
         Type::Null => {
             d.null()?;
@@ -123,28 +194,22 @@ fn decode_value(d: &mut Decoder<'_>, depth: usize) -> Result<Value, Error> {
         }
         Type::String | Type::StringIndef => Value::Text(decode_text(d)?),
         Type::Array | Type::ArrayIndef => {
-            let len = d.array()?;
-            let mut items = Vec::with_capacity(capacity(d, len, 1));
-            let mut remaining = len;
-            while has_next(d, &mut remaining)? {
-                items.push(decode_value(d, depth + 1)?);
-            }
-            Value::Array(items)
+            let remaining = d.array()?;
+            return Ok(Start::Open(Frame::array(
+                remaining,
+                capacity(d, remaining, 1),
+            )));
         }
         Type::Map | Type::MapIndef => {
-            let len = d.map()?;
-            let mut entries = Vec::with_capacity(capacity(d, len, 2));
-            let mut remaining = len;
-            while has_next(d, &mut remaining)? {
-                let key = decode_value(d, depth + 1)?;
-                let value = decode_value(d, depth + 1)?;
-                entries.push((key, value));
-            }
-            Value::Map(entries)
+            let remaining = d.map()?;
+            return Ok(Start::Open(Frame::map(
+                remaining,
+                capacity(d, remaining, 2),
+            )));
         }
         Type::Tag => {
             let tag = d.tag()?.as_u64();
-            Value::Tag(tag, Box::new(decode_value(d, depth + 1)?))
+            return Ok(Start::Open(Frame::Tag { tag, inner: None }));
         }
         Type::Break => {
             return Err(
@@ -157,7 +222,7 @@ fn decode_value(d: &mut Decoder<'_>, depth: usize) -> Result<Value, Error> {
             ))
             .at(at));
         }
-    })
+    }))
 }
 
 /// A text string, definite or indefinite (each chunk must be valid UTF-8 on

@@ -2,12 +2,14 @@
 //!
 //! Definite lengths and the shortest integer and length heads throughout (as
 //! minicbor writes them); floats in the smallest lossless width. The only
-//! errors are those of the writer.
+//! errors are those of the writer. Encoding walks the value without
+//! recursion, so a value of any depth encodes on a small stack.
 
 use minicbor::Encode;
 use minicbor::data::Tag;
 use minicbor::encode::{Encoder, Error, Write};
 
+use super::walk::Preorder;
 use super::{Record, Value};
 
 impl<C> Encode<C> for Value {
@@ -30,47 +32,43 @@ impl<C> Encode<C> for Record {
     }
 }
 
+/// Writes `value` item by item in pre-order ([`Preorder`]): a container's
+/// head, then its items. No recursion, so any depth fits on a small stack.
 fn encode_value<W: Write>(value: &Value, e: &mut Encoder<W>) -> Result<(), Error<W::Error>> {
-    match value {
-        Value::Null => {
-            e.null()?;
-        }
-        Value::Undefined => {
-            e.undefined()?;
-        }
-        Value::Bool(b) => {
-            e.bool(*b)?;
-        }
-        // Int guarantees CBOR's range, where minicbor writes a native integer
-        // (never a bignum).
-        Value::Integer(n) => {
-            e.i128(n.get())?;
-        }
-        Value::Float(x) => encode_float(*x, e)?,
-        Value::Text(s) => {
-            e.str(s)?;
-        }
-        Value::Bytes(b) => {
-            e.bytes(b)?;
-        }
-        Value::Array(items) => {
-            e.array(items.len() as u64)?;
-            for item in items {
-                encode_value(item, e)?;
+    for item in Preorder::new(value) {
+        match item {
+            Value::Null => {
+                e.null()?;
             }
-        }
-        Value::Map(entries) => {
-            e.map(entries.len() as u64)?;
-            for (key, item) in entries {
-                encode_value(key, e)?;
-                encode_value(item, e)?;
+            Value::Undefined => {
+                e.undefined()?;
             }
+            Value::Bool(b) => {
+                e.bool(*b)?;
+            }
+            // Int guarantees CBOR's range, where minicbor writes a native
+            // integer (never a bignum).
+            Value::Integer(n) => {
+                e.i128(n.get())?;
+            }
+            Value::Float(x) => encode_float(*x, e)?,
+            Value::Text(s) => {
+                e.str(s)?;
+            }
+            Value::Bytes(b) => {
+                e.bytes(b)?;
+            }
+            Value::Array(items) => {
+                e.array(items.len() as u64)?;
+            }
+            Value::Map(entries) => {
+                e.map(entries.len() as u64)?;
+            }
+            Value::Tag(tag, _) => {
+                e.tag(Tag::new(*tag))?;
+            }
+            Value::Simple(n) => encode_simple(*n, e)?,
         }
-        Value::Tag(tag, inner) => {
-            e.tag(Tag::new(*tag))?;
-            encode_value(inner, e)?;
-        }
-        Value::Simple(n) => encode_simple(*n, e)?,
     }
     Ok(())
 }

@@ -8,15 +8,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use diorama_core::cache::{CacheBackend, CacheTable};
-use diorama_core::error::{Error, ErrorKind, Result};
+use diorama_core::error::{Error, Result};
 
+use super::codec::TREE_PREFIX;
+use super::durability::Durability;
+use super::recovery::{self, Refusal};
+use super::report::{MovedAside, OpenReport};
 use super::sled_error;
 use super::table::SledTable;
 use crate::support::{panic_message, system_wall_clock};
-
-/// Tree names of cache tables start with this, so other trees in the
-/// database (sled's default tree) are never listed as tables.
-const TREE_PREFIX: &str = "diorama-table:";
 
 /// A [`CacheBackend`] storing every table in one sled database on disk.
 ///
@@ -29,6 +29,29 @@ const TREE_PREFIX: &str = "diorama-table:";
 /// [`CacheTable::flush`] or [`flush_blocking`](Self::flush_blocking) to make
 /// writes durable at once.
 ///
+/// # What it guards against
+///
+/// - **Damaged entries.** Every row, meta entry and counter is stored with a
+///   CRC-32 of its key and value: a damaged one reads as absent (so it is
+///   refetched), is logged, and is counted by
+///   [`CacheTable::corrupt_reads`]; it never panics or fails the read.
+/// - **Rollbacks.** Each flush stores a flush counter in sled and then
+///   writes it to a marker file outside sled's log,
+///   `<path>/diorama-flush.marker` (atomically: temporary file, sync,
+///   rename, directory sync). If sled reopens behind the marker (it
+///   recovered an older prefix of its log after damage), the backend reads
+///   every row stored before as [`Stale`](diorama_core::cache::RowState::Stale)
+///   until it is written again, reports it from
+///   [`CacheTable::integrity`] and [`open_report`](Self::open_report), and
+///   logs a warning. The last handle closing runs a final flush, so a clean
+///   stop leaves sled and marker in step.
+/// - **Unreadable caches.** [`open_or_rebuild`](SledBuilder::open_or_rebuild)
+///   moves a cache that cannot be read (damaged files, sled's `conf`,
+///   another cache format) aside and starts empty, saying what it moved.
+///
+/// Flushes are group commits: callers flushing while a flush runs share the
+/// next one. Each costs sled's flush plus the marker's two syncs.
+///
 /// sled locks its directory: open one backend per path per process and
 /// share it. Tables keep the database open: it closes when the last handle
 /// (the backend or a table) drops. Leave the directory in place until then;
@@ -40,8 +63,9 @@ const TREE_PREFIX: &str = "diorama-table:";
 ///
 /// `Send + Sync`; see [`SledTable`] for the per-table locking.
 pub struct SledBackend {
-    db: sled::Db,
+    durability: Arc<Durability>,
     path: PathBuf,
+    report: OpenReport,
     tables: Mutex<BTreeMap<String, Arc<SledTable>>>,
 }
 
@@ -79,13 +103,49 @@ impl SledBuilder {
 
     /// Open (creating if needed) the cache at the builder's path.
     ///
-    /// A cache that cannot be read back yields an error of kind
-    /// [`Corrupt`](ErrorKind::Corrupt); any other failure (permissions, a
-    /// file where the directory should be, the directory locked by another
-    /// process) yields [`Failed`](ErrorKind::Failed). The message names the
-    /// path. A lock still held by a backend of this process that is closing
-    /// is waited for (up to two seconds) before giving up.
+    /// A cache that cannot be read back (damaged files, a damaged `conf`,
+    /// one written by another cache format) yields an error of kind
+    /// [`Corrupt`](diorama_core::ErrorKind::Corrupt); any other failure
+    /// (permissions, a file where the directory should be, the directory
+    /// locked by another process) yields [`Failed`](diorama_core::ErrorKind::Failed).
+    /// The message names the path and what to do. A lock still held by a
+    /// backend of this process that is closing is waited for (up to two
+    /// seconds) before giving up.
+    ///
+    /// A cache that opens but rolled back is not an error: it opens with
+    /// its rows demoted to stale, and says so in [`SledBackend::open_report`].
     pub fn open(self) -> Result<SledBackend> {
+        self.open_checked().map_err(|refusal| self.explain(refusal))
+    }
+
+    /// Like [`open`](Self::open), but a cache that cannot be read back
+    /// (error kind [`Corrupt`](diorama_core::ErrorKind::Corrupt)) is moved
+    /// aside to `<path>.broken-<unix millis>` and an empty cache is created
+    /// in its place: the master still has the data. What was moved, and
+    /// why, is in [`SledBackend::open_report`] (and logged as a warning).
+    /// Other failures are returned as they are, and nothing is moved.
+    pub fn open_or_rebuild(self) -> Result<SledBackend> {
+        let reason = match self.open_checked() {
+            Ok(backend) => return Ok(backend),
+            Err(Refusal::Unreadable(reason)) => reason,
+            Err(refusal) => return Err(self.explain(refusal)),
+        };
+        let to = move_aside(&self.path)?;
+        log::warn!(
+            "cache at {} is unreadable ({}); moved it to {} and starting empty",
+            self.path.display(),
+            reason.message(),
+            to.display()
+        );
+        let mut backend = self
+            .open_checked()
+            .map_err(|refusal| self.explain(refusal))?;
+        backend.report.moved_aside = Some(MovedAside { to, reason });
+        Ok(backend)
+    }
+
+    /// Open sled and judge what it holds; sled panics count as unreadable.
+    fn open_checked(&self) -> Result<SledBackend, Refusal> {
         let config = sled::Config::new()
             .path(&self.path)
             .cache_capacity(self.cache_capacity)
@@ -97,60 +157,103 @@ impl SledBuilder {
             );
         // sled 0.34 can panic on some damaged files instead of returning an
         // error; a damaged cache must never take the process down.
-        let open = || catch_unwind(AssertUnwindSafe(|| config.open()));
+        let open = || {
+            catch_unwind(AssertUnwindSafe(|| {
+                let db = config.open().map_err(classify)?;
+                let recovered = recovery::recover(&db, &self.path, self.temporary)?;
+                Ok((db, recovered))
+            }))
+        };
         let mut opened = open();
         // A backend of this process dropped a moment ago may still hold the
         // directory's lock: sled releases it from its background threads as
         // they wind down. Wait for that (briefly) instead of failing a reopen.
         let deadline = Instant::now() + LOCK_RELEASE_WAIT;
-        while matches!(&opened, Ok(Err(error)) if is_lock_held(error)) && Instant::now() < deadline
-        {
+        while matches!(&opened, Ok(Err(Refusal::Locked(_)))) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
             opened = open();
         }
-        let context = format!("cannot open the cache at {}", self.path.display());
-        let db = match opened {
-            Ok(Ok(db)) => db,
-            Ok(Err(error)) => return Err(sled_error(error).context(&context)),
+        let (db, recovered) = match opened {
+            Ok(result) => result?,
             Err(panic) => {
-                return Err(Error::corrupt(format!(
+                return Err(Refusal::Unreadable(Error::corrupt(format!(
                     "sled panicked while opening: {}",
                     panic_message(panic.as_ref())
-                ))
-                .context(&context));
+                ))));
             }
         };
+        let marker_dir = (!self.temporary).then(|| self.path.clone());
+        let mut report = OpenReport::new(&self.path);
+        report.rollback = recovered.rollback.clone();
         Ok(SledBackend {
-            db,
-            path: self.path,
+            durability: Arc::new(Durability::new(db, marker_dir, recovered)),
+            path: self.path.clone(),
+            report,
             tables: Mutex::new(BTreeMap::new()),
         })
     }
 
-    /// Like [`open`](Self::open), but a cache that is corrupt (error kind
-    /// [`Corrupt`](ErrorKind::Corrupt)) is moved aside to
-    /// `<path>.broken-<unix millis>` and an empty cache is created in its
-    /// place: the master still has the data. Other failures are returned
-    /// as they are, and nothing is moved.
-    pub fn open_or_rebuild(self) -> Result<SledBackend> {
-        match self.clone().open() {
-            Err(error) if error.kind() == ErrorKind::Corrupt => {
-                let aside = move_aside(&self.path)?;
-                log::warn!(
-                    "cache at {} is unreadable ({error}); moved to {} and starting empty",
-                    self.path.display(),
-                    aside.display()
-                );
-                self.open()
-            }
-            other => other,
+    /// The error a caller of `open` sees: what failed, where, and the way out.
+    fn explain(&self, refusal: Refusal) -> Error {
+        let path = self.path.display();
+        let context = format!("cannot open the cache at {path}");
+        match refusal {
+            Refusal::Unreadable(error) => Error::corrupt(format!(
+                "{context}: {}; `SledBackend::open_or_rebuild` moves it aside and starts \
+                 empty, or delete {path} (it is only a cache: the master keeps the data)",
+                error.message()
+            )),
+            Refusal::Locked(error) => Error::failed(format!(
+                "{context}: {}; it is in use by another process (or another backend of \
+                 this one): close that, or give this one another directory",
+                error.message()
+            )),
+            Refusal::DiskFull(error) => Error::failed(format!(
+                "{context}: {}; the disk holding it is full: free space, or delete \
+                     {path} (it is only a cache: the master keeps the data)",
+                error.message()
+            )),
+            Refusal::Failed(error) => Error::failed(format!(
+                "{context}: {}; if {path} is a cache you can spare, deleting it lets an \
+                 empty one be created",
+                error.message()
+            )),
         }
     }
 }
 
-/// Rename the broken cache at `path` to a fresh `<path>.broken-<millis>` name.
 /// How long `open` waits for another handle's lock on the directory to go.
 const LOCK_RELEASE_WAIT: Duration = Duration::from_secs(2);
+
+/// A sled error at open, sorted into "unreadable: move it aside" and
+/// "failed: leave it alone". Unreadable: corruption, sled's `Unsupported`
+/// (what a damaged `conf` or another sled version's files give: "created
+/// using a sled version earlier than 0.29"), a reported sled bug (damaged
+/// data it did not expect), and I/O errors that mean malformed data.
+fn classify(error: sled::Error) -> Refusal {
+    if is_lock_held(&error) {
+        return Refusal::Locked(sled_error(error));
+    }
+    if matches!(&error, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull) {
+        return Refusal::DiskFull(sled_error(error));
+    }
+    let unreadable = match &error {
+        sled::Error::Corruption { .. }
+        | sled::Error::Unsupported(_)
+        | sled::Error::ReportableBug(_) => true,
+        sled::Error::Io(io) => matches!(
+            io.kind(),
+            std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+        ),
+        _ => false,
+    };
+    let error = sled_error(error);
+    if unreadable {
+        Refusal::Unreadable(Error::corrupt(error.message().to_owned()))
+    } else {
+        Refusal::Failed(error)
+    }
+}
 
 /// Whether sled failed because the directory's lock is held (sled 0.34
 /// reports it as an I/O error of kind `Other` naming the lock).
@@ -160,6 +263,7 @@ fn is_lock_held(error: &sled::Error) -> bool {
             || io.to_string().contains("could not acquire lock"))
 }
 
+/// Rename the broken cache at `path` to a fresh `<path>.broken-<millis>` name.
 fn move_aside(path: &Path) -> Result<PathBuf> {
     let stamp = system_wall_clock().as_millis();
     let mut name = path.as_os_str().to_owned();
@@ -174,9 +278,11 @@ fn move_aside(path: &Path) -> Result<PathBuf> {
     }
     std::fs::rename(path, &aside).map_err(|e| {
         Error::failed(format!(
-            "cannot move the broken cache {} aside to {}: {e}",
+            "the cache at {} is unreadable and cannot be moved aside to {}: {e}; \
+             delete {} (it is only a cache: the master keeps the data)",
             path.display(),
-            aside.display()
+            aside.display(),
+            path.display()
         ))
     })?;
     Ok(aside)
@@ -203,7 +309,8 @@ impl SledBackend {
     }
 
     /// Open the cache at `path`, replacing it with an empty one if it is
-    /// corrupt; see [`SledBuilder::open_or_rebuild`].
+    /// unreadable; see [`SledBuilder::open_or_rebuild`]. Print
+    /// [`open_report`](Self::open_report) to tell the user what was moved.
     pub fn open_or_rebuild(path: impl AsRef<Path>) -> Result<SledBackend> {
         Self::builder(path).open_or_rebuild()
     }
@@ -213,20 +320,25 @@ impl SledBackend {
         &self.path
     }
 
+    /// What opening found and did: the unreadable cache moved aside by
+    /// [`open_or_rebuild`](SledBuilder::open_or_rebuild), a rollback found.
+    /// Applications print it when it is not [clean](OpenReport::is_clean).
+    pub fn open_report(&self) -> &OpenReport {
+        &self.report
+    }
+
     /// This backend shared as `Arc<dyn CacheBackend>`, for code that holds
     /// backends that way. A Lens takes it by value: `.cache_source(backend)`.
     pub fn arc(self) -> Arc<dyn CacheBackend> {
         Arc::new(self)
     }
 
-    /// Make everything written so far durable, blocking the calling thread
-    /// until the disk confirms. For async code prefer [`CacheTable::flush`],
-    /// which runs the same work off the executor.
+    /// Make everything written so far durable (and record it in the flush
+    /// marker), blocking the calling thread until the disk confirms. For
+    /// async code prefer [`CacheTable::flush`], which runs the same work off
+    /// the executor. Concurrent flushes share one round.
     pub fn flush_blocking(&self) -> Result<()> {
-        self.db
-            .flush()
-            .map(drop)
-            .map_err(|e| sled_error(e).context("cannot flush the cache"))
+        self.durability.flush()
     }
 
     fn tables(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Arc<SledTable>>> {
@@ -252,17 +364,22 @@ impl CacheBackend for SledBackend {
         }
         let context = format!("cannot open cache table `{name}`");
         let tree = self
-            .db
+            .durability
+            .db()
             .open_tree(format!("{TREE_PREFIX}{name}"))
             .map_err(|e| sled_error(e).context(&context))?;
-        let table = Arc::new(SledTable::open(name, tree).map_err(|e| e.context(&context))?);
+        let table = Arc::new(
+            SledTable::open(name, tree, self.durability.clone())
+                .map_err(|e| e.context(&context))?,
+        );
         tables.insert(name.to_owned(), table.clone());
         Ok(table)
     }
 
     fn list_tables(&self) -> Result<Vec<String>> {
         let mut names: Vec<String> = self
-            .db
+            .durability
+            .db()
             .tree_names()
             .iter()
             .filter_map(|tree| {
@@ -281,7 +398,8 @@ impl CacheBackend for SledBackend {
         if let Some(table) = tables.remove(name) {
             table.detach();
         }
-        self.db
+        self.durability
+            .db()
             .drop_tree(format!("{TREE_PREFIX}{name}"))
             .map(drop)
             .map_err(|e| sled_error(e).context(&format!("cannot drop cache table `{name}`")))

@@ -3,7 +3,7 @@
 //! Key layout (one tree per table, so one `sled::Batch` covers rows, meta
 //! and the row counter and is atomic for crashes):
 //!
-//! | key                   | value                                   |
+//! | key                   | value (after its checksum, see `seal`)  |
 //! |-----------------------|-----------------------------------------|
 //! | `0x00 "count"`        | number of row keys, `u64` big-endian    |
 //! | `0x01 ‖ id (UTF-8)`   | an encoded row (below)                  |
@@ -12,11 +12,25 @@
 //! The one-byte prefixes keep each space contiguous and ordered by the bytes
 //! that follow, which is the order `scan` and `meta_range` promise.
 //!
-//! Row value: a format byte ([`ROW_FORMAT`]), then one CBOR array
-//! `[state, fetched_at, record]`: state `0` complete, `1` incomplete,
+//! Every stored value is sealed: a CRC-32 of key and payload in front (the
+//! `seal` module), so a damaged entry reads as absent instead of as another
+//! value.
+//!
+//! Row payload: a format byte ([`ROW_FORMAT`]), then one CBOR array
+//! `[state, fetched_at, record, epoch]`: state `0` complete, `1` incomplete,
 //! `2` stale; `fetched_at` Unix milliseconds or `null`; the record as a CBOR
-//! map (the core's `Record` codec). A future format gets a new format byte;
-//! a reader that does not know a byte treats the row as unreadable.
+//! map (the core's `Record` codec); `epoch` the backend's flush epoch when
+//! the row was written (rows older than the backend's trust floor read as
+//! stale, see `durability`). A future format gets a new format byte; a
+//! reader that does not know a byte treats the row as unreadable.
+//!
+//! Database keys (sled's default tree, sealed `u64` big-endian values):
+//! [`FORMAT_KEY`] the cache format ([`CACHE_FORMAT`]), [`FLUSHED_KEY`] the
+//! last completed flush, [`FLOOR_KEY`] the trust floor.
+//!
+//! Format history: format 1 (no checksums, no epoch, no database keys) is
+//! not read: a cache written by it is unreadable and rebuilt by
+//! `open_or_rebuild` (it is a cache; the master has the data).
 
 use diorama_core::cache::{CachedRow, RowState};
 use diorama_core::error::{Error, Result};
@@ -26,8 +40,24 @@ use minicbor::data::Type;
 use minicbor::encode::{self, Write};
 use minicbor::{Decoder, Encoder};
 
-/// The format byte written in front of every row.
-pub(crate) const ROW_FORMAT: u8 = 1;
+use super::seal::{begin_seal, finish_seal, seal, unseal};
+
+/// The format byte in front of every row payload.
+pub(crate) const ROW_FORMAT: u8 = 2;
+
+/// The cache format this build writes and reads, stored at [`FORMAT_KEY`].
+pub(crate) const CACHE_FORMAT: u64 = 2;
+
+/// Tree names of cache tables start with this, so other trees in the
+/// database (sled's default tree) are never listed as tables.
+pub(crate) const TREE_PREFIX: &str = "diorama-table:";
+
+/// The cache format's key in the database's default tree.
+pub(crate) const FORMAT_KEY: &[u8] = b"diorama:format";
+/// The last completed flush's sequence number, in the default tree.
+pub(crate) const FLUSHED_KEY: &[u8] = b"diorama:flushed";
+/// The trust floor (rows of an older epoch read as stale), in the default tree.
+pub(crate) const FLOOR_KEY: &[u8] = b"diorama:trust-floor";
 
 /// The row counter's key.
 pub(crate) const COUNT_KEY: &[u8] = b"\x00count";
@@ -84,56 +114,86 @@ pub(crate) fn meta_of(key: &[u8]) -> Vec<u8> {
     key.get(1..).unwrap_or_default().to_vec()
 }
 
-/// The row counter's stored form.
-pub(crate) fn encode_count(count: u64) -> [u8; 8] {
-    count.to_be_bytes()
+/// A `u64` (the row counter, a database key's value) sealed for `key`.
+pub(crate) fn encode_u64(key: &[u8], n: u64) -> Vec<u8> {
+    seal(key, &n.to_be_bytes())
 }
 
-/// The row counter, or `None` when the stored bytes are not a counter.
-pub(crate) fn decode_count(bytes: &[u8]) -> Option<u64> {
-    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+/// The `u64` stored under `key`, or a `Corrupt` error when the stored bytes
+/// are damaged or not a `u64`.
+pub(crate) fn decode_u64(key: &[u8], stored: &[u8]) -> Result<u64> {
+    let payload = unseal(key, stored)?;
+    let bytes: [u8; 8] = payload
+        .try_into()
+        .map_err(|_| Error::corrupt(format!("expected 8 bytes, found {}", payload.len())))?;
+    Ok(u64::from_be_bytes(bytes))
 }
 
-/// `row` in the current format.
+/// A meta value sealed for its tree key `key` (see [`meta_key`]).
+pub(crate) fn encode_meta(key: &[u8], value: &[u8]) -> Vec<u8> {
+    seal(key, value)
+}
+
+/// The meta value stored under tree key `key`, or a `Corrupt` error when it
+/// is damaged.
+pub(crate) fn decode_meta<'a>(key: &[u8], stored: &'a [u8]) -> Result<&'a [u8]> {
+    unseal(key, stored)
+}
+
+/// A row as stored: the row and the flush epoch it was written in.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct StoredRow {
+    pub(crate) row: CachedRow,
+    pub(crate) epoch: u64,
+}
+
+/// `row`, written in `epoch`, as stored under tree key `key`.
 #[cfg(test)]
-pub(crate) fn encode_row(row: &CachedRow) -> Vec<u8> {
+pub(crate) fn encode_row(key: &[u8], row: &CachedRow, epoch: u64) -> Vec<u8> {
     let mut buf = Vec::new();
-    encode_row_into(&mut buf, row);
+    encode_row_into(&mut buf, key, row, epoch);
     buf
 }
 
-/// Replace the contents of `buf` with `row` in the current format. A batch
-/// encodes every row into one reused buffer: sled copies the bytes into a
-/// value of their own anyway, so growing a fresh `Vec` per row would only
-/// add allocations.
-pub(crate) fn encode_row_into(buf: &mut Vec<u8>, row: &CachedRow) {
-    buf.clear();
+/// Replace the contents of `buf` with `row` (written in `epoch`) as stored
+/// under tree key `key`. A batch encodes every row into one reused buffer:
+/// sled copies the bytes into a value of their own anyway, so growing a
+/// fresh `Vec` per row would only add allocations.
+pub(crate) fn encode_row_into(buf: &mut Vec<u8>, key: &[u8], row: &CachedRow, epoch: u64) {
+    begin_seal(buf);
     buf.push(ROW_FORMAT);
     // Writing into a Vec cannot fail, and the record codec reports nothing
     // but writer errors.
-    let written = write_row(row, &mut Encoder::new(&mut *buf));
+    let written = write_row(row, epoch, &mut Encoder::new(&mut *buf));
     debug_assert!(written.is_ok(), "encoding a row into a Vec failed");
+    finish_seal(buf, key);
 }
 
-fn write_row<W: Write>(row: &CachedRow, e: &mut Encoder<W>) -> Result<(), encode::Error<W::Error>> {
+fn write_row<W: Write>(
+    row: &CachedRow,
+    epoch: u64,
+    e: &mut Encoder<W>,
+) -> Result<(), encode::Error<W::Error>> {
     let state: u8 = match row.state {
         RowState::Complete => 0,
         RowState::Incomplete => 1,
         RowState::Stale => 2,
     };
-    e.array(3)?.u8(state)?;
+    e.array(4)?.u8(state)?;
     match row.fetched_at {
         Some(at) => e.u64(at.as_millis())?,
         None => e.null()?,
     };
-    e.encode(&row.record)?;
+    e.encode(&row.record)?.u64(epoch)?;
     Ok(())
 }
 
-/// Decode a stored row. Every malformation (unknown format byte, bad CBOR,
-/// unknown state, trailing bytes) is an error of kind `Corrupt`.
-pub(crate) fn decode_row(bytes: &[u8]) -> Result<CachedRow> {
-    let (&format, body) = bytes
+/// Decode the row stored under tree key `key`. Every malformation (a
+/// checksum mismatch, an unknown format byte, bad CBOR, an unknown state,
+/// trailing bytes) is an error of kind `Corrupt`; nothing panics.
+pub(crate) fn decode_row(key: &[u8], stored: &[u8]) -> Result<StoredRow> {
+    let payload = unseal(key, stored)?;
+    let (&format, body) = payload
         .split_first()
         .ok_or_else(|| Error::corrupt("empty row"))?;
     if format != ROW_FORMAT {
@@ -141,8 +201,8 @@ pub(crate) fn decode_row(bytes: &[u8]) -> Result<CachedRow> {
     }
     let bad = |e: minicbor::decode::Error| Error::corrupt(format!("invalid row: {e}"));
     let mut d = Decoder::new(body);
-    if d.array().map_err(bad)? != Some(3) {
-        return Err(Error::corrupt("invalid row: expected an array of 3 items"));
+    if d.array().map_err(bad)? != Some(4) {
+        return Err(Error::corrupt("invalid row: expected an array of 4 items"));
     }
     let state = match d.u8().map_err(bad)? {
         0 => RowState::Complete,
@@ -161,13 +221,17 @@ pub(crate) fn decode_row(bytes: &[u8]) -> Result<CachedRow> {
         Some(Timestamp::from_millis(d.u64().map_err(bad)?))
     };
     let record: Record = d.decode().map_err(bad)?;
+    let epoch = d.u64().map_err(bad)?;
     if d.position() != body.len() {
         return Err(Error::corrupt("invalid row: trailing bytes"));
     }
-    Ok(CachedRow {
-        record,
-        state,
-        fetched_at,
+    Ok(StoredRow {
+        row: CachedRow {
+            record,
+            state,
+            fetched_at,
+        },
+        epoch,
     })
 }
 
@@ -188,50 +252,74 @@ mod tests {
         }
     }
 
+    /// The payload of a stored row, checksum stripped.
+    fn payload(stored: &[u8]) -> &[u8] {
+        &stored[super::super::seal::SEAL_LEN..]
+    }
+
     #[test]
     fn rows_round_trip_in_every_state() {
-        for row in [
-            sample(RowState::Complete, Some(1_700_000_000_000)),
-            sample(RowState::Incomplete, None),
-            sample(RowState::Stale, Some(u64::MAX)),
-            CachedRow::default(),
+        let key = row_key("p1");
+        for (row, epoch) in [
+            (sample(RowState::Complete, Some(1_700_000_000_000)), 1),
+            (sample(RowState::Incomplete, None), 0),
+            (sample(RowState::Stale, Some(u64::MAX)), u64::MAX),
+            (CachedRow::default(), 7),
         ] {
-            let bytes = encode_row(&row);
-            assert_eq!(bytes[0], ROW_FORMAT);
-            assert_eq!(decode_row(&bytes), Ok(row));
+            let bytes = encode_row(&key, &row, epoch);
+            assert_eq!(payload(&bytes)[0], ROW_FORMAT);
+            assert_eq!(decode_row(&key, &bytes), Ok(StoredRow { row, epoch }));
         }
     }
 
     #[test]
-    fn every_truncation_and_extension_is_corrupt_not_a_panic() {
-        let bytes = encode_row(&sample(RowState::Stale, Some(7)));
+    fn every_truncation_extension_and_bit_flip_is_corrupt_not_a_panic() {
+        let key = row_key("p1");
+        let bytes = encode_row(&key, &sample(RowState::Stale, Some(7)), 3);
         for len in 0..bytes.len() {
-            let error = decode_row(&bytes[..len]).unwrap_err();
+            let error = decode_row(&key, &bytes[..len]).unwrap_err();
             assert_eq!(error.kind(), diorama_core::ErrorKind::Corrupt);
         }
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(decode_row(&longer).is_err());
+        assert!(decode_row(&key, &longer).is_err());
+        for bit in 0..bytes.len() * 8 {
+            let mut flipped = bytes.clone();
+            flipped[bit / 8] ^= 1 << (bit % 8);
+            assert!(decode_row(&key, &flipped).is_err(), "bit {bit}");
+        }
+        assert!(decode_row(&row_key("p2"), &bytes).is_err(), "another key");
     }
 
     #[test]
     fn unknown_formats_and_states_are_rejected() {
-        let mut bytes = encode_row(&sample(RowState::Complete, None));
-        bytes[0] = 2;
-        assert!(
-            decode_row(&bytes)
-                .unwrap_err()
-                .message()
-                .contains("unknown row format 2")
-        );
-        // format 1, [9, null, {}]: state 9 does not exist.
-        let bad_state = [ROW_FORMAT, 0x83, 0x09, 0xf6, 0xa0];
-        assert!(
-            decode_row(&bad_state)
-                .unwrap_err()
-                .message()
-                .contains("unknown state 9")
-        );
+        let key = row_key("x");
+        let reseal = |payload: &[u8]| seal(&key, payload);
+        let mut body = payload(&encode_row(&key, &sample(RowState::Complete, None), 1)).to_vec();
+        body[0] = 9;
+        let error = decode_row(&key, &reseal(&body)).unwrap_err();
+        assert!(error.message().contains("unknown row format 9"), "{error}");
+        // format 2, [9, null, {}, 0]: state 9 does not exist.
+        let bad_state = [ROW_FORMAT, 0x84, 0x09, 0xf6, 0xa0, 0x00];
+        let error = decode_row(&key, &reseal(&bad_state)).unwrap_err();
+        assert!(error.message().contains("unknown state 9"), "{error}");
+        // A format-1 row (3 items, no checksum) is unreadable.
+        let v1 = [1, 0x83, 0x00, 0xf6, 0xa0];
+        assert!(decode_row(&key, &v1).is_err());
+    }
+
+    #[test]
+    fn sealed_counters_and_meta_detect_damage() {
+        let stored = encode_u64(COUNT_KEY, 12345);
+        assert_eq!(decode_u64(COUNT_KEY, &stored), Ok(12345));
+        assert!(decode_u64(FLUSHED_KEY, &stored).is_err());
+        assert!(decode_u64(COUNT_KEY, &seal(COUNT_KEY, b"short")).is_err());
+        let key = meta_key(b"pos");
+        let stored = encode_meta(&key, b"value");
+        assert_eq!(decode_meta(&key, &stored), Ok(&b"value"[..]));
+        let mut damaged = stored.clone();
+        damaged[5] ^= 0x20;
+        assert!(decode_meta(&key, &damaged).is_err());
     }
 
     #[test]
@@ -247,7 +335,5 @@ mod tests {
         }
         assert!(id_of(&[0x01, 0xff]).is_err());
         assert_eq!(meta_of(&meta_key(b"k\x00")), b"k\x00".to_vec());
-        assert_eq!(decode_count(&encode_count(12345)), Some(12345));
-        assert_eq!(decode_count(b"short"), None);
     }
 }

@@ -2,14 +2,16 @@
 
 use std::fmt;
 use std::ops::Bound;
-use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use diorama_core::cache::{CacheBatch, CacheTable, CachedRow};
+use diorama_core::cache::{CacheBatch, CacheTable, CachedRow, IntegrityReport, RowState};
 use diorama_core::error::{Error, Result};
 use diorama_core::runtime::BoxFuture;
 use diorama_core::vista::Id;
 
 use super::codec::{self, COUNT_KEY, ROWS_END};
+use super::durability::Durability;
 use super::presence;
 use super::sled_error;
 
@@ -22,8 +24,18 @@ use super::sled_error;
 ///   stored in the same batch as the rows it counts. It counts stored rows,
 ///   including any that can no longer be decoded. Keeping it exact costs one
 ///   sorted walk over the batch's keys, not a lookup per row (`presence`).
-/// - A row that cannot be decoded is logged (`warn`, with table and id) and
-///   read as absent; [`scan`](CacheTable::scan) skips it.
+/// - Every stored value carries a checksum of its key and bytes. A row or
+///   meta entry that fails it or cannot be decoded is logged (`warn`, with
+///   table and key), counted ([`corrupt_reads`](CacheTable::corrupt_reads))
+///   and read as absent; [`scan`](CacheTable::scan) and
+///   [`meta_range`](CacheTable::meta_range) skip it (their limits count
+///   readable entries).
+/// - After a rollback (see [`SledBackend`](crate::SledBackend)), a complete
+///   row stored before it reads as [`Stale`](RowState::Stale) until it is
+///   written again; [`integrity`](CacheTable::integrity) reports the
+///   rollback.
+/// - [`flush`](CacheTable::flush) flushes the whole database (sled has one
+///   log) and updates the flush marker; concurrent flushes share a round.
 ///
 /// # Thread safety
 ///
@@ -33,7 +45,11 @@ use super::sled_error;
 /// batch entirely or not at all. The lock is never held across an await.
 pub struct SledTable {
     name: String,
+    // Before `durability`: the tree closes before the last flush of the
+    // database runs in `Durability`'s drop.
     state: RwLock<State>,
+    durability: Arc<Durability>,
+    corrupt_reads: AtomicU64,
 }
 
 struct State {
@@ -46,10 +62,13 @@ struct State {
 impl SledTable {
     /// Wrap `tree`, loading (or, after a crash mid-`clear`, rebuilding) its
     /// row counter.
-    pub(super) fn open(name: &str, tree: sled::Tree) -> Result<Self> {
+    pub(super) fn open(name: &str, tree: sled::Tree, durability: Arc<Durability>) -> Result<Self> {
         let stored = tree.get(COUNT_KEY).map_err(sled_error)?;
-        let count = match stored.as_deref().map(codec::decode_count) {
-            Some(Some(count)) => count,
+        let count = match stored
+            .as_deref()
+            .map(|bytes| codec::decode_u64(COUNT_KEY, bytes))
+        {
+            Some(Ok(count)) => count,
             stored => {
                 let count = count_rows(&tree)?;
                 if stored.is_some() || count > 0 {
@@ -57,8 +76,9 @@ impl SledTable {
                         "cache table `{name}`: row counter missing or unreadable, recounted {count} rows"
                     );
                 }
-                tree.insert(COUNT_KEY, &codec::encode_count(count))
+                tree.insert(COUNT_KEY, codec::encode_u64(COUNT_KEY, count))
                     .map_err(sled_error)?;
+                durability.touched();
                 count
             }
         };
@@ -68,6 +88,8 @@ impl SledTable {
                 tree: Some(tree),
                 count,
             }),
+            durability,
+            corrupt_reads: AtomicU64::new(0),
         })
     }
 
@@ -93,23 +115,50 @@ impl SledTable {
         state.tree.take()
     }
 
-    /// Decode a stored row, reporting and hiding an unreadable one.
-    fn decode(&self, id: &str, bytes: &[u8]) -> Option<CachedRow> {
-        match codec::decode_row(bytes) {
-            Ok(row) => Some(row),
+    /// Count, log and hide a damaged entry.
+    fn damaged(&self, what: &str, error: &Error) {
+        self.corrupt_reads.fetch_add(1, Ordering::Relaxed);
+        log::warn!(
+            "cache table `{}`: {what} is unreadable and treated as absent: {error}",
+            self.name
+        );
+    }
+
+    /// Decode the row stored under `key`, hiding (and counting) an
+    /// unreadable one and demoting one from before a rollback.
+    fn decode(&self, id: &str, key: &[u8], bytes: &[u8]) -> Option<CachedRow> {
+        match codec::decode_row(key, bytes) {
+            Ok(stored) => {
+                let mut row = stored.row;
+                if stored.epoch < self.durability.floor() && row.state == RowState::Complete {
+                    row.state = RowState::Stale;
+                }
+                Some(row)
+            }
             Err(error) => {
-                log::warn!(
-                    "cache table `{}`: row `{id}` is unreadable and treated as absent: {error}",
-                    self.name
-                );
+                self.damaged(&format!("row `{id}`"), &error);
                 None
             }
         }
     }
 
     fn get_in(&self, tree: &sled::Tree, id: &str) -> Result<Option<CachedRow>> {
-        let stored = tree.get(codec::row_key(id)).map_err(sled_error)?;
-        Ok(stored.and_then(|bytes| self.decode(id, &bytes)))
+        let key = codec::row_ivec(id);
+        let stored = tree.get(&key).map_err(sled_error)?;
+        Ok(stored.and_then(|bytes| self.decode(id, &key, &bytes)))
+    }
+
+    /// The meta value stored under tree key `key`, `None` (counted) when
+    /// damaged.
+    fn meta_value(&self, key: &[u8], stored: &[u8]) -> Option<Vec<u8>> {
+        match codec::decode_meta(key, stored) {
+            Ok(value) => Some(value.to_vec()),
+            Err(error) => {
+                let meta = String::from_utf8_lossy(codec::meta_of(key).as_slice()).into_owned();
+                self.damaged(&format!("meta entry {meta:?}"), &error);
+                None
+            }
+        }
     }
 }
 
@@ -177,9 +226,10 @@ impl CacheTable for SledTable {
             touched.push((key, false));
         }
         let mut value = Vec::new();
+        let epoch = self.durability.epoch();
         for (id, row) in &batch.puts {
             let key = codec::row_ivec(id);
-            codec::encode_row_into(&mut value, row);
+            codec::encode_row_into(&mut value, &key, row, epoch);
             writes.insert(key.clone(), value.as_slice());
             touched.push((key, true));
         }
@@ -193,10 +243,13 @@ impl CacheTable for SledTable {
             }
         }
         for (key, value) in &batch.meta_puts {
-            writes.insert(codec::meta_key(key), value.as_slice());
+            let key = codec::meta_key(key);
+            let value = codec::encode_meta(&key, value);
+            writes.insert(key, value);
         }
-        writes.insert(COUNT_KEY, &codec::encode_count(count));
+        writes.insert(COUNT_KEY, codec::encode_u64(COUNT_KEY, count));
         tree.apply_batch(writes).map_err(sled_error)?;
+        self.durability.touched();
         state.count = count;
         // Readers wait on the lock; freeing the batch's records need not
         // make them wait longer.
@@ -219,9 +272,10 @@ impl CacheTable for SledTable {
         writes.remove(key);
         writes.insert(
             COUNT_KEY,
-            &codec::encode_count(state.count.saturating_sub(1)),
+            codec::encode_u64(COUNT_KEY, state.count.saturating_sub(1)),
         );
         tree.apply_batch(writes).map_err(sled_error)?;
+        self.durability.touched();
         state.count = state.count.saturating_sub(1);
         Ok(true)
     }
@@ -236,10 +290,11 @@ impl CacheTable for SledTable {
         // memory. Removing the counter first means a crash part-way leaves a
         // subset of the old contents (safe for a cache) and no counter, which
         // `open` recounts. Readers never see the middle: they wait on the lock.
+        self.durability.touched();
         tree.remove(COUNT_KEY).map_err(sled_error)?;
         state.count = 0;
         tree.clear().map_err(sled_error)?;
-        tree.insert(COUNT_KEY, &codec::encode_count(0))
+        tree.insert(COUNT_KEY, codec::encode_u64(COUNT_KEY, 0))
             .map_err(sled_error)?;
         Ok(())
     }
@@ -270,7 +325,7 @@ impl CacheTable for SledTable {
                     continue;
                 }
             };
-            if let Some(row) = self.decode(&id, &value) {
+            if let Some(row) = self.decode(&id, &key, &value) {
                 rows.push((id, row));
             }
         }
@@ -282,8 +337,9 @@ impl CacheTable for SledTable {
         let Some(tree) = &state.tree else {
             return Ok(None);
         };
-        let value = tree.get(codec::meta_key(key)).map_err(sled_error)?;
-        Ok(value.map(|v| v.to_vec()))
+        let key = codec::meta_key(key);
+        let stored = tree.get(&key).map_err(sled_error)?;
+        Ok(stored.and_then(|bytes| self.meta_value(&key, &bytes)))
     }
 
     fn meta_range(
@@ -299,27 +355,36 @@ impl CacheTable for SledTable {
         let Some(tree) = &state.tree else {
             return Ok(Vec::new());
         };
-        tree.range(codec::meta_key(start)..codec::meta_key(end))
-            .take(limit)
-            .map(|entry| {
-                let (key, value) = entry.map_err(sled_error)?;
-                Ok((codec::meta_of(&key), value.to_vec()))
-            })
-            .collect()
+        let mut entries = Vec::with_capacity(limit.min(1024));
+        for entry in tree.range(codec::meta_key(start)..codec::meta_key(end)) {
+            if entries.len() >= limit {
+                break;
+            }
+            let (key, stored) = entry.map_err(sled_error)?;
+            if let Some(value) = self.meta_value(&key, &stored) {
+                entries.push((codec::meta_of(&key), value));
+            }
+        }
+        Ok(entries)
     }
 
     fn flush(&self) -> BoxFuture<'_, Result<()>> {
-        let tree = self.read().tree.clone();
-        Box::pin(async move {
-            let Some(tree) = tree else {
-                return Ok(());
-            };
-            // sled's flush waits on disk; run it on the `blocking` pool so no
-            // executor thread stalls (works on every executor).
-            blocking::unblock(move || tree.flush())
-                .await
-                .map(drop)
-                .map_err(sled_error)
-        })
+        // sled's flush and the marker's syncs wait on disk; the round runs
+        // on the `blocking` pool so no executor thread stalls (works on
+        // every executor), and callers flushing meanwhile share the next.
+        Box::pin(self.durability.clone().flush_async())
+    }
+
+    fn corrupt_reads(&self) -> u64 {
+        self.corrupt_reads.load(Ordering::Relaxed)
+    }
+
+    fn integrity(&self) -> IntegrityReport {
+        let report = IntegrityReport::new(self.corrupt_reads())
+            .with_resumed_from_flush(self.durability.resumed_from());
+        match self.durability.rollback() {
+            Some(rollback) => report.with_rollback(rollback.clone()),
+            None => report,
+        }
     }
 }

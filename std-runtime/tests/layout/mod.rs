@@ -1,0 +1,41 @@
+//! The sled backend's on-disk layout, for tests that damage or forge what
+//! it stores: checksummed values, copies of a cache directory, flipped
+//! bytes.
+#![allow(dead_code, unreachable_pub)]
+
+/// `payload` as the sled backend stores it under tree `key`: a CRC-32 of
+/// key and payload (big-endian) in front. Lets tests write entries that
+/// pass the checksum but are otherwise wrong.
+pub fn sealed(key: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(key);
+    hasher.update(payload);
+    let mut stored = hasher.finalize().to_be_bytes().to_vec();
+    stored.extend_from_slice(payload);
+    stored
+}
+
+/// Copy the directory tree at `from` to `to` (a cache, to damage a copy).
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Invert `len` bytes of the file at `path` from `offset` (clipped to the
+/// file's end).
+pub fn flip_bytes(path: &std::path::Path, offset: usize, len: usize) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let end = (offset + len).min(bytes.len());
+    for byte in &mut bytes[offset.min(end)..end] {
+        *byte ^= 0xff;
+    }
+    std::fs::write(path, bytes).unwrap();
+}
