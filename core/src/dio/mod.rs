@@ -11,6 +11,7 @@
 //! the refresh task stops. [`Dio::shutdown`] does the same and waits for it.
 
 mod events;
+mod feed;
 mod latch;
 mod live;
 mod open;
@@ -78,6 +79,8 @@ pub(crate) struct DioInner {
     invalidated_at: AtomicU64,
     /// Held while a scenery merges and writes position blocks.
     pub(crate) positions_lock: async_lock::Mutex<()>,
+    /// The tasks following change feeds (stopped at shutdown).
+    pub(crate) followers: feed::Followers,
 }
 
 impl Dio {
@@ -225,11 +228,17 @@ impl DioInner {
         self.shutting_down.store(true, Ordering::Release);
         self.queue.close();
         drop(self.refresh_task.lock().take());
+        self.followers.stop();
     }
 }
 
 /// Meta key of the last wholesale invalidation (u64 BE millis).
 pub(crate) const INVALIDATED_AT_KEY: &[u8] = b"i";
+
+/// Meta key prefix of the position each followed change feed has been
+/// applied up to: `f/` then the feed's name; the value is the
+/// [`FeedPosition`](crate::vista::FeedPosition)'s bytes.
+pub(crate) const FEED_POSITION_PREFIX: &[u8] = b"f/";
 
 impl Clone for Dio {
     fn clone(&self) -> Self {
