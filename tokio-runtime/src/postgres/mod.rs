@@ -78,7 +78,7 @@
 //! [`accepts`](diorama_core::TableShell::accepts), so a
 //! [`Vista`](diorama_core::Vista) evaluates them locally: text operands
 //! holding NUL, `In` lists of more than 1000 items, patterns and needles of
-//! more than 256 characters.
+//! more than 1000 characters.
 //!
 //! `fetch_window` reads the total and the window in one repeatable-read
 //! transaction, finding the window's ids first so skipped rows are stepped

@@ -21,10 +21,10 @@ impl TableShell for PgVista {
         self.capabilities_now()
     }
 
-    /// The sort always; a search unless its needle is longer than 256
+    /// The sort always; a search unless its needle is longer than 1000
     /// characters or holds NUL; a condition unless a text operand holds
     /// NUL, its `In` list is longer than 1000 items or its `Like` pattern
-    /// longer than 256 characters. A condition on an unknown column is
+    /// longer than 1000 characters. A condition on an unknown column is
     /// accepted so that the read reports it (`InvalidInput`) instead of
     /// evaluating it locally as a missing field.
     fn accepts(&self, clause: Clause<'_>) -> bool {

@@ -30,7 +30,7 @@ use super::schema::Kind;
 /// The longest needle or pattern, in characters, pushed as a regular
 /// expression (PostgreSQL refuses too complex ones); longer ones are
 /// evaluated locally.
-pub(crate) const MAX_PATTERN_CHARS: usize = 256;
+pub(crate) const MAX_PATTERN_CHARS: usize = 1000;
 
 /// Every character of each folding class with more than one member, by
 /// the folding they share.
