@@ -441,5 +441,12 @@ async fn a_server_gone_slow_or_cutting_off_is_unavailable() {
         }
     }
     assert!(answered, "fresh connections answer");
+
+    // Outside tokio: a clear error, not the client's panic.
+    let outside =
+        std::thread::spawn(move || futures_lite::future::block_on(t.count(&Query::new())))
+            .join()
+            .expect("no panic");
+    assert_eq!(outside.unwrap_err().kind(), ErrorKind::Failed);
     db.finish().await;
 }

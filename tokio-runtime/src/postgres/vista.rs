@@ -66,6 +66,7 @@ impl PgVista {
     }
 
     pub(super) async fn open(builder: PgVistaBuilder) -> Result<PgVista> {
+        needs_tokio(&format!("opening \"{}\"", builder.table))?;
         let PgVistaBuilder {
             config,
             table,
@@ -177,6 +178,9 @@ impl PgVista {
     /// so roles that only write the table need no rights on the log).
     /// Errors: `InvalidInput` for a view (it has no triggers of this kind)
     /// or names too long; `Failed` when the server refuses.
+    ///
+    /// A Dio opened over this vista before the install does not follow the
+    /// feed by itself; attach it with `dio.follow(Arc::new(vista.feed()?))`.
     pub async fn install_change_feed(&self) -> Result<()> {
         let names = self.names()?;
         let context = format!("installing the change feed of \"{}\"", self.table());
@@ -312,17 +316,31 @@ impl PgVista {
     }
 }
 
-/// `call`, given up with `Unavailable` after the answer timeout.
+/// `call`, given up with `Unavailable` after the answer timeout; `Failed`
+/// at once outside a tokio runtime (the client needs tokio's I/O).
 pub(super) async fn answer<T>(
     settings: &Settings,
     context: &str,
     write: bool,
     call: impl Future<Output = Result<T>>,
 ) -> Result<T> {
+    needs_tokio(context)?;
     let timeout = settings.answer_timeout();
     tokio::time::timeout(timeout, call)
         .await
         .unwrap_or_else(|_| Err(no_answer(context, timeout, write)))
+}
+
+/// `Failed` outside a tokio runtime, rather than the client's panic.
+pub(super) fn needs_tokio(context: &str) -> Result<()> {
+    tokio::runtime::Handle::try_current()
+        .map(drop)
+        .map_err(|_| {
+            Error::failed(format!(
+                "{context}: PgVista runs on tokio; call it from inside a tokio runtime \
+             (a Dio on TokioRuntime does)"
+            ))
+        })
 }
 
 /// The connection settings every session of a vista gets: the connect

@@ -91,6 +91,7 @@ impl Subscription {
     /// Cancel safe: an entry is queued before anything awaits again, and a
     /// dropped read is read again.
     pub(super) async fn next(&mut self) -> Result<FeedItem> {
+        super::super::vista::needs_tokio("following the change feed")?;
         loop {
             if let Some(item) = self.ready.pop_front() {
                 return Ok(item);
