@@ -10,7 +10,7 @@
 //!   which never stalls a tokio worker either.
 //! - `serve` (feature `serve`): an HTTP JSON service over the generated
 //!   product table (`cargo run -p diorama-tokio --example serve`).
-//! - [`postgres`] (feature `postgres`): `PgVista`, a master table in
+//! - `postgres` (feature `postgres`): `PgVista`, a master table in
 //!   PostgreSQL whose change feed a Dio follows.
 #![forbid(unsafe_code)]
 

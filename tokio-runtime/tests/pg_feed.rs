@@ -603,3 +603,48 @@ async fn a_log_trimmed_past_the_stored_position_is_a_gap() {
     dio.shutdown().await.unwrap();
     db.finish().await;
 }
+
+/// Totals are cached while the table is unchanged (the feed's log says
+/// when), and never outlive a change, wherever it was made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_totals_never_outlive_a_change() {
+    use diorama_core::vista::{CmpOp, Condition, Query};
+    let Some(db) = Scratch::new("feed_counts").await else {
+        return;
+    };
+    db.exec(TABLE).await;
+    db.exec("INSERT INTO products VALUES (1, 'Lamp', 5), (2, 'Desk', 120), (3, 'Chair', 40)")
+        .await;
+    let products = open_fed(&db).await;
+    let cheap = Query::new().with_condition(Condition::new("price", CmpOp::Lt, 100));
+    for _ in 0..2 {
+        assert_eq!(products.count(&Query::new()).await.unwrap(), 3);
+        assert_eq!(products.count(&cheap).await.unwrap(), 2);
+        assert_eq!(
+            products.fetch_window(&cheap, 0, 1).await.unwrap().total,
+            Some(2)
+        );
+    }
+    db.exec("INSERT INTO products VALUES (4, 'Shelf', 60)")
+        .await;
+    assert_eq!(products.count(&Query::new()).await.unwrap(), 4);
+    assert_eq!(
+        products.fetch_window(&cheap, 0, 10).await.unwrap().total,
+        Some(3)
+    );
+    db.exec("UPDATE products SET price = 500 WHERE id = 1")
+        .await;
+    assert_eq!(products.count(&cheap).await.unwrap(), 2);
+    products.delete("2").await.unwrap();
+    assert_eq!(
+        products
+            .fetch_window(&Query::new(), 0, 10)
+            .await
+            .unwrap()
+            .total,
+        Some(3)
+    );
+    db.exec("TRUNCATE products").await;
+    assert_eq!(products.count(&Query::new()).await.unwrap(), 0);
+    db.finish().await;
+}

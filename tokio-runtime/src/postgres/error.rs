@@ -32,13 +32,13 @@ pub(crate) fn pg_error(context: &str, err: &tokio_postgres::Error) -> Error {
         return Error::new(db_kind(code), message);
     }
     let text = err.to_string();
-    let kind = if err.is_closed() || is_io(err) {
-        ErrorKind::Unavailable
-    } else if text.starts_with("error connecting")
+    let lost = err.is_closed()
+        || is_io(err)
+        || text.starts_with("error connecting")
         || text.starts_with("timeout")
         || text.starts_with("error communicating")
-        || text.starts_with("error performing authentication")
-    {
+        || text.starts_with("error performing authentication");
+    let kind = if lost {
         ErrorKind::Unavailable
     } else if text.starts_with("error deserializing") {
         ErrorKind::Corrupt

@@ -82,7 +82,9 @@
 //!
 //! `fetch_window` reads the total and the window in one repeatable-read
 //! transaction, finding the window's ids first so skipped rows are stepped
-//! over in an index.
+//! over in an index. With the change feed installed, totals of recent
+//! filters are cached until the table changes (the log's last sequence
+//! says when), so paging a large table counts it once.
 //!
 //! # Writes
 //!
@@ -122,6 +124,7 @@
 
 mod builder;
 mod convert;
+mod count;
 mod error;
 mod feed;
 mod read;

@@ -5,6 +5,7 @@ use diorama_core::{Record, Result};
 use tokio_postgres::IsolationLevel;
 
 use super::convert::{Params, id_condition, read_row};
+use super::count as counts;
 use super::error::pg_error;
 use super::translate::plan;
 use super::vista::PgVista;
@@ -61,24 +62,69 @@ impl PgVista {
         .await
     }
 
-    /// Number of rows matching `query`.
+    /// Number of rows matching `query` (cached while the table is
+    /// unchanged, when its change feed tells; see [`super::count`]).
     pub(super) async fn count_rows(&self, query: &Query) -> Result<usize> {
         let schema = &self.inner.schema;
         let context = format!("counting \"{}\"", schema.table);
         let (sql, params) = self.count_sql(query)?;
+        let version_sql = self.version_sql();
         self.answer(&context, false, async {
             let client = self.client(&context).await?;
+            let Some(version_sql) = version_sql else {
+                let statement = client
+                    .prepare_cached(&sql)
+                    .await
+                    .map_err(|e| pg_error(&context, &e))?;
+                let row = client
+                    .query_one(&statement, &params.refs())
+                    .await
+                    .map_err(|e| pg_error(&context, &e))?;
+                return Ok(count(row.get::<_, i64>(0)));
+            };
+            let key = counts::key(query);
             let statement = client
-                .prepare_cached(&sql)
+                .prepare_cached(&version_sql)
+                .await
+                .map_err(|e| pg_error(&context, &e))?;
+            let version: i64 = client
+                .query_one(&statement, &[])
+                .await
+                .map_err(|e| pg_error(&context, &e))?
+                .get(0);
+            if let Some(n) = self.inner.counts.get(version, &key) {
+                return Ok(n);
+            }
+            // The version and the count in one snapshot.
+            let both = sql.replacen(
+                "SELECT count(*)",
+                &format!("SELECT ({version_sql}), count(*)"),
+                1,
+            );
+            let statement = client
+                .prepare_cached(&both)
                 .await
                 .map_err(|e| pg_error(&context, &e))?;
             let row = client
                 .query_one(&statement, &params.refs())
                 .await
                 .map_err(|e| pg_error(&context, &e))?;
-            Ok(count(row.get::<_, i64>(0)))
+            let n = count(row.get::<_, i64>(1));
+            self.inner.counts.put(row.get(0), key, n);
+            Ok(n)
         })
         .await
+    }
+
+    /// The statement reading the change log's last sequence, when counts
+    /// can be cached (the feed is offered).
+    fn version_sql(&self) -> Option<String> {
+        self.feed()?;
+        let names = self.inner.names.as_ref().ok()?;
+        Some(format!(
+            "SELECT COALESCE(max(seq), 0)::int8 FROM {}",
+            names.log_qualified
+        ))
     }
 
     /// Rows `offset..offset + limit` of `query` and the total, read in one
@@ -92,6 +138,8 @@ impl PgVista {
         let schema = &self.inner.schema;
         let context = format!("reading a window of \"{}\"", schema.table);
         let (count_sql, count_params) = self.count_sql(query)?;
+        let version_sql = self.version_sql();
+        let key = counts::key(query);
         let mut params = Params::default();
         let plan = plan(schema, query, &mut params)?;
         let limit_at = params.push(bound(limit));
@@ -117,15 +165,39 @@ impl PgVista {
                 .start()
                 .await
                 .map_err(|e| pg_error(&context, &e))?;
-            let statement = tx
-                .prepare_cached(&count_sql)
-                .await
-                .map_err(|e| pg_error(&context, &e))?;
-            let total = tx
-                .query_one(&statement, &count_params.refs())
-                .await
-                .map_err(|e| pg_error(&context, &e))?;
-            let total = count(total.get::<_, i64>(0));
+            let version = match &version_sql {
+                Some(version_sql) => {
+                    let statement = tx
+                        .prepare_cached(version_sql)
+                        .await
+                        .map_err(|e| pg_error(&context, &e))?;
+                    let row = tx
+                        .query_one(&statement, &[])
+                        .await
+                        .map_err(|e| pg_error(&context, &e))?;
+                    Some(row.get::<_, i64>(0))
+                }
+                None => None,
+            };
+            let cached = version.and_then(|version| self.inner.counts.get(version, &key));
+            let total = match cached {
+                Some(total) => total,
+                None => {
+                    let statement = tx
+                        .prepare_cached(&count_sql)
+                        .await
+                        .map_err(|e| pg_error(&context, &e))?;
+                    let row = tx
+                        .query_one(&statement, &count_params.refs())
+                        .await
+                        .map_err(|e| pg_error(&context, &e))?;
+                    let total = count(row.get::<_, i64>(0));
+                    if let Some(version) = version {
+                        self.inner.counts.put(version, key.clone(), total);
+                    }
+                    total
+                }
+            };
             let rows = if limit == 0 || offset >= total {
                 Vec::new()
             } else {

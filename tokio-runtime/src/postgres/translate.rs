@@ -131,14 +131,14 @@ pub(crate) fn plan(schema: &Schema, query: &Query, params: &mut Params) -> Resul
 }
 
 /// A column as comparisons and sorts see it (see the module docs).
+/// Numbers, booleans and bytes are compared as the column is, so an index
+/// on it serves (PostgreSQL compares `integer` with `bigint` and `real`
+/// with `double precision` exactly); text under the `C` collation.
 fn compared(column: &Column) -> String {
     let c = format!("t.{}", column.quoted);
     match column.kind {
-        Kind::Bool => format!("{c}::bool"),
-        Kind::Int => format!("{c}::int8"),
-        Kind::Float => format!("{c}::float8"),
+        Kind::Bool | Kind::Int | Kind::Float | Kind::Bytes => c,
         Kind::Text | Kind::Other => format!("{c}::text COLLATE \"C\""),
-        Kind::Bytes => format!("{c}::bytea"),
     }
 }
 

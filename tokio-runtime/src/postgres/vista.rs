@@ -49,6 +49,8 @@ pub(super) struct Inner {
     /// The change log's names, or why the table can have no feed.
     pub(super) names: Result<Arc<FeedNames>>,
     pub(super) feed: RwLock<Option<PgChangeFeed>>,
+    /// Totals of recent filters (see [`super::count`]).
+    pub(super) counts: super::count::CountCache,
 }
 
 impl PgVista {
@@ -106,6 +108,7 @@ impl PgVista {
                 settings,
                 names,
                 feed: RwLock::new(None),
+                counts: Default::default(),
             }),
         };
         match vista.inner.settings.feed {

@@ -50,7 +50,12 @@ pub async fn connect(test: &str) -> Option<Client> {
             )
         }
         Err(why) => {
-            println!("skipped {test}: no PostgreSQL at {url} ({why}); set {URL_VAR} to run it");
+            // Straight to stderr: the test harness captures `println!`.
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped {test}: no PostgreSQL at {url} ({why}); set {URL_VAR} to run it"
+            );
             None
         }
     }
@@ -97,7 +102,10 @@ impl Scratch {
         self.client
             .batch_execute(&format!("SET search_path TO \"{}\"; {sql}", self.schema))
             .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            .unwrap_or_else(|e| match e.as_db_error() {
+                Some(db) => panic!("{sql}: {}", db.message()),
+                None => panic!("{sql}: {e}"),
+            });
     }
 
     /// A vista builder for `table` of this schema.
