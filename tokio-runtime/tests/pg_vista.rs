@@ -17,6 +17,22 @@ use diorama_tokio::TokioRuntime;
 use diorama_tokio::postgres::PgVista;
 use pg_support::Scratch;
 
+/// What users hold across tasks is `Send + Sync` and the futures they
+/// await are `Send`: pinned at compile time (never called).
+#[allow(dead_code)]
+fn auto_traits(vista: &PgVista, query: &Query) {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: T) {}
+    send_sync(vista);
+    send_sync(&vista.feed());
+    send_sync(&PgVista::builder("", "t"));
+    send(PgVista::builder("", "t").open());
+    send(vista.install_change_feed());
+    send(vista.trim_change_log());
+    send(vista.list(query));
+    send(vista.fetch_window(query, 0, 1));
+}
+
 const PRODUCTS: &str = "CREATE TABLE products (
     id bigserial PRIMARY KEY,
     name text NOT NULL,

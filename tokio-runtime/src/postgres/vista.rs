@@ -174,7 +174,10 @@ impl PgVista {
     /// change on (a transaction-scoped advisory lock taken by the
     /// triggers), which makes the log's order the commit order: a reader
     /// resuming after a sequence can never miss an entry committed later
-    /// with a smaller one.
+    /// with a smaller one. The lock is taken before a statement touches a
+    /// row; a transaction that writes the table and then waits for another
+    /// that wants to write it too is a deadlock PostgreSQL detects, aborting
+    /// one of them (as it would for two rows locked in opposite orders).
     ///
     /// Needs the rights to create a table and functions in the table's
     /// schema and triggers on the table (the functions run as their owner,
