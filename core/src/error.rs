@@ -7,7 +7,8 @@ use core::fmt;
 /// What went wrong, coarsely enough to decide what to do next.
 ///
 /// Callers branch on the kind (fall back when `Unsupported`, retry later when
-/// `Failed`, stop when `ShuttingDown`); the message is for people.
+/// `Failed` or `Unavailable`, stop when `ShuttingDown`); the message is for
+/// people.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -30,6 +31,13 @@ pub enum ErrorKind {
     Closed,
     /// A task was aborted or lost before it produced its result.
     Cancelled,
+    /// The source could not be reached: the connection was refused or lost,
+    /// a connect or statement timeout passed, the server is shutting down.
+    /// Transient by nature, so callers retry by their own policy; nothing
+    /// the attempt read was cached. A write that fails this way was not
+    /// applied, unless its message says the outcome is unknown (the
+    /// connection broke after the statement was sent).
+    Unavailable,
 }
 
 impl ErrorKind {
@@ -45,6 +53,7 @@ impl ErrorKind {
             ErrorKind::ShuttingDown => "shutting down",
             ErrorKind::Closed => "closed",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Unavailable => "unavailable",
         }
     }
 }
@@ -94,6 +103,11 @@ impl Error {
     /// `Corrupt` with `message`.
     pub fn corrupt(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorKind::Corrupt, message)
+    }
+
+    /// `Unavailable` with `message`: the source could not be reached.
+    pub fn unavailable(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::Unavailable, message)
     }
 
     /// The kind of this error.

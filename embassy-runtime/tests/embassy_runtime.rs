@@ -183,10 +183,14 @@ fn sleeps_end_in_deadline_order_and_never_early() {
     let rt = runtime::<4>(&executor);
     let (tx, rx) = diorama_core::sync::queue::channel::<u64>(3);
     let start = rt.now();
-    for millis in [30, 10, 20] {
+    // Deadlines from one common start (a task first polled late still
+    // sleeps until its own deadline), spaced widely enough that a loaded
+    // machine's scheduling hiccups do not reorder them.
+    for millis in [120, 40, 80] {
         let (rt2, tx) = (rt.clone(), tx.clone());
         drop(rt.spawn("sleeper", async move {
-            rt2.sleep(Duration::from_millis(millis)).await;
+            let deadline = Duration::from_millis(millis);
+            rt2.sleep(deadline.saturating_sub(rt2.now() - start)).await;
             let slept = rt2.now() - start;
             assert!(
                 slept >= Duration::from_millis(millis),
@@ -202,7 +206,7 @@ fn sleeps_end_in_deadline_order_and_never_early() {
         }
         order
     });
-    assert_eq!(order, vec![10, 20, 30]);
+    assert_eq!(order, vec![40, 80, 120]);
 }
 
 #[test]

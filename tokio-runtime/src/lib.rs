@@ -9,12 +9,15 @@
 //!   default): the sled cache of `diorama-std`, re-exported. It needs
 //!   nothing from smol: its flush runs on the `blocking` crate's thread
 //!   pool, which never stalls a tokio worker either.
+//! - [`postgres::PgVista`] (feature `postgres`): a master table in
+//!   PostgreSQL whose change feed a Dio follows.
 //!
 //! # Features
 //!
 //! | feature | default | gives |
 //! |---|---|---|
 //! | `sled` | yes | [`SledBackend`], [`SledBuilder`], [`SledTable`], [`LensBuilderExt`] |
+//! | `postgres` | no | [`postgres::PgVista`]: a master table in PostgreSQL whose change feed a Dio follows (tokio-postgres, deadpool-postgres) |
 //!
 //! This crate depends on `diorama-std` without its default features, so a
 //! tokio user compiles no smol and no SQLite; with `default-features =
@@ -32,6 +35,8 @@
 
 pub use diorama_core as core;
 
+#[cfg(feature = "postgres")]
+pub mod postgres;
 mod runtime;
 
 pub use crate::runtime::TokioRuntime;

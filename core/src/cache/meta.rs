@@ -7,6 +7,7 @@
 //! | [`ANSWERED`] ‖ query key | `1`: `on_query` answered this query | `dio` (answered queries) |
 //! | [`POSITIONS`] ‖ len(query key) u32 BE ‖ query key ‖ block u64 BE | the ids of one block of indices | `scenery` (persisted positions) |
 //! | [`EXTENTS`] ‖ query key | the view's extent (stated total, end, known rows) | `scenery` (persisted positions) |
+//! | [`FEED_POSITIONS`] ‖ feed name | the [`FeedPosition`](crate::vista::FeedPosition) bytes applied up to | `dio` (change-feed followers) |
 //!
 //! Values are encoded by their keepers; this file owns only the keys.
 //!
@@ -33,10 +34,13 @@ pub(crate) const POSITIONS: &[u8] = b"p/";
 /// Prefix: the persisted extent (total, end) of each query.
 pub(crate) const EXTENTS: &[u8] = b"t/";
 
+/// Prefix: the position each followed change feed has been applied up to.
+pub(crate) const FEED_POSITIONS: &[u8] = b"f/";
+
 /// Every key and prefix above; none may be a prefix of another (checked by
 /// the test below).
 #[cfg(test)]
-pub(crate) const ALL: [&[u8]; 4] = [INVALIDATED_AT, ANSWERED, POSITIONS, EXTENTS];
+pub(crate) const ALL: [&[u8]; 5] = [INVALIDATED_AT, ANSWERED, POSITIONS, EXTENTS, FEED_POSITIONS];
 
 fn joined(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let len = prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();
@@ -70,6 +74,11 @@ pub(crate) fn position_block(positions: &[u8], block: u64) -> Vec<u8> {
 pub(crate) fn block_of(positions: &[u8], key: &[u8]) -> Option<u64> {
     let rest = key.strip_prefix(positions)?;
     <[u8; 8]>::try_from(rest).ok().map(u64::from_be_bytes)
+}
+
+/// The key of the stored position of the change feed named `feed`.
+pub(crate) fn feed_position(feed: &str) -> Vec<u8> {
+    joined(FEED_POSITIONS, &[feed.as_bytes()])
 }
 
 /// The key of the extent of `query_key`.

@@ -2,6 +2,8 @@
 
 use core::ops::Range;
 
+use alloc::string::String;
+
 use crate::error::Error;
 use crate::vista::Id;
 
@@ -57,6 +59,28 @@ pub enum DioEvent {
     WriteFailed {
         /// The row written, when known (`None` for `DeleteAll`).
         id: Option<Id>,
+        /// Why.
+        error: Error,
+    },
+    /// A change feed the Dio follows could not deliver every change since
+    /// the position the Dio had applied (its log was trimmed, its stream
+    /// purged, or following started with rows already cached). The Dio
+    /// invalidated everything it had cached (an
+    /// [`Invalidated`](DioEvent::Invalidated) follows), so views refetch
+    /// what they show; the feed goes on from where it can.
+    ChangesLost {
+        /// The feed's [`name`](crate::vista::ChangeFeed::name).
+        feed: String,
+        /// Why, for people.
+        reason: String,
+    },
+    /// A change feed the Dio follows reported a failure (a lost
+    /// connection) or a change it delivered could not be applied (that row
+    /// was marked stale). The Dio keeps following and resumes where it
+    /// stopped; until then changes made elsewhere are not seen.
+    FeedFailed {
+        /// The feed's [`name`](crate::vista::ChangeFeed::name).
+        feed: String,
         /// Why.
         error: Error,
     },

@@ -12,6 +12,7 @@
 
 mod defaults;
 mod events;
+mod feed;
 mod latch;
 mod live;
 mod open;
@@ -84,6 +85,8 @@ pub(crate) struct DioInner {
     invalidated_at: AtomicU64,
     /// Held while a scenery merges and writes position blocks.
     positions_lock: async_lock::Mutex<()>,
+    /// The tasks following change feeds (stopped at shutdown).
+    followers: feed::Followers,
 }
 
 impl Dio {
@@ -262,6 +265,7 @@ impl DioInner {
         self.shutting_down.store(true, Ordering::Release);
         self.queue.close();
         drop(self.refresh_task.lock().take());
+        self.followers.stop();
     }
 }
 

@@ -7,7 +7,7 @@ use core::sync::atomic::{AtomicBool, AtomicUsize};
 use portable_atomic::AtomicU64;
 
 use super::latch::Latch;
-use super::{Dio, DioEvent, DioInner, Policy, refresh, worker};
+use super::{Dio, DioEvent, DioInner, Policy, feed, refresh, worker};
 use crate::cache::meta;
 use crate::error::Result;
 use crate::runtime::RuntimeExt;
@@ -43,6 +43,7 @@ pub(crate) async fn open(policy: Arc<Policy>, master: Vista, table_name: &str) -
         next_scenery_id: AtomicU64::new(1),
         invalidated_at: AtomicU64::new(invalidated_at),
         positions_lock: async_lock::Mutex::new(()),
+        followers: Default::default(),
     });
     let dio = Dio::from_inner(inner.clone());
 
@@ -56,6 +57,8 @@ pub(crate) async fn open(policy: Arc<Policy>, master: Vista, table_name: &str) -
         );
         *inner.refresh_task.lock() = Some(task.abort_on_drop());
     }
+    // Before on_start, so nothing it copies can miss a change (see Dio::follow).
+    feed::follow_master(&dio)?;
 
     if inner.policy.on_start().is_none() {
         finish_start(&dio, Ok(()));
@@ -84,7 +87,10 @@ pub(crate) async fn open(policy: Arc<Policy>, master: Vista, table_name: &str) -
 
 async fn run_on_start(dio: &Dio) -> Result<()> {
     match dio.policy().on_start() {
-        Some(on_start) => on_start(dio).await,
+        Some(on_start) => {
+            dio.inner.followers.master_anchored().await;
+            on_start(dio).await
+        }
         None => Ok(()),
     }
 }

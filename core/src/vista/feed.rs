@@ -19,6 +19,7 @@ use futures_lite::Stream;
 
 use super::Id;
 use crate::error::Result;
+use crate::runtime::BoxFuture;
 use crate::value::Record;
 
 /// A boxed, `Send` stream: the shape object-safe streaming methods return.
@@ -128,4 +129,17 @@ pub trait ChangeFeed: Send + Sync + Debug {
 
     /// The changes after `from` (from now on when `None`); see the contract.
     fn subscribe(&self, from: Option<FeedPosition>) -> BoxStream<'static, Result<FeedItem>>;
+
+    /// The feed's current end: the position after every change made so
+    /// far, so that `subscribe(Some(p))` yields exactly the changes made
+    /// after this call returned. `Ok(None)` when the feed cannot tell (the
+    /// default); consumers then start with `subscribe(None)`.
+    ///
+    /// A consumer that starts following with nothing cached anchors here
+    /// *before* it caches anything: then no change can fall between what it
+    /// read and where the feed starts (with `subscribe(None)` the start is
+    /// only known once the stream has connected).
+    fn position(&self) -> BoxFuture<'_, Result<Option<FeedPosition>>> {
+        alloc::boxed::Box::pin(async { Ok(None) })
+    }
 }

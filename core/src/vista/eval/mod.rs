@@ -25,7 +25,7 @@ mod text;
 pub use condition::{Filter, matches_condition};
 pub use lookup::lookup;
 pub use order::{compare_rows, compare_sort_keys, compare_values, sort_rows, sort_rows_by};
-pub use text::{SearchMatcher, like_matches, matches_search};
+pub use text::{SearchMatcher, fold_char, like_matches, matches_search};
 
 use alloc::vec::Vec;
 

@@ -11,8 +11,11 @@ use core::fmt::Write;
 use super::is_scalar;
 use crate::value::{Record, Value};
 
-/// `c` in lower case, when that is a single character.
-fn fold(c: char) -> char {
+/// The case folding of search and `Like`: `c` in lower case when that is a
+/// single character, else `c` itself. Two characters match ignoring case
+/// when their foldings are equal. Public so a source that pushes search
+/// into its own query language can reproduce exactly this matching.
+pub fn fold_char(c: char) -> char {
     if c.is_ascii() {
         return c.to_ascii_lowercase();
     }
@@ -24,7 +27,7 @@ fn fold(c: char) -> char {
 }
 
 fn same_folded(a: char, b: char) -> bool {
-    a == b || fold(a) == fold(b)
+    a == b || fold_char(a) == fold_char(b)
 }
 
 /// True when `needle` occurs in `haystack`, ignoring case.

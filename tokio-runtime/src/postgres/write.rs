@@ -1,0 +1,260 @@
+//! Writes: each is one statement in a transaction of its own.
+//!
+//! The transaction is where exactly-once replay will live: the durability
+//! work hands each write a stable idempotency key, and [`PgVista::apply`]
+//! is the one place every write passes, so checking the key against an
+//! applied-keys table and recording it happen in the same transaction as
+//! the write (see the comment there). Nothing else needs to change.
+
+use diorama_core::vista::Id;
+use diorama_core::{Error, Record, Result};
+
+use super::convert::{Params, id_condition, id_value, read_id, write_value};
+use super::error::{is_unique_violation_of, pg_error};
+use super::schema::read_expr;
+use super::vista::PgVista;
+
+/// One write statement and what its outcome must be.
+#[derive(Debug)]
+pub(super) struct Write {
+    /// For messages: `"inserting into \"t\""`.
+    context: String,
+    /// The row written, when one is named (to name an id clash).
+    id: Option<Id>,
+    sql: String,
+    params: Params,
+    expect: Expect,
+}
+
+#[derive(Debug)]
+enum Expect {
+    /// Any number of rows.
+    Any,
+    /// At least one row, else `NotFound` with this message.
+    Row(String),
+    /// The statement returns the id of the row written.
+    Id,
+}
+
+impl PgVista {
+    /// Insert `record`, under `id` or the id the table assigns.
+    pub(super) async fn insert_row(&self, id: Option<Id>, record: &Record) -> Result<Id> {
+        let schema = &self.inner.schema;
+        let context = format!("inserting into \"{}\"", schema.table);
+        let mut params = Params::default();
+        let mut columns: Vec<&str> = Vec::with_capacity(record.len() + 1);
+        let mut values: Vec<String> = Vec::with_capacity(record.len() + 1);
+        if let Some(id) = &id {
+            columns.push(&schema.id.quoted);
+            values.push(id_value(schema, id, &mut params)?);
+        } else if !schema.assigns_ids {
+            return Err(Error::invalid_input(format!(
+                "{context}: the id column \"{}\" has no default and is no identity, so \
+                 PostgreSQL assigns no ids; insert with an id",
+                schema.id.name
+            )));
+        }
+        for (field, value) in record.iter() {
+            let column = schema.writable_field(field)?;
+            columns.push(&column.quoted);
+            values.push(write_value(column, value, &mut params)?);
+        }
+        let returning = read_expr(&format!("t.{}", schema.id.quoted), schema.id.kind);
+        let sql = if columns.is_empty() {
+            format!(
+                "INSERT INTO {} AS t DEFAULT VALUES RETURNING {returning}",
+                schema.qualified
+            )
+        } else {
+            format!(
+                "INSERT INTO {} AS t ({}) VALUES ({}) RETURNING {returning}",
+                schema.qualified,
+                columns.join(", "),
+                values.join(", ")
+            )
+        };
+        let written = self
+            .apply(Write {
+                context,
+                id,
+                sql,
+                params,
+                expect: Expect::Id,
+            })
+            .await?;
+        written.ok_or_else(|| Error::failed("the inserted row's id was not returned"))
+    }
+
+    /// Set every writable field of row `id`: the record's values, NULL for
+    /// the fields it lacks.
+    pub(super) async fn replace_row(&self, id: &str, record: &Record) -> Result<()> {
+        let schema = &self.inner.schema;
+        for (field, _) in record.iter() {
+            schema.writable_field(field)?;
+        }
+        let mut params = Params::default();
+        let mut sets = Vec::with_capacity(schema.fields.len());
+        for column in schema.fields.iter().filter(|c| c.writable) {
+            let value = match record.get(&column.name) {
+                Some(value) => write_value(column, value, &mut params)?,
+                None => String::from("NULL"),
+            };
+            sets.push(format!("{} = {value}", column.quoted));
+        }
+        self.update(id, "replace", sets, params).await
+    }
+
+    /// Set the given fields of row `id`.
+    pub(super) async fn patch_row(&self, id: &str, fields: &Record) -> Result<()> {
+        let schema = &self.inner.schema;
+        let mut params = Params::default();
+        let mut sets = Vec::with_capacity(fields.len());
+        for (field, value) in fields.iter() {
+            let column = schema.writable_field(field)?;
+            sets.push(format!(
+                "{} = {}",
+                column.quoted,
+                write_value(column, value, &mut params)?
+            ));
+        }
+        self.update(id, "patch", sets, params).await
+    }
+
+    /// Delete row `id`; absent is not an error.
+    pub(super) async fn delete_row(&self, id: &str) -> Result<()> {
+        let schema = &self.inner.schema;
+        let mut params = Params::default();
+        let condition = id_condition(schema, id, &mut params)?;
+        self.apply(Write {
+            context: format!("deleting \"{id}\" of \"{}\"", schema.table),
+            id: Some(id.to_owned()),
+            sql: format!("DELETE FROM {} AS t WHERE {condition}", schema.qualified),
+            params,
+            expect: Expect::Any,
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Delete every row (row by row, so the change feed sees each).
+    pub(super) async fn delete_all_rows(&self) -> Result<()> {
+        let schema = &self.inner.schema;
+        self.apply(Write {
+            context: format!("emptying \"{}\"", schema.table),
+            id: None,
+            sql: format!("DELETE FROM {}", schema.qualified),
+            params: Params::default(),
+            expect: Expect::Any,
+        })
+        .await
+        .map(drop)
+    }
+
+    /// `UPDATE` row `id` with `sets`; `NotFound` when no row has that id.
+    async fn update(
+        &self,
+        id: &str,
+        op: &str,
+        sets: Vec<String>,
+        mut params: Params,
+    ) -> Result<()> {
+        let schema = &self.inner.schema;
+        let condition = id_condition(schema, id, &mut params)?;
+        let sql = if sets.is_empty() {
+            // Nothing to set; the row must still exist.
+            format!("SELECT 1 FROM {} AS t WHERE {condition}", schema.qualified)
+        } else {
+            format!(
+                "UPDATE {} AS t SET {} WHERE {condition}",
+                schema.qualified,
+                sets.join(", ")
+            )
+        };
+        self.apply(Write {
+            context: format!("{op} of \"{id}\" in \"{}\"", schema.table),
+            id: Some(id.to_owned()),
+            sql,
+            params,
+            expect: Expect::Row(format!(
+                "{op}: no row with id \"{id}\" in \"{}\"",
+                schema.table
+            )),
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Run `write` in a transaction of its own; the id it returned, when
+    /// it returns one.
+    async fn apply(&self, write: Write) -> Result<Option<Id>> {
+        let Write {
+            context,
+            id,
+            sql,
+            params,
+            expect,
+        } = write;
+        let schema = &self.inner.schema;
+        let clash = |e: &tokio_postgres::Error| -> Error {
+            match (&id, &schema.id_constraint) {
+                (Some(id), Some(constraint)) if is_unique_violation_of(e, constraint) => {
+                    Error::failed(format!("{context}: a row with id \"{id}\" already exists"))
+                }
+                _ => pg_error(&context, e),
+            }
+        };
+        self.answer(&context, true, async {
+            let mut client = self.client(&context).await?;
+            let tx = client
+                .transaction()
+                .await
+                .map_err(|e| pg_error(&context, &e))?;
+            // Idempotency keys go here: `SELECT` the key in the applied-keys
+            // table (found: commit and report the recorded outcome), else
+            // run the write and `INSERT` the key, all before this commit.
+            let statement = tx
+                .prepare_cached(&sql)
+                .await
+                .map_err(|e| pg_error(&context, &e))?;
+            let written = match expect {
+                Expect::Id => {
+                    let row = tx
+                        .query_one(&statement, &params.refs())
+                        .await
+                        .map_err(|e| clash(&e))?;
+                    Some(read_id(schema, &row, 0)?)
+                }
+                Expect::Any => {
+                    tx.execute(&statement, &params.refs())
+                        .await
+                        .map_err(|e| clash(&e))?;
+                    None
+                }
+                Expect::Row(missing) => {
+                    let n = tx
+                        .execute(&statement, &params.refs())
+                        .await
+                        .map_err(|e| clash(&e))?;
+                    if n == 0 {
+                        // Dropping the transaction rolls it back.
+                        return Err(Error::not_found(missing));
+                    }
+                    None
+                }
+            };
+            tx.commit().await.map_err(|e| {
+                let error = pg_error(&context, &e);
+                if error.kind() == diorama_core::ErrorKind::Unavailable {
+                    Error::unavailable(format!(
+                        "{}; the connection broke while committing, so the outcome is unknown",
+                        error.message()
+                    ))
+                } else {
+                    error
+                }
+            })?;
+            Ok(written)
+        })
+        .await
+    }
+}
