@@ -82,6 +82,7 @@ extern crate std;
 pub mod host;
 mod pool;
 mod runtime;
+mod sleep;
 pub mod wall;
 
 pub use pool::{Pool, PoolStats, PooledTask, TaskPool};

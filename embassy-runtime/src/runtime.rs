@@ -9,9 +9,9 @@ use core::time::Duration;
 use diorama_core::runtime::BoxFuture;
 use diorama_core::{Instant, Runtime, Timestamp};
 use embassy_executor::SendSpawner;
-use embassy_time::Timer;
 
 use crate::pool::{Counters, Pool, PoolStats};
+use crate::sleep::Sleep;
 use crate::wall::{Uptime, WallClock};
 
 /// Spawns into an embassy executor through a [`TaskPool`](crate::TaskPool),
@@ -25,7 +25,9 @@ use crate::wall::{Uptime, WallClock};
 ///   (a `SendSpawner`).
 /// - **Sleep** is an embassy-time `Timer` at `now + duration`, rounded up to
 ///   the next tick so it never fires early; a span too long for the tick
-///   counter sleeps forever. With embassy-time's default (integrated) timer
+///   counter sleeps forever. A dropped sleep never wakes its waker (embassy
+///   keeps a timer's waker until its deadline, so it holds a relay that
+///   the drop empties). With embassy-time's default (integrated) timer
 ///   queue a sleep must be awaited inside an embassy task; enable one of its
 ///   `generic-queue-*` features to await it elsewhere too.
 /// - **Now** is embassy-time's `Instant` since boot, to the tick.
@@ -78,7 +80,7 @@ impl Runtime for EmbassyRuntime {
     }
 
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
-        Box::pin(Timer::at(deadline_after(duration)))
+        Box::pin(Sleep::until(deadline_after(duration)))
     }
 
     fn now(&self) -> Instant {
