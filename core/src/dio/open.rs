@@ -30,6 +30,7 @@ pub(crate) async fn open(policy: Arc<Policy>, master: Vista, table_name: &str) -
         master,
         cache,
         table_name: String::from(table_name),
+        name: Arc::from(table_name),
         queue: queue_tx,
         events,
         handles: AtomicUsize::new(0),
