@@ -35,7 +35,7 @@ const POOL_SLOTS: usize = 2048;
 ///   tasks and timers quiet;
 /// - `advance` sleeps for the span, then settles.
 ///
-/// Each harness leaks one task pool ([`POOL_SLOTS`] slots, embassy's pools
+/// Each harness leaks one task pool (2,048 slots: embassy's pools
 /// are `'static`) and one executor thread's keeper: a few kilobytes a test.
 pub struct EmbassyHarness {
     runtime: Arc<TrackedRuntime>,
