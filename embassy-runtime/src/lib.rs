@@ -82,6 +82,7 @@ extern crate std;
 pub mod host;
 mod pool;
 mod runtime;
+#[cfg(feature = "host")]
 mod sleep;
 pub mod wall;
 

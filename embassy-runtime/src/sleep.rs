@@ -1,4 +1,5 @@
-//! A sleep that forgets its waker when dropped.
+//! A sleep that forgets its waker when dropped (feature `host`, where
+//! embassy-time's generic queue takes any waker).
 //!
 //! embassy-time's timer queues keep a timer's waker until its deadline, even
 //! after the `Timer` was dropped, and then wake it. The `Runtime` contract
