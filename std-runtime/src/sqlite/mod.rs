@@ -55,9 +55,9 @@
 //! 1000 items. Given directly to a read, they are `Unsupported`.
 //!
 //! `fetch_window` reads `LIMIT ? OFFSET ?` and the total in one
-//! transaction; totals of recent filters are cached until the table
-//! changes (through this vista or, seen through `PRAGMA data_version`,
-//! another connection).
+//! transaction; totals of recent filters are cached per connection until
+//! the table changes (seen through `PRAGMA data_version`, which moves when
+//! any other connection, the vista's writer included, commits).
 //!
 //! # Writes
 //!
@@ -74,22 +74,39 @@
 //!
 //! # Threads
 //!
-//! Every call runs on a thread the vista owns along with its connection,
-//! one call at a time in the order issued, and answers through a channel
-//! that wakes the waiting task: no SQLite call blocks an executor thread,
-//! and any executor works (smol, tokio). A call whose future is dropped
-//! still runs to completion on that thread (a write is applied; its answer
-//! is discarded).
+//! [`SqliteVista::open`] opens one writer and a pool of up to four read
+//! connections ([`SqliteOptions::readers`] sets how many), and switches the
+//! file to WAL mode, so reads see a snapshot while the writer commits: a
+//! slow read (a long search) delays neither a write nor another read.
+//!
+//! - Writes run on a thread the vista owns along with the writer's
+//!   connection, one at a time in the order issued. A write whose future
+//!   is dropped still runs to completion (it is applied; its answer is
+//!   discarded).
+//! - Reads run on the `blocking` crate's thread pool, each on a pooled
+//!   read connection (r2d2; a read waits up to 30 s for a free one). A
+//!   read whose future is dropped is skipped if it has not started, and
+//!   interrupted with SQLite's interrupt if it runs, so an abandoned
+//!   search stops using a core; a read interrupted so is `Cancelled`.
+//! - In-memory databases, [`SqliteVista::from_connection`] and
+//!   `readers(0)` run every call on the writer's connection and thread,
+//!   one at a time; abandoned reads are skipped or interrupted there too.
+//!
+//! Each call answers through a channel that wakes the waiting task: no
+//! SQLite call blocks an executor thread, and any executor works (smol,
+//! tokio).
 //!
 //! The deterministic simulator is not a fit: real I/O answers from outside
 //! its virtual clock, and `SimRuntime::block_on` reports a stall when it
 //! has no task or timer to run while a call is out. Simulation tests use
 //! `MemoryVista`, whose answers equal this vista's (see the tests).
 
+mod cancel;
 mod convert;
 mod error;
 mod functions;
 mod read;
+mod readers;
 mod schema;
 mod shell;
 mod spec;
@@ -100,7 +117,7 @@ mod worker;
 mod write;
 
 pub use spec::{ColumnType, IdType, TableSpec};
-pub use vista::SqliteVista;
+pub use vista::{SqliteOptions, SqliteVista};
 
 /// The `rusqlite` this module is built with, for
 /// [`SqliteVista::from_connection`].

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diorama_core::vista::{Id, VistaCapabilities};
-use diorama_core::{Error, Record, Result};
+use diorama_core::{Error, ErrorKind, Record, Result};
 use rusqlite::{Connection, OpenFlags};
 
 use super::error::sql_error;
 use super::functions;
+use super::readers::Readers;
 use super::schema::{Schema, quote};
 use super::spec::TableSpec;
 use super::state::State;
@@ -19,12 +20,17 @@ use super::worker::Worker;
 /// How long a call waits for another connection's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Read connections of [`SqliteVista::open`]: enough for a slow search
+/// and a few page reads side by side on a small machine.
+const DEFAULT_READERS: usize = 4;
+
 /// A master table in SQLite: a [`TableShell`](diorama_core::TableShell) over
 /// one table, with conditions, sort, search and windows pushed into SQL.
 ///
 /// See the [module docs](super) for what is pushed, how values convert and
-/// which thread runs the calls. Cheap to clone: clones share one connection
-/// and its thread, which stops when the last clone is dropped.
+/// which threads run the calls. Cheap to clone: clones share the
+/// connections and the writer's thread, which stops when the last clone is
+/// dropped.
 ///
 /// ```
 /// use diorama_core::vista::{Query, Sort, TableShell};
@@ -55,12 +61,105 @@ pub struct SqliteVista {
 pub(super) struct Inner {
     pub(super) schema: Arc<Schema>,
     pub(super) capabilities: VistaCapabilities,
-    pub(super) worker: Worker,
+    /// The connection writes run on, one at a time in the order issued;
+    /// `None` when opened read-only.
+    pub(super) writer: Option<Worker>,
+    /// The read connections; `None` when every call runs on the writer's
+    /// connection (in-memory databases, `from_connection`, `readers(0)`).
+    pub(super) readers: Option<Readers>,
+}
+
+impl Inner {
+    /// Run the read `job` on a read connection (or the writer's, without a
+    /// pool); dropped before it answers, the read is skipped or
+    /// interrupted.
+    pub(super) async fn read<T, F>(&self, job: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut State) -> Result<T> + Send + 'static,
+    {
+        match (&self.readers, &self.writer) {
+            (Some(readers), _) => readers.run(job).await,
+            (None, Some(writer)) => writer.read(job).await,
+            (None, None) => Err(Error::new(ErrorKind::Closed, "the vista has no connection")),
+        }
+    }
+
+    /// Run the write `job` (named `op` in errors) on the writer's
+    /// connection, to the end even if the future is dropped.
+    pub(super) async fn write<T, F>(&self, op: &str, job: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut State) -> Result<T> + Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) if self.schema.writable => writer.run(job).await,
+            _ => Err(read_only(op, &self.schema.table)),
+        }
+    }
+}
+
+/// How [`SqliteVista::open_with`] opens a database file: how many read
+/// connections, whether to write, how long to wait for locks.
+///
+/// ```
+/// use std::time::Duration;
+/// use diorama_std::sqlite::SqliteOptions;
+///
+/// let options = SqliteOptions::default().readers(8).busy_timeout(Duration::from_secs(2));
+/// assert_eq!(options.reader_count(), 8);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SqliteOptions {
+    readers: usize,
+    read_only: bool,
+    busy_timeout: Duration,
+}
+
+impl Default for SqliteOptions {
+    /// Four read connections, read-write, a five-second busy timeout.
+    fn default() -> Self {
+        SqliteOptions {
+            readers: DEFAULT_READERS,
+            read_only: false,
+            busy_timeout: BUSY_TIMEOUT,
+        }
+    }
+}
+
+impl SqliteOptions {
+    /// Reads run side by side on up to `n` connections of their own; `0`
+    /// runs every call on the writer's connection, one at a time.
+    pub fn readers(mut self, n: usize) -> Self {
+        self.readers = n;
+        self
+    }
+
+    /// Open without a writer: the capabilities offer no insert, update or
+    /// delete, and those calls are `Unsupported`. The file's journal mode
+    /// is left as it is.
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
+    /// How long a call waits for another connection's lock before failing.
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// The read connections asked for.
+    pub fn reader_count(&self) -> usize {
+        self.readers
+    }
 }
 
 impl SqliteVista {
     /// Open `table` of the SQLite database at `path` (which must exist),
-    /// with ids in `id_column`.
+    /// with ids in `id_column`, with the default [`SqliteOptions`]: one
+    /// writer and up to four read connections, the file switched to WAL
+    /// mode (see [Threads](super#threads)).
     ///
     /// The id column must be declared with an INTEGER or TEXT type and be
     /// the primary key or have a unique index (views are taken on trust);
@@ -71,8 +170,7 @@ impl SqliteVista {
     /// not a database. Opening does blocking I/O (it reads the schema):
     /// call it at start-up or off the executor.
     pub fn open(path: impl AsRef<Path>, table: &str, id_column: &str) -> Result<SqliteVista> {
-        let conn = open_file(path.as_ref(), OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-        Self::from_connection(conn, table, id_column)
+        Self::open_with(path, table, id_column, &SqliteOptions::default())
     }
 
     /// [`open`](SqliteVista::open) without writing: the capabilities offer
@@ -82,12 +180,41 @@ impl SqliteVista {
         table: &str,
         id_column: &str,
     ) -> Result<SqliteVista> {
-        let conn = open_file(path.as_ref(), OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-        Self::from_connection(conn, table, id_column)
+        Self::open_with(
+            path,
+            table,
+            id_column,
+            &SqliteOptions::default().read_only(true),
+        )
+    }
+
+    /// [`open`](SqliteVista::open) with `options`.
+    ///
+    /// Read-write, the file is switched to WAL mode (a setting SQLite
+    /// keeps in the file; it needs the `-wal` and `-shm` files beside it
+    /// and a local file system), so reads never wait for the writer nor
+    /// the writer for reads. Where WAL cannot be set the vista still
+    /// works, with a reader able to make a commit wait up to the busy
+    /// timeout.
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        table: &str,
+        id_column: &str,
+        options: &SqliteOptions,
+    ) -> Result<SqliteVista> {
+        let path = path.as_ref();
+        let flags = if options.read_only {
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+        };
+        let conn = open_file(path, flags)?;
+        Self::over_file(conn, path, table, id_column, options)
     }
 
     /// A fresh in-memory database holding the empty table `spec` (tests,
-    /// examples). It lives as long as the handle.
+    /// examples). It lives as long as the handle; every call runs on its
+    /// one connection.
     pub fn open_in_memory(spec: &TableSpec) -> Result<SqliteVista> {
         let conn = Connection::open_in_memory()
             .map_err(|e| sql_error("opening an in-memory SQLite database", e))?;
@@ -96,28 +223,79 @@ impl SqliteVista {
     }
 
     /// Create the table `spec` (and its indexes) in the database at `path`,
-    /// creating the file if needed, and open it. `Failed` when the table
-    /// already exists; `InvalidInput` for a malformed spec.
+    /// creating the file if needed, and open it as
+    /// [`open`](SqliteVista::open) does. `Failed` when the table already
+    /// exists; `InvalidInput` for a malformed spec.
     pub fn create_table(path: impl AsRef<Path>, spec: &TableSpec) -> Result<SqliteVista> {
+        let path = path.as_ref();
         let conn = open_file(
-            path.as_ref(),
+            path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
         )?;
         create(&conn, spec)?;
-        Self::from_connection(conn, spec.name(), spec.id_column())
+        Self::over_file(
+            conn,
+            path,
+            spec.name(),
+            spec.id_column(),
+            &SqliteOptions::default(),
+        )
     }
 
     /// `table` of an already open connection, with ids in `id_column` (see
     /// [`open`](SqliteVista::open)). The connection moves to the vista's
-    /// thread; its busy timeout is set to five seconds and two functions
-    /// (`diorama_like`, `diorama_search`) are registered on it.
+    /// thread and serves every call, one at a time (for reads side by side,
+    /// open the file with [`open`](SqliteVista::open)); its busy timeout is
+    /// set to five seconds and two functions (`diorama_like`,
+    /// `diorama_search`) are registered on it.
     pub fn from_connection(conn: Connection, table: &str, id_column: &str) -> Result<SqliteVista> {
-        let context = format!("opening \"{table}\"");
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| sql_error(&context, e))?;
-        functions::register(&conn).map_err(|e| sql_error(&context, e))?;
-        let schema = Arc::new(Schema::read(&conn, table, id_column)?);
-        let writable = schema.writable;
+        let schema = prepare(&conn, table, id_column, BUSY_TIMEOUT)?;
+        Self::assemble(schema, Some(conn), None)
+    }
+
+    /// The vista over `conn`, a connection to the file at `path`: the
+    /// writer (unless read-only) and the pool of readers `options` ask for.
+    fn over_file(
+        conn: Connection,
+        path: &Path,
+        table: &str,
+        id_column: &str,
+        options: &SqliteOptions,
+    ) -> Result<SqliteVista> {
+        let context = format!("opening \"{table}\" in {}", path.display());
+        if !options.read_only {
+            // Readers then see a snapshot while the writer commits. The
+            // mode stays `delete` where WAL is impossible; that only costs
+            // concurrency.
+            let mode: String = conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+                .map_err(|e| sql_error(&context, e))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                log::warn!(
+                    "{context}: WAL mode not available (journal mode {mode}); readers may delay writes"
+                );
+            }
+        }
+        let schema = prepare(&conn, table, id_column, options.busy_timeout)?;
+        if options.readers == 0 {
+            return Self::assemble(schema, (!options.read_only).then_some(conn), None);
+        }
+        let readers = Readers::open(
+            path.to_path_buf(),
+            schema.clone(),
+            options.readers,
+            options.busy_timeout,
+        )?;
+        let writer = (!options.read_only).then_some(conn);
+        Self::assemble(schema, writer, Some(readers))
+    }
+
+    fn assemble(
+        schema: Arc<Schema>,
+        writer: Option<Connection>,
+        readers: Option<Readers>,
+    ) -> Result<SqliteVista> {
+        let writable = schema.writable && writer.is_some();
         let capabilities = VistaCapabilities {
             can_insert: writable,
             can_update: writable,
@@ -129,12 +307,19 @@ impl SqliteVista {
             can_fetch_next: true,
             can_count: true,
         };
-        let worker = Worker::spawn(table, State::new(conn, schema.clone()))?;
+        let writer = match writer {
+            Some(conn) => Some(Worker::spawn(
+                &schema.table,
+                State::new(conn, schema.clone()),
+            )?),
+            None => None,
+        };
         Ok(SqliteVista {
             inner: Arc::new(Inner {
                 schema,
                 capabilities,
-                worker,
+                writer,
+                readers,
             }),
         })
     }
@@ -157,10 +342,8 @@ impl SqliteVista {
     /// ([`create_index`](SqliteVista::create_index)): each index kept up to
     /// date while loading costs far more than building it once.
     pub async fn insert_many(&self, rows: Vec<(Option<Id>, Record)>) -> Result<usize> {
-        self.check_writable("insert_many")?;
         self.inner
-            .worker
-            .run(move |state| state.insert_many(rows))
+            .write("insert_many", move |state| state.insert_many(rows))
             .await
     }
 
@@ -170,7 +353,6 @@ impl SqliteVista {
     /// a bulk load is much faster than keeping it up to date row by row.
     /// `InvalidInput` for a column that is not a field.
     pub async fn create_index(&self, column: &str) -> Result<()> {
-        self.check_writable("create_index")?;
         let schema = &self.inner.schema;
         let sql = format!(
             "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
@@ -180,8 +362,7 @@ impl SqliteVista {
         );
         let context = format!("indexing \"{column}\" of \"{}\"", schema.table);
         self.inner
-            .worker
-            .run(move |state| {
+            .write("create_index", move |state| {
                 state
                     .conn
                     .execute_batch(&sql)
@@ -189,17 +370,27 @@ impl SqliteVista {
             })
             .await
     }
+}
 
-    pub(super) fn check_writable(&self, op: &str) -> Result<()> {
-        if self.inner.schema.writable {
-            Ok(())
-        } else {
-            Err(Error::unsupported(format!(
-                "{op}: \"{}\" is read-only here (a view, a virtual table or a read-only connection)",
-                self.inner.schema.table
-            )))
-        }
-    }
+/// The error of a write to a table this vista cannot write.
+fn read_only(op: &str, table: &str) -> Error {
+    Error::unsupported(format!(
+        "{op}: \"{table}\" is read-only here (a view, a virtual table or a read-only connection)"
+    ))
+}
+
+/// Set up `conn` (busy timeout, the two functions) and read the schema.
+fn prepare(
+    conn: &Connection,
+    table: &str,
+    id_column: &str,
+    busy_timeout: Duration,
+) -> Result<Arc<Schema>> {
+    let context = format!("opening \"{table}\"");
+    conn.busy_timeout(busy_timeout)
+        .map_err(|e| sql_error(&context, e))?;
+    functions::register(conn).map_err(|e| sql_error(&context, e))?;
+    Ok(Arc::new(Schema::read(conn, table, id_column)?))
 }
 
 impl fmt::Debug for SqliteVista {
@@ -209,7 +400,8 @@ impl fmt::Debug for SqliteVista {
             .field("table", &schema.table)
             .field("id_column", &schema.id.name)
             .field("fields", &schema.fields.len())
-            .field("writable", &schema.writable)
+            .field("writable", &self.inner.capabilities.can_update)
+            .field("readers", &self.inner.readers)
             .finish_non_exhaustive()
     }
 }
