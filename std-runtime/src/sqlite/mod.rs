@@ -109,6 +109,7 @@ mod read;
 mod readers;
 mod schema;
 mod shell;
+mod sort_index;
 mod spec;
 mod state;
 mod translate;

@@ -76,36 +76,19 @@ impl State {
 }
 
 /// `SELECT` the rows of `query`, all of them or one window.
+///
+/// A window of a table with rowids is read ids first: the rowids of the
+/// window alone (a walk over a covering index where the sort has one,
+/// stepping over the skipped rows without reading them), then each row by
+/// key. Both statements run in the caller's transaction, so they agree.
 fn select(
     conn: &Connection,
     schema: &Schema,
     query: &Query,
     window: Option<(usize, usize)>,
 ) -> Result<Vec<(Id, Record)>> {
-    let plan = plan(schema, query)?;
-    let (table, columns) = (&schema.quoted_table, &schema.select_list);
-    let Plan {
-        filter,
-        order,
-        mut params,
-    } = plan;
-    let sql = match (window, schema.rowid) {
-        (None, _) => format!("SELECT {columns} FROM {table}{filter}{order}"),
-        // The window is found by rowid first, then only its rows are read:
-        // the skipped rows are stepped over in the (often covering) index
-        // instead of each being read from the table. The outer ORDER BY
-        // repeats the order, which is total (it ends with the id).
-        (Some(_), Some(rowid)) => format!(
-            "SELECT {columns} FROM {table} WHERE {rowid} IN \
-             (SELECT {rowid} FROM {table}{filter}{order} LIMIT ? OFFSET ?){order}"
-        ),
-        (Some(_), None) => format!("SELECT {columns} FROM {table}{filter}{order} LIMIT ? OFFSET ?"),
-    };
-    if let Some((offset, limit)) = window {
-        params.push(SqlValue::Integer(clamp(limit)));
-        params.push(SqlValue::Integer(clamp(offset)));
-    }
     let context = format!("reading \"{}\"", schema.table);
+    let (sql, params) = select_sql(schema, query, window)?;
     let mut stmt = conn
         .prepare_cached(&sql)
         .map_err(|e| sql_error(&context, e))?;
@@ -113,22 +96,104 @@ fn select(
         .query(params_from_iter(params))
         .map_err(|e| sql_error(&context, e))?;
     let mut out = Vec::new();
-    while let Some(row) = rows.next().map_err(|e| sql_error(&context, e))? {
-        out.push(read_row(schema, row)?);
+    match (window, schema.rowid) {
+        (Some(_), Some(rowid)) => {
+            let mut keys = Vec::new();
+            while let Some(row) = rows.next().map_err(|e| sql_error(&context, e))? {
+                keys.push(row.get::<_, i64>(0).map_err(|e| sql_error(&context, e))?);
+            }
+            let sql = format!(
+                "SELECT {} FROM {} WHERE {rowid} = ?",
+                schema.select_list, schema.quoted_table
+            );
+            let mut by_key = conn
+                .prepare_cached(&sql)
+                .map_err(|e| sql_error(&context, e))?;
+            for key in keys {
+                let mut found = by_key.query([key]).map_err(|e| sql_error(&context, e))?;
+                // Read in the same transaction as the keys: always there.
+                if let Some(row) = found.next().map_err(|e| sql_error(&context, e))? {
+                    out.push(read_row(schema, row)?);
+                }
+            }
+        }
+        _ => {
+            while let Some(row) = rows.next().map_err(|e| sql_error(&context, e))? {
+                out.push(read_row(schema, row)?);
+            }
+        }
     }
     Ok(out)
 }
 
-fn count_rows(conn: &Connection, schema: &Schema, query: &Query) -> Result<usize> {
+/// The statement [`select`] runs first and its parameters: the rows of
+/// `query` (or the rowids of its window, for a table with rowids).
+fn select_sql(
+    schema: &Schema,
+    query: &Query,
+    window: Option<(usize, usize)>,
+) -> Result<(String, Vec<SqlValue>)> {
+    let Plan {
+        filter,
+        order,
+        mut params,
+    } = plan(schema, query)?;
+    let (table, columns) = (&schema.quoted_table, &schema.select_list);
+    let sql = match (window, schema.rowid) {
+        (None, _) => format!("SELECT {columns} FROM {table}{filter}{order}"),
+        (Some(_), Some(rowid)) => {
+            format!("SELECT {rowid} FROM {table}{filter}{order} LIMIT ? OFFSET ?")
+        }
+        (Some(_), None) => format!("SELECT {columns} FROM {table}{filter}{order} LIMIT ? OFFSET ?"),
+    };
+    if let Some((offset, limit)) = window {
+        params.push(SqlValue::Integer(clamp(limit)));
+        params.push(SqlValue::Integer(clamp(offset)));
+    }
+    Ok((sql, params))
+}
+
+impl State {
+    /// `EXPLAIN QUERY PLAN` of the first statement of a window of `query`.
+    pub(crate) fn explain_window(&mut self, query: &Query) -> Result<Vec<String>> {
+        let (sql, params) = select_sql(&self.schema, query, Some((0, 50)))?;
+        explain(&self.conn, &sql, params)
+    }
+
+    /// `EXPLAIN QUERY PLAN` of counting `query`.
+    pub(crate) fn explain_count(&mut self, query: &Query) -> Result<Vec<String>> {
+        let (sql, params) = count_sql(&self.schema, query)?;
+        explain(&self.conn, &sql, params)
+    }
+}
+
+fn explain(conn: &Connection, sql: &str, params: Vec<SqlValue>) -> Result<Vec<String>> {
+    let context = "explaining a query";
+    let mut stmt = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .map_err(|e| sql_error(context, e))?;
+    let lines = stmt
+        .query_map(params_from_iter(params), |row| row.get::<_, String>(3))
+        .and_then(|rows| rows.collect())
+        .map_err(|e| sql_error(context, e))?;
+    Ok(lines)
+}
+
+fn count_sql(schema: &Schema, query: &Query) -> Result<(String, Vec<SqlValue>)> {
     let plan = plan(schema, query)?;
     let sql = format!(
         "SELECT count(*) FROM {}{}",
         schema.quoted_table, plan.filter
     );
+    Ok((sql, plan.params))
+}
+
+fn count_rows(conn: &Connection, schema: &Schema, query: &Query) -> Result<usize> {
+    let (sql, params) = count_sql(schema, query)?;
     let context = format!("counting \"{}\"", schema.table);
     let n: i64 = conn
         .prepare_cached(&sql)
-        .and_then(|mut stmt| stmt.query_row(params_from_iter(plan.params), |row| row.get(0)))
+        .and_then(|mut stmt| stmt.query_row(params_from_iter(params), |row| row.get(0)))
         .map_err(|e| sql_error(&context, e))?;
     Ok(usize::try_from(n).unwrap_or(0))
 }

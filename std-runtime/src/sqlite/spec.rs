@@ -2,7 +2,8 @@
 
 use diorama_core::{Error, Result};
 
-use super::schema::quote;
+use super::schema::{IdKind, quote};
+use super::sort_index;
 
 /// How a created table stores ids.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -47,8 +48,9 @@ impl ColumnType {
 
 /// A table for [`SqliteVista::create_table`](super::SqliteVista::create_table):
 /// its name, the id column and its type, the field columns in order, and
-/// the columns to index (each gets its own index, which speeds sorts and
-/// conditions on it).
+/// the columns to index (each gets the two sort indexes of
+/// [`SqliteVista::create_index`](super::SqliteVista::create_index), which
+/// serve its sorts and conditions).
 ///
 /// ```
 /// use diorama_std::sqlite::{ColumnType, IdType, TableSpec};
@@ -87,8 +89,10 @@ impl TableSpec {
         self
     }
 
-    /// This table with an index on field `column`, created with the table.
-    /// Before a bulk load of many rows, prefer
+    /// This table with the sort indexes of field `column` (`(column, id)`
+    /// and `(column, id DESC)`, see
+    /// [`SqliteVista::create_index`](super::SqliteVista::create_index)),
+    /// created with the table. Before a bulk load of many rows, prefer
     /// [`SqliteVista::create_index`](super::SqliteVista::create_index) after
     /// the load.
     pub fn index(mut self, column: impl Into<String>) -> Self {
@@ -153,11 +157,12 @@ impl TableSpec {
                     self.name
                 )));
             }
-            statements.push(format!(
-                "CREATE INDEX {} ON {} ({})",
-                quote(&format!("{}_{column}_idx", self.name)),
-                quote(&self.name),
-                quote(column)
+            let kind = match self.id_type {
+                IdType::Integer => IdKind::Integer,
+                IdType::Text => IdKind::Text,
+            };
+            statements.extend(sort_index::statements(
+                &self.name, column, &self.id, kind, false,
             ));
         }
         Ok(statements)

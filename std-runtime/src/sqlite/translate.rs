@@ -29,7 +29,8 @@
 //! - The sort is `c COLLATE BINARY ASC|DESC NULLS LAST`, then the id as text
 //!   (bytewise), because eval puts nulls last in both directions and breaks
 //!   ties by id. SQLite's order across storage classes (numbers, then text,
-//!   then blobs) is eval's order across those kinds.
+//!   then blobs) is eval's order across those kinds. The indexes of
+//!   [`super::sort_index`] repeat these expressions, so SQLite walks them.
 //!
 //! Not pushed ([`pushable`] is false, so a `Vista` evaluates it locally):
 //! integer operands beyond the 64-bit signed range (they can equal a large
@@ -44,7 +45,8 @@ use diorama_core::{Error, Result};
 use rusqlite::types::Value as SqlValue;
 
 use super::functions;
-use super::schema::{IdKind, Schema};
+use super::schema::Schema;
+use super::sort_index;
 
 /// The longest `In` list pushed as one `IN (...)` (one bound parameter per
 /// item; SQLite allows 32766 per statement).
@@ -105,21 +107,13 @@ pub(crate) fn plan(schema: &Schema, query: &Query) -> Result<Plan> {
             format!(
                 " ORDER BY {} COLLATE BINARY {dir} NULLS LAST, {}",
                 column.quoted,
-                id_text(schema)
+                sort_index::id_text(&schema.id.quoted, schema.id_kind)
             )
         }
         // The source order: rowid order, or id order without a rowid.
         None => format!(" ORDER BY {}", schema.rowid.unwrap_or(&schema.id.quoted)),
     };
     Ok(plan)
-}
-
-/// The id as text in bytewise order, the tiebreak of every sort.
-fn id_text(schema: &Schema) -> String {
-    match schema.id_kind {
-        IdKind::Text => format!("{} COLLATE BINARY", schema.id.quoted),
-        IdKind::Integer => format!("CAST({} AS TEXT)", schema.id.quoted),
-    }
 }
 
 /// A condition operand, by what SQLite can compare it with.

@@ -5,14 +5,15 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use diorama_core::vista::{Id, VistaCapabilities};
+use diorama_core::vista::{Id, Query, VistaCapabilities};
 use diorama_core::{Error, ErrorKind, Record, Result};
 use rusqlite::{Connection, OpenFlags};
 
 use super::error::sql_error;
 use super::functions;
 use super::readers::Readers;
-use super::schema::{Schema, quote};
+use super::schema::Schema;
+use super::sort_index;
 use super::spec::TableSpec;
 use super::state::State;
 use super::worker::Worker;
@@ -347,27 +348,59 @@ impl SqliteVista {
             .await
     }
 
-    /// Create an index on field `column` unless one of that name exists
-    /// (`<table>_<column>_idx`, as [`TableSpec::index`] names them). Indexes
-    /// speed sorts and numeric conditions on the column; building one after
-    /// a bulk load is much faster than keeping it up to date row by row.
-    /// `InvalidInput` for a column that is not a field.
+    /// Create the two indexes that sort by field `column` unless they
+    /// exist: `<table>_<column>_asc` on `(column, id)` and
+    /// `<table>_<column>_desc` on `(column, id DESC)`, each written with
+    /// the sort's own expressions (the column bytewise, the id as text), so
+    /// a window deep into the table sorted by `column`, either way, is a
+    /// walk over a covering index instead of a sort (see
+    /// [`explain_window`](SqliteVista::explain_window)). They also serve
+    /// numeric conditions on the column. Building them after a bulk load is
+    /// much faster than keeping them up to date row by row.
+    ///
+    /// Errors: `InvalidInput` for a column that is not a field;
+    /// `Unsupported` on a read-only vista.
     pub async fn create_index(&self, column: &str) -> Result<()> {
         let schema = &self.inner.schema;
-        let sql = format!(
-            "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
-            quote(&format!("{}_{column}_idx", schema.table)),
-            schema.quoted_table,
-            schema.field(column)?.quoted
-        );
+        let field = schema.field(column)?.name.clone();
+        let [asc, desc] =
+            sort_index::statements(&schema.table, &field, &schema.id.name, schema.id_kind, true);
+        let sql = format!("BEGIN; {asc}; {desc}; COMMIT;");
         let context = format!("indexing \"{column}\" of \"{}\"", schema.table);
         self.inner
             .write("create_index", move |state| {
-                state
-                    .conn
-                    .execute_batch(&sql)
-                    .map_err(|e| sql_error(&context, e))
+                state.conn.execute_batch(&sql).map_err(|e| {
+                    let _ = state.conn.execute_batch("ROLLBACK");
+                    sql_error(&context, e)
+                })
             })
+            .await
+    }
+
+    /// SQLite's plan (the detail lines of `EXPLAIN QUERY PLAN`) for the
+    /// statement that finds the window `offset..offset + limit` of
+    /// `query`: with a rowid, the scan for the window's rowids, whose rows
+    /// are then read by key. A sort served by its index reads
+    /// `SCAN <table> USING COVERING INDEX <table>_<column>_asc` (or
+    /// `_desc`); `USE TEMP B-TREE FOR ORDER BY` means SQLite sorts.
+    ///
+    /// Errors: those of a read of `query` (`InvalidInput` for an unknown
+    /// column, `Unsupported` for a condition it does not push).
+    pub async fn explain_window(&self, query: &Query) -> Result<Vec<String>> {
+        let query = query.clone();
+        self.inner
+            .read(move |state| state.explain_window(&query))
+            .await
+    }
+
+    /// SQLite's plan for counting the rows of `query` (see
+    /// [`explain_window`](SqliteVista::explain_window)).
+    ///
+    /// Errors: as [`explain_window`](SqliteVista::explain_window).
+    pub async fn explain_count(&self, query: &Query) -> Result<Vec<String>> {
+        let query = query.clone();
+        self.inner
+            .read(move |state| state.explain_count(&query))
             .await
     }
 }
