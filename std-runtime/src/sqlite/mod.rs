@@ -59,6 +59,42 @@
 //! the table changes (seen through `PRAGMA data_version`, which moves when
 //! any other connection, the vista's writer included, commits).
 //!
+//! # Sorted windows
+//!
+//! [`SqliteVista::create_index`] (or [`TableSpec::index`]) gives a field
+//! two indexes, `(field, id)` and `(field, id DESC)`, written with the
+//! sort's own expressions, so SQLite walks one of them for either sort
+//! direction instead of sorting. A window reads the rowids of its rows
+//! first (a covered walk that steps over the skipped rows) and then each
+//! row by key, so a window deep into a million sorted rows costs a walk
+//! over the index, not a sort. [`SqliteVista::explain_window`] shows the
+//! plan.
+//!
+//! # Search
+//!
+//! Without an index a search reads every row through the local matcher.
+//! [`SqliteVista::create_search_index`] (or [`TableSpec::search_index`])
+//! adds an FTS5 table with the trigram tokenizer over every field, kept in
+//! step by triggers with every write, this vista's or another program's.
+//! A search whose needle has at least three characters then reads only
+//! the rows the index finds, and checks each with the local matcher, so
+//! the answer stays exactly local evaluation's. The scan remains for
+//! needles the index cannot answer exactly: shorter than three
+//! characters, text that could be part of a number (`12`, `3.5`, `inf`:
+//! SQLite writes reals otherwise than Rust, `7.0`, `1.0e+20`), and needles
+//! with a character FTS5 folds apart from one local evaluation folds it
+//! with. FTS5's folding follows an older Unicode than Rust's: Georgian
+//! (Mkhedruli and Mtavruli), Cherokee, Latin and Cyrillic letters added
+//! since Unicode 6, and cased scripts beyond the Basic Multilingual Plane
+//! (Osage, Adlam and others) fold only locally. Where FTS5 folds more
+//! (final `ς` with `σ`, long `ſ` with `s`), the index finds extra rows and
+//! the local matcher drops them.
+//!
+//! Opening never builds an index: a table without one (a database from
+//! before, one made elsewhere) opens and searches by scanning until
+//! `create_search_index` is called. An index the table has outgrown (a
+//! column added since) is ignored, and `create_search_index` replaces it.
+//!
 //! # Writes
 //!
 //! `insert(None, ..)` leaves the id to SQLite and reads it back (an
@@ -104,10 +140,12 @@
 mod cancel;
 mod convert;
 mod error;
+mod fold;
 mod functions;
 mod read;
 mod readers;
 mod schema;
+mod search_index;
 mod shell;
 mod sort_index;
 mod spec;

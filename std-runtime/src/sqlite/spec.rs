@@ -2,8 +2,8 @@
 
 use diorama_core::{Error, Result};
 
-use super::schema::{IdKind, quote};
-use super::sort_index;
+use super::schema::{IdKind, quote, rowid_alias};
+use super::{search_index, sort_index};
 
 /// How a created table stores ids.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -68,6 +68,7 @@ pub struct TableSpec {
     id_type: IdType,
     columns: Vec<(String, ColumnType)>,
     indexes: Vec<String>,
+    search_index: bool,
 }
 
 impl TableSpec {
@@ -80,6 +81,7 @@ impl TableSpec {
             id_type,
             columns: Vec::new(),
             indexes: Vec::new(),
+            search_index: false,
         }
     }
 
@@ -100,6 +102,15 @@ impl TableSpec {
         self
     }
 
+    /// This table with the search index of
+    /// [`SqliteVista::create_search_index`](super::SqliteVista::create_search_index)
+    /// (FTS5, trigrams over every field), created with the table. Before a
+    /// bulk load of many rows, prefer building it after the load.
+    pub fn search_index(mut self) -> Self {
+        self.search_index = true;
+        self
+    }
+
     /// The table's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -112,7 +123,8 @@ impl TableSpec {
 
     /// The statements that create the table and its indexes.
     /// `InvalidInput` for an empty or repeated column name (SQLite compares
-    /// names ignoring ASCII case) or an index on an unknown column.
+    /// names ignoring ASCII case), an index on an unknown column, or a
+    /// search index on a table whose columns shadow every rowid name.
     pub(crate) fn statements(&self) -> Result<Vec<String>> {
         let names: Vec<&str> = std::iter::once(self.id.as_str())
             .chain(self.columns.iter().map(|(name, _)| name.as_str()))
@@ -164,6 +176,18 @@ impl TableSpec {
             statements.extend(sort_index::statements(
                 &self.name, column, &self.id, kind, false,
             ));
+        }
+        if self.search_index {
+            let fields: Vec<&str> = names[1..].to_vec();
+            let rowid = rowid_alias(names.iter().copied()).ok_or_else(|| {
+                Error::invalid_input(format!(
+                    "table \"{}\": a search index needs a rowid, and columns shadow rowid, _rowid_ and oid",
+                    self.name
+                ))
+            })?;
+            for (_, _, sql) in search_index::objects(&self.name, &fields, rowid) {
+                statements.push(sql);
+            }
         }
         Ok(statements)
     }

@@ -25,7 +25,9 @@
 //! - A numeric `Eq` or ordering comparison also carries the plain
 //!   `c op ?`, which never drops a row the exact form keeps, so SQLite can
 //!   use an index on the column (see `index_hint`).
-//! - `Like` and search call the functions of [`super::functions`].
+//! - `Like` and search call the functions of [`super::functions`]; with a
+//!   search index a search first narrows to the rows the index finds (see
+//!   [`super::search_index`]).
 //! - The sort is `c COLLATE BINARY ASC|DESC NULLS LAST`, then the id as text
 //!   (bytewise), because eval puts nulls last in both directions and breaks
 //!   ties by id. SQLite's order across storage classes (numbers, then text,
@@ -44,9 +46,8 @@ use diorama_core::vista::{CmpOp, Condition, Query, SortDir};
 use diorama_core::{Error, Result};
 use rusqlite::types::Value as SqlValue;
 
-use super::functions;
 use super::schema::Schema;
-use super::sort_index;
+use super::{fold, functions, search_index, sort_index};
 
 /// The longest `In` list pushed as one `IN (...)` (one bound parameter per
 /// item; SQLite allows 32766 per statement).
@@ -89,9 +90,25 @@ pub(crate) fn plan(schema: &Schema, query: &Query) -> Result<Plan> {
         if schema.fields.is_empty() {
             clauses.push("0".into());
         } else {
-            plan.params.push(SqlValue::Text(needle.to_owned()));
             let columns: Vec<&str> = schema.fields.iter().map(|c| c.quoted.as_str()).collect();
-            clauses.push(format!("{}(?, {})", functions::SEARCH, columns.join(", ")));
+            let matcher = format!("{}(?, {})", functions::SEARCH, columns.join(", "));
+            match (schema.search_index(), schema.rowid) {
+                (Some(index), Some(rowid)) if fold::index_can_serve(needle) => {
+                    // The index narrows to the rows holding the needle's
+                    // trigrams; the matcher keeps exactly eval's matches.
+                    plan.params
+                        .push(SqlValue::Text(search_index::phrase(needle)));
+                    plan.params.push(SqlValue::Text(needle.to_owned()));
+                    clauses.push(format!(
+                        "{rowid} IN (SELECT rowid FROM {0} WHERE {0} MATCH ?) AND {matcher}",
+                        index.quoted
+                    ));
+                }
+                _ => {
+                    plan.params.push(SqlValue::Text(needle.to_owned()));
+                    clauses.push(matcher);
+                }
+            }
         }
     }
     if !clauses.is_empty() {

@@ -13,10 +13,10 @@ use super::error::sql_error;
 use super::functions;
 use super::readers::Readers;
 use super::schema::Schema;
-use super::sort_index;
 use super::spec::TableSpec;
 use super::state::State;
 use super::worker::Worker;
+use super::{search_index, sort_index};
 
 /// How long a call waits for another connection's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -375,6 +375,69 @@ impl SqliteVista {
                 })
             })
             .await
+    }
+
+    /// Build the search index (unless an intact one exists): an FTS5 table
+    /// `<table>_search` with the trigram tokenizer over every field,
+    /// filled from the rows already there, and three triggers that keep it
+    /// in step with every later write, whoever makes it (see
+    /// [Search](super#search)). From then on a search with a needle of at
+    /// least three characters narrows to the rows the index finds instead
+    /// of reading every row; the results stay exactly local evaluation's.
+    /// An index left stale by a change of the table's columns is replaced.
+    ///
+    /// On a million rows this takes tens of seconds and makes the file
+    /// larger by about the size of its text; build it after a bulk load
+    /// (each indexed insert costs more than its share of one build).
+    ///
+    /// Errors: `Unsupported` on a read-only vista or a table without a
+    /// rowid (WITHOUT ROWID tables, views).
+    pub async fn create_search_index(&self) -> Result<()> {
+        let inner = self.inner.clone();
+        let schema = &inner.schema;
+        if schema.search_index().is_some() {
+            return Ok(());
+        }
+        let Some(rowid) = schema.rowid else {
+            return Err(Error::unsupported(format!(
+                "\"{}\" has no rowid (a WITHOUT ROWID table or a view): no search index",
+                schema.table
+            )));
+        };
+        let table = schema.table.clone();
+        let fields: Vec<String> = schema.fields.iter().map(|c| c.name.clone()).collect();
+        let context = format!("building the search index of \"{table}\"");
+        let found = self
+            .inner
+            .write("create_search_index", move |state| {
+                let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+                let script = search_index::create_script(&table, &fields, rowid);
+                state
+                    .conn
+                    .execute_batch(&format!("BEGIN;\n{script}COMMIT;"))
+                    .map_err(|e| {
+                        let _ = state.conn.execute_batch("ROLLBACK");
+                        sql_error(&context, e)
+                    })?;
+                search_index::find(&state.conn, &table, &fields, rowid)
+            })
+            .await?;
+        match found {
+            Some(index) => {
+                let _ = inner.schema.search.set(index);
+                Ok(())
+            }
+            None => Err(Error::failed(format!(
+                "the search index of \"{}\" was built but cannot be found",
+                inner.schema.table
+            ))),
+        }
+    }
+
+    /// True when searches use the search index (found intact at open, or
+    /// built by [`create_search_index`](SqliteVista::create_search_index)).
+    pub fn has_search_index(&self) -> bool {
+        self.inner.schema.search_index().is_some()
     }
 
     /// SQLite's plan (the detail lines of `EXPLAIN QUERY PLAN`) for the
