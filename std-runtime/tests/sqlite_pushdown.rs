@@ -104,6 +104,8 @@ fn pool() -> Vec<Value> {
         "ᲥᲐᲠᲗᲣᲚᲘ",
         "say \"hi\"",
         "1e20",
+        // NUL, which the tokenizer drops: "amp" must not match here.
+        "la\u{0}mps",
     ] {
         values.push(text.into());
     }
@@ -477,6 +479,15 @@ fn pushdown_with_the_search_index_equals_local_evaluation() {
                 assert_eq!(actual, expected, "{id_type} {query:?}");
                 let count = block_on(fixture.sqlite.count(&query)).unwrap();
                 assert_eq!(count, expected.len(), "{id_type} {query:?}");
+                // Windows near the start, in the middle and past the end
+                // (slices of the index's matches, walks of the sort index,
+                // or SQLite's sort).
+                for (offset, limit) in [(0, 5), (3, 20), (expected.len() / 2, 7), (ROWS, 3)] {
+                    let want =
+                        block_on(fixture.memory.fetch_window(&query, offset, limit)).unwrap();
+                    let got = block_on(fixture.sqlite.fetch_window(&query, offset, limit)).unwrap();
+                    assert_eq!(got, want, "{id_type} {query:?} {offset}+{limit}");
+                }
             }
         }
     }

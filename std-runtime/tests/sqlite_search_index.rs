@@ -224,3 +224,27 @@ fn the_index_needs_a_writer_and_a_rowid() {
     let error = block_on(plain.create_search_index()).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Unsupported);
 }
+
+#[test]
+fn kept_matches_follow_changes_to_the_text_only() {
+    use diorama_std::sqlite::SqliteOptions;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("items.sqlite");
+    drop(SqliteVista::create_table(&path, &spec().search_index()).unwrap());
+    // One read connection: every search below meets the matches it kept.
+    let options = SqliteOptions::default().readers(1);
+    let vista = SqliteVista::open_with(&path, "items", "id", &options).unwrap();
+    load(&vista, &["Oak Lamp", "Pine Desk", "Tall Lamp"]);
+    let query = Query::new().with_search("lamp");
+    let total = |vista: &SqliteVista| block_on(vista.fetch_window(&query, 0, 10)).unwrap().total;
+    assert_eq!(total(&vista), Some(2));
+    block_on(vista.patch("r0", record! { "price" => 99.0 })).unwrap();
+    let sorted = Query::new().with_search("lamp").with_sort(Sort::desc("price"));
+    let page = block_on(vista.fetch_window(&sorted, 0, 1)).unwrap();
+    assert_eq!(names(&page.rows), ["Oak Lamp"], "a new price, the same matches");
+    block_on(vista.patch("r1", record! { "name" => "Desk Lamp" })).unwrap();
+    assert_eq!(total(&vista), Some(3));
+    block_on(vista.delete("r2")).unwrap();
+    assert_eq!(total(&vista), Some(2));
+    assert_eq!(search(&vista, "lamp"), ["Oak Lamp", "Desk Lamp"]);
+}

@@ -1,32 +1,35 @@
-//! When the trigram index may answer a search: the needles on which FTS5's
-//! case folding and local evaluation's agree.
+//! How far the trigram index may answer a search: the needles on which
+//! FTS5's case folding and local evaluation's agree.
 //!
 //! Local evaluation (`diorama_core::vista::eval`) folds each character to
 //! its lower case when that is one character (Rust's Unicode tables), and
 //! two characters match when their folds are equal. FTS5's trigram
 //! tokenizer (`case_sensitive 0`) folds with its own table, built from an
-//! older Unicode's `CaseFolding.txt`. A candidate the index finds is always
-//! checked again with the local matcher (see [`super::search_index`]), so
-//! characters FTS5 folds *more* than local evaluation (`ς` and `σ`, `ſ`
-//! and `s`, `ϐ` and `β`) only cost a recheck. The characters below are the
-//! other way round: local evaluation folds them together with a character
-//! FTS5 keeps apart, so the index would miss matches. A needle holding one
-//! of them (or NUL, which the tokenizer drops) is matched by a scan
-//! instead, which is exact but reads every row.
+//! older Unicode's `CaseFolding.txt`. They differ two ways:
 //!
-//! They are, by script: Latin and IPA letters added since Unicode 6
-//! (U+019B, U+025C–U+029E, U+A794–U+A7F6, U+AB53 and others below), Greek
-//! `Ϳ`/`ϳ`, Cyrillic U+0528–U+052F and U+1C89–U+1C8A, Georgian
-//! (Mkhedruli U+10D0–U+10FF with Mtavruli U+1C90–U+1CBF), Cherokee
-//! (U+13A0–U+13FD with U+AB70–U+ABBF), Glagolitic `Ⱟ`/`ⱟ`, Cyrillic
-//! Extended-B U+A698–U+A69B, and scripts beyond the Basic Multilingual
-//! Plane: Osage, Vithkuqi, Old Hungarian, Garay, Warang Citi, Medefaidrin,
-//! Beria Erfe and Adlam. ASCII, the rest of Latin, Greek, Cyrillic,
-//! Armenian and the other cased scripts of the BMP fold alike.
+//! - [`FOLD_DIFFERS`]: local evaluation folds these together with a
+//!   character FTS5 keeps apart, so the index would *miss* matches. A
+//!   needle holding one of them (or NUL, which the tokenizer drops) is
+//!   matched by a scan, exact but reading every row. By script: Latin and
+//!   IPA letters added since Unicode 6 (U+019B, U+025C–U+029E,
+//!   U+A794–U+A7F6, U+AB53 and others), Greek `Ϳ`/`ϳ`, Cyrillic
+//!   U+0528–U+052F and U+1C89–U+1C8A, Georgian (Mkhedruli U+10D0–U+10FF with
+//!   Mtavruli U+1C90–U+1CBF), Cherokee (U+13A0–U+13FD with U+AB70–U+ABBF),
+//!   Glagolitic `Ⱟ`/`ⱟ`, Cyrillic Extended-B U+A698–U+A69B, and scripts
+//!   beyond the Basic Multilingual Plane: Osage, Vithkuqi, Old Hungarian,
+//!   Garay, Warang Citi, Medefaidrin, Beria Erfe and Adlam.
+//! - [`ODD`]: variant letters FTS5 folds into a common letter and local
+//!   evaluation does not (`ſ` with `s`, final `ς` with `σ`, `ϐ` with `β`,
+//!   the micro sign with `μ`, …), so the index finds *extra* rows. Rows
+//!   whose text holds one of them (or NUL) are listed beside the index and
+//!   checked again with the local matcher; a needle holding one of them has
+//!   every row the index finds checked.
 //!
-//! The table is checked against the real tokenizer over every character
-//! Rust folds (the test below), so a new Rust or SQLite that folds
-//! differently fails it rather than missing rows.
+//! ASCII, the rest of Latin, Greek, Cyrillic, Armenian and the other cased
+//! scripts of the BMP fold alike. Both tables are checked against the real
+//! tokenizer over every character either side folds (the test below), so
+//! a new Rust or SQLite that folds differently fails it rather than
+//! returning a wrong answer.
 
 /// Characters whose local fold class is larger than FTS5's (inclusive
 /// code point ranges, sorted).
@@ -82,8 +85,29 @@ const FOLD_DIFFERS: &[(u32, u32)] = &[
     (0x1E900, 0x1E943),
 ];
 
-/// True when FTS5 folds `c` as local evaluation does (see the module docs).
-pub(crate) fn folds_alike(c: char) -> bool {
+/// Variant letters FTS5 folds into a common letter and local evaluation
+/// does not (sorted): rows holding them are rechecked.
+pub(crate) const ODD: &[char] = &[
+    '\u{00B5}', '\u{017F}', '\u{0345}', '\u{03C2}', '\u{03D0}', '\u{03D1}', '\u{03D5}', '\u{03D6}',
+    '\u{03F0}', '\u{03F1}', '\u{03F5}', '\u{1E9B}', '\u{1FBE}', '\u{FFFD}', '\u{FFFE}',
+];
+
+/// How a search may use the trigram index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IndexUse {
+    /// The index could miss matches: scan.
+    Scan,
+    /// The index finds every match and maybe more: check every row it
+    /// finds.
+    CheckAll,
+    /// The index finds exactly the matches, except on rows holding an
+    /// [`ODD`] character or NUL, which are checked.
+    CheckOdd,
+}
+
+/// True when local evaluation folds `c` into no class FTS5 splits (see
+/// the module docs); false for NUL.
+fn folds_alike(c: char) -> bool {
     let c = u32::from(c);
     if c == 0 {
         return false;
@@ -111,18 +135,27 @@ pub(crate) fn could_be_in_a_number(needle: &str) -> bool {
     })
 }
 
-/// True when the trigram index finds every row local evaluation matches
-/// for `needle`: at least three characters, each folded alike, and nothing
-/// that could be part of a number's text.
-pub(crate) fn index_can_serve(needle: &str) -> bool {
-    needle.chars().nth(2).is_some()
-        && needle.chars().all(folds_alike)
-        && !could_be_in_a_number(needle)
+/// How a search for `needle` may use the index, which holds the text
+/// cells only: not at all for fewer than three characters (no trigram),
+/// text that could be part of a number (numbers are not indexed) or a
+/// character FTS5 folds apart; with every row checked when the needle
+/// holds an [`ODD`] character; else with the odd rows checked.
+pub(crate) fn index_use(needle: &str) -> IndexUse {
+    if needle.chars().nth(2).is_none()
+        || could_be_in_a_number(needle)
+        || !needle.chars().all(folds_alike)
+    {
+        IndexUse::Scan
+    } else if needle.chars().any(|c| ODD.binary_search(&c).is_ok()) {
+        IndexUse::CheckAll
+    } else {
+        IndexUse::CheckOdd
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, BTreeSet};
 
     use rusqlite::Connection;
 
@@ -140,17 +173,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_table_is_exactly_where_the_tokenizer_folds_differently() {
-        // Local fold classes with more than one member: only their
-        // members can match a character other than themselves.
-        let mut classes: BTreeMap<char, Vec<char>> = BTreeMap::new();
-        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
-            classes.entry(local_fold(c)).or_default().push(c);
-        }
-        classes.retain(|_, members| members.len() > 1);
-        // The tokenizer's fold of each member, read back from the index:
-        // the row of `c` holds `ccc`, whose one trigram is FTS5's fold.
+    /// FTS5's fold of every character of `chars`, read back from an
+    /// index: the row of `c` holds `ccc`, whose one trigram is the fold.
+    fn index_folds(chars: &BTreeSet<char>) -> BTreeMap<char, char> {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(
             "CREATE VIRTUAL TABLE f USING fts5(x, tokenize = 'trigram case_sensitive 0');
@@ -158,46 +183,98 @@ mod tests {
         )
         .unwrap();
         let tx = conn.unchecked_transaction().unwrap();
-        for c in classes.values().flatten() {
-            conn.execute(
-                "INSERT INTO f (rowid, x) VALUES (?, ?)",
-                (u32::from(*c), c.to_string().repeat(3)),
-            )
-            .unwrap();
+        {
+            let mut insert = conn
+                .prepare("INSERT INTO f (rowid, x) VALUES (?, ?)")
+                .unwrap();
+            for c in chars {
+                insert
+                    .execute((u32::from(*c), c.to_string().repeat(3)))
+                    .unwrap();
+            }
         }
         tx.commit().unwrap();
-        let mut index_fold: BTreeMap<char, char> = BTreeMap::new();
         let mut stmt = conn.prepare("SELECT doc, term FROM v").unwrap();
         let rows = stmt
             .query_map([], |row| {
                 Ok((row.get::<_, u32>(0)?, row.get::<_, String>(1)?))
             })
             .unwrap();
-        for row in rows {
+        rows.map(|row| {
             let (doc, term) = row.unwrap();
-            let c = char::from_u32(doc).unwrap();
-            index_fold.insert(c, term.chars().next().unwrap());
+            (char::from_u32(doc).unwrap(), term.chars().next().unwrap())
+        })
+        .collect()
+    }
+
+    #[test]
+    fn the_tables_are_exactly_where_the_tokenizer_folds_differently() {
+        // Local fold classes of more than one character (the others are
+        // the character alone).
+        let mut local: BTreeMap<char, BTreeSet<char>> = BTreeMap::new();
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let folded = local_fold(c);
+            if folded != c {
+                local
+                    .entry(folded)
+                    .or_insert_with(|| [folded].into())
+                    .insert(c);
+            }
         }
-        let fts = |c: char| index_fold[&c];
-        // A character differs when some member of its local class has
-        // another fold in the index.
-        let mut differs: Vec<u32> = classes
+        let local_class = |c: char| {
+            local
+                .get(&local_fold(c))
+                .cloned()
+                .unwrap_or_else(|| [c].into())
+        };
+        // Every character FTS5 might fold (its table covers the BMP and
+        // Deseret) and every one Rust folds with another.
+        let mut probed: BTreeSet<char> = (1..0x10000).filter_map(char::from_u32).collect();
+        probed.extend((0x10400..0x10450).filter_map(char::from_u32));
+        probed.extend(local.values().flatten());
+        let folds = index_folds(&probed);
+        let fts = |c: char| folds.get(&c).copied().unwrap_or(c);
+        let mut index: BTreeMap<char, BTreeSet<char>> = BTreeMap::new();
+        for &c in &probed {
+            index.entry(fts(c)).or_default().insert(c);
+        }
+        let index_class = |c: char| index.get(&fts(c)).cloned().unwrap_or_else(|| [c].into());
+
+        // FOLD_DIFFERS: exactly where a local class is not inside the
+        // index's class.
+        let differs: Vec<u32> = local
             .values()
-            .flat_map(|class| {
-                class
-                    .iter()
-                    .filter(|&&n| class.iter().any(|&h| fts(h) != fts(n)))
-                    .map(|&n| u32::from(n))
-                    .collect::<Vec<_>>()
-            })
+            .flatten()
+            .filter(|&&c| !local_class(c).is_subset(&index_class(c)))
+            .map(|&c| u32::from(c))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
             .collect();
-        differs.sort_unstable();
         let listed: Vec<u32> = FOLD_DIFFERS
             .iter()
             .flat_map(|&(first, last)| first..=last)
             .collect();
         assert_eq!(differs, listed, "FOLD_DIFFERS is out of date");
-        // Characters outside any class fold alike trivially; NUL never.
+
+        // ODD: for any other character, what the index adds to its local
+        // class is odd, so checking the odd rows catches every extra row.
+        assert!(ODD.windows(2).all(|w| w[0] < w[1]), "ODD must be sorted");
+        assert!(ODD.iter().all(|c| !c.is_ascii()));
+        for &c in probed
+            .iter()
+            .filter(|&&c| folds_alike(c) && !ODD.contains(&c))
+        {
+            let extra: Vec<char> = index_class(c)
+                .difference(&local_class(c))
+                .copied()
+                .filter(|x| !ODD.contains(x))
+                .collect();
+            assert!(
+                extra.is_empty(),
+                "{c:?} (U+{:04X}) meets {extra:?} in the index",
+                u32::from(c)
+            );
+        }
         assert!(folds_alike('a') && folds_alike('É') && folds_alike('日'));
         assert!(!folds_alike('\0') && !folds_alike('ა') && !folds_alike('Ꭰ'));
     }
@@ -215,13 +292,25 @@ mod tests {
     }
 
     #[test]
-    fn the_index_serves_long_plain_needles_only() {
-        assert!(index_can_serve("lamp"));
-        assert!(index_can_serve("Émi"));
-        assert!(index_can_serve("2023-01"));
-        assert!(!index_can_serve("la"), "fewer than three characters");
-        assert!(!index_can_serve("123"), "could be a number");
-        assert!(!index_can_serve("ქართ"), "Georgian folds differently");
-        assert!(!index_can_serve("a\0b"));
+    fn the_index_serves_long_plain_needles() {
+        assert_eq!(index_use("lamp"), IndexUse::CheckOdd);
+        assert_eq!(index_use("Émi"), IndexUse::CheckOdd);
+        assert_eq!(index_use("2023-01"), IndexUse::CheckOdd);
+        assert_eq!(index_use("σοφό"), IndexUse::CheckOdd);
+        assert_eq!(index_use("σοφος"), IndexUse::CheckAll, "final sigma");
+        assert_eq!(index_use("σοφός"), IndexUse::CheckAll, "final sigma");
+        assert_eq!(index_use("ſtra"), IndexUse::CheckAll, "long s");
+        assert_eq!(
+            index_use("la"),
+            IndexUse::Scan,
+            "fewer than three characters"
+        );
+        assert_eq!(index_use("123"), IndexUse::Scan, "could be a number");
+        assert_eq!(
+            index_use("ქართ"),
+            IndexUse::Scan,
+            "Georgian folds differently"
+        );
+        assert_eq!(index_use("a\0b"), IndexUse::Scan);
     }
 }

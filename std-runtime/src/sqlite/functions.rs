@@ -26,8 +26,10 @@ pub(crate) const LIKE: &str = "diorama_like";
 /// Name of the search function.
 pub(crate) const SEARCH: &str = "diorama_search";
 
-/// Register both functions on `conn`.
+/// Register both functions on `conn`, and `rarray` (a table of a bound
+/// list of values, which a search's sorted window reads its matches from).
 pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
+    rusqlite::vtab::array::load_module(conn)?;
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_scalar_function(LIKE, 2, flags, {
         let buf = RefCell::new(String::new());

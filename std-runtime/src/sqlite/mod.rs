@@ -142,6 +142,7 @@ mod convert;
 mod error;
 mod fold;
 mod functions;
+mod indexed_search;
 mod read;
 mod readers;
 mod schema;

@@ -7,6 +7,7 @@ use rusqlite::{Connection, params_from_iter};
 
 use super::convert::{bind_id, read_row};
 use super::error::sql_error;
+use super::indexed_search::IndexedSearch;
 use super::schema::Schema;
 use super::state::State;
 use super::translate::{Plan, plan};
@@ -25,11 +26,26 @@ impl State {
             .execute_batch("BEGIN")
             .map_err(|e| sql_error(&context, e))?;
         let page: Result<Page> = (|| {
+            plan(&self.schema, query)?;
+            let (conn, schema) = (&self.conn, &self.schema);
+            if let (Some(search), Some(rowid)) = (IndexedSearch::of(schema, query), schema.rowid) {
+                let matches = search.matches(conn, schema, &mut self.matches)?;
+                let total = matches.len();
+                self.counts.get_or(conn, query, || Ok(total))?;
+                let keys = search.window(conn, schema, query, &matches, offset, limit)?;
+                return Ok(Page {
+                    rows: rows_by_rowid(conn, schema, rowid, keys)?,
+                    total: Some(total),
+                });
+            }
             let total = self.count(query)?;
+            let (conn, schema) = (&self.conn, &self.schema);
             let rows = if limit == 0 || offset >= total {
                 Vec::new()
+            } else if let Some(keys) = dense_window(conn, schema, query, total, offset, limit)? {
+                rows_by_rowid(conn, schema, schema.rowid.unwrap_or("rowid"), keys)?
             } else {
-                select(&self.conn, &self.schema, query, Some((offset, limit)))?
+                select(conn, schema, query, Some((offset, limit)))?
             };
             Ok(Page {
                 rows,
@@ -49,9 +65,12 @@ impl State {
     pub(crate) fn count(&mut self, query: &Query) -> Result<usize> {
         // Validate the whole query (the sort too) even when the count is cached.
         plan(&self.schema, query)?;
-        let (conn, schema) = (&self.conn, &self.schema);
+        let (conn, schema, matches) = (&self.conn, &self.schema, &mut self.matches);
         self.counts
-            .get_or(conn, query, || count_rows(conn, schema, query))
+            .get_or(conn, query, || match IndexedSearch::of(schema, query) {
+                Some(search) => Ok(search.matches(conn, schema, matches)?.len()),
+                None => count_rows(conn, schema, query),
+            })
     }
 
     /// The row `id`, if present.
@@ -102,25 +121,79 @@ fn select(
             while let Some(row) = rows.next().map_err(|e| sql_error(&context, e))? {
                 keys.push(row.get::<_, i64>(0).map_err(|e| sql_error(&context, e))?);
             }
-            let sql = format!(
-                "SELECT {} FROM {} WHERE {rowid} = ?",
-                schema.select_list, schema.quoted_table
-            );
-            let mut by_key = conn
-                .prepare_cached(&sql)
-                .map_err(|e| sql_error(&context, e))?;
-            for key in keys {
-                let mut found = by_key.query([key]).map_err(|e| sql_error(&context, e))?;
-                // Read in the same transaction as the keys: always there.
-                if let Some(row) = found.next().map_err(|e| sql_error(&context, e))? {
-                    out.push(read_row(schema, row)?);
-                }
-            }
+            return rows_by_rowid(conn, schema, rowid, keys);
         }
         _ => {
             while let Some(row) = rows.next().map_err(|e| sql_error(&context, e))? {
                 out.push(read_row(schema, row)?);
             }
+        }
+    }
+    Ok(out)
+}
+
+/// The rowids of the window `offset..offset + limit` of a whole table
+/// (no condition, search or sort) of `total` rows whose rowids run without
+/// a gap, as most tables only ever appended to do: the window is then a
+/// range of rowids, found without stepping over the rows before it.
+/// `None` for any other query or table (one with gaps from deletes).
+fn dense_window(
+    conn: &Connection,
+    schema: &Schema,
+    query: &Query,
+    total: usize,
+    offset: usize,
+    limit: usize,
+) -> Result<Option<Vec<i64>>> {
+    let plain = query.conditions.is_empty()
+        && query.sort.is_none()
+        && query.search.as_deref().is_none_or(str::is_empty);
+    let Some(rowid) = schema.rowid.filter(|_| plain) else {
+        return Ok(None);
+    };
+    let sql = format!(
+        "SELECT min({rowid}), max({rowid}) FROM {}",
+        schema.quoted_table
+    );
+    let (first, last): (Option<i64>, Option<i64>) = conn
+        .prepare_cached(&sql)
+        .and_then(|mut stmt| stmt.query_row([], |row| Ok((row.get(0)?, row.get(1)?))))
+        .map_err(|e| sql_error("reading the rowid range", e))?;
+    let (Some(first), Some(last)) = (first, last) else {
+        return Ok(None);
+    };
+    let dense = i64::try_from(total)
+        .ok()
+        .and_then(|total| last.checked_sub(first)?.checked_add(1).map(|n| n == total))
+        .unwrap_or(false);
+    if !dense {
+        return Ok(None);
+    }
+    let end = offset.saturating_add(limit).min(total);
+    Ok(Some((offset..end).map(|at| first + at as i64).collect()))
+}
+
+/// The rows of `keys` (rowids), in that order: read in the transaction
+/// that found the keys, so every one is there.
+fn rows_by_rowid(
+    conn: &Connection,
+    schema: &Schema,
+    rowid: &str,
+    keys: Vec<i64>,
+) -> Result<Vec<(Id, Record)>> {
+    let context = format!("reading \"{}\"", schema.table);
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {rowid} = ?",
+        schema.select_list, schema.quoted_table
+    );
+    let mut by_key = conn
+        .prepare_cached(&sql)
+        .map_err(|e| sql_error(&context, e))?;
+    let mut out = Vec::with_capacity(keys.len());
+    for key in keys {
+        let mut found = by_key.query([key]).map_err(|e| sql_error(&context, e))?;
+        if let Some(row) = found.next().map_err(|e| sql_error(&context, e))? {
+            out.push(read_row(schema, row)?);
         }
     }
     Ok(out)

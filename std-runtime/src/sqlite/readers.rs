@@ -29,6 +29,7 @@ use super::cancel::{AbandonOnDrop, Cancel};
 use super::functions;
 use super::schema::Schema;
 use super::state::State;
+use super::vista::SqliteOptions;
 
 /// How long a read waits for a free connection before failing.
 const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -39,6 +40,7 @@ struct Manager {
     path: PathBuf,
     schema: Arc<Schema>,
     busy_timeout: Duration,
+    mmap_size: u64,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -51,6 +53,9 @@ impl r2d2::ManageConnection for Manager {
             | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(&self.path, flags)?;
         conn.busy_timeout(self.busy_timeout)?;
+        if self.mmap_size > 0 {
+            conn.pragma_update(None, "mmap_size", self.mmap_size as i64)?;
+        }
         functions::register(&conn)?;
         Ok(State::new(conn, self.schema.clone()))
     }
@@ -84,20 +89,20 @@ impl std::fmt::Debug for Readers {
 }
 
 impl Readers {
-    /// A pool over `path` with up to `size` connections; one is opened at
-    /// once, so a file that cannot be read fails here.
+    /// A pool over `path` with up to `options.readers` connections; one is
+    /// opened at once, so a file that cannot be read fails here.
     pub(crate) fn open(
         path: PathBuf,
         schema: Arc<Schema>,
-        size: usize,
-        busy_timeout: Duration,
+        options: &SqliteOptions,
     ) -> Result<Readers> {
         let context = format!("opening read connections to {}", path.display());
-        let size = u32::try_from(size.max(1)).unwrap_or(u32::MAX);
+        let size = u32::try_from(options.reader_count().max(1)).unwrap_or(u32::MAX);
         let manager = Manager {
             path,
             schema,
-            busy_timeout,
+            busy_timeout: options.busy_timeout_value(),
+            mmap_size: options.mmap_size_value(),
         };
         let pool = r2d2::Pool::builder()
             .max_size(size)

@@ -1,42 +1,63 @@
-//! The search index: an FTS5 table with the trigram tokenizer over every
-//! field, kept in step with the table by three triggers, which narrows a
-//! search to the rows holding the needle's trigrams.
+//! The search index: an FTS5 table with the trigram tokenizer over the
+//! text of every field, kept in step with the table by three triggers,
+//! which narrows a search to the rows holding the needle's trigrams.
 //!
-//! For table `t` with fields `a`, `b` it is
+//! For table `t` with fields `a`, `b` it is four objects and triggers:
 //!
-//! ```sql
-//! CREATE VIRTUAL TABLE "t_search" USING fts5("a", "b", content='t', content_rowid='rowid', tokenize='trigram case_sensitive 0')
-//! ```
+//! - the view `"t_search_source"`: each row's rowid and its *text* cells
+//!   (numbers and blobs as NULL: local evaluation never matches a blob,
+//!   and matches numbers as Rust writes them, which SQLite's text of a
+//!   real is not, so needles that could be a number scan instead);
+//! - `"t_search"`, `fts5("a", "b", content='t_search_source', …,
+//!   tokenize='trigram case_sensitive 0')`: an external-content table
+//!   (it stores the trigrams, not a copy of the rows); trigrams make
+//!   substring search an index lookup, `case_sensitive 0` folds case;
+//! - `"t_search_odd"`: the rowids of rows whose text holds a character
+//!   FTS5 folds otherwise than local evaluation ([`fold::ODD`]) or NUL
+//!   (which the tokenizer drops): the rows on which the index may find a
+//!   match local evaluation does not, rechecked with the local matcher;
+//! - `"t_search_changes"`: one counter, moved by every change to the
+//!   indexed text, so the matches of a search can be kept while only
+//!   other fields change (a price);
+//! - `"t_search_insert"`, `"t_search_delete"`, `"t_search_update"`: the
+//!   triggers that index each row as written, whoever writes it (this
+//!   vista, another program, the `sqlite3` shell); an update that changes
+//!   no text leaves the index alone.
 //!
-//! an external-content table (it stores the trigrams, not a copy of the
-//! rows), plus `"t_search_insert"`, `"t_search_delete"` and
-//! `"t_search_update"` triggers that index each row as written, whoever
-//! writes it (this vista, another program, the `sqlite3` shell). Trigrams
-//! make substring search an index lookup; `case_sensitive 0` folds case.
+//! How a search uses it is [`fold::index_use`]'s decision: not at all
+//! (scan), every found row checked, or only the odd ones; either way the
+//! result is exactly local evaluation's.
 //!
-//! A search uses the index when the vista found it intact at open (or
-//! built it, [`SqliteVista::create_search_index`]) and the needle has at
-//! least three characters that FTS5 folds as local evaluation does (see
-//! [`super::fold`]); the rows it finds are then checked with the local
-//! matcher (`diorama_search`), so the result is exactly local
-//! evaluation's. Other needles scan the table, as without an index.
-//!
-//! The index is recognised by its exact definition: a table whose columns
-//! changed since (an `ALTER TABLE ... ADD COLUMN`) has a stale one, which
-//! the vista ignores and `create_search_index` replaces.
-//!
-//! [`SqliteVista::create_search_index`]: super::SqliteVista::create_search_index
+//! The index is recognised by the exact definition of each object: a
+//! table whose columns changed since (an `ALTER TABLE ... ADD COLUMN`) has
+//! a stale one, which the vista ignores and `create_search_index`
+//! replaces.
 
 use diorama_core::Result;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::error::sql_error;
+use super::fold;
 use super::schema::quote;
 
-/// A search index the vista may use: the FTS5 table's name, quoted.
+/// A search index the vista may use: its FTS5 table, its table of odd
+/// rows and its change counter, quoted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct SearchIndex {
     pub(crate) quoted: String,
+    pub(crate) odd: String,
+    pub(crate) changes: String,
+}
+
+impl SearchIndex {
+    fn of(table: &str) -> SearchIndex {
+        let index = index_name(table);
+        SearchIndex {
+            quoted: quote(&index),
+            odd: quote(&format!("{index}_odd")),
+            changes: quote(&format!("{index}_changes")),
+        }
+    }
 }
 
 /// The FTS5 table's name for `table`.
@@ -44,9 +65,50 @@ pub(crate) fn index_name(table: &str) -> String {
     format!("{table}_search")
 }
 
+/// The view column holding the rowid (no field may have this name).
+pub(crate) const ROWID_COLUMN: &str = "diorama_search_rowid";
+
+/// `InvalidInput` when a field of `table` has the name the index's view
+/// gives the rowid.
+pub(crate) fn check_fields(table: &str, fields: &[&str]) -> Result<()> {
+    if fields.iter().any(|f| f.eq_ignore_ascii_case(ROWID_COLUMN)) {
+        return Err(diorama_core::Error::invalid_input(format!(
+            "table \"{table}\": a field named \"{ROWID_COLUMN}\" leaves no name for the search index's rowid"
+        )));
+    }
+    Ok(())
+}
+
 /// `text` as an SQL string literal.
 fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The indexed value of field `column` of `row` (`new.`, `old.` or
+/// nothing): its text, or NULL.
+fn indexed(row: &str, column: &str) -> String {
+    let c = format!("{row}{}", quote(column));
+    format!("CASE WHEN typeof({c}) = 'text' THEN {c} END")
+}
+
+/// True for a row (`new.`, `old.` or nothing) whose text holds an odd
+/// character or NUL.
+fn odd_row(row: &str, fields: &[&str]) -> String {
+    let class: String = fold::ODD.iter().collect();
+    let cells: Vec<String> = fields
+        .iter()
+        .map(|f| {
+            let c = format!("{row}{}", quote(f));
+            format!(
+                "(typeof({c}) = 'text' AND ({c} GLOB '*[{class}]*' OR instr(CAST({c} AS BLOB), x'00') > 0))"
+            )
+        })
+        .collect();
+    if cells.is_empty() {
+        "0".into()
+    } else {
+        cells.join(" OR ")
+    }
 }
 
 /// The objects of the index of `table` (fields `fields`, rows addressed as
@@ -59,43 +121,86 @@ pub(crate) fn objects(
     rowid: &str,
 ) -> Vec<(String, &'static str, String)> {
     let index = index_name(table);
-    let (q_index, q_table) = (quote(&index), quote(table));
-    let columns: Vec<String> = fields.iter().map(|f| quote(f)).collect();
-    let columns = columns.join(", ");
+    let source = format!("{index}_source");
+    let odd = format!("{index}_odd");
+    let changes = format!("{index}_changes");
+    let (q_index, q_table, q_odd) = (quote(&index), quote(table), quote(&odd));
+    let q_changes = quote(&changes);
+    let columns = fields
+        .iter()
+        .map(|f| quote(f))
+        .collect::<Vec<_>>()
+        .join(", ");
     let values = |row: &str| {
         fields
             .iter()
-            .map(|f| format!("{row}.{}", quote(f)))
+            .map(|f| indexed(row, f))
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let insert = format!(
-        "INSERT INTO {q_index} (rowid, {columns}) VALUES (new.{rowid}, {});",
-        values("new")
+    let view_columns: String = fields
+        .iter()
+        .map(|f| format!(", {} AS {}", indexed("", f), quote(f)))
+        .collect();
+    let view = format!(
+        "CREATE VIEW {} AS SELECT {rowid} AS {}{view_columns} FROM {q_table}",
+        quote(&source),
+        quote(ROWID_COLUMN)
     );
-    let delete = format!(
-        "INSERT INTO {q_index} ({q_index}, rowid, {columns}) VALUES ('delete', old.{rowid}, {});",
-        values("old")
-    );
-    let create = format!(
+    let fts = format!(
         "CREATE VIRTUAL TABLE {q_index} USING fts5({columns}, content={}, content_rowid={}, \
          tokenize='trigram case_sensitive 0')",
-        literal(table),
-        literal(rowid)
+        literal(&source),
+        literal(ROWID_COLUMN)
     );
-    let trigger = |event: &str, body: &str| {
+    let odd_table = format!("CREATE TABLE {q_odd} (\"row\" INTEGER PRIMARY KEY)");
+    let changes_table = format!("CREATE TABLE {q_changes} (\"n\" INTEGER NOT NULL)");
+    // (An empty counter table reads as 0; the first change makes its row.)
+    // Written so that a missing row (a table emptied by hand) comes back.
+    let bump = format!(
+        "INSERT OR REPLACE INTO {q_changes} (rowid, \"n\") VALUES \
+         (1, coalesce((SELECT \"n\" FROM {q_changes} WHERE rowid = 1), 0) + 1);"
+    );
+    // An update that changes no indexed text (a price) leaves the index,
+    // and the matches of every search, as they were.
+    let mut changed = vec![format!("old.{rowid} IS NOT new.{rowid}")];
+    changed.extend(
+        fields
+            .iter()
+            .map(|f| format!("{} IS NOT {}", indexed("old.", f), indexed("new.", f))),
+    );
+    let changed = changed.join(" OR ");
+    let insert = format!(
+        "INSERT INTO {q_index} (rowid, {columns}) VALUES (new.{rowid}, {}); \
+         INSERT INTO {q_odd} (\"row\") SELECT new.{rowid} WHERE {};",
+        values("new."),
+        odd_row("new.", fields)
+    );
+    let delete = format!(
+        "INSERT INTO {q_index} ({q_index}, rowid, {columns}) VALUES ('delete', old.{rowid}, {}); \
+         DELETE FROM {q_odd} WHERE \"row\" = old.{rowid};",
+        values("old.")
+    );
+    let trigger = |event: &str, when: &str, body: &str| {
         let name = format!("{index}_{}", event.to_ascii_lowercase());
         let sql = format!(
-            "CREATE TRIGGER {} AFTER {event} ON {q_table} BEGIN {body} END",
+            "CREATE TRIGGER {} AFTER {event} ON {q_table}{when} BEGIN {body} {bump} END",
             quote(&name)
         );
         (name, "trigger", sql)
     };
     vec![
-        (index.clone(), "table", create),
-        trigger("INSERT", &insert),
-        trigger("DELETE", &delete),
-        trigger("UPDATE", &format!("{delete} {insert}")),
+        (source, "view", view),
+        (index.clone(), "table", fts),
+        (odd, "table", odd_table),
+        (changes, "table", changes_table),
+        trigger("INSERT", "", &insert),
+        trigger("DELETE", "", &delete),
+        trigger(
+            "UPDATE",
+            &format!(" WHEN {changed}"),
+            &format!("{delete} {insert}"),
+        ),
     ]
 }
 
@@ -120,9 +225,7 @@ pub(crate) fn find(
             return Ok(None);
         }
     }
-    Ok(Some(SearchIndex {
-        quoted: quote(&index_name(table)),
-    }))
+    Ok(Some(SearchIndex::of(table)))
 }
 
 /// The script that (re)creates the index of `table` and fills it from the
@@ -131,20 +234,23 @@ pub(crate) fn create_script(table: &str, fields: &[&str], rowid: &str) -> String
     let objects = objects(table, fields, rowid);
     let mut script = String::new();
     for (name, kind, _) in objects.iter().rev() {
-        let kind = if *kind == "trigger" {
-            "TRIGGER"
-        } else {
-            "TABLE"
-        };
+        let kind = kind.to_ascii_uppercase();
         script.push_str(&format!("DROP {kind} IF EXISTS {};\n", quote(name)));
     }
     for (_, _, sql) in &objects {
         script.push_str(sql);
         script.push_str(";\n");
     }
-    let index = quote(&index_name(table));
+    let index = index_name(table);
+    let q_index = quote(&index);
     script.push_str(&format!(
-        "INSERT INTO {index} ({index}) VALUES ('rebuild');\n"
+        "INSERT INTO {q_index} ({q_index}) VALUES ('rebuild');\n"
+    ));
+    script.push_str(&format!(
+        "INSERT INTO {} (\"row\") SELECT {rowid} FROM {} WHERE {};\n",
+        quote(&format!("{index}_odd")),
+        quote(table),
+        odd_row("", fields)
     ));
     script
 }
@@ -162,19 +268,59 @@ mod tests {
     #[test]
     fn the_definition_names_every_field_and_the_rowid() {
         let objects = objects("t", &["a", "b\"c"], "rowid");
-        assert_eq!(objects.len(), 4);
+        assert_eq!(objects.len(), 7);
         assert_eq!(
-            objects[0].2,
-            "CREATE VIRTUAL TABLE \"t_search\" USING fts5(\"a\", \"b\"\"c\", content='t', \
-             content_rowid='rowid', tokenize='trigram case_sensitive 0')"
+            objects[1].2,
+            "CREATE VIRTUAL TABLE \"t_search\" USING fts5(\"a\", \"b\"\"c\", \
+             content='t_search_source', content_rowid='diorama_search_rowid', \
+             tokenize='trigram case_sensitive 0')"
         );
         assert!(
-            objects[1]
+            objects[0]
                 .2
-                .contains("VALUES (new.rowid, new.\"a\", new.\"b\"\"c\")")
+                .contains("SELECT rowid AS \"diorama_search_rowid\"")
         );
-        assert!(objects[3].2.contains("'delete', old.rowid"));
+        assert!(
+            objects[4]
+                .2
+                .contains("VALUES (new.rowid, CASE WHEN typeof(new.\"a\") = 'text'")
+        );
+        assert!(objects[5].2.contains("'delete', old.rowid"));
+        assert!(
+            objects[6]
+                .2
+                .contains(" WHEN old.rowid IS NOT new.rowid OR ")
+        );
         assert_eq!(phrase("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn odd_rows_are_listed() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (id TEXT PRIMARY KEY, a TEXT, b);")
+            .unwrap();
+        conn.execute(
+            "INSERT INTO t VALUES ('plain', 'lamp', 1.5), ('sigma', 'σοφος', NULL), \
+             ('nul', ?1, NULL), ('blob', 'x', x'00ff')",
+            ["a\0b"],
+        )
+        .unwrap();
+        conn.execute_batch(&create_script("t", &["a", "b"], "rowid"))
+            .unwrap();
+        conn.execute_batch("INSERT INTO t VALUES ('long s', 'ſ', NULL);")
+            .unwrap();
+        conn.execute_batch("UPDATE t SET a = 'plain' WHERE id = 'sigma';")
+            .unwrap();
+        let odd: Vec<String> = conn
+            .prepare(
+                "SELECT id FROM t WHERE rowid IN (SELECT \"row\" FROM t_search_odd) ORDER BY id",
+            )
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(odd, ["long s", "nul"]);
     }
 
     #[test]

@@ -179,6 +179,7 @@ impl TableSpec {
         }
         if self.search_index {
             let fields: Vec<&str> = names[1..].to_vec();
+            search_index::check_fields(&self.name, &fields)?;
             let rowid = rowid_alias(names.iter().copied()).ok_or_else(|| {
                 Error::invalid_input(format!(
                     "table \"{}\": a search index needs a rowid, and columns shadow rowid, _rowid_ and oid",

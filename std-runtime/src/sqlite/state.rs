@@ -9,6 +9,7 @@ use diorama_core::vista::Query;
 use rusqlite::Connection;
 
 use super::error::sql_error;
+use super::indexed_search::MatchCache;
 use super::schema::Schema;
 
 /// The connection and everything read through it, used by one thread at a
@@ -18,6 +19,7 @@ pub(crate) struct State {
     pub(crate) conn: Connection,
     pub(crate) schema: Arc<Schema>,
     pub(crate) counts: CountCache,
+    pub(crate) matches: MatchCache,
 }
 
 impl State {
@@ -26,6 +28,7 @@ impl State {
             conn,
             schema,
             counts: CountCache::default(),
+            matches: MatchCache::default(),
         }
     }
 }

@@ -46,8 +46,9 @@ use diorama_core::vista::{CmpOp, Condition, Query, SortDir};
 use diorama_core::{Error, Result};
 use rusqlite::types::Value as SqlValue;
 
+use super::fold::{self, IndexUse};
 use super::schema::Schema;
-use super::{fold, functions, search_index, sort_index};
+use super::{functions, search_index, sort_index};
 
 /// The longest `In` list pushed as one `IN (...)` (one bound parameter per
 /// item; SQLite allows 32766 per statement).
@@ -92,15 +93,24 @@ pub(crate) fn plan(schema: &Schema, query: &Query) -> Result<Plan> {
         } else {
             let columns: Vec<&str> = schema.fields.iter().map(|c| c.quoted.as_str()).collect();
             let matcher = format!("{}(?, {})", functions::SEARCH, columns.join(", "));
-            match (schema.search_index(), schema.rowid) {
-                (Some(index), Some(rowid)) if fold::index_can_serve(needle) => {
+            let index = schema.search_index().zip(schema.rowid);
+            match (index, fold::index_use(needle)) {
+                (Some((index, rowid)), use_ @ (IndexUse::CheckAll | IndexUse::CheckOdd)) => {
                     // The index narrows to the rows holding the needle's
-                    // trigrams; the matcher keeps exactly eval's matches.
+                    // trigrams; the matcher keeps exactly eval's matches,
+                    // checking every such row or only the odd ones.
                     plan.params
                         .push(SqlValue::Text(search_index::phrase(needle)));
                     plan.params.push(SqlValue::Text(needle.to_owned()));
+                    let check = match use_ {
+                        IndexUse::CheckOdd => format!(
+                            "({rowid} NOT IN (SELECT \"row\" FROM {}) OR {matcher})",
+                            index.odd
+                        ),
+                        _ => matcher,
+                    };
                     clauses.push(format!(
-                        "{rowid} IN (SELECT rowid FROM {0} WHERE {0} MATCH ?) AND {matcher}",
+                        "{rowid} IN (SELECT rowid FROM {0} WHERE {0} MATCH ?) AND {check}",
                         index.quoted
                     ));
                 }
