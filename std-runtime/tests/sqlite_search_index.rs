@@ -239,9 +239,15 @@ fn kept_matches_follow_changes_to_the_text_only() {
     let total = |vista: &SqliteVista| block_on(vista.fetch_window(&query, 0, 10)).unwrap().total;
     assert_eq!(total(&vista), Some(2));
     block_on(vista.patch("r0", record! { "price" => 99.0 })).unwrap();
-    let sorted = Query::new().with_search("lamp").with_sort(Sort::desc("price"));
+    let sorted = Query::new()
+        .with_search("lamp")
+        .with_sort(Sort::desc("price"));
     let page = block_on(vista.fetch_window(&sorted, 0, 1)).unwrap();
-    assert_eq!(names(&page.rows), ["Oak Lamp"], "a new price, the same matches");
+    assert_eq!(
+        names(&page.rows),
+        ["Oak Lamp"],
+        "a new price, the same matches"
+    );
     block_on(vista.patch("r1", record! { "name" => "Desk Lamp" })).unwrap();
     assert_eq!(total(&vista), Some(3));
     block_on(vista.delete("r2")).unwrap();

@@ -151,10 +151,11 @@ fn dense_window(
     let Some(rowid) = schema.rowid.filter(|_| plain) else {
         return Ok(None);
     };
-    let sql = format!(
-        "SELECT min({rowid}), max({rowid}) FROM {}",
-        schema.quoted_table
-    );
+    // Two subqueries: SQLite finds a lone min() or max() in one index
+    // step, but scans for both in one select.
+    let table = &schema.quoted_table;
+    let sql =
+        format!("SELECT (SELECT min({rowid}) FROM {table}), (SELECT max({rowid}) FROM {table})");
     let (first, last): (Option<i64>, Option<i64>) = conn
         .prepare_cached(&sql)
         .and_then(|mut stmt| stmt.query_row([], |row| Ok((row.get(0)?, row.get(1)?))))
