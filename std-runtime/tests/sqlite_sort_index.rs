@@ -127,3 +127,30 @@ fn create_index_adds_both_directions_once() {
     let error = block_on(vista.create_index("colour")).unwrap_err();
     assert_eq!(error.kind(), diorama_core::ErrorKind::InvalidInput);
 }
+
+#[test]
+fn position_is_the_index_in_the_querys_order() {
+    for id_type in [IdType::Integer, IdType::Text] {
+        let vista = SqliteVista::open_in_memory(&spec(id_type)).unwrap();
+        block_on(vista.insert_many(rows(101, id_type))).unwrap();
+        let stored = block_on(vista.list(&Query::new())).unwrap();
+        let memory = MemoryVista::new("items").with_rows(stored);
+        let mut queries: Vec<Query> = sorts()
+            .into_iter()
+            .map(|s| Query::new().with_sort(s))
+            .collect();
+        queries.push(Query::new());
+        queries.push(Query::new().with_condition(Condition::new("stock", CmpOp::Gt, 1)));
+        queries.push(Query::new().with_search("a").with_sort(Sort::desc("price")));
+        for query in queries {
+            let expected = block_on(memory.list(&query)).unwrap();
+            for (at, (id, _)) in expected.iter().enumerate() {
+                let found = block_on(vista.position(&query, id)).unwrap();
+                assert_eq!(found, Some(at), "{id_type:?} {query:?} {id}");
+            }
+        }
+        let narrowed = Query::new().with_condition(Condition::new("stock", CmpOp::Gt, 100));
+        let (id, _) = &block_on(memory.list(&Query::new())).unwrap()[0];
+        assert_eq!(block_on(vista.position(&narrowed, id)).unwrap(), None);
+    }
+}

@@ -9,6 +9,7 @@ use super::convert::{bind_id, read_row};
 use super::error::sql_error;
 use super::indexed_search::IndexedSearch;
 use super::schema::Schema;
+use super::sort_index;
 use super::state::State;
 use super::translate::{Plan, plan};
 
@@ -228,6 +229,76 @@ fn select_sql(
 }
 
 impl State {
+    /// The index of row `id` in the order of `query`, if in its set.
+    pub(crate) fn position(&mut self, query: &Query, id: &str) -> Result<Option<usize>> {
+        let schema = self.schema.clone();
+        let key = bind_id(&schema, id)?;
+        let context = format!("finding \"{id}\" in \"{}\"", schema.table);
+        let Plan {
+            filter, mut params, ..
+        } = plan(&schema, query)?;
+        let table = &schema.quoted_table;
+        let id_column = &schema.id.quoted;
+        // Is it in the set? Then count what comes before it.
+        let member = if filter.is_empty() {
+            format!("SELECT count(*) FROM {table} WHERE {id_column} = ?")
+        } else {
+            format!("SELECT count(*) FROM {table}{filter} AND {id_column} = ?")
+        };
+        let mut member_params = params.clone();
+        member_params.push(key.clone());
+        let found: i64 = self
+            .conn
+            .prepare_cached(&member)
+            .and_then(|mut stmt| stmt.query_row(params_from_iter(member_params), |row| row.get(0)))
+            .map_err(|e| sql_error(&context, e))?;
+        if found == 0 {
+            return Ok(None);
+        }
+        // The row's own sort value and id, read as subqueries.
+        let of_row = |what: &str| format!("(SELECT {what} FROM {table} WHERE {id_column} = ?)");
+        let before = match (&query.sort, schema.rowid) {
+            (None, Some(rowid)) => {
+                params.push(key);
+                format!("{rowid} < {}", of_row(rowid))
+            }
+            (None, None) => {
+                params.push(key);
+                format!("{id_column} < ?")
+            }
+            (Some(sort), _) => {
+                let c = &schema.field(&sort.field)?.quoted;
+                let idtext = sort_index::id_text(id_column, schema.id_kind);
+                let (v, tie) = (of_row(c), of_row(&idtext));
+                let cmp = match sort.dir {
+                    diorama_core::vista::SortDir::Asc => "<",
+                    diorama_core::vista::SortDir::Desc => ">",
+                };
+                // Nulls last both ways, ties by id as text, across kinds in
+                // SQLite's order (as the sort's ORDER BY).
+                for _ in 0..5 {
+                    params.push(key.clone());
+                }
+                format!(
+                    "(CASE WHEN {v} IS NULL THEN ({c} IS NOT NULL OR {idtext} < {tie}) \
+                     ELSE ({c} IS NOT NULL AND ((+{c}) COLLATE BINARY {cmp} {v} \
+                     OR ((+{c}) COLLATE BINARY = {v} AND {idtext} < {tie}))) END)"
+                )
+            }
+        };
+        let sql = if filter.is_empty() {
+            format!("SELECT count(*) FROM {table} WHERE {before}")
+        } else {
+            format!("SELECT count(*) FROM {table}{filter} AND {before}")
+        };
+        let n: i64 = self
+            .conn
+            .prepare_cached(&sql)
+            .and_then(|mut stmt| stmt.query_row(params_from_iter(params), |row| row.get(0)))
+            .map_err(|e| sql_error(&context, e))?;
+        Ok(usize::try_from(n).ok())
+    }
+
     /// `EXPLAIN QUERY PLAN` of the first statement of a window of `query`.
     pub(crate) fn explain_window(&mut self, query: &Query) -> Result<Vec<String>> {
         let (sql, params) = select_sql(&self.schema, query, Some((0, 50)))?;

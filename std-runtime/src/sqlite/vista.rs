@@ -458,6 +458,20 @@ impl SqliteVista {
         self.inner.schema.search_index().is_some()
     }
 
+    /// The index of row `id` in the order of `query` (0 for the first
+    /// row), `None` when the row is not in its set: how many rows of the
+    /// set come before it (a count over the sort's index range). For
+    /// keeping a selection on a row across a change of query.
+    ///
+    /// Errors: those of a read of `query`; `InvalidInput` for an id that
+    /// cannot exist in the id column.
+    pub async fn position(&self, query: &Query, id: &str) -> Result<Option<usize>> {
+        let (query, id) = (query.clone(), id.to_owned());
+        self.inner
+            .read(move |state| state.position(&query, &id))
+            .await
+    }
+
     /// SQLite's plan (the detail lines of `EXPLAIN QUERY PLAN`) for the
     /// statement that finds the window `offset..offset + limit` of
     /// `query`: with a rowid, the scan for the window's rowids, whose rows
