@@ -32,9 +32,10 @@ use super::search_index::{self, SearchIndex};
 use super::translate::plan;
 
 /// A walk over the sort index is preferred while it visits at most this
-/// many times the matches' number in index entries (per match, a step of
-/// the walk costs far less than reading and sorting a row)...
-const WALK_FACTOR: usize = 4;
+/// many times the matches' number in index entries: a step of the walk
+/// (about 30 ns, a covered index entry and a bit test) costs some twenty
+/// times less than reading a match by key to sort it...
+const WALK_FACTOR: usize = 20;
 /// ... or this many entries, for small sets.
 const WALK_FLOOR: usize = 20_000;
 
@@ -146,7 +147,7 @@ impl<'a> IndexedSearch<'a> {
         let budget = WALK_FACTOR.saturating_mul(total).max(WALK_FLOOR);
         let table_rows = max_rowid(conn, schema, self.rowid)?;
         if end.saturating_mul(table_rows) / total.max(1) <= budget {
-            let wanted: HashSet<i64> = matches.iter().copied().collect();
+            let wanted = RowSet::new(matches, table_rows);
             let sql = format!("SELECT {} FROM {}{order}", self.rowid, schema.quoted_table);
             let mut stmt = conn
                 .prepare_cached(&sql)
@@ -160,7 +161,7 @@ impl<'a> IndexedSearch<'a> {
                 };
                 steps += 1;
                 let key: i64 = row.get(0).map_err(|e| sql_error(&context, e))?;
-                if wanted.contains(&key) {
+                if wanted.contains(key) {
                     if seen >= start {
                         window.push(key);
                     }
@@ -189,6 +190,44 @@ impl<'a> IndexedSearch<'a> {
             .and_then(|rows| rows.collect())
             .map_err(|e| sql_error(&context, e))?;
         Ok(window)
+    }
+}
+
+/// A set of rowids to test each step of a walk against: a bitmap when
+/// the rowids are small (the common case: SQLite assigns them from 1), a
+/// hash set otherwise.
+enum RowSet {
+    Bits(Vec<u64>),
+    Hash(HashSet<i64>),
+}
+
+/// Rowids up to this are tested in a bitmap (8 MiB at most).
+const BITMAP_ROWIDS: usize = 1 << 26;
+
+impl RowSet {
+    fn new(rows: &[i64], max_rowid: usize) -> RowSet {
+        if max_rowid < BITMAP_ROWIDS && rows.iter().all(|&r| r >= 0) {
+            let mut bits = vec![0u64; max_rowid / 64 + 1];
+            for &r in rows {
+                let r = r as usize;
+                if let Some(word) = bits.get_mut(r / 64) {
+                    *word |= 1 << (r % 64);
+                }
+            }
+            RowSet::Bits(bits)
+        } else {
+            RowSet::Hash(rows.iter().copied().collect())
+        }
+    }
+
+    fn contains(&self, row: i64) -> bool {
+        match self {
+            RowSet::Bits(bits) => usize::try_from(row)
+                .ok()
+                .and_then(|r| bits.get(r / 64).map(|w| w & (1 << (r % 64)) != 0))
+                .unwrap_or(false),
+            RowSet::Hash(set) => set.contains(&row),
+        }
     }
 }
 
