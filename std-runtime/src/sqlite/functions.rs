@@ -47,8 +47,16 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
         // an existing buffer instead of a fresh allocation.
         let scratch = RefCell::new(Value::Text(String::new()));
         move |ctx| {
-            let needle = text_arg(ctx, 0)?;
-            let mut matcher = SearchMatcher::new(needle);
+            // The needle is the same for every row of a statement: checked
+            // once and kept with it (SQLite's auxiliary data), so a 60 kB
+            // needle is not validated again for each row.
+            let needle: std::sync::Arc<String> = ctx.get_or_create_aux(0, |value| match value {
+                ValueRef::Text(bytes) => std::str::from_utf8(bytes)
+                    .map(str::to_owned)
+                    .map_err(|_| "text that is not UTF-8"),
+                _ => Err("argument 0 must be text"),
+            })?;
+            let mut matcher = SearchMatcher::new(&needle);
             let mut scratch = scratch.borrow_mut();
             for at in 1..ctx.len() {
                 let hit = match ctx.get_raw(at) {
