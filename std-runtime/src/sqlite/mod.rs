@@ -90,6 +90,17 @@
 //! (final `ς` with `σ`, long `ſ` with `s`), the index finds extra rows and
 //! the local matcher drops them.
 //!
+//! A search the index answers alone (no conditions, a needle without odd
+//! characters) reads no row to count: its matches come from the index and
+//! are kept per read connection while no indexed text changes (a price
+//! change keeps them), so paging through a search finds them once; its
+//! sorted windows walk the sort's index and keep the matches, or sort the
+//! matches by key when that is cheaper.
+//!
+//! [`SqliteVista::position`] says where a row is in a query's order (how
+//! many rows of the set come before it), for keeping a selection across a
+//! change of query.
+//!
 //! Opening never builds an index: a table without one (a database from
 //! before, one made elsewhere) opens and searches by scanning until
 //! `create_search_index` is called. An index the table has outgrown (a

@@ -45,6 +45,10 @@ impl State {
                 Vec::new()
             } else if let Some(keys) = dense_window(conn, schema, query, total, offset, limit)? {
                 rows_by_rowid(conn, schema, schema.rowid.unwrap_or("rowid"), keys)?
+            } else if let Some(keys) =
+                window_from_the_end(conn, schema, query, total, offset, limit)?
+            {
+                rows_by_rowid(conn, schema, schema.rowid.unwrap_or("rowid"), keys)?
             } else {
                 select(conn, schema, query, Some((offset, limit)))?
             };
@@ -173,6 +177,77 @@ fn dense_window(
     }
     let end = offset.saturating_add(limit).min(total);
     Ok(Some((offset..end).map(|at| first + at as i64).collect()))
+}
+
+/// The rowids of a window in the second half of a whole table sorted by
+/// one field (no condition or search), read by walking the sort's index
+/// from the other end: a window at row 900,000 of a million steps over
+/// 100,000 entries instead of 900,000. `None` for any other query or
+/// window.
+///
+/// The order is the field (nulls last), then the id as text. Walked
+/// backwards, the rows with a value come in the reverse of that order;
+/// the rows without one (last in either direction) are read forwards by
+/// id, apart.
+fn window_from_the_end(
+    conn: &Connection,
+    schema: &Schema,
+    query: &Query,
+    total: usize,
+    offset: usize,
+    limit: usize,
+) -> Result<Option<Vec<i64>>> {
+    let plain = query.conditions.is_empty() && query.search.as_deref().is_none_or(str::is_empty);
+    let (Some(sort), Some(rowid)) = (query.sort.as_ref().filter(|_| plain), schema.rowid) else {
+        return Ok(None);
+    };
+    if offset <= total / 2 {
+        return Ok(None);
+    }
+    let context = format!("reading a window of \"{}\" from its end", schema.table);
+    let table = &schema.quoted_table;
+    let c = &schema.field(&sort.field)?.quoted;
+    let idtext = sort_index::id_text(&schema.id.quoted, schema.id_kind);
+    let nulls: i64 = conn
+        .prepare_cached(&format!("SELECT count(*) FROM {table} WHERE {c} IS NULL"))
+        .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
+        .map_err(|e| sql_error(&context, e))?;
+    let valued = total.saturating_sub(usize::try_from(nulls).unwrap_or(0));
+    let end = offset.saturating_add(limit).min(total);
+    let mut keys = Vec::with_capacity(end.saturating_sub(offset));
+    let select = |sql: String, take: usize, skip: usize| -> Result<Vec<i64>> {
+        let mut stmt = conn
+            .prepare_cached(&sql)
+            .map_err(|e| sql_error(&context, e))?;
+        let rows = stmt
+            .query_map([clamp(take), clamp(skip)], |row| row.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| sql_error(&context, e))?;
+        Ok(rows)
+    };
+    if offset < valued {
+        // Rows offset..stop of those with a value, from the far end.
+        let stop = end.min(valued);
+        let reverse = match sort.dir {
+            diorama_core::vista::SortDir::Asc => "DESC",
+            diorama_core::vista::SortDir::Desc => "ASC",
+        };
+        let sql = format!(
+            "SELECT {rowid} FROM {table} WHERE {c} IS NOT NULL \
+             ORDER BY {c} COLLATE BINARY {reverse}, {idtext} DESC LIMIT ? OFFSET ?"
+        );
+        let mut part = select(sql, stop - offset, valued - stop)?;
+        part.reverse();
+        keys.extend(part);
+    }
+    if end > valued {
+        let from = offset.max(valued) - valued;
+        let sql = format!(
+            "SELECT {rowid} FROM {table} WHERE {c} IS NULL ORDER BY {idtext} LIMIT ? OFFSET ?"
+        );
+        keys.extend(select(sql, end - valued - from, from)?);
+    }
+    Ok(Some(keys))
 }
 
 /// The rows of `keys` (rowids), in that order: read in the transaction
