@@ -16,11 +16,16 @@
 //!   a search (rows and total), sorted by `-price`.
 //! - `search_count/<needle>`: `count` of a search.
 //!
-//! Measured (release, 2-core VM, criterion point estimates):
+//! Measured (release, 2-core VM at load average 4–12 from other builds,
+//! criterion point estimates; the spread between runs is the machine):
 //!
 //! | bench | before (issue 16) | now |
 //! |---|---|---|
-//! | `deep_window` (worst sort) | 1.48 s at 654,321 (`price`) | see README |
+//! | `deep_window/none` | — | 10–16 ms (a rowid range: the table's rowids have no gap) |
+//! | `deep_window/<sort>` | 1.48 s at 654,321 (`price`) | 24–65 ms (the far end of the sort index walked back; ≈ 10–15 ms is the cold `count(*)`) |
+//! | `deep_window/mmap/*` | — | no steady gain, so mapping stays off by default |
+//! | `search_first_window` | 0.63 s (`lamp`, sorted) | 18–29 ms |
+//! | `search_count` | a scan, 0.6–5.7 s | 7–21 ms |
 //!
 //! Run: `cargo bench -p diorama-benches --bench sqlite_master -- --warm-up-time 1 --measurement-time 3`
 

@@ -96,14 +96,12 @@
 //!
 //! # Figures
 //!
-//! Measured with `curl` against `--release` on the million-row table (one
-//! run, 2-core machine): a cold page of 50 rows at offset 500,000 took
-//! 48 ms, the same page again 0.6 ms; a cold `q=lamp&sort=-price` page
-//! 0.63 s (SQLite scans for the search), again 0.8 ms; after a restart
-//! both pages answered in about 2 ms with no master call. A cold
-//! `sort=-price` page at offset 700,000 took 2.4 s: SQLite walks the index
-//! up to the offset. Debug builds run SQLite unoptimized and are several
-//! times slower; use `--release` for the big table.
+//! Under load (`cargo bench -p diorama-benches --bench serve_load`, and
+//! `wrk -t2 -c16`, on the million-row table, a 2-core machine shared with
+//! other builds): cold random pages 231–448 req/s at p99 77–168 ms; the
+//! mixed load of issue 16 233–373 req/s with no request over 2 s in 10–40 s
+//! rounds; a PATCH during a 60 kB search 13–26 ms. The README has the
+//! table, the ten-minute run and what bounds memory.
 
 mod app;
 pub mod args;
