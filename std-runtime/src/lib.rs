@@ -7,7 +7,7 @@
 //! |---|---|---|---|
 //! | `smol` | yes | [`SmolRuntime`] | smol, async-executor, async-io |
 //! | `sled` | yes | [`SledBackend`], [`LensBuilderExt::cache_at`] | sled, blocking |
-//! | `sqlite` | no | [`sqlite::SqliteVista`] | rusqlite with SQLite compiled from source |
+//! | `sqlite` | no | [`sqlite::SqliteVista`] | rusqlite with SQLite compiled from source, r2d2, blocking |
 //! | `http` | no | [`http::HttpVista`] | ureq (plain HTTP), serde_json, blocking |
 //!
 //! - A smol desktop app takes the defaults: `diorama-std = ".."` gives
@@ -18,7 +18,9 @@
 //!   pool), so no smol is built.
 //! - `sqlite` is opt-in (`features = ["sqlite"]`): bundled SQLite is a C
 //!   compile a user who does not use it should not pay for. The vista runs
-//!   its calls on a thread of its own, so it works on any executor.
+//!   its writes on a thread of its own and its reads on a pool of read
+//!   connections (on the `blocking` crate's threads), so it works on any
+//!   executor.
 //! - Without features the crate is [`support`] alone (panic containment
 //!   and the wall clock every std runtime shares).
 //!

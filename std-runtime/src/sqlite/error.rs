@@ -5,12 +5,15 @@ use rusqlite::ErrorCode;
 
 /// `err` as an [`Error`] whose message starts with `context`.
 ///
-/// A damaged or foreign file is `Corrupt`; a uniqueness clash is `Failed`
-/// with a message naming it; everything else SQLite refuses is `Failed`.
+/// A damaged or foreign file is `Corrupt`; an interrupted statement (a
+/// read whose caller stopped waiting) is `Cancelled`; a uniqueness clash
+/// is `Failed` with a message naming it; everything else SQLite refuses is
+/// `Failed`.
 pub(crate) fn sql_error(context: &str, err: rusqlite::Error) -> Error {
     let kind = match &err {
         rusqlite::Error::SqliteFailure(failure, _) => match failure.code {
             ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => ErrorKind::Corrupt,
+            ErrorCode::OperationInterrupted => ErrorKind::Cancelled,
             _ => ErrorKind::Failed,
         },
         rusqlite::Error::Utf8Error(..) => ErrorKind::Corrupt,

@@ -26,8 +26,10 @@ pub(crate) const LIKE: &str = "diorama_like";
 /// Name of the search function.
 pub(crate) const SEARCH: &str = "diorama_search";
 
-/// Register both functions on `conn`.
+/// Register both functions on `conn`, and `rarray` (a table of a bound
+/// list of values, which a search's sorted window reads its matches from).
 pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
+    rusqlite::vtab::array::load_module(conn)?;
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_scalar_function(LIKE, 2, flags, {
         let buf = RefCell::new(String::new());
@@ -45,8 +47,16 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
         // an existing buffer instead of a fresh allocation.
         let scratch = RefCell::new(Value::Text(String::new()));
         move |ctx| {
-            let needle = text_arg(ctx, 0)?;
-            let mut matcher = SearchMatcher::new(needle);
+            // The needle is the same for every row of a statement: checked
+            // once and kept with it (SQLite's auxiliary data), so a 60 kB
+            // needle is not validated again for each row.
+            let needle: std::sync::Arc<String> = ctx.get_or_create_aux(0, |value| match value {
+                ValueRef::Text(bytes) => std::str::from_utf8(bytes)
+                    .map(str::to_owned)
+                    .map_err(|_| "text that is not UTF-8"),
+                _ => Err("argument 0 must be text"),
+            })?;
+            let mut matcher = SearchMatcher::new(&needle);
             let mut scratch = scratch.borrow_mut();
             for at in 1..ctx.len() {
                 let hit = match ctx.get_raw(at) {

@@ -55,9 +55,56 @@
 //! 1000 items. Given directly to a read, they are `Unsupported`.
 //!
 //! `fetch_window` reads `LIMIT ? OFFSET ?` and the total in one
-//! transaction; totals of recent filters are cached until the table
-//! changes (through this vista or, seen through `PRAGMA data_version`,
-//! another connection).
+//! transaction; totals of recent filters are cached per connection until
+//! the table changes (seen through `PRAGMA data_version`, which moves when
+//! any other connection, the vista's writer included, commits).
+//!
+//! # Sorted windows
+//!
+//! [`SqliteVista::create_index`] (or [`TableSpec::index`]) gives a field
+//! two indexes, `(field, id)` and `(field, id DESC)`, written with the
+//! sort's own expressions, so SQLite walks one of them for either sort
+//! direction instead of sorting. A window reads the rowids of its rows
+//! first (a covered walk that steps over the skipped rows) and then each
+//! row by key, so a window deep into a million sorted rows costs a walk
+//! over the index, not a sort. [`SqliteVista::explain_window`] shows the
+//! plan.
+//!
+//! # Search
+//!
+//! Without an index a search reads every row through the local matcher.
+//! [`SqliteVista::create_search_index`] (or [`TableSpec::search_index`])
+//! adds an FTS5 table with the trigram tokenizer over every field, kept in
+//! step by triggers with every write, this vista's or another program's.
+//! A search whose needle has at least three characters then reads only
+//! the rows the index finds, and checks each with the local matcher, so
+//! the answer stays exactly local evaluation's. The scan remains for
+//! needles the index cannot answer exactly: shorter than three
+//! characters, text that could be part of a number (`12`, `3.5`, `inf`:
+//! SQLite writes reals otherwise than Rust, `7.0`, `1.0e+20`), and needles
+//! with a character FTS5 folds apart from one local evaluation folds it
+//! with. FTS5's folding follows an older Unicode than Rust's: Georgian
+//! (Mkhedruli and Mtavruli), Cherokee, Latin and Cyrillic letters added
+//! since Unicode 6, and cased scripts beyond the Basic Multilingual Plane
+//! (Osage, Adlam and others) fold only locally. Where FTS5 folds more
+//! (final `ς` with `σ`, long `ſ` with `s`), the index finds extra rows and
+//! the local matcher drops them.
+//!
+//! A search the index answers alone (no conditions, a needle without odd
+//! characters) reads no row to count: its matches come from the index and
+//! are kept per read connection while no indexed text changes (a price
+//! change keeps them), so paging through a search finds them once; its
+//! sorted windows walk the sort's index and keep the matches, or sort the
+//! matches by key when that is cheaper.
+//!
+//! [`SqliteVista::position`] says where a row is in a query's order (how
+//! many rows of the set come before it), for keeping a selection across a
+//! change of query.
+//!
+//! Opening never builds an index: a table without one (a database from
+//! before, one made elsewhere) opens and searches by scanning until
+//! `create_search_index` is called. An index the table has outgrown (a
+//! column added since) is ignored, and `create_search_index` replaces it.
 //!
 //! # Writes
 //!
@@ -74,24 +121,45 @@
 //!
 //! # Threads
 //!
-//! Every call runs on a thread the vista owns along with its connection,
-//! one call at a time in the order issued, and answers through a channel
-//! that wakes the waiting task: no SQLite call blocks an executor thread,
-//! and any executor works (smol, tokio). A call whose future is dropped
-//! still runs to completion on that thread (a write is applied; its answer
-//! is discarded).
+//! [`SqliteVista::open`] opens one writer and a pool of up to four read
+//! connections ([`SqliteOptions::readers`] sets how many), and switches the
+//! file to WAL mode, so reads see a snapshot while the writer commits: a
+//! slow read (a long search) delays neither a write nor another read.
+//!
+//! - Writes run on a thread the vista owns along with the writer's
+//!   connection, one at a time in the order issued. A write whose future
+//!   is dropped still runs to completion (it is applied; its answer is
+//!   discarded).
+//! - Reads run on the `blocking` crate's thread pool, each on a pooled
+//!   read connection (r2d2; a read waits up to 30 s for a free one). A
+//!   read whose future is dropped is skipped if it has not started, and
+//!   interrupted with SQLite's interrupt if it runs, so an abandoned
+//!   search stops using a core; a read interrupted so is `Cancelled`.
+//! - In-memory databases, [`SqliteVista::from_connection`] and
+//!   `readers(0)` run every call on the writer's connection and thread,
+//!   one at a time; abandoned reads are skipped or interrupted there too.
+//!
+//! Each call answers through a channel that wakes the waiting task: no
+//! SQLite call blocks an executor thread, and any executor works (smol,
+//! tokio).
 //!
 //! The deterministic simulator is not a fit: real I/O answers from outside
 //! its virtual clock, and `SimRuntime::block_on` reports a stall when it
 //! has no task or timer to run while a call is out. Simulation tests use
 //! `MemoryVista`, whose answers equal this vista's (see the tests).
 
+mod cancel;
 mod convert;
 mod error;
+mod fold;
 mod functions;
+mod indexed_search;
 mod read;
+mod readers;
 mod schema;
+mod search_index;
 mod shell;
+mod sort_index;
 mod spec;
 mod state;
 mod translate;
@@ -100,7 +168,7 @@ mod worker;
 mod write;
 
 pub use spec::{ColumnType, IdType, TableSpec};
-pub use vista::SqliteVista;
+pub use vista::{SqliteOptions, SqliteVista};
 
 /// The `rusqlite` this module is built with, for
 /// [`SqliteVista::from_connection`].

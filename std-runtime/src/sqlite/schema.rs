@@ -5,10 +5,13 @@
 //! caller supplies is only ever used after it matched a real column, and
 //! always quoted.
 
+use std::sync::OnceLock;
+
 use diorama_core::{Error, Result};
 use rusqlite::{Connection, OptionalExtension};
 
 use super::error::sql_error;
+use super::search_index::{self, SearchIndex};
 
 /// How ids are stored in the id column, from its declared type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +58,8 @@ pub(crate) struct Schema {
     pub(crate) assigns_ids: bool,
     /// `"id", "a", "b", ...`: the select list of a row.
     pub(crate) select_list: String,
+    /// The search index, once found intact (at open) or built.
+    pub(crate) search: OnceLock<SearchIndex>,
 }
 
 /// `ident` as an SQL identifier: double-quoted, inner quotes doubled.
@@ -147,11 +152,7 @@ impl Schema {
 
         let rowid = if is_table && !without_rowid {
             // A column may shadow a rowid name; SQLite answers to any of three.
-            ["rowid", "_rowid_", "oid"].into_iter().find(|alias| {
-                !columns
-                    .iter()
-                    .any(|(name, ..)| name.eq_ignore_ascii_case(alias))
-            })
+            rowid_alias(columns.iter().map(|(name, ..)| name.as_str()))
         } else {
             None
         };
@@ -174,6 +175,13 @@ impl Schema {
             .chain(fields.iter().map(|c| c.quoted.as_str()))
             .collect::<Vec<_>>()
             .join(", ");
+        let search = OnceLock::new();
+        if let Some(rowid) = rowid {
+            let names: Vec<&str> = fields.iter().map(|c| c.name.as_str()).collect();
+            if let Some(index) = search_index::find(conn, table, &names, rowid)? {
+                let _ = search.set(index);
+            }
+        }
         Ok(Schema {
             table: table.to_owned(),
             quoted_table: quote(table),
@@ -184,8 +192,24 @@ impl Schema {
             writable: is_table && !read_only,
             assigns_ids,
             select_list,
+            search,
         })
     }
+
+    /// The search index, when there is one to use.
+    pub(crate) fn search_index(&self) -> Option<&SearchIndex> {
+        self.search.get()
+    }
+}
+
+/// How a table whose columns are `columns` addresses its rowid: the first
+/// of SQLite's three names no column shadows (ignoring ASCII case).
+pub(crate) fn rowid_alias<'a>(
+    columns: impl Iterator<Item = &'a str> + Clone,
+) -> Option<&'static str> {
+    ["rowid", "_rowid_", "oid"]
+        .into_iter()
+        .find(|alias| !columns.clone().any(|name| name.eq_ignore_ascii_case(alias)))
 }
 
 impl Schema {

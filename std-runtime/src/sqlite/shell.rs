@@ -1,5 +1,5 @@
-//! `SqliteVista` as a `TableShell`: every call runs on the connection's
-//! thread.
+//! `SqliteVista` as a `TableShell`: reads on a read connection, writes on
+//! the writer's thread.
 
 use diorama_core::runtime::BoxFuture;
 use diorama_core::vista::{Clause, Id, Page, Query, TableShell, VistaCapabilities};
@@ -31,17 +31,17 @@ impl TableShell for SqliteVista {
 
     fn list<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Vec<(Id, Record)>>> {
         let query = query.clone();
-        Box::pin(self.inner.worker.run(move |state| state.list(&query)))
+        Box::pin(self.inner.read(move |state| state.list(&query)))
     }
 
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Record>>> {
         let id = id.to_owned();
-        Box::pin(self.inner.worker.run(move |state| state.get(&id)))
+        Box::pin(self.inner.read(move |state| state.get(&id)))
     }
 
     fn count<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<usize>> {
         let query = query.clone();
-        Box::pin(self.inner.worker.run(move |state| state.count(&query)))
+        Box::pin(self.inner.read(move |state| state.count(&query)))
     }
 
     fn fetch_window<'a>(
@@ -53,55 +53,39 @@ impl TableShell for SqliteVista {
         let query = query.clone();
         Box::pin(
             self.inner
-                .worker
-                .run(move |state| state.window(&query, offset, limit)),
+                .read(move |state| state.window(&query, offset, limit)),
         )
     }
 
     fn insert<'a>(&'a self, id: Option<Id>, record: Record) -> BoxFuture<'a, Result<Id>> {
-        Box::pin(async move {
-            self.check_writable("insert")?;
+        Box::pin(
             self.inner
-                .worker
-                .run(move |state| state.insert(id, &record))
-                .await
-        })
+                .write("insert", move |state| state.insert(id, &record)),
+        )
     }
 
     fn replace<'a>(&'a self, id: &'a str, record: Record) -> BoxFuture<'a, Result<()>> {
         let id = id.to_owned();
-        Box::pin(async move {
-            self.check_writable("replace")?;
+        Box::pin(
             self.inner
-                .worker
-                .run(move |state| state.replace(&id, &record))
-                .await
-        })
+                .write("replace", move |state| state.replace(&id, &record)),
+        )
     }
 
     fn patch<'a>(&'a self, id: &'a str, fields: Record) -> BoxFuture<'a, Result<()>> {
         let id = id.to_owned();
-        Box::pin(async move {
-            self.check_writable("patch")?;
+        Box::pin(
             self.inner
-                .worker
-                .run(move |state| state.patch(&id, &fields))
-                .await
-        })
+                .write("patch", move |state| state.patch(&id, &fields)),
+        )
     }
 
     fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<()>> {
         let id = id.to_owned();
-        Box::pin(async move {
-            self.check_writable("delete")?;
-            self.inner.worker.run(move |state| state.delete(&id)).await
-        })
+        Box::pin(self.inner.write("delete", move |state| state.delete(&id)))
     }
 
     fn delete_all(&self) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move {
-            self.check_writable("delete_all")?;
-            self.inner.worker.run(|state| state.delete_all()).await
-        })
+        Box::pin(self.inner.write("delete_all", |state| state.delete_all()))
     }
 }

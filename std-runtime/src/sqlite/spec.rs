@@ -2,7 +2,8 @@
 
 use diorama_core::{Error, Result};
 
-use super::schema::quote;
+use super::schema::{IdKind, quote, rowid_alias};
+use super::{search_index, sort_index};
 
 /// How a created table stores ids.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -47,8 +48,9 @@ impl ColumnType {
 
 /// A table for [`SqliteVista::create_table`](super::SqliteVista::create_table):
 /// its name, the id column and its type, the field columns in order, and
-/// the columns to index (each gets its own index, which speeds sorts and
-/// conditions on it).
+/// the columns to index (each gets the two sort indexes of
+/// [`SqliteVista::create_index`](super::SqliteVista::create_index), which
+/// serve its sorts and conditions).
 ///
 /// ```
 /// use diorama_std::sqlite::{ColumnType, IdType, TableSpec};
@@ -66,6 +68,7 @@ pub struct TableSpec {
     id_type: IdType,
     columns: Vec<(String, ColumnType)>,
     indexes: Vec<String>,
+    search_index: bool,
 }
 
 impl TableSpec {
@@ -78,6 +81,7 @@ impl TableSpec {
             id_type,
             columns: Vec::new(),
             indexes: Vec::new(),
+            search_index: false,
         }
     }
 
@@ -87,12 +91,23 @@ impl TableSpec {
         self
     }
 
-    /// This table with an index on field `column`, created with the table.
-    /// Before a bulk load of many rows, prefer
+    /// This table with the sort indexes of field `column` (`(column, id)`
+    /// and `(column, id DESC)`, see
+    /// [`SqliteVista::create_index`](super::SqliteVista::create_index)),
+    /// created with the table. Before a bulk load of many rows, prefer
     /// [`SqliteVista::create_index`](super::SqliteVista::create_index) after
     /// the load.
     pub fn index(mut self, column: impl Into<String>) -> Self {
         self.indexes.push(column.into());
+        self
+    }
+
+    /// This table with the search index of
+    /// [`SqliteVista::create_search_index`](super::SqliteVista::create_search_index)
+    /// (FTS5, trigrams over every field), created with the table. Before a
+    /// bulk load of many rows, prefer building it after the load.
+    pub fn search_index(mut self) -> Self {
+        self.search_index = true;
         self
     }
 
@@ -108,7 +123,8 @@ impl TableSpec {
 
     /// The statements that create the table and its indexes.
     /// `InvalidInput` for an empty or repeated column name (SQLite compares
-    /// names ignoring ASCII case) or an index on an unknown column.
+    /// names ignoring ASCII case), an index on an unknown column, or a
+    /// search index on a table whose columns shadow every rowid name.
     pub(crate) fn statements(&self) -> Result<Vec<String>> {
         let names: Vec<&str> = std::iter::once(self.id.as_str())
             .chain(self.columns.iter().map(|(name, _)| name.as_str()))
@@ -153,12 +169,26 @@ impl TableSpec {
                     self.name
                 )));
             }
-            statements.push(format!(
-                "CREATE INDEX {} ON {} ({})",
-                quote(&format!("{}_{column}_idx", self.name)),
-                quote(&self.name),
-                quote(column)
+            let kind = match self.id_type {
+                IdType::Integer => IdKind::Integer,
+                IdType::Text => IdKind::Text,
+            };
+            statements.extend(sort_index::statements(
+                &self.name, column, &self.id, kind, false,
             ));
+        }
+        if self.search_index {
+            let fields: Vec<&str> = names[1..].to_vec();
+            search_index::check_fields(&self.name, &fields)?;
+            let rowid = rowid_alias(names.iter().copied()).ok_or_else(|| {
+                Error::invalid_input(format!(
+                    "table \"{}\": a search index needs a rowid, and columns shadow rowid, _rowid_ and oid",
+                    self.name
+                ))
+            })?;
+            for (_, _, sql) in search_index::objects(&self.name, &fields, rowid) {
+                statements.push(sql);
+            }
         }
         Ok(statements)
     }

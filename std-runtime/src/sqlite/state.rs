@@ -1,5 +1,5 @@
-//! What the connection's thread owns: the connection, the table's shape and
-//! the count cache.
+//! What each connection carries: the connection, the table's shape and its
+//! count cache (the writer's on its thread, each reader's in the pool).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,14 +9,17 @@ use diorama_core::vista::Query;
 use rusqlite::Connection;
 
 use super::error::sql_error;
+use super::indexed_search::MatchCache;
 use super::schema::Schema;
 
-/// The connection and everything read through it, owned by one thread.
+/// The connection and everything read through it, used by one thread at a
+/// time.
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) conn: Connection,
     pub(crate) schema: Arc<Schema>,
     pub(crate) counts: CountCache,
+    pub(crate) matches: MatchCache,
 }
 
 impl State {
@@ -25,6 +28,7 @@ impl State {
             conn,
             schema,
             counts: CountCache::default(),
+            matches: MatchCache::default(),
         }
     }
 }
@@ -34,7 +38,9 @@ impl State {
 ///
 /// An entry is valid while nothing has changed the database: every write
 /// through this connection clears the cache, and `PRAGMA data_version`
-/// (which moves when another connection commits) is checked before each use.
+/// (which moves when another connection commits, the vista's own writer
+/// included) is checked before each use, so each pooled reader keeps a
+/// cache of its own that is never older than the data it reads.
 #[derive(Debug, Default)]
 pub(crate) struct CountCache {
     version: Option<i64>,

@@ -25,11 +25,14 @@
 //! - A numeric `Eq` or ordering comparison also carries the plain
 //!   `c op ?`, which never drops a row the exact form keeps, so SQLite can
 //!   use an index on the column (see `index_hint`).
-//! - `Like` and search call the functions of [`super::functions`].
+//! - `Like` and search call the functions of [`super::functions`]; with a
+//!   search index a search first narrows to the rows the index finds (see
+//!   [`super::search_index`]).
 //! - The sort is `c COLLATE BINARY ASC|DESC NULLS LAST`, then the id as text
 //!   (bytewise), because eval puts nulls last in both directions and breaks
 //!   ties by id. SQLite's order across storage classes (numbers, then text,
-//!   then blobs) is eval's order across those kinds.
+//!   then blobs) is eval's order across those kinds. The indexes of
+//!   [`super::sort_index`] repeat these expressions, so SQLite walks them.
 //!
 //! Not pushed ([`pushable`] is false, so a `Vista` evaluates it locally):
 //! integer operands beyond the 64-bit signed range (they can equal a large
@@ -43,8 +46,9 @@ use diorama_core::vista::{CmpOp, Condition, Query, SortDir};
 use diorama_core::{Error, Result};
 use rusqlite::types::Value as SqlValue;
 
-use super::functions;
-use super::schema::{IdKind, Schema};
+use super::fold::{self, IndexUse};
+use super::schema::Schema;
+use super::{functions, search_index, sort_index};
 
 /// The longest `In` list pushed as one `IN (...)` (one bound parameter per
 /// item; SQLite allows 32766 per statement).
@@ -87,9 +91,34 @@ pub(crate) fn plan(schema: &Schema, query: &Query) -> Result<Plan> {
         if schema.fields.is_empty() {
             clauses.push("0".into());
         } else {
-            plan.params.push(SqlValue::Text(needle.to_owned()));
             let columns: Vec<&str> = schema.fields.iter().map(|c| c.quoted.as_str()).collect();
-            clauses.push(format!("{}(?, {})", functions::SEARCH, columns.join(", ")));
+            let matcher = format!("{}(?, {})", functions::SEARCH, columns.join(", "));
+            let index = schema.search_index().zip(schema.rowid);
+            match (index, fold::index_use(needle)) {
+                (Some((index, rowid)), use_ @ (IndexUse::CheckAll | IndexUse::CheckOdd)) => {
+                    // The index narrows to the rows holding the needle's
+                    // trigrams; the matcher keeps exactly eval's matches,
+                    // checking every such row or only the odd ones.
+                    plan.params
+                        .push(SqlValue::Text(search_index::phrase(needle)));
+                    plan.params.push(SqlValue::Text(needle.to_owned()));
+                    let check = match use_ {
+                        IndexUse::CheckOdd => format!(
+                            "({rowid} NOT IN (SELECT \"row\" FROM {}) OR {matcher})",
+                            index.odd
+                        ),
+                        _ => matcher,
+                    };
+                    clauses.push(format!(
+                        "{rowid} IN (SELECT rowid FROM {0} WHERE {0} MATCH ?) AND {check}",
+                        index.quoted
+                    ));
+                }
+                _ => {
+                    plan.params.push(SqlValue::Text(needle.to_owned()));
+                    clauses.push(matcher);
+                }
+            }
         }
     }
     if !clauses.is_empty() {
@@ -105,21 +134,13 @@ pub(crate) fn plan(schema: &Schema, query: &Query) -> Result<Plan> {
             format!(
                 " ORDER BY {} COLLATE BINARY {dir} NULLS LAST, {}",
                 column.quoted,
-                id_text(schema)
+                sort_index::id_text(&schema.id.quoted, schema.id_kind)
             )
         }
         // The source order: rowid order, or id order without a rowid.
         None => format!(" ORDER BY {}", schema.rowid.unwrap_or(&schema.id.quoted)),
     };
     Ok(plan)
-}
-
-/// The id as text in bytewise order, the tiebreak of every sort.
-fn id_text(schema: &Schema) -> String {
-    match schema.id_kind {
-        IdKind::Text => format!("{} COLLATE BINARY", schema.id.quoted),
-        IdKind::Integer => format!("CAST({} AS TEXT)", schema.id.quoted),
-    }
 }
 
 /// A condition operand, by what SQLite can compare it with.

@@ -5,26 +5,33 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use diorama_core::vista::{Id, VistaCapabilities};
-use diorama_core::{Error, Record, Result};
+use diorama_core::vista::{Id, Query, VistaCapabilities};
+use diorama_core::{Error, ErrorKind, Record, Result};
 use rusqlite::{Connection, OpenFlags};
 
 use super::error::sql_error;
 use super::functions;
-use super::schema::{Schema, quote};
+use super::readers::Readers;
+use super::schema::Schema;
 use super::spec::TableSpec;
 use super::state::State;
 use super::worker::Worker;
+use super::{search_index, sort_index};
 
 /// How long a call waits for another connection's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Read connections of [`SqliteVista::open`]: enough for a slow search
+/// and a few page reads side by side on a small machine.
+const DEFAULT_READERS: usize = 4;
 
 /// A master table in SQLite: a [`TableShell`](diorama_core::TableShell) over
 /// one table, with conditions, sort, search and windows pushed into SQL.
 ///
 /// See the [module docs](super) for what is pushed, how values convert and
-/// which thread runs the calls. Cheap to clone: clones share one connection
-/// and its thread, which stops when the last clone is dropped.
+/// which threads run the calls. Cheap to clone: clones share the
+/// connections and the writer's thread, which stops when the last clone is
+/// dropped.
 ///
 /// ```
 /// use diorama_core::vista::{Query, Sort, TableShell};
@@ -55,12 +62,127 @@ pub struct SqliteVista {
 pub(super) struct Inner {
     pub(super) schema: Arc<Schema>,
     pub(super) capabilities: VistaCapabilities,
-    pub(super) worker: Worker,
+    /// The connection writes run on, one at a time in the order issued;
+    /// `None` when opened read-only.
+    pub(super) writer: Option<Worker>,
+    /// The read connections; `None` when every call runs on the writer's
+    /// connection (in-memory databases, `from_connection`, `readers(0)`).
+    pub(super) readers: Option<Readers>,
+}
+
+impl Inner {
+    /// Run the read `job` on a read connection (or the writer's, without a
+    /// pool); dropped before it answers, the read is skipped or
+    /// interrupted.
+    pub(super) async fn read<T, F>(&self, job: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut State) -> Result<T> + Send + 'static,
+    {
+        match (&self.readers, &self.writer) {
+            (Some(readers), _) => readers.run(job).await,
+            (None, Some(writer)) => writer.read(job).await,
+            (None, None) => Err(Error::new(ErrorKind::Closed, "the vista has no connection")),
+        }
+    }
+
+    /// Run the write `job` (named `op` in errors) on the writer's
+    /// connection, to the end even if the future is dropped.
+    pub(super) async fn write<T, F>(&self, op: &str, job: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut State) -> Result<T> + Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) if self.schema.writable => writer.run(job).await,
+            _ => Err(read_only(op, &self.schema.table)),
+        }
+    }
+}
+
+/// How [`SqliteVista::open_with`] opens a database file: how many read
+/// connections, whether to write, how long to wait for locks.
+///
+/// ```
+/// use std::time::Duration;
+/// use diorama_std::sqlite::SqliteOptions;
+///
+/// let options = SqliteOptions::default().readers(8).busy_timeout(Duration::from_secs(2));
+/// assert_eq!(options.reader_count(), 8);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SqliteOptions {
+    readers: usize,
+    read_only: bool,
+    busy_timeout: Duration,
+    mmap_size: u64,
+}
+
+impl Default for SqliteOptions {
+    /// Four read connections, read-write, a five-second busy timeout, no
+    /// memory map.
+    fn default() -> Self {
+        SqliteOptions {
+            readers: DEFAULT_READERS,
+            read_only: false,
+            busy_timeout: BUSY_TIMEOUT,
+            mmap_size: 0,
+        }
+    }
+}
+
+impl SqliteOptions {
+    /// Reads run side by side on up to `n` connections of their own; `0`
+    /// runs every call on the writer's connection, one at a time.
+    pub fn readers(mut self, n: usize) -> Self {
+        self.readers = n;
+        self
+    }
+
+    /// Open without a writer: the capabilities offer no insert, update or
+    /// delete, and those calls are `Unsupported`. The file's journal mode
+    /// is left as it is.
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
+    /// How long a call waits for another connection's lock before failing.
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// Let each read connection map up to `bytes` of the file into memory
+    /// (`PRAGMA mmap_size`) instead of copying pages through read calls:
+    /// faster long walks (a window deep into a big table), at the price of
+    /// the mapped file pages counting in the process's resident memory
+    /// (shared with the OS page cache, and given back under pressure).
+    /// `0`, the default, maps nothing.
+    pub fn mmap_size(mut self, bytes: u64) -> Self {
+        self.mmap_size = bytes;
+        self
+    }
+
+    /// The read connections asked for.
+    pub fn reader_count(&self) -> usize {
+        self.readers
+    }
+
+    pub(super) fn busy_timeout_value(&self) -> Duration {
+        self.busy_timeout
+    }
+
+    pub(super) fn mmap_size_value(&self) -> u64 {
+        self.mmap_size
+    }
 }
 
 impl SqliteVista {
     /// Open `table` of the SQLite database at `path` (which must exist),
-    /// with ids in `id_column`.
+    /// with ids in `id_column`, with the default [`SqliteOptions`]: one
+    /// writer and up to four read connections, the file switched to WAL
+    /// mode (see [Threads](super#threads)).
     ///
     /// The id column must be declared with an INTEGER or TEXT type and be
     /// the primary key or have a unique index (views are taken on trust);
@@ -71,8 +193,7 @@ impl SqliteVista {
     /// not a database. Opening does blocking I/O (it reads the schema):
     /// call it at start-up or off the executor.
     pub fn open(path: impl AsRef<Path>, table: &str, id_column: &str) -> Result<SqliteVista> {
-        let conn = open_file(path.as_ref(), OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-        Self::from_connection(conn, table, id_column)
+        Self::open_with(path, table, id_column, &SqliteOptions::default())
     }
 
     /// [`open`](SqliteVista::open) without writing: the capabilities offer
@@ -82,12 +203,41 @@ impl SqliteVista {
         table: &str,
         id_column: &str,
     ) -> Result<SqliteVista> {
-        let conn = open_file(path.as_ref(), OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-        Self::from_connection(conn, table, id_column)
+        Self::open_with(
+            path,
+            table,
+            id_column,
+            &SqliteOptions::default().read_only(true),
+        )
+    }
+
+    /// [`open`](SqliteVista::open) with `options`.
+    ///
+    /// Read-write, the file is switched to WAL mode (a setting SQLite
+    /// keeps in the file; it needs the `-wal` and `-shm` files beside it
+    /// and a local file system), so reads never wait for the writer nor
+    /// the writer for reads. Where WAL cannot be set the vista still
+    /// works, with a reader able to make a commit wait up to the busy
+    /// timeout.
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        table: &str,
+        id_column: &str,
+        options: &SqliteOptions,
+    ) -> Result<SqliteVista> {
+        let path = path.as_ref();
+        let flags = if options.read_only {
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+        };
+        let conn = open_file(path, flags)?;
+        Self::over_file(conn, path, table, id_column, options)
     }
 
     /// A fresh in-memory database holding the empty table `spec` (tests,
-    /// examples). It lives as long as the handle.
+    /// examples). It lives as long as the handle; every call runs on its
+    /// one connection.
     pub fn open_in_memory(spec: &TableSpec) -> Result<SqliteVista> {
         let conn = Connection::open_in_memory()
             .map_err(|e| sql_error("opening an in-memory SQLite database", e))?;
@@ -96,28 +246,74 @@ impl SqliteVista {
     }
 
     /// Create the table `spec` (and its indexes) in the database at `path`,
-    /// creating the file if needed, and open it. `Failed` when the table
-    /// already exists; `InvalidInput` for a malformed spec.
+    /// creating the file if needed, and open it as
+    /// [`open`](SqliteVista::open) does. `Failed` when the table already
+    /// exists; `InvalidInput` for a malformed spec.
     pub fn create_table(path: impl AsRef<Path>, spec: &TableSpec) -> Result<SqliteVista> {
+        let path = path.as_ref();
         let conn = open_file(
-            path.as_ref(),
+            path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
         )?;
         create(&conn, spec)?;
-        Self::from_connection(conn, spec.name(), spec.id_column())
+        Self::over_file(
+            conn,
+            path,
+            spec.name(),
+            spec.id_column(),
+            &SqliteOptions::default(),
+        )
     }
 
     /// `table` of an already open connection, with ids in `id_column` (see
     /// [`open`](SqliteVista::open)). The connection moves to the vista's
-    /// thread; its busy timeout is set to five seconds and two functions
-    /// (`diorama_like`, `diorama_search`) are registered on it.
+    /// thread and serves every call, one at a time (for reads side by side,
+    /// open the file with [`open`](SqliteVista::open)); its busy timeout is
+    /// set to five seconds and two functions (`diorama_like`,
+    /// `diorama_search`) are registered on it.
     pub fn from_connection(conn: Connection, table: &str, id_column: &str) -> Result<SqliteVista> {
-        let context = format!("opening \"{table}\"");
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| sql_error(&context, e))?;
-        functions::register(&conn).map_err(|e| sql_error(&context, e))?;
-        let schema = Arc::new(Schema::read(&conn, table, id_column)?);
-        let writable = schema.writable;
+        let schema = prepare(&conn, table, id_column, BUSY_TIMEOUT)?;
+        Self::assemble(schema, Some(conn), None)
+    }
+
+    /// The vista over `conn`, a connection to the file at `path`: the
+    /// writer (unless read-only) and the pool of readers `options` ask for.
+    fn over_file(
+        conn: Connection,
+        path: &Path,
+        table: &str,
+        id_column: &str,
+        options: &SqliteOptions,
+    ) -> Result<SqliteVista> {
+        let context = format!("opening \"{table}\" in {}", path.display());
+        if !options.read_only {
+            // Readers then see a snapshot while the writer commits. The
+            // mode stays `delete` where WAL is impossible; that only costs
+            // concurrency.
+            let mode: String = conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+                .map_err(|e| sql_error(&context, e))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                log::warn!(
+                    "{context}: WAL mode not available (journal mode {mode}); readers may delay writes"
+                );
+            }
+        }
+        let schema = prepare(&conn, table, id_column, options.busy_timeout)?;
+        if options.readers == 0 {
+            return Self::assemble(schema, (!options.read_only).then_some(conn), None);
+        }
+        let readers = Readers::open(path.to_path_buf(), schema.clone(), options)?;
+        let writer = (!options.read_only).then_some(conn);
+        Self::assemble(schema, writer, Some(readers))
+    }
+
+    fn assemble(
+        schema: Arc<Schema>,
+        writer: Option<Connection>,
+        readers: Option<Readers>,
+    ) -> Result<SqliteVista> {
+        let writable = schema.writable && writer.is_some();
         let capabilities = VistaCapabilities {
             can_insert: writable,
             can_update: writable,
@@ -129,12 +325,19 @@ impl SqliteVista {
             can_fetch_next: true,
             can_count: true,
         };
-        let worker = Worker::spawn(table, State::new(conn, schema.clone()))?;
+        let writer = match writer {
+            Some(conn) => Some(Worker::spawn(
+                &schema.table,
+                State::new(conn, schema.clone()),
+            )?),
+            None => None,
+        };
         Ok(SqliteVista {
             inner: Arc::new(Inner {
                 schema,
                 capabilities,
-                worker,
+                writer,
+                readers,
             }),
         })
     }
@@ -157,49 +360,165 @@ impl SqliteVista {
     /// ([`create_index`](SqliteVista::create_index)): each index kept up to
     /// date while loading costs far more than building it once.
     pub async fn insert_many(&self, rows: Vec<(Option<Id>, Record)>) -> Result<usize> {
-        self.check_writable("insert_many")?;
         self.inner
-            .worker
-            .run(move |state| state.insert_many(rows))
+            .write("insert_many", move |state| state.insert_many(rows))
             .await
     }
 
-    /// Create an index on field `column` unless one of that name exists
-    /// (`<table>_<column>_idx`, as [`TableSpec::index`] names them). Indexes
-    /// speed sorts and numeric conditions on the column; building one after
-    /// a bulk load is much faster than keeping it up to date row by row.
-    /// `InvalidInput` for a column that is not a field.
+    /// Create the two indexes that sort by field `column` unless they
+    /// exist: `<table>_<column>_asc` on `(column, id)` and
+    /// `<table>_<column>_desc` on `(column, id DESC)`, each written with
+    /// the sort's own expressions (the column bytewise, the id as text), so
+    /// a window deep into the table sorted by `column`, either way, is a
+    /// walk over a covering index instead of a sort (see
+    /// [`explain_window`](SqliteVista::explain_window)). They also serve
+    /// numeric conditions on the column. Building them after a bulk load is
+    /// much faster than keeping them up to date row by row.
+    ///
+    /// Errors: `InvalidInput` for a column that is not a field;
+    /// `Unsupported` on a read-only vista.
     pub async fn create_index(&self, column: &str) -> Result<()> {
-        self.check_writable("create_index")?;
         let schema = &self.inner.schema;
-        let sql = format!(
-            "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
-            quote(&format!("{}_{column}_idx", schema.table)),
-            schema.quoted_table,
-            schema.field(column)?.quoted
-        );
+        let field = schema.field(column)?.name.clone();
+        let [asc, desc] =
+            sort_index::statements(&schema.table, &field, &schema.id.name, schema.id_kind, true);
+        let sql = format!("BEGIN; {asc}; {desc}; COMMIT;");
         let context = format!("indexing \"{column}\" of \"{}\"", schema.table);
         self.inner
-            .worker
-            .run(move |state| {
-                state
-                    .conn
-                    .execute_batch(&sql)
-                    .map_err(|e| sql_error(&context, e))
+            .write("create_index", move |state| {
+                state.conn.execute_batch(&sql).map_err(|e| {
+                    let _ = state.conn.execute_batch("ROLLBACK");
+                    sql_error(&context, e)
+                })
             })
             .await
     }
 
-    pub(super) fn check_writable(&self, op: &str) -> Result<()> {
-        if self.inner.schema.writable {
-            Ok(())
-        } else {
-            Err(Error::unsupported(format!(
-                "{op}: \"{}\" is read-only here (a view, a virtual table or a read-only connection)",
-                self.inner.schema.table
-            )))
+    /// Build the search index (unless an intact one exists): an FTS5 table
+    /// `<table>_search` with the trigram tokenizer over every field,
+    /// filled from the rows already there, and three triggers that keep it
+    /// in step with every later write, whoever makes it (see
+    /// [Search](super#search)). From then on a search with a needle of at
+    /// least three characters narrows to the rows the index finds instead
+    /// of reading every row; the results stay exactly local evaluation's.
+    /// An index left stale by a change of the table's columns is replaced.
+    ///
+    /// On a million rows this takes tens of seconds and makes the file
+    /// larger by about the size of its text; build it after a bulk load
+    /// (each indexed insert costs more than its share of one build).
+    ///
+    /// Errors: `Unsupported` on a read-only vista or a table without a
+    /// rowid (WITHOUT ROWID tables, views).
+    pub async fn create_search_index(&self) -> Result<()> {
+        let inner = self.inner.clone();
+        let schema = &inner.schema;
+        if schema.search_index().is_some() {
+            return Ok(());
+        }
+        let Some(rowid) = schema.rowid else {
+            return Err(Error::unsupported(format!(
+                "\"{}\" has no rowid (a WITHOUT ROWID table or a view): no search index",
+                schema.table
+            )));
+        };
+        let table = schema.table.clone();
+        let fields: Vec<String> = schema.fields.iter().map(|c| c.name.clone()).collect();
+        let context = format!("building the search index of \"{table}\"");
+        let found = self
+            .inner
+            .write("create_search_index", move |state| {
+                let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+                search_index::check_fields(&table, &fields)?;
+                let script = search_index::create_script(&table, &fields, rowid);
+                state
+                    .conn
+                    .execute_batch(&format!("BEGIN;\n{script}COMMIT;"))
+                    .map_err(|e| {
+                        let _ = state.conn.execute_batch("ROLLBACK");
+                        sql_error(&context, e)
+                    })?;
+                search_index::find(&state.conn, &table, &fields, rowid)
+            })
+            .await?;
+        match found {
+            Some(index) => {
+                let _ = inner.schema.search.set(index);
+                Ok(())
+            }
+            None => Err(Error::failed(format!(
+                "the search index of \"{}\" was built but cannot be found",
+                inner.schema.table
+            ))),
         }
     }
+
+    /// True when searches use the search index (found intact at open, or
+    /// built by [`create_search_index`](SqliteVista::create_search_index)).
+    pub fn has_search_index(&self) -> bool {
+        self.inner.schema.search_index().is_some()
+    }
+
+    /// The index of row `id` in the order of `query` (0 for the first
+    /// row), `None` when the row is not in its set: how many rows of the
+    /// set come before it (a count over the sort's index range). For
+    /// keeping a selection on a row across a change of query.
+    ///
+    /// Errors: those of a read of `query`; `InvalidInput` for an id that
+    /// cannot exist in the id column.
+    pub async fn position(&self, query: &Query, id: &str) -> Result<Option<usize>> {
+        let (query, id) = (query.clone(), id.to_owned());
+        self.inner
+            .read(move |state| state.position(&query, &id))
+            .await
+    }
+
+    /// SQLite's plan (the detail lines of `EXPLAIN QUERY PLAN`) for the
+    /// statement that finds the window `offset..offset + limit` of
+    /// `query`: with a rowid, the scan for the window's rowids, whose rows
+    /// are then read by key. A sort served by its index reads
+    /// `SCAN <table> USING COVERING INDEX <table>_<column>_asc` (or
+    /// `_desc`); `USE TEMP B-TREE FOR ORDER BY` means SQLite sorts.
+    ///
+    /// Errors: those of a read of `query` (`InvalidInput` for an unknown
+    /// column, `Unsupported` for a condition it does not push).
+    pub async fn explain_window(&self, query: &Query) -> Result<Vec<String>> {
+        let query = query.clone();
+        self.inner
+            .read(move |state| state.explain_window(&query))
+            .await
+    }
+
+    /// SQLite's plan for counting the rows of `query` (see
+    /// [`explain_window`](SqliteVista::explain_window)).
+    ///
+    /// Errors: as [`explain_window`](SqliteVista::explain_window).
+    pub async fn explain_count(&self, query: &Query) -> Result<Vec<String>> {
+        let query = query.clone();
+        self.inner
+            .read(move |state| state.explain_count(&query))
+            .await
+    }
+}
+
+/// The error of a write to a table this vista cannot write.
+fn read_only(op: &str, table: &str) -> Error {
+    Error::unsupported(format!(
+        "{op}: \"{table}\" is read-only here (a view, a virtual table or a read-only connection)"
+    ))
+}
+
+/// Set up `conn` (busy timeout, the two functions) and read the schema.
+fn prepare(
+    conn: &Connection,
+    table: &str,
+    id_column: &str,
+    busy_timeout: Duration,
+) -> Result<Arc<Schema>> {
+    let context = format!("opening \"{table}\"");
+    conn.busy_timeout(busy_timeout)
+        .map_err(|e| sql_error(&context, e))?;
+    functions::register(conn).map_err(|e| sql_error(&context, e))?;
+    Ok(Arc::new(Schema::read(conn, table, id_column)?))
 }
 
 impl fmt::Debug for SqliteVista {
@@ -209,7 +528,8 @@ impl fmt::Debug for SqliteVista {
             .field("table", &schema.table)
             .field("id_column", &schema.id.name)
             .field("fields", &schema.fields.len())
-            .field("writable", &schema.writable)
+            .field("writable", &self.inner.capabilities.can_update)
+            .field("readers", &self.inner.readers)
             .finish_non_exhaustive()
     }
 }

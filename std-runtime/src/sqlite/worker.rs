@@ -1,12 +1,13 @@
-//! The thread that owns the SQLite connection and runs every call on it.
+//! The thread that owns the writer's connection and runs every write on it
+//! (and every read too, where there is no pool of readers).
 //!
 //! SQLite calls block (disk I/O, locks, a full scan for a search), so they
 //! must not run on an executor thread. A dedicated thread rather than a
-//! blocking pool (`blocking::unblock`, `spawn_blocking`) because:
+//! blocking pool (`blocking::unblock`, `spawn_blocking`, which the readers
+//! use) because:
 //!
-//! - one connection keeps its prepared-statement cache and the count cache,
-//!   and `rusqlite::Connection` is `Send` but not `Sync`, so a pool would
-//!   need a lock around it anyway;
+//! - the one connection keeps its prepared-statement cache and the count
+//!   cache, and `rusqlite::Connection` is `Send` but not `Sync`;
 //! - jobs run one at a time in submission order, so writes apply in the
 //!   order they were issued;
 //! - it needs nothing from the executor: each job answers through an
@@ -20,11 +21,12 @@
 //! it returns).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 
 use diorama_core::{Error, ErrorKind, Result};
 
+use super::cancel::{AbandonOnDrop, Cancel};
 use super::state::State;
 
 type Job = Box<dyn FnOnce(&mut State) + Send>;
@@ -58,8 +60,25 @@ impl Worker {
         })
     }
 
+    /// Run the read `job` on the connection's thread: as
+    /// [`run`](Worker::run), except that once the future is dropped the
+    /// job is skipped if it has not started, or interrupted if it runs
+    /// (see [`super::cancel`]).
+    pub(crate) async fn read<T, F>(&self, job: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut State) -> Result<T> + Send + 'static,
+    {
+        let cancel = Arc::new(Cancel::default());
+        let guard = AbandonOnDrop::new(cancel.clone());
+        let answer = self.run(move |state| cancel.run(state, job)).await;
+        guard.disarm();
+        answer
+    }
+
     /// Run `job` on the connection's thread and wait for its answer without
-    /// blocking the calling task's thread.
+    /// blocking the calling task's thread. The job runs to the end even if
+    /// the future is dropped (a write is applied; its answer is discarded).
     pub(crate) async fn run<T, F>(&self, job: F) -> Result<T>
     where
         T: Send + 'static,

@@ -280,3 +280,121 @@ fn grid_keys_move_sort_search_and_edit() {
     assert_eq!(steps[17].command, "key q");
     assert_eq!(report.last.pending_writes, 0);
 }
+
+/// The status line: the screen's last line but one.
+fn status_line(snapshot: &Snapshot) -> &str {
+    let lines: Vec<&str> = snapshot.screen.lines().collect();
+    lines[lines.len() - 2]
+}
+
+#[test]
+fn numbers_that_do_not_fit_are_written_short_never_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = args(dir.path(), Duration::ZERO);
+    args.dataset.rows = 200;
+    args.size = (50, 24);
+    let dataset = data::prepare(&args.dataset.data, 200, &mut std::io::sink()).unwrap();
+    let conn = diorama_std::sqlite::rusqlite::Connection::open(&dataset.db_path).unwrap();
+    conn.execute_batch(
+        "UPDATE products SET price = 1e300 WHERE id = 'p0000001';
+         UPDATE products SET stock = 12345678901234567890 WHERE id = 'p0000002';
+         UPDATE products SET price = 305.14 WHERE id = 'p0000003';",
+    )
+    .unwrap();
+    drop(conn);
+    let report = run(&args, "wait");
+    let screen = &report.settled.screen;
+    let line = |n: usize| table_lines(&report.settled)[n].to_string();
+    assert!(line(0).contains("1.000e300"), "{screen}");
+    assert!(line(1).contains("1e19"), "{screen}");
+    assert!(line(2).contains("305.14"), "{screen}");
+    // Every shown price is whole: the layout leaves columns out rather
+    // than squeeze one.
+    for (at, (_, row)) in report.settled.rows.iter().enumerate().skip(3) {
+        let price = row
+            .as_ref()
+            .unwrap()
+            .record
+            .get("price")
+            .and_then(Value::as_f64)
+            .unwrap();
+        assert!(line(at).contains(&format!("{price:.2}")), "{}", line(at));
+    }
+    for l in screen.lines() {
+        assert!(l.chars().count() <= 50, "{l}");
+    }
+    // The title leaves out what does not fit, whole.
+    let title = screen.lines().next().unwrap().trim_end();
+    assert!(title.ends_with("200 rows"), "{title:?}");
+}
+
+#[test]
+fn the_status_line_fits_the_width_in_whole_words() {
+    let dir = tempfile::tempdir().unwrap();
+    for width in [120u16, 80, 50, 30] {
+        let mut args = args(dir.path(), Duration::ZERO);
+        args.dataset.rows = 500;
+        args.size = (width, 24);
+        let report = run(&args, "goto 300; quit");
+        let after = &report.steps[0].after;
+        let status = status_line(after);
+        let calls = after.master_calls;
+        assert!(
+            status.contains(&format!("master calls {calls}"))
+                || status.contains(&format!("calls {calls} "))
+                || status.ends_with(&format!("calls {calls}")),
+            "{width}: {status:?} (calls {calls})"
+        );
+        assert!(!after.screen.contains("Partial"), "{}", after.screen);
+        assert!(status.chars().count() <= usize::from(width));
+        if width >= 120 {
+            assert!(
+                status.contains("partly loaded") || status.contains("all loaded"),
+                "{status}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_search_counts_then_shows_its_rows_and_clearing_it_keeps_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = 3_000;
+    let mut args = args(dir.path(), Duration::from_millis(60));
+    args.dataset.rows = rows;
+    let lamps: Vec<String> = (0..rows)
+        .map(product)
+        .filter(|(_, r)| {
+            r.get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| n.to_lowercase().contains("lamp"))
+        })
+        .map(|(id, _)| id)
+        .collect();
+    let report = run(&args, "search lamp; down 3; search");
+    let search = &report.steps[0];
+    assert!(search.counting_seen, "the title never said it was counting");
+    let title = search.after.screen.lines().next().unwrap();
+    assert!(title.contains(&format!("{} rows", lamps.len())), "{title}");
+    assert!(
+        !search.after.screen.contains("searching"),
+        "{}",
+        search.after.screen
+    );
+
+    let chosen = &lamps[3];
+    assert_eq!(
+        report.steps[1].after.rows[3].1.as_ref().unwrap().id,
+        *chosen
+    );
+    let cleared = &report.steps[2].after;
+    let index: usize = chosen[1..].parse::<usize>().unwrap() - 1;
+    assert_eq!(cleared.row_count, rows);
+    assert_eq!(cleared.cursor, index, "the cursor stays on {chosen}");
+    let on_screen = cleared
+        .rows
+        .iter()
+        .find(|(i, _)| *i == index)
+        .expect("on screen");
+    assert_eq!(on_screen.1.as_ref().unwrap().id, *chosen);
+}

@@ -462,3 +462,277 @@ fn master_failures_are_502_and_slow_writes_202() {
     assert_eq!(stored, Some(Some(3.5)));
     server.stop();
 }
+
+/// A service over `master` (in memory, faults and gate in the test's
+/// hands) with `options`.
+fn over_memory(master: &MemoryVista, options: ServiceOptions) -> Server {
+    let shell = master.clone();
+    Server::start(move || async move {
+        Service::open(
+            Arc::new(shell),
+            Arc::new(MemoryBackend::new()),
+            Schema::products(),
+            options,
+        )
+        .await
+        .expect("open")
+    })
+}
+
+/// Send `bytes` on a connection of its own and read the answer: status,
+/// content type and body as JSON.
+fn raw(server: &Server, bytes: &[u8]) -> (u16, String, Json) {
+    use std::io::{Read, Write};
+    let addr = server.base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    // The server may answer and close before it has read everything.
+    let _ = stream.write_all(bytes);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("{text}"));
+    let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let content_type = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-type: ")
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    let json = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {text}"));
+    (status, content_type, json)
+}
+
+fn assert_error_shape(status: u16, expected: u16, body: &Json) {
+    assert_eq!(status, expected, "{body}");
+    let object = body.as_object().expect("an object");
+    assert_eq!(object.len(), 1, "{body}");
+    assert!(!message(body).is_empty(), "{body}");
+}
+
+#[test]
+fn every_error_status_answers_the_json_error_shape() {
+    let master = memory_products(50);
+    let server = over_memory(&master, ServiceOptions::default());
+
+    let (status, body) = server.get("/nowhere");
+    assert_error_shape(status, 404, &body);
+    let response = server
+        .agent
+        .delete(format!("{}/products", server.base))
+        .call();
+    let (status, body) = read(response);
+    assert_error_shape(status, 405, &body);
+
+    // q: at most 1,000 characters.
+    let longest = "é".repeat(diorama_apps::serve::MAX_Q_CHARS);
+    let (status, body) = server.get(&format!("/products?q={longest}"));
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = server.get(&format!("/products?q={longest}x"));
+    assert_error_shape(status, 400, &body);
+    assert!(message(&body).contains("1000"), "{body}");
+
+    // A 100 kB target, a 1 MB header, a head that is not HTTP: refused
+    // before hyper reads them, still JSON.
+    let target = format!(
+        "GET /products?q={} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(100_000)
+    );
+    let (status, content_type, body) = raw(&server, target.as_bytes());
+    assert_error_shape(status, 414, &body);
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
+    let header = format!(
+        "GET /products HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "b".repeat(1 << 20)
+    );
+    let (status, _, body) = raw(&server, header.as_bytes());
+    assert_error_shape(status, 431, &body);
+    let (status, _, body) = raw(&server, b"\x01\x02\x03 garbage\r\n\r\n");
+    assert_error_shape(status, 400, &body);
+    // A well-formed request after a refused one on another connection.
+    let (status, _, _) = raw(
+        &server,
+        b"GET /products/p0000001 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 200);
+
+    // A 5 MB body: 413.
+    let big = format!("{{\"name\": \"{}\"}}", "n".repeat(5 << 20));
+    let request = format!(
+        "PATCH /products/p0000001 HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\n\r\n{big}",
+        big.len()
+    );
+    let (status, _, body) = raw(&server, request.as_bytes());
+    assert_error_shape(status, 413, &body);
+    assert!(message(&body).contains("65536"), "{body}");
+
+    // A key given twice, a negative price: refused, nothing written.
+    let before = master.get_row("p0000001").unwrap();
+    let (status, body) = server.patch("/products/p0000001", r#"{"price": 1, "price": -3}"#);
+    assert_error_shape(status, 400, &body);
+    assert!(message(&body).contains("more than once"), "{body}");
+    let (status, body) = server.patch("/products/p0000001", r#"{"price": -3}"#);
+    assert_error_shape(status, 400, &body);
+    assert!(message(&body).contains("negative"), "{body}");
+    assert_eq!(master.get_row("p0000001").unwrap(), before);
+    assert_eq!(master.calls(VistaOp::Patch), 0, "refused before the queue");
+    server.stop();
+}
+
+#[test]
+fn a_request_past_its_deadline_is_504_and_its_master_call_stops() {
+    let master = memory_products(500);
+    let options = ServiceOptions {
+        read_timeout: Duration::from_millis(300),
+        ..ServiceOptions::default()
+    };
+    let server = over_memory(&master, options);
+    master.hold();
+    let (status, body) = server.get("/products?sort=-price&offset=200&limit=10");
+    assert_error_shape(status, 504, &body);
+    // The page's chunk load was waiting at the gate; the request gave its
+    // scenery up, so the call is dropped though the gate stays shut.
+    let started = Instant::now();
+    while master.in_flight() > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the master call goes on"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    master.release();
+    let (status, page) = server.get("/products?sort=-price&offset=200&limit=10");
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["rows"].as_array().unwrap().len(), 10);
+    server.stop();
+}
+
+/// `name{labels} value` lines of a Prometheus text exposition, summed per
+/// name and label set as written.
+fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.rsplit_once(' '))
+        .filter(|(name, _)| *name == series)
+        .map(|(_, v)| v.parse::<f64>().unwrap())
+        .sum()
+}
+
+#[test]
+fn metrics_are_exposed_and_move() {
+    let master = memory_products(300);
+    let server = over_memory(&master, ServiceOptions::default());
+    let scrape = || {
+        let mut response = server
+            .agent
+            .get(format!("{}/metrics", server.base))
+            .call()
+            .expect("metrics");
+        assert_eq!(response.status().as_u16(), 200);
+        response.body_mut().read_to_string().unwrap()
+    };
+    let text = scrape();
+    assert_eq!(metric(&text, "diorama_cache_misses_total"), 0.0);
+    assert_eq!(
+        metric(&text, "diorama_writes_total{outcome=\"applied\"}"),
+        0.0
+    );
+    assert!(
+        text.contains("diorama_writes_total{outcome=\"failed\"} 0"),
+        "{text}"
+    );
+
+    // A row read twice: a miss (fetched), then a hit.
+    assert_eq!(server.get("/products/p0000007").0, 200);
+    assert_eq!(server.get("/products/p0000007").0, 200);
+    // A page read twice: a miss (a chunk load), then a hit.
+    assert_eq!(server.get("/products?offset=100&limit=20").0, 200);
+    assert_eq!(server.get("/products?offset=100&limit=20").0, 200);
+    // A write applied, one the master fails.
+    assert_eq!(server.patch("/products/p0000007", r#"{"stock": 3}"#).0, 200);
+    master.fail_all(VistaOp::Patch, true);
+    assert_eq!(server.patch("/products/p0000008", r#"{"stock": 3}"#).0, 502);
+    master.fail_all(VistaOp::Patch, false);
+    let text = scrape();
+    for name in [
+        "diorama_cache_hits_total",
+        "diorama_cache_misses_total",
+        "diorama_master_calls_total",
+        "diorama_master_call_duration_seconds",
+        "diorama_write_queue_depth",
+        "diorama_writes_total",
+        "diorama_open_sceneries",
+        "diorama_http_requests_total",
+    ] {
+        assert!(
+            text.contains(&format!("# TYPE {}", name.trim_end_matches("_total"))),
+            "{name} missing:\n{text}"
+        );
+    }
+    assert_eq!(metric(&text, "diorama_cache_misses_total"), 2.0, "{text}");
+    assert!(metric(&text, "diorama_cache_hits_total") >= 2.0, "{text}");
+    assert_eq!(
+        metric(&text, "diorama_writes_total{outcome=\"applied\"}"),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        metric(&text, "diorama_writes_total{outcome=\"failed\"}"),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "diorama_master_calls_total{op=\"get\",outcome=\"ok\"}"
+        ),
+        master.calls(VistaOp::Get) as f64,
+        "{text}"
+    );
+    assert!(
+        metric(
+            &text,
+            "diorama_master_calls_total{op=\"fetch_window\",outcome=\"ok\"}"
+        ) >= 1.0,
+        "{text}"
+    );
+    assert!(
+        metric(
+            &text,
+            "diorama_master_call_duration_seconds_count{op=\"patch\"}"
+        ) >= 2.0,
+        "{text}"
+    );
+    assert_eq!(metric(&text, "diorama_write_queue_depth"), 0.0);
+    assert_eq!(
+        metric(&text, "diorama_open_sceneries"),
+        1.0,
+        "one kept list view: {text}"
+    );
+    assert!(
+        metric(
+            &text,
+            "diorama_http_requests_total{method=\"GET\",status=\"200\"}"
+        ) >= 5.0,
+        "{text}"
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "diorama_http_requests_total{method=\"PATCH\",status=\"502\"}"
+        ),
+        1.0,
+        "{text}"
+    );
+    server.stop();
+}

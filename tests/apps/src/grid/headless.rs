@@ -57,6 +57,9 @@ pub struct Step {
     /// Every row status shown on screen while it settled (`"pending"`,
     /// `"fresh"`, `"loading"` for placeholders, …).
     pub statuses_seen: BTreeSet<&'static str>,
+    /// The title said the rows were being counted at some point while it
+    /// settled.
+    pub counting_seen: bool,
 }
 
 /// What a headless run showed.
@@ -119,7 +122,7 @@ pub async fn run_script(args: &GridArgs, dataset: Dataset, script: &str) -> Resu
     let first_frame_after = started.elapsed();
 
     let mut seen = BTreeSet::new();
-    settle(&mut app, None, &mut seen).await?;
+    settle(&mut app, None, &mut seen, &mut false).await?;
     let complete_after = started.elapsed();
     let settled = snapshot(&mut terminal, &app)?;
 
@@ -127,6 +130,7 @@ pub async fn run_script(args: &GridArgs, dataset: Dataset, script: &str) -> Resu
     let mut shut_down = false;
     for (text, command) in commands {
         let mut seen = BTreeSet::new();
+        let mut counting_seen = false;
         let quit_command = command == Command::Quit;
         let query_before = app.view().query();
         let landed_before = landed(&app.view().stats());
@@ -159,7 +163,8 @@ pub async fn run_script(args: &GridArgs, dataset: Dataset, script: &str) -> Resu
         let query_change = app.view().query() != query_before;
         let refetching = query_change && app.view().stats().loads_in_flight > 0;
         let must_land = refetching.then_some(landed_before);
-        settle(&mut app, must_land, &mut seen).await?;
+        counting_seen |= app.counting();
+        settle(&mut app, must_land, &mut seen, &mut counting_seen).await?;
         // `quit`, or the `q` key.
         let quit = quit_command || app.quit;
         if quit {
@@ -170,6 +175,7 @@ pub async fn run_script(args: &GridArgs, dataset: Dataset, script: &str) -> Resu
             command: text,
             after: snapshot(&mut terminal, &app)?,
             statuses_seen: seen,
+            counting_seen,
         });
         if quit {
             break;
@@ -202,12 +208,14 @@ async fn settle(
     app: &mut App,
     must_land: Option<u64>,
     seen: &mut BTreeSet<&'static str>,
+    counting_seen: &mut bool,
 ) -> Result<()> {
     let runtime = app.session.dio.runtime().clone();
     let deadline = Instant::now() + SETTLE_TIMEOUT;
     let mut last_generation = None;
     let mut quiet = 0;
     loop {
+        *counting_seen |= app.counting();
         app.sync_viewport();
         let (_, rows) = app.visible();
         seen.extend(rows.iter().map(|row| match row {
@@ -220,6 +228,8 @@ async fn settle(
             && stats.loads_in_flight == 0
             && must_land.is_none_or(|before| landed(&stats) > before)
             && app.session.dio.pending_writes() == 0
+            && !app.relocating()
+            && !app.counting()
             && rows.iter().all(|row| {
                 row.as_ref().is_some_and(|row| {
                     !matches!(row.status, RowStatus::PendingWrite | RowStatus::Loading)

@@ -2,9 +2,10 @@
 //! prompt, and the actions keys and scripts trigger.
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use diorama_core::scenery::EnrichedRecord;
+use diorama_core::sync::watch::Generation;
 use diorama_core::vista::{Id, Sort, SortDir};
 use diorama_core::{Record, TableScenery};
 
@@ -106,6 +107,19 @@ pub struct App {
     /// Set by [`Action::Quit`].
     pub quit: bool,
     requested: Option<Range<usize>>,
+    /// A search was set or cleared at this generation and its rows have not
+    /// landed yet (the title says the rows are being counted).
+    search_pending: Option<Generation>,
+    /// The row the cursor was on when a search was cleared, its screen
+    /// line, and where the master says it is now (once it answered).
+    relocating: Option<Relocation>,
+}
+
+/// Finding the cursor's row again after a search is cleared.
+#[derive(Debug)]
+struct Relocation {
+    line: usize,
+    found: Arc<Mutex<Option<Option<usize>>>>,
 }
 
 impl App {
@@ -120,6 +134,52 @@ impl App {
             message: None,
             quit: false,
             requested: None,
+            search_pending: None,
+            relocating: None,
+        }
+    }
+
+    /// True while a new search's rows (and their number) have not landed.
+    pub fn counting(&self) -> bool {
+        self.search_pending.is_some() || self.view().estimated_total().is_none()
+    }
+
+    /// True while the cursor waits to be put back on its row after a
+    /// search was cleared.
+    pub fn relocating(&self) -> bool {
+        self.relocating.is_some()
+    }
+
+    /// Notice a search's rows landing (clear its note) and the master's
+    /// answer for the row to keep the cursor on.
+    fn follow_changes(&mut self) {
+        if let Some(asked) = self.search_pending {
+            let view = self.view();
+            let range = self.visible_range();
+            let landed = view.generation() != asked
+                && view.stats().loads_in_flight == 0
+                && view.estimated_total().is_some()
+                && view.rows(range).iter().all(Option::is_some);
+            if landed {
+                self.search_pending = None;
+                if matches!(&self.message, Some((m, false)) if m.starts_with("searching ")) {
+                    self.message = None;
+                }
+            }
+        }
+        let answer = self.relocating.as_ref().and_then(|r| {
+            r.found
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+                .map(|found| (r.line, found))
+        });
+        if let Some((line, found)) = answer {
+            self.relocating = None;
+            if let Some(at) = found {
+                self.cursor = at;
+                self.top = at.saturating_sub(line);
+            }
         }
     }
 
@@ -160,6 +220,7 @@ impl App {
     /// rows on screen to the scenery as its viewport when they changed.
     /// Called before every frame.
     pub fn sync_viewport(&mut self) {
+        self.follow_changes();
         let view = self.view();
         let count = view.row_count();
         let known = view.estimated_total().is_some();
@@ -219,10 +280,19 @@ impl App {
             }
             Action::Search(text) => {
                 let text = text.filter(|t| !t.trim().is_empty());
+                let had_search = self.view().query().search.is_some();
+                let keep = self.view().row(self.cursor).map(|row| row.id.clone());
+                let line = self.cursor.saturating_sub(self.top);
+                let before = self.view().generation();
                 self.view()
                     .set_search(text.clone())
                     .map_err(|e| e.to_string())?;
                 self.go_top();
+                self.search_pending = Some(before);
+                // Cleared: find the selected row in the whole set again.
+                if let (true, None, Some(id)) = (had_search, &text, keep) {
+                    self.relocate(id, line);
+                }
                 self.message = Some((
                     match text {
                         Some(text) => format!("searching {text:?}"),
@@ -294,6 +364,23 @@ impl App {
     }
 
     /// A new query starts at its first row.
+    /// Ask the master where row `id` is in the current query; the cursor
+    /// moves there (on screen line `line`) when it answers, if the row is
+    /// in the set.
+    fn relocate(&mut self, id: Id, line: usize) {
+        let found = Arc::new(Mutex::new(None));
+        let slot = found.clone();
+        let master = self.session.master.clone();
+        let query = self.view().query();
+        self.session.count_master_call();
+        smol::spawn(async move {
+            let at = master.position(&query, &id).await.ok().flatten();
+            *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(at);
+        })
+        .detach();
+        self.relocating = Some(Relocation { line, found });
+    }
+
     fn go_top(&mut self) {
         self.cursor = 0;
         self.top = 0;

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use diorama_core::{Error, Record, Result, Runtime, Value};
+use diorama_core::Runtime;
 use diorama_std::sqlite::SqliteVista;
 
 use crate::sample::CountedShell;
@@ -17,19 +17,6 @@ pub fn master(sqlite: SqliteVista, latency: Duration, runtime: Arc<dyn Runtime>)
     CountedShell::new(Arc::new(sqlite), latency, runtime).with_validation(validate)
 }
 
-/// The remote API's validation: a price, when written, must be a
-/// non-negative number (or null).
-///
-/// Errors: `InvalidInput` naming the refused price.
-pub fn validate(record: &Record) -> Result<()> {
-    match record.get("price") {
-        None => Ok(()),
-        Some(price) => match price.as_f64() {
-            Some(p) if p >= 0.0 => Ok(()),
-            _ if matches!(price, Value::Null) => Ok(()),
-            _ => Err(Error::invalid_input(format!(
-                "the master refuses price {price}: it must not be negative"
-            ))),
-        },
-    }
-}
+/// The remote API's validation, shared with `serve`: see
+/// [`products::validate`](crate::sample::products::validate).
+pub use crate::sample::products::validate;

@@ -2,7 +2,7 @@
 //! prompt (or message, or help) line.
 
 use diorama_core::Value;
-use diorama_core::scenery::{EnrichedRecord, RowStatus};
+use diorama_core::scenery::{EnrichedRecord, LoadState, RowStatus};
 use diorama_core::vista::SortDir;
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout};
@@ -36,36 +36,59 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
         Constraint::Length(1),
     ])
     .areas(frame.area());
-    frame.render_widget(title_line(app), title);
-    frame.render_widget(grid(app), table);
-    frame.render_widget(status_line(app), status);
+    frame.render_widget(title_line(app, title.width), title);
+    frame.render_widget(grid(app, table.width), table);
+    frame.render_widget(status_line(app, status.width), status);
     frame.render_widget(bottom_line(app), bottom);
 }
 
-fn title_line(app: &App) -> Paragraph<'static> {
+fn title_line(app: &App, width: u16) -> Paragraph<'static> {
     let view = app.view();
     let query = view.query();
     let dataset = &app.session.dataset;
-    let mut text = format!(
-        " Diorama grid · {} · {} rows",
+    // While a new query's size is not known yet, say so rather than show
+    // the rows known so far (`0 rows` while a search counts).
+    let rows = if app.counting() {
+        "counting rows…".to_string()
+    } else {
+        format!("{} rows", thousands(view.row_count()))
+    };
+    let mut parts = vec![
+        " Diorama grid".to_string(),
         dataset
             .db_path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        thousands(view.row_count()),
-    );
+        rows,
+    ];
     if let Some(search) = &query.search {
-        text.push_str(&format!(" · search {search:?}"));
+        parts.push(format!("search {search:?}"));
     }
     if let Some(sort) = &query.sort {
-        text.push_str(&format!(" · sort {} {}", sort.field, arrow(sort.dir)));
+        parts.push(format!("sort {} {}", sort.field, arrow(sort.dir)));
     }
-    text.push_str(if app.session.warm {
-        " · warm cache"
-    } else {
-        " · cold cache"
-    });
+    parts.push(
+        if app.session.warm {
+            "warm cache"
+        } else {
+            "cold cache"
+        }
+        .to_string(),
+    );
+    // Whole parts only, in order, as many as fit.
+    let mut text = String::new();
+    for part in parts {
+        let next = if text.is_empty() {
+            part
+        } else {
+            format!("{text} · {part}")
+        };
+        if next.chars().count() > usize::from(width) && !text.is_empty() {
+            break;
+        }
+        text = next;
+    }
     Paragraph::new(text).style(Style::new().add_modifier(Modifier::BOLD))
 }
 
@@ -77,25 +100,88 @@ fn arrow(dir: SortDir) -> &'static str {
 }
 
 /// Columns: header, width, right-aligned.
-const COLUMNS: &[(&str, Constraint, bool)] = &[
-    ("#", Constraint::Length(9), true),
-    ("id", Constraint::Length(8), false),
-    ("name", Constraint::Min(12), false),
-    ("category", Constraint::Length(9), false),
-    ("price", Constraint::Length(9), true),
-    ("stock", Constraint::Length(5), true),
-    ("updated_at", Constraint::Length(16), false),
-    ("status", Constraint::Length(7), false),
+const COLUMNS: &[(&str, u16, bool)] = &[
+    ("#", 9, true),
+    ("id", 8, false),
+    ("name", 12, false),
+    ("category", 9, false),
+    ("price", 9, true),
+    ("stock", 5, true),
+    ("updated_at", 16, false),
+    ("status", 7, false),
 ];
+/// The index of the name column, which takes the room left over.
+const NAME: usize = 2;
+/// Columns left out, in this order, while the table does not fit: the
+/// least needed first. What remains keeps its full width, so a value is
+/// never cut by a squeezed column.
+const DROP_ORDER: &[usize] = &[6, 3, 7, 0, 5];
 
-fn grid(app: &App) -> Table<'static> {
+/// The columns shown in a table `width` cells wide and their widths
+/// (one cell between columns); the name column gets what is left.
+pub fn column_layout(width: u16) -> Vec<(usize, u16)> {
+    let mut shown: Vec<usize> = (0..COLUMNS.len()).collect();
+    let needed = |shown: &[usize]| -> u16 {
+        shown.iter().map(|&c| COLUMNS[c].1).sum::<u16>() + shown.len().saturating_sub(1) as u16
+    };
+    for &drop in DROP_ORDER {
+        if needed(&shown) <= width {
+            break;
+        }
+        shown.retain(|&c| c != drop);
+    }
+    let spare = width.saturating_sub(needed(&shown));
+    shown
+        .into_iter()
+        .map(|c| {
+            let w = if c == NAME {
+                COLUMNS[c].1 + spare
+            } else {
+                COLUMNS[c].1
+            };
+            (c, w)
+        })
+        .collect()
+}
+
+/// `text` (a number as written) fitted to `width` cells: as it is when it
+/// fits, else in scientific notation with as many digits as fit, else `…`.
+/// Never cut: a cut number reads as another number.
+pub fn fit_number(text: &str, value: Option<f64>, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    if let Some(value) = value.filter(|v| v.is_finite()) {
+        for digits in (0..=3).rev() {
+            let short = format!("{value:.digits$e}");
+            if short.chars().count() <= width {
+                return short;
+            }
+        }
+    }
+    PLACEHOLDER.to_string()
+}
+
+/// `text` fitted to `width` cells, ending in `…` when cut.
+fn fit_text(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push_str(PLACEHOLDER);
+    cut
+}
+
+fn grid(app: &App, width: u16) -> Table<'static> {
+    let layout = column_layout(width);
     let sort = app.current_sort();
-    let header = Row::new(COLUMNS.iter().map(|(name, _, right)| {
+    let header = Row::new(layout.iter().map(|&(c, w)| {
+        let (name, _, right) = COLUMNS[c];
         let label = match &sort {
             Some((field, dir)) if field == name => format!("{name} {}", arrow(*dir)),
-            _ => (*name).to_string(),
+            _ => name.to_string(),
         };
-        aligned(label, *right)
+        aligned(fit_text(&label, usize::from(w)), right)
     }))
     .style(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
     let (range, rows) = app.visible();
@@ -103,8 +189,8 @@ fn grid(app: &App) -> Table<'static> {
         .zip(rows)
         .map(|(index, row)| {
             let line = match row {
-                Some(row) => row_cells(index, &row),
-                None => placeholder_cells(index),
+                Some(row) => row_cells(index, &row, &layout),
+                None => placeholder_cells(index, &layout),
             };
             if index == app.cursor {
                 line.style(Style::new().add_modifier(Modifier::REVERSED))
@@ -113,7 +199,7 @@ fn grid(app: &App) -> Table<'static> {
             }
         })
         .collect();
-    Table::new(body, COLUMNS.iter().map(|(_, width, _)| *width)).header(header)
+    Table::new(body, layout.iter().map(|&(_, w)| Constraint::Length(w))).header(header)
 }
 
 fn aligned(text: String, right: bool) -> Cell<'static> {
@@ -125,35 +211,52 @@ fn aligned(text: String, right: bool) -> Cell<'static> {
     })
 }
 
-fn row_cells(index: usize, row: &EnrichedRecord) -> Row<'static> {
+fn row_cells(index: usize, row: &EnrichedRecord, layout: &[(usize, u16)]) -> Row<'static> {
     let field = |name: &str| match row.record.get(name) {
         None | Some(Value::Null) => String::new(),
         Some(Value::Text(text)) => text.clone(),
         Some(value) => value.to_string(),
     };
-    let price = match row.record.get("price").and_then(Value::as_f64) {
-        Some(price) => format!("{price:.2}"),
-        None => field("price"),
-    };
+    let number = |name: &str| row.record.get(name).and_then(Value::as_f64);
     let (label, color) = status_label(&row.status);
-    Row::new(vec![
-        aligned(thousands(index + 1), true),
-        Cell::from(row.id.clone()),
-        Cell::from(field("name")),
-        Cell::from(field("category")),
-        aligned(price, true),
-        aligned(field("stock"), true),
-        Cell::from(field("updated_at")),
-        Cell::from(Span::styled(label, Style::new().fg(color))),
-    ])
+    let cells = layout.iter().map(|&(c, w)| {
+        let w = usize::from(w);
+        match COLUMNS[c].0 {
+            "#" => aligned(
+                fit_number(&thousands(index + 1), Some((index + 1) as f64), w),
+                true,
+            ),
+            "id" => Cell::from(fit_text(&row.id, w)),
+            "price" => {
+                let text = match number("price") {
+                    Some(price) => format!("{price:.2}"),
+                    None => field("price"),
+                };
+                aligned(fit_number(&text, number("price"), w), true)
+            }
+            "stock" => aligned(fit_number(&field("stock"), number("stock"), w), true),
+            "status" => Cell::from(Span::styled(label, Style::new().fg(color))),
+            name => Cell::from(fit_text(&field(name), w)),
+        }
+    });
+    Row::new(cells.collect::<Vec<_>>())
 }
 
-fn placeholder_cells(index: usize) -> Row<'static> {
+fn placeholder_cells(index: usize, layout: &[(usize, u16)]) -> Row<'static> {
     let dim = Style::new().fg(Color::DarkGray);
-    let mut cells = vec![aligned(thousands(index + 1), true)];
-    cells.extend((1..COLUMNS.len() - 1).map(|_| Cell::from(PLACEHOLDER)));
-    cells.push(Cell::from("loading"));
-    Row::new(cells).style(dim)
+    let cells = layout.iter().map(|&(c, w)| match COLUMNS[c].0 {
+        "#" => aligned(
+            fit_number(
+                &thousands(index + 1),
+                Some((index + 1) as f64),
+                usize::from(w),
+            ),
+            true,
+        ),
+        "status" => Cell::from("loading"),
+        _ => Cell::from(PLACEHOLDER),
+    });
+    Row::new(cells.collect::<Vec<_>>()).style(dim)
 }
 
 /// The word and color a row's status is shown with.
@@ -168,22 +271,75 @@ pub fn status_label(status: &RowStatus) -> (&'static str, Color) {
     }
 }
 
-fn status_line(app: &App) -> Paragraph<'static> {
+/// The load state in words.
+pub fn load_state_words(state: LoadState) -> &'static str {
+    match state {
+        LoadState::Loading => "loading",
+        LoadState::Partial => "partly loaded",
+        LoadState::Complete => "all loaded",
+    }
+}
+
+/// The status line for a terminal `width` cells wide: each item in its
+/// long form if all fit, else in its short form, else as many whole items
+/// as fit, most telling first. An item is never cut.
+pub fn status_text(items: &[(String, String)], width: usize) -> String {
+    let join = |parts: Vec<&str>| format!(" {}", parts.join(" · "));
+    let long = join(items.iter().map(|(l, _)| l.as_str()).collect());
+    if long.chars().count() <= width {
+        return long;
+    }
+    let mut short: Vec<&str> = items.iter().map(|(_, s)| s.as_str()).collect();
+    while short.len() > 1 && join(short.clone()).chars().count() > width {
+        short.pop();
+    }
+    let text = join(short);
+    if text.chars().count() <= width {
+        text
+    } else {
+        String::new()
+    }
+}
+
+fn status_line(app: &App, width: u16) -> Paragraph<'static> {
     let view = app.view();
     let stats = view.stats();
-    // Most telling first: a narrow terminal cuts the end.
-    let text = format!(
-        " rows loaded {} · chunk loads {} · cache hits {} · pending writes {} · {:?} · gen {} · in flight {} · master calls {}",
-        thousands(stats.rows_loaded as usize),
-        stats.chunk_loads,
-        thousands(stats.cache_hits as usize),
-        app.session.dio.pending_writes(),
-        view.load_state(),
-        view.generation().0,
-        stats.loads_in_flight,
-        app.session.master_calls(),
-    );
-    Paragraph::new(text).style(Style::new().fg(Color::Black).bg(Color::Gray))
+    let item = |long: String, short: String| (long, short);
+    let calls = app.session.master_calls();
+    let pending = app.session.dio.pending_writes();
+    let items = [
+        item(format!("master calls {calls}"), format!("calls {calls}")),
+        item(
+            format!("rows loaded {}", thousands(stats.rows_loaded as usize)),
+            format!("loaded {}", thousands(stats.rows_loaded as usize)),
+        ),
+        item(
+            format!("pending writes {pending}"),
+            format!("pending {pending}"),
+        ),
+        item(
+            load_state_words(view.load_state()).to_string(),
+            load_state_words(view.load_state()).to_string(),
+        ),
+        item(
+            format!("chunk loads {}", stats.chunk_loads),
+            format!("chunks {}", stats.chunk_loads),
+        ),
+        item(
+            format!("cache hits {}", thousands(stats.cache_hits as usize)),
+            format!("hits {}", thousands(stats.cache_hits as usize)),
+        ),
+        item(
+            format!("loading {} chunks", stats.loads_in_flight),
+            format!("in flight {}", stats.loads_in_flight),
+        ),
+        item(
+            format!("generation {}", view.generation().0),
+            format!("gen {}", view.generation().0),
+        ),
+    ];
+    Paragraph::new(status_text(&items, usize::from(width)))
+        .style(Style::new().fg(Color::Black).bg(Color::Gray))
 }
 
 fn bottom_line(app: &App) -> Paragraph<'static> {
@@ -209,4 +365,52 @@ fn bottom_line(app: &App) -> Paragraph<'static> {
         return Paragraph::new(format!(" {message}"));
     }
     Paragraph::new(format!(" {HELP}")).style(Style::new().fg(Color::DarkGray))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_fit_or_become_an_ellipsis() {
+        assert_eq!(fit_number("305.14", Some(305.14), 9), "305.14");
+        assert_eq!(
+            fit_number(&format!("{:.2}", 1e300), Some(1e300), 9),
+            "1.000e300"
+        );
+        assert_eq!(
+            fit_number("12345678901234567890", Some(1.2345678901234567e19), 5),
+            "1e19"
+        );
+        assert_eq!(fit_number("305.14", Some(305.14), 3), "3e2");
+        assert_eq!(fit_number("305.14", Some(305.14), 2), "…");
+        assert_eq!(fit_number("abcdef", None, 3), "…");
+    }
+
+    #[test]
+    fn the_status_line_shortens_then_drops_whole_items() {
+        let items = [
+            ("master calls 17".to_string(), "calls 17".to_string()),
+            ("rows loaded 1,000".to_string(), "loaded 1,000".to_string()),
+        ];
+        assert_eq!(
+            status_text(&items, 80),
+            " master calls 17 · rows loaded 1,000"
+        );
+        assert_eq!(status_text(&items, 30), " calls 17 · loaded 1,000");
+        assert_eq!(status_text(&items, 12), " calls 17");
+        assert_eq!(status_text(&items, 5), "");
+    }
+
+    #[test]
+    fn narrow_tables_leave_columns_out_and_keep_widths() {
+        let all = column_layout(120);
+        assert_eq!(all.len(), COLUMNS.len());
+        let narrow = column_layout(50);
+        let names: Vec<&str> = narrow.iter().map(|&(c, _)| COLUMNS[c].0).collect();
+        assert_eq!(names, ["#", "id", "name", "price", "stock"]);
+        assert!(narrow.iter().all(|&(c, w)| w >= COLUMNS[c].1));
+        let used: u16 = narrow.iter().map(|&(_, w)| w).sum::<u16>() + 4;
+        assert_eq!(used, 50);
+    }
 }

@@ -27,6 +27,9 @@ pub struct Session {
     pub warm: bool,
     /// The table behind the master.
     pub dataset: Dataset,
+    /// The SQLite table itself, for what the Vista API does not ask (where
+    /// a row is in an order); its calls are counted as master calls.
+    pub master: SqliteVista,
 }
 
 impl Session {
@@ -44,7 +47,7 @@ impl Session {
         let warm = is_warm(&cache)?;
         let runtime = SmolRuntime::global().into_runtime();
         let sqlite = SqliteVista::open(&dataset.db_path, TABLE, "id")?;
-        let remote = remote::master(sqlite, args.latency, runtime.clone());
+        let remote = remote::master(sqlite.clone(), args.latency, runtime.clone());
         let master_calls = remote.calls();
 
         let lens = Lens::builder()
@@ -75,7 +78,13 @@ impl Session {
             master_calls,
             warm,
             dataset,
+            master: sqlite,
         })
+    }
+
+    /// Count a call made to [`master`](Session::master) directly.
+    pub fn count_master_call(&self) {
+        self.master_calls.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Master calls made so far.

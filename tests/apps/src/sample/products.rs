@@ -101,6 +101,24 @@ pub fn product(index: usize) -> (Id, Record) {
     (product_id(index), record)
 }
 
+/// The master's validation of a written product (the grid's remote API and
+/// the `serve` app apply it alike): a price, when written, must be a
+/// non-negative number (or null).
+///
+/// Errors: `InvalidInput` naming the refused price.
+pub fn validate(record: &Record) -> diorama_core::Result<()> {
+    use diorama_core::{Error, Value};
+    match record.get("price") {
+        None | Some(Value::Null) => Ok(()),
+        Some(price) => match price.as_f64() {
+            Some(p) if p >= 0.0 => Ok(()),
+            _ => Err(Error::invalid_input(format!(
+                "the master refuses price {price}: it must not be negative"
+            ))),
+        },
+    }
+}
+
 /// `YYYY-MM-DD HH:MM` of `minutes` after 2023-01-01 00:00.
 fn timestamp_text(minutes: u32) -> String {
     let days = minutes / (24 * 60);

@@ -14,6 +14,7 @@ use serde_json::Value as Json;
 
 use super::error::ApiError;
 use super::json::{enriched_json, row_json};
+use super::metrics::{MeteredShell, Metrics};
 use super::params::ListParams;
 use super::schema::Schema;
 use super::views::Views;
@@ -80,6 +81,8 @@ struct Inner {
     views: Views,
     options: ServiceOptions,
     master_calls: Arc<AtomicU64>,
+    metrics: Arc<Metrics>,
+    requests: AtomicU64,
 }
 
 impl fmt::Debug for Service {
@@ -109,8 +112,13 @@ impl Service {
         options: ServiceOptions,
     ) -> Result<Service> {
         let runtime = TokioRuntime::try_current()?.into_runtime();
-        let counted = CountedShell::new(master, options.latency, runtime.clone());
+        // The grid's master validation (no negative price), so a write
+        // reaching the master by any path is checked the same.
+        let counted = CountedShell::new(master, options.latency, runtime.clone())
+            .with_validation(crate::sample::products::validate);
         let master_calls = counted.calls();
+        let metrics = Arc::new(Metrics::new());
+        let metered = MeteredShell::new(Arc::new(counted), metrics.clone());
         let lens = Lens::builder()
             .cache_source(cache)
             .runtime(runtime)
@@ -125,7 +133,7 @@ impl Service {
             // the background), while each window states the total anyway.
             .load_chunks_from_master()
             .build()?;
-        let dio = lens.make_dio(Vista::new(counted)).await?;
+        let dio = lens.make_dio(Vista::new(metered)).await?;
         Ok(Service {
             inner: Arc::new(Inner {
                 dio,
@@ -133,8 +141,28 @@ impl Service {
                 views: Views::new(options.views),
                 options,
                 master_calls,
+                metrics,
+                requests: AtomicU64::new(0),
             }),
         })
+    }
+
+    /// The service's metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    /// The next request id (1, 2, …), for the log and `x-request-id`.
+    pub(crate) fn next_request_id(&self) -> u64 {
+        self.inner.requests.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// `GET /metrics`: the Prometheus text exposition (see
+    /// [`Metrics`](super::Metrics)).
+    pub fn metrics_text(&self) -> String {
+        self.inner
+            .metrics
+            .render(self.inner.dio.pending_writes(), self.inner.views.len())
     }
 
     /// The Dio the service reads and writes through.
@@ -162,7 +190,7 @@ impl Service {
     /// `null` while the query's size is unknown.
     pub async fn list(&self, params: &ListParams) -> Result<Json, ApiError> {
         let options = &self.inner.options;
-        let page = self
+        let (page, from_cache) = self
             .inner
             .views
             .page(
@@ -172,6 +200,7 @@ impl Service {
                 options.read_timeout,
             )
             .await?;
+        self.inner.metrics.read(from_cache);
         let rows: Vec<Json> = page.rows.iter().map(|row| enriched_json(row)).collect();
         Ok(serde_json::json!({
             "offset": params.offset,
@@ -189,9 +218,11 @@ impl Service {
     /// (502) when fetching failed, 504 after the read timeout; a stale row
     /// whose refetch is still running then is served as `stale`.
     pub async fn get(&self, id: &str) -> Result<Json, ApiError> {
+        let _open = self.inner.metrics.record_view();
         let view = self.inner.dio.record_scenery(id).open().await?;
         let mut generation = view.subscribe();
         let deadline = tokio::time::Instant::now() + self.inner.options.read_timeout;
+        let mut waited = false;
         loop {
             generation.mark_seen();
             match view.status() {
@@ -202,10 +233,12 @@ impl Service {
                 | RecordStatus::PendingWrite
                 | RecordStatus::WriteFailed { .. } => {
                     if let Some(row) = view.record() {
+                        self.inner.metrics.read(!waited);
                         return Ok(enriched_json(&row));
                     }
                 }
             }
+            waited = true;
             tokio::select! {
                 changed = generation.changed() => {
                     if changed.is_err() {

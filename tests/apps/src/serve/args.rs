@@ -20,6 +20,7 @@ ROUTES:
   GET   /products/{id}
   PATCH /products/{id}        body: {\"price\": 19.99}
   GET   /stats
+  GET   /metrics              (Prometheus text format)
 
 Also run as: cargo run --release -p diorama-tokio --example serve -- [OPTIONS]";
 

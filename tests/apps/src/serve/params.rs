@@ -8,6 +8,9 @@ use super::schema::Schema;
 pub const DEFAULT_LIMIT: usize = 50;
 /// The largest `limit` accepted.
 pub const MAX_LIMIT: usize = 1000;
+/// The longest search text accepted, in characters (after trimming):
+/// longer is a 400, before any row is read.
+pub const MAX_Q_CHARS: usize = 1000;
 
 /// A validated `GET /products` request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,7 +32,8 @@ impl ListParams {
     /// - `limit`: 1 to [`MAX_LIMIT`] (default [`DEFAULT_LIMIT`]);
     /// - `sort`: a column of `schema`, ascending; `-column` or
     ///   `column:desc` descending, `column:asc` ascending; empty for none;
-    /// - `q`: search text; empty or blank for none.
+    /// - `q`: search text, at most [`MAX_Q_CHARS`] characters; empty or
+    ///   blank for none.
     ///
     /// Errors: a message for an unknown or repeated parameter, or a bad value.
     pub fn parse(pairs: &[(String, String)], schema: &Schema) -> Result<ListParams, String> {
@@ -59,6 +63,12 @@ impl ListParams {
                 "sort" => params.sort = parse_sort(value, schema)?,
                 "q" => {
                     let q = value.trim();
+                    let chars = q.chars().count();
+                    if chars > MAX_Q_CHARS {
+                        return Err(format!(
+                            "q is {chars} characters long; the most is {MAX_Q_CHARS}"
+                        ));
+                    }
                     params.q = (!q.is_empty()).then(|| q.to_string());
                 }
                 other => {
@@ -154,5 +164,9 @@ mod tests {
         assert!(error(&[("sort", "price:up")]).contains("asc or desc"));
         assert!(error(&[("page", "2")]).contains("unknown parameter"));
         assert!(error(&[("limit", "5"), ("limit", "6")]).contains("more than once"));
+        let long = "é".repeat(MAX_Q_CHARS + 1);
+        assert!(error(&[("q", long.as_str())]).contains("the most is 1000"));
+        let longest = "é".repeat(MAX_Q_CHARS);
+        assert!(parse(&[("q", longest.as_str())]).is_ok());
     }
 }

@@ -1,22 +1,45 @@
 //! The HTTP routes over a [`Service`]; every rejection is a JSON error.
+//!
+//! Every request goes through [`observe`]: it gets an id (sent back as
+//! `x-request-id`), a deadline (the longer of the read and write timeouts
+//! and two seconds more: past it the request is dropped, and with it the
+//! master call it waited for, and the answer is a JSON 504), a JSON 500 if
+//! a handler panics, a count and a latency in the metrics, and one log
+//! line.
 
 use std::future::Future;
 use std::io;
 
+use std::panic::AssertUnwindSafe;
+use std::time::{Duration, Instant};
+
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::{Method, StatusCode, Uri};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use futures_lite::FutureExt;
 use serde_json::Value as JsonValue;
 use tokio::net::TcpListener;
+use tracing::Instrument;
 
 use super::app::Service;
 use super::error::ApiError;
+use super::guard::GuardedListener;
 use super::params::ListParams;
+use super::strict_json;
+
+/// The largest request body accepted (a PATCH is a few fields): larger is
+/// a JSON 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// How much longer than its read or write timeout a request may take
+/// before it is dropped.
+const REQUEST_SLACK: Duration = Duration::from_secs(2);
 
 impl Service {
     /// The routes: `GET /products`, `GET /products/{id}`,
@@ -27,8 +50,11 @@ impl Service {
             .route("/products", get(list))
             .route("/products/{id}", get(get_one).patch(patch))
             .route("/stats", get(stats))
+            .route("/metrics", get(metrics))
             .fallback(no_route)
             .method_not_allowed_fallback(wrong_method)
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .layer(middleware::from_fn_with_state(self.clone(), observe))
             .with_state(self.clone())
     }
 
@@ -43,7 +69,7 @@ impl Service {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> io::Result<()> {
-        let served = axum::serve(listener, self.router())
+        let served = axum::serve(GuardedListener::new(listener), self.router())
             .with_graceful_shutdown(shutdown)
             .await;
         let flushed = self.shutdown().await.map_err(io::Error::other);
@@ -71,12 +97,21 @@ async fn get_one(
 async fn patch(
     State(service): State<Service>,
     id: Result<Path<String>, PathRejection>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let Path(id) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let body = body.map_err(|e| ApiError {
+        status: e.status(),
+        message: if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            format!("the body is larger than {MAX_BODY_BYTES} bytes")
+        } else {
+            e.body_text()
+        },
+    })?;
     // Parsed here rather than by `Json<_>`, so every malformed body is a
-    // 400 with the parser's message, whatever the content type says.
-    let json: JsonValue = serde_json::from_slice(&body)
+    // 400 with the parser's message, whatever the content type says, and
+    // a key given twice is refused rather than the last one kept.
+    let json: JsonValue = strict_json::parse(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
     let fields = service
         .schema()
@@ -90,9 +125,76 @@ async fn stats(State(service): State<Service>) -> Json<JsonValue> {
     Json(service.stats())
 }
 
+async fn metrics(State(service): State<Service>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        service.metrics_text(),
+    )
+        .into_response()
+}
+
+/// Every request: an id, a deadline, a JSON 500 for a panic, metrics and
+/// one log line (see the module docs).
+async fn observe(State(service): State<Service>, request: Request, next: Next) -> Response {
+    let id = service.next_request_id();
+    let method = request.method().clone();
+    let target = request.uri().path_and_query().map_or_else(
+        || request.uri().path().to_string(),
+        |p| p.as_str().to_string(),
+    );
+    let options = service.options();
+    let deadline = options.read_timeout.max(options.write_timeout) + REQUEST_SLACK;
+    let started = Instant::now();
+    let span = tracing::info_span!("request", request_id = id);
+    let answered = AssertUnwindSafe(tokio::time::timeout(deadline, next.run(request)))
+        .catch_unwind()
+        .instrument(span)
+        .await;
+    let mut response = match answered {
+        Ok(Ok(response)) => response,
+        Ok(Err(_)) => ApiError::timeout(format!(
+            "no answer within {} ms; the request was dropped",
+            deadline.as_millis()
+        ))
+        .into_response(),
+        Err(_) => ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: "the request failed inside the service; see its log".into(),
+        }
+        .into_response(),
+    };
+    let took = started.elapsed();
+    let status = response.status().as_u16();
+    if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    service.metrics().request(method.as_str(), status, took);
+    tracing::info!(
+        request_id = id,
+        method = %method,
+        target = %truncate(&target, 200),
+        status,
+        latency_ms = format_args!("{:.3}", took.as_secs_f64() * 1e3),
+        "request"
+    );
+    response
+}
+
+/// `text` cut to at most `max` bytes at a character boundary, for a log.
+fn truncate(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 async fn no_route(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(format!(
-        "no route {method} {}: try GET /products, GET or PATCH /products/{{id}}, GET /stats",
+        "no route {method} {}: try GET /products, GET or PATCH /products/{{id}}, GET /stats, GET /metrics",
         uri.path()
     ))
 }

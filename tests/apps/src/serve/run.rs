@@ -73,6 +73,7 @@ pub async fn open_products(
 /// `serve: <error>` with status 1.
 pub fn main() -> ExitCode {
     let args = ServeArgs::parse();
+    init_logging();
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -85,6 +86,19 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Log to stderr through `tracing-subscriber`: `info` and up unless
+/// `RUST_LOG` says otherwise (`RUST_LOG=warn` silences the request lines);
+/// `log` records (r2d2's, SQLite's vista) are forwarded. A second call
+/// (or a subscriber already set) changes nothing.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Everything the app does once `args` are parsed: prepare the data, serve
@@ -115,6 +129,7 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
         "  curl -X PATCH -H 'content-type: application/json' -d '{{\"price\": 19.99}}' http://{addr}/products/p0000042"
     );
     eprintln!("  curl http://{addr}/stats");
+    eprintln!("  curl http://{addr}/metrics");
     let stop = async {
         // Without a signal handler, serve until the process is killed.
         if tokio::signal::ctrl_c().await.is_err() {

@@ -63,7 +63,9 @@ impl Schema {
     }
 
     /// The fields of a PATCH body: a non-empty JSON object of known
-    /// columns, each with a value of its kind (or `null`).
+    /// columns, each with a value of its kind (or `null`), that the
+    /// master's validation accepts (no negative price, as the grid's
+    /// master: [`products::validate`](crate::sample::products::validate)).
     ///
     /// Errors: a message naming the first offending field.
     pub fn patch_fields(&self, body: &Json) -> Result<Record, String> {
@@ -83,6 +85,7 @@ impl Schema {
             };
             record.insert(field.clone(), field_value(field, kind, json)?);
         }
+        crate::sample::products::validate(&record).map_err(|e| e.message().to_string())?;
         Ok(record)
     }
 }
@@ -136,5 +139,7 @@ mod tests {
         assert!(error(json!({})).contains("nothing to patch"));
         assert!(error(json!([1, 2])).contains("object"));
         assert!(error(json!({ "id": "p1" })).contains("unknown field"));
+        assert!(error(json!({ "price": -3 })).contains("must not be negative"));
+        assert!(schema.patch_fields(&json!({ "price": 0 })).is_ok());
     }
 }

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use diorama_core::dio::DioEvent;
-use diorama_core::scenery::EnrichedRecord;
+use diorama_core::scenery::{EnrichedRecord, TableStats};
 use diorama_core::sync::broadcast::RecvError;
 use diorama_core::vista::SortDir;
 use diorama_core::{Dio, TableScenery};
@@ -73,7 +73,13 @@ impl Views {
     }
 
     /// The rows `offset..offset + limit` of the query of `params`, waiting
-    /// at most `timeout` for them to load.
+    /// at most `timeout` for them to load, and whether they were all there
+    /// at once (served from the cache).
+    ///
+    /// A request that gives up (its timeout, or the client gone) while the
+    /// scenery still loads takes the scenery out of the kept ones: once no
+    /// other request uses it, it drops, and with it the chunk load and the
+    /// master call in flight (SQLite's read is interrupted).
     ///
     /// Errors: the chunk load's error (502 for a master failure), 504 when
     /// the rows did not arrive in time, the scenery's refusal (a sort or
@@ -84,15 +90,47 @@ impl Views {
         params: &ListParams,
         page_size: usize,
         timeout: Duration,
-    ) -> Result<PageRows, ApiError> {
+    ) -> Result<(PageRows, bool), ApiError> {
         let key = ViewKey {
             sort: params.sort.clone(),
             q: params.q.clone(),
         };
         let range = params.offset..params.offset.saturating_add(params.limit);
-        let view = self.view(dio, key, range.clone(), page_size).await?;
+        let view = self
+            .view(dio, key.clone(), range.clone(), page_size)
+            .await?;
         let _turn = view.turn.lock().await;
-        wait_for_rows(dio, &view.scenery, range, timeout).await
+        let mut abandon = AbandonOnDrop {
+            views: self,
+            key: &key,
+            view: &view,
+            armed: true,
+        };
+        let result = wait_for_rows(dio, &view.scenery, range, timeout).await;
+        let timed_out =
+            matches!(&result, Err(e) if e.status == axum::http::StatusCode::GATEWAY_TIMEOUT);
+        abandon.armed = timed_out;
+        result
+    }
+
+    /// Kept sceneries.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Stop keeping `view` (the scenery of `key`) if it is still kept and
+    /// loading.
+    fn abandon(&self, key: &ViewKey, view: &Arc<View>) {
+        if view.scenery.stats().loads_in_flight == 0 {
+            return;
+        }
+        let mut entries = self.lock();
+        if let Some(at) = entries
+            .iter()
+            .position(|(k, v)| k == key && Arc::ptr_eq(v, view))
+        {
+            entries.remove(at);
+        }
     }
 
     /// The scenery of `key`, opened on a miss (evicting the least recently
@@ -170,8 +208,25 @@ impl Views {
     }
 }
 
+/// Abandons a request's view when dropped armed: the request timed out or
+/// its future was dropped (the client went away) before the rows came.
+struct AbandonOnDrop<'a> {
+    views: &'a Views,
+    key: &'a ViewKey,
+    view: &'a Arc<View>,
+    armed: bool,
+}
+
+impl Drop for AbandonOnDrop<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.views.abandon(self.key, self.view);
+        }
+    }
+}
+
 /// Move `scenery`'s viewport to `range` and wait until it shows every row
-/// of `range` that exists.
+/// of `range` that exists, and say whether it did at once.
 ///
 /// Woken by the scenery's generation (rows landed) and by the Dio's events
 /// (the viewport was committed; a load failed). A failed load of rows in
@@ -182,17 +237,24 @@ async fn wait_for_rows(
     scenery: &TableScenery,
     range: Range<usize>,
     timeout: Duration,
-) -> Result<PageRows, ApiError> {
+) -> Result<(PageRows, bool), ApiError> {
     let deadline = tokio::time::Instant::now() + timeout;
     // Both subscribed before the viewport moves, so nothing slips between.
     let mut events = dio.subscribe_events();
     let mut generation = scenery.subscribe();
+    // Loads of this scenery are this request's: requests on one query
+    // take turns. None means the cache held the page.
+    let loads = |stats: TableStats| stats.chunk_loads + stats.chunk_failures;
+    let loads_before = loads(scenery.stats());
     scenery.set_viewport(range.clone());
+    let mut loaded = false;
     loop {
         generation.mark_seen();
         if let Some(page) = ready(scenery, &range) {
-            return Ok(page);
+            let from_cache = !loaded && loads(scenery.stats()) == loads_before;
+            return Ok((page, from_cache));
         }
+        loaded |= scenery.stats().loads_in_flight > 0;
         tokio::select! {
             changed = generation.changed() => {
                 if changed.is_err() {
