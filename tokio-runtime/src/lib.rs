@@ -11,6 +11,9 @@
 //!   pool, which never stalls a tokio worker either.
 //! - [`postgres::PgVista`] (feature `postgres`): a master table in
 //!   PostgreSQL whose change feed a Dio follows.
+//! - [`nats::Replica`] (feature `nats`): several processes' caches over
+//!   one master kept coherent over NATS JetStream, with a shared second
+//!   tier so a cold key costs one master read across all of them.
 //!
 //! # Features
 //!
@@ -18,6 +21,7 @@
 //! |---|---|---|
 //! | `sled` | yes | [`SledBackend`], [`SledBuilder`], [`SledTable`], [`LensBuilderExt`] |
 //! | `postgres` | no | [`postgres::PgVista`]: a master table in PostgreSQL whose change feed a Dio follows (tokio-postgres, deadpool-postgres) |
+//! | `nats` | no | [`nats::Replica`]: replicas kept coherent over NATS JetStream, a shared tier with leases (async-nats) |
 //!
 //! This crate depends on `diorama-std` without its default features, so a
 //! tokio user compiles no smol and no SQLite; with `default-features =
@@ -35,6 +39,8 @@
 
 pub use diorama_core as core;
 
+#[cfg(feature = "nats")]
+pub mod nats;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 mod runtime;
