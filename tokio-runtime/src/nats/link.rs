@@ -150,25 +150,30 @@ impl Link {
                 }),
             )
             .await?;
-        let kv = match self
-            .bounded("opening the shared tier", self.js.get_key_value(&options.bucket))
-            .await
-        {
-            Ok(kv) => kv,
-            Err(_) => {
-                self.bounded(
-                    "creating the shared tier",
-                    self.js.create_key_value(kv::Config {
-                        bucket: options.bucket.clone(),
-                        history: 1,
-                        max_age: options.tier_max_age,
-                        storage: stream::StorageType::File,
-                        ..Default::default()
-                    }),
-                )
-                .await?
-            }
-        };
+        // The bucket's stream is made with the key-value layout directly:
+        // `create_key_value` of async-nats 0.51 first asks for the account
+        // info, whose 2.9 answer it cannot parse. Only fields 2.9 knows.
+        let bucket = &options.bucket;
+        self.bounded(
+            "creating the shared tier",
+            self.js.get_or_create_stream(stream::Config {
+                name: format!("KV_{bucket}"),
+                subjects: vec![format!("$KV.{bucket}.>")],
+                max_messages_per_subject: 1,
+                max_age: options.tier_max_age,
+                storage: stream::StorageType::File,
+                allow_rollup: true,
+                deny_delete: true,
+                allow_direct: true,
+                discard: stream::DiscardPolicy::New,
+                num_replicas: 1,
+                ..Default::default()
+            }),
+        )
+        .await?;
+        let kv = self
+            .bounded("opening the shared tier", self.js.get_key_value(bucket))
+            .await?;
         let handles = Handles { stream, kv };
         *slot = Some(handles.clone());
         Ok(handles)
