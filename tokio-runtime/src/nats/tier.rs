@@ -50,7 +50,14 @@ where
     Fut: Future<Output = Result<T>>,
 {
     let stats = &inner.stats;
-    if !inner.link.options.shared_tier || !inner.link.connected() {
+    if !inner.link.options.shared_tier {
+        inner.stats.master_reads.fetch_add(1, Ordering::Relaxed);
+        return fetch().await;
+    }
+    if !inner.link.connected() {
+        inner
+            .link
+            .failed("reading the shared tier", &Error::unavailable("not connected"));
         return direct(inner, &fetch).await;
     }
     let handles = match inner.link.handles().await {
