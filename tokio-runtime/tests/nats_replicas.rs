@@ -35,6 +35,7 @@ impl Counted {
         }
     }
 
+    #[allow(dead_code)]
     fn reads(&self) -> u64 {
         self.reads.load(Ordering::SeqCst)
     }
@@ -301,5 +302,72 @@ async fn a_replica_resumes_from_its_stored_position_and_a_purged_one_is_a_gap() 
     assert!(b.invalidated_at().as_millis() > 0, "everything it cached reads stale");
     b.shutdown().await.unwrap();
     a.shutdown().await.unwrap();
+    scratch.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_stopped_during_writes_and_restarted_every_replica_converges_losing_nothing() {
+    let Some(mut server) = nats_support::OwnServer::start("nats_restart") else {
+        return;
+    };
+    let scratch = Scratch::on("nats_restart", &server.url()).await.unwrap();
+    let master = Counted::new(products());
+    let mut replicas = Vec::new();
+    for name in ["a", "b", "c"] {
+        replicas.push(replica(&scratch, name, &master).await);
+    }
+    let ids: Vec<String> = (0..8).map(|i| format!("p{i}")).collect();
+    for (_, dio) in &replicas {
+        for id in &ids {
+            let view = dio.record_scenery(id.as_str()).open().await.unwrap();
+            eventually("loads", || view.record().is_some()).await;
+        }
+    }
+    let writes = 48;
+    for i in 0..writes {
+        if i == 16 {
+            server.stop();
+        }
+        if i == 32 {
+            server.resume();
+        }
+        let (_, dio) = &replicas[i % 3];
+        let id = &ids[(i * 5) % ids.len()];
+        dio.patch(id.as_str(), record! { "price" => 1_000 + i as i64 })
+            .await
+            .unwrap()
+            .outcome()
+            .await
+            .unwrap();
+    }
+    for (replica, _) in &replicas {
+        assert!(replica.flush(Duration::from_secs(15)).await, "{:?}", replica.stats());
+    }
+    for (name, (_, dio)) in ["a", "b", "c"].iter().zip(&replicas) {
+        for id in &ids {
+            let truth = master.table.get(id).await.unwrap().unwrap();
+            eventually(&format!("{name} converges on {id}"), || {
+                cached(dio, id).as_ref() == Some(&truth)
+            })
+            .await;
+        }
+    }
+    // Counted: every write announced once, and every announcement read by
+    // every replica (applied, skipped as its own, or settled by a refetch).
+    let published: u64 = replicas.iter().map(|(r, _)| r.stats().published).sum();
+    assert_eq!(published, writes as u64);
+    for (replica, _) in &replicas {
+        let stats = replica.stats();
+        eventually("every announcement is read", || {
+            let s = replica.stats();
+            s.applied + s.skipped + s.refetched == published
+        })
+        .await;
+        assert!(stats.outages >= 1, "{stats:?}");
+        assert_eq!(stats.collapsed, 0);
+    }
+    for (_, dio) in replicas {
+        dio.shutdown().await.unwrap();
+    }
     scratch.finish().await;
 }
