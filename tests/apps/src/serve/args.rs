@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
 
@@ -35,9 +36,64 @@ pub struct ServeArgs {
     /// Address to listen on (port 0: any free port, printed at start).
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
+    /// Directory of the service's sled cache (default: the `--data`
+    /// directory). Replicas over one database each need their own.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
     /// Caching and waiting.
     #[command(flatten)]
     pub options: ServiceOptions,
+    /// Running as one of several replicas.
+    #[command(flatten)]
+    pub replica: ReplicaArgs,
+}
+
+/// The flags that make `serve` one of several replicas over one master,
+/// kept coherent over NATS JetStream (see `diorama_tokio::nats`).
+#[derive(Clone, Debug, PartialEq, Eq, clap::Args)]
+pub struct ReplicaArgs {
+    /// The NATS server (with JetStream) the replicas share, e.g.
+    /// nats://127.0.0.1:4222; needs --replica.
+    #[arg(long, value_name = "URL", requires = "replica")]
+    pub nats: Option<String>,
+    /// This replica's name, unique among the replicas; needs --nats.
+    #[arg(long, value_name = "NAME", requires = "nats")]
+    pub replica: Option<String>,
+    /// The JetStream stream of the changes.
+    #[arg(long, value_name = "NAME", default_value = "DIORAMA")]
+    pub nats_stream: String,
+    /// The key-value bucket of the shared tier.
+    #[arg(long, value_name = "NAME", default_value = "diorama")]
+    pub nats_bucket: String,
+    /// The subject prefix of the stream.
+    #[arg(long, value_name = "PREFIX", default_value = "diorama")]
+    pub nats_subject: String,
+}
+
+impl ReplicaArgs {
+    /// Not a replica.
+    pub fn none() -> Self {
+        ReplicaArgs {
+            nats: None,
+            replica: None,
+            nats_stream: "DIORAMA".into(),
+            nats_bucket: "diorama".into(),
+            nats_subject: "diorama".into(),
+        }
+    }
+
+    /// The replica's options, when `--nats` and `--replica` were given.
+    /// The Lens name is `serve`; a NATS operation waits at most 1 s.
+    pub fn options(&self) -> Option<diorama_tokio::nats::ReplicaOptions> {
+        let (url, name) = (self.nats.as_ref()?, self.replica.as_ref()?);
+        let mut options = diorama_tokio::nats::ReplicaOptions::new(url.clone(), name.clone())
+            .lens("serve")
+            .stream(self.nats_stream.clone())
+            .bucket(self.nats_bucket.clone())
+            .subject_prefix(self.nats_subject.clone());
+        options.op_timeout = Duration::from_secs(1);
+        Some(options)
+    }
 }
 
 impl ServeArgs {
@@ -48,7 +104,9 @@ impl ServeArgs {
         ServeArgs {
             dataset: DataArgs::new(data),
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            cache: None,
             options: ServiceOptions::default(),
+            replica: ReplicaArgs::none(),
         }
     }
 }
@@ -100,6 +158,29 @@ mod tests {
     }
 
     #[test]
+    fn replica_flags_are_read_and_need_each_other() {
+        let args = parse(&[
+            "--nats",
+            "nats://127.0.0.1:4222",
+            "--replica",
+            "web-1",
+            "--cache",
+            "/tmp/c1",
+        ])
+        .unwrap();
+        let options = args.replica.options().unwrap();
+        assert_eq!(options.url, "nats://127.0.0.1:4222");
+        assert_eq!(options.replica, "web-1");
+        assert_eq!(options.lens, "serve");
+        assert_eq!(args.cache, Some(PathBuf::from("/tmp/c1")));
+        assert_eq!(parse(&[]).unwrap().replica.options(), None);
+        for args in [&["--nats", "nats://x:1"][..], &["--replica", "a"]] {
+            let error = parse(args).unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::MissingRequiredArgument, "{args:?}");
+        }
+    }
+
+    #[test]
     fn no_flags_give_the_documented_defaults() {
         assert_eq!(parse(&[]).unwrap(), ServeArgs::new(default_data_dir()));
         assert_eq!(parse(&[]).unwrap().dataset.rows, DEFAULT_ROWS);
@@ -140,6 +221,9 @@ mod tests {
             "--views",
             "--timeout",
             "--write-timeout",
+            "--cache",
+            "--nats",
+            "--replica",
             "--help",
         ] {
             assert!(help.contains(flag), "{flag} missing from:\n{help}");

@@ -48,7 +48,19 @@
 //!   means the master has it. Fields must be columns of the table with
 //!   values of their type (`null` allowed).
 //! - **`GET /stats`** → master calls, pending writes, and the sceneries'
-//!   counters (chunk loads, cache hits, rows loaded).
+//!   counters (chunk loads, cache hits, rows loaded); as a replica, also
+//!   `"replica"`: the counters of
+//!   [`ReplicaStats`](diorama_tokio::nats::ReplicaStats).
+//!
+//! # Replicas
+//!
+//! `--nats nats://127.0.0.1:4222 --replica NAME` (and `--cache DIR`, a
+//! cache of its own) runs the service as one of several over the same
+//! database: a write through one is announced over NATS JetStream and
+//! shown by the others' caches and views; a cold row or window is read
+//! from the master by one replica and shared with the others through the
+//! JetStream key-value bucket (see `diorama_tokio::nats`). With NATS away,
+//! each replica serves from the master directly and catches up after.
 //!
 //! # Errors
 //!
@@ -83,8 +95,8 @@ mod views;
 
 pub use crate::sample::CountedShell;
 pub use app::{Service, ServiceOptions};
-pub use args::ServeArgs;
+pub use args::{ReplicaArgs, ServeArgs};
 pub use error::ApiError;
 pub use params::ListParams;
-pub use run::{cache_path, main, open_products, run};
+pub use run::{cache_path, main, open_products, open_products_as, run};
 pub use schema::{ColumnKind, Schema};

@@ -39,6 +39,23 @@ pub async fn open_products(
     options: ServiceOptions,
     progress: impl Write + Send + 'static,
 ) -> Result<(Service, Dataset)> {
+    open_products_as(dir, rows, options, None, None, progress).await
+}
+
+/// [`open_products`] with its sled cache in `cache_dir` (default `dir`)
+/// and, with `replica`, as one of several replicas over the database (see
+/// [`Service::open_as`]). Replicas over one database each need a cache
+/// directory of their own.
+///
+/// Errors: as [`open_products`]; `InvalidInput` for bad replica options.
+pub async fn open_products_as(
+    dir: &Path,
+    rows: usize,
+    options: ServiceOptions,
+    cache_dir: Option<&Path>,
+    replica: Option<diorama_tokio::nats::ReplicaOptions>,
+    progress: impl Write + Send + 'static,
+) -> Result<(Service, Dataset)> {
     let owned = dir.to_path_buf();
     let dataset = tokio::task::spawn_blocking(move || {
         let mut progress = progress;
@@ -46,7 +63,7 @@ pub async fn open_products(
     })
     .await
     .map_err(|e| Error::failed(format!("building the database: {e}")))??;
-    let cache_dir = cache_path(dir, rows);
+    let cache_dir = cache_path(cache_dir.unwrap_or(dir), rows);
     if dataset.built_in.is_some() && cache_dir.exists() {
         std::fs::remove_dir_all(&cache_dir).map_err(|e| {
             Error::failed(format!(
@@ -57,11 +74,12 @@ pub async fn open_products(
     }
     let master = SqliteVista::open(&dataset.db_path, TABLE, "id")?;
     let cache = SledBackend::open(&cache_dir)?;
-    let service = Service::open(
+    let service = Service::open_as(
         Arc::new(master),
         cache.into_cache_backend(),
         Schema::products(),
         options,
+        replica,
     )
     .await?;
     Ok((service, dataset))
@@ -94,14 +112,28 @@ pub fn main() -> ExitCode {
 /// Errors: building or opening the data and the cache, binding the
 /// address, serving.
 pub async fn run(args: &ServeArgs) -> Result<()> {
-    let (service, dataset) = open_products(
+    if let Some(cache) = &args.cache {
+        std::fs::create_dir_all(cache)
+            .map_err(|e| Error::failed(format!("creating {}: {e}", cache.display())))?;
+    }
+    let (service, dataset) = open_products_as(
         &args.dataset.data,
         args.dataset.rows,
         args.options.clone(),
+        args.cache.as_deref(),
+        args.replica.options(),
         std::io::stderr(),
     )
     .await?;
     eprintln!("{}", dataset.describe());
+    if let Some(replica) = service.replica() {
+        eprintln!(
+            "replica {} of {} (NATS {})",
+            replica.options().replica,
+            replica.options().stream,
+            replica.options().url
+        );
+    }
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|e| Error::failed(format!("binding {}: {e}", args.addr)))?;
