@@ -132,11 +132,6 @@ where
                 options.lease_wait.as_millis()
             ))));
         }
-        // Watch before reading, so a fill between the two is not missed.
-        let mut watch = link
-            .bounded("watching the shared tier", kv.watch(key))
-            .await
-            .map_err(nats)?;
         let entry = link
             .bounded("reading the shared tier", kv.entry(key))
             .await
@@ -170,7 +165,20 @@ where
                 }
                 Ok(TierEntry::Lease { expires_ms, .. }) => {
                     // Held: wait for its value, at most until it expires.
+                    // The watch starts after the read above, so look once
+                    // more after starting it: a fill in between is not missed.
                     waited = true;
+                    let mut watch = link
+                        .bounded("watching the shared tier", kv.watch(key))
+                        .await
+                        .map_err(nats)?;
+                    let again = link
+                        .bounded("reading the shared tier", kv.entry(key))
+                        .await
+                        .map_err(nats)?;
+                    if again.as_ref().map(|e| e.revision) != Some(entry.revision) {
+                        continue;
+                    }
                     let until = deadline.min(
                         tokio::time::Instant::now()
                             + Duration::from_millis(expires_ms.saturating_sub(now_ms()) + 1),
@@ -190,7 +198,6 @@ where
                 Err(_) => None,
             },
         };
-        drop(watch);
         let Some(revision) = lease_revision else {
             inner.stats.master_reads.fetch_add(1, Ordering::Relaxed);
             return fetch().await.map(|v| (v, Outcome::Filled)).map_err(Failure::Master);
