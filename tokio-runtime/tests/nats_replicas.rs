@@ -371,3 +371,31 @@ async fn nats_stopped_during_writes_and_restarted_every_replica_converges_losing
     }
     scratch.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attach_refuses_a_master_it_did_not_share_and_a_second_dio() {
+    fn send_sync<T: Send + Sync + Clone + 'static>() {}
+    send_sync::<Replica>();
+    let Some(scratch) = Scratch::new("attach_errors").await else {
+        return;
+    };
+    let master = Counted::new(products());
+    let replica = Replica::connect(scratch.options("a")).await.unwrap();
+    let plain = lens().make_dio(Vista::new(master.clone())).await.unwrap();
+    let error = replica.attach(&plain).unwrap_err();
+    assert_eq!(error.kind(), diorama_core::ErrorKind::InvalidInput);
+    assert!(error.to_string().contains("not shared"), "{error}");
+    let shared = replica.share(Vista::new(master));
+    let first = lens().make_dio(shared.clone()).await.unwrap();
+    replica.attach(&first).unwrap();
+    assert_eq!(first.followed_feeds(), vec![replica.feed_name()]);
+    let second = lens().make_dio(shared).await.unwrap();
+    let error = replica.attach(&second).unwrap_err();
+    assert!(error.to_string().contains("attached already"), "{error}");
+    let bad = Replica::connect(scratch.options("").stream("no spaces")).await;
+    assert_eq!(bad.unwrap_err().kind(), diorama_core::ErrorKind::InvalidInput);
+    for dio in [plain, first, second] {
+        dio.shutdown().await.unwrap();
+    }
+    scratch.finish().await;
+}

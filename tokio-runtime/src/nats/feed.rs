@@ -209,6 +209,8 @@ impl Reader {
                 first.max(1)
             }
         };
+        let created = millis(info.created.unix_timestamp_nanos());
+        self.table.start_at(created, start.saturating_sub(1));
         let config = pull::Config {
             deliver_policy: DeliverPolicy::ByStartSequence {
                 start_sequence: start.max(1),

@@ -50,8 +50,9 @@
 //! the bucket's `max_age` only collects old entries. A change drops its row
 //! from the bucket before it is announced; windows are keyed by the stream
 //! position the reader had applied, so a window is never older than the
-//! changes its reader has seen. Facade reads, record sceneries and chunk
-//! loads all go through it.
+//! changes its reader has seen (until the Dio's feed knows its position,
+//! windows are read from the master directly). Facade reads, record
+//! sceneries and chunk loads all go through it.
 //!
 //! # When NATS is away
 //! Nothing waits on a dead server: reads go to the master directly
@@ -365,8 +366,9 @@ impl Replica {
     /// Its master must come from [`share`](Replica::share).
     ///
     /// # Errors
-    /// `InvalidInput` when the Dio's master was not shared by this replica
-    /// or the Dio has a change tap or a feed of this name already;
+    /// `InvalidInput` when the Dio's master was not shared by this replica,
+    /// another Dio over the same shared master is attached, or the Dio has
+    /// a change tap or a feed of this name already;
     /// `ShuttingDown` once the Dio shuts down.
     pub fn attach(&self, dio: &Dio) -> Result<()> {
         let master = Arc::as_ptr(dio.master().shell()).cast::<()>();
@@ -386,6 +388,12 @@ impl Replica {
             )));
         };
         let table = shell.table.clone();
+        if table.attached.swap(true, Ordering::AcqRel) {
+            return Err(Error::invalid_input(format!(
+                "a Dio over {:?} is attached already; share the master again for another Dio",
+                dio.master().name()
+            )));
+        }
         dio.set_change_tap(Arc::new(BridgeTap {
             table: table.clone(),
         }))?;

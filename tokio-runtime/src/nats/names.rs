@@ -66,17 +66,18 @@ impl Names {
     }
 
     /// The shared-tier key of one window of a query of `table`, as read by
-    /// a replica that had applied the change stream up to `position`.
+    /// a replica that had read the change stream made at `epoch` up to
+    /// `position`.
     pub(crate) fn chunk_key(
         &self,
         table: &str,
-        position: u64,
+        (epoch, position): (u64, u64),
         query_key: &str,
         offset: usize,
         limit: usize,
     ) -> String {
         format!(
-            "c.{}.{}.{position}.{offset}.{limit}.{}",
+            "c.{}.{}.{epoch}.{position}.{offset}.{limit}.{}",
             self.namespace,
             escape(table),
             escape(query_key)
@@ -111,7 +112,7 @@ mod tests {
         );
         let other = Names::new("diorama", "shop2");
         assert_ne!(names.changes("t"), other.changes("t"));
-        let key = names.chunk_key("products", 7, "q1|o+\"price\"", 0, 100);
-        assert_eq!(key, "c.shop.products.7.0.100.q1=7Co=2B=22price=22");
+        let key = names.chunk_key("products", (3, 7), "q1|o+\"price\"", 0, 100);
+        assert_eq!(key, "c.shop.products.3.7.0.100.q1=7Co=2B=22price=22");
     }
 }

@@ -103,9 +103,18 @@ impl TableShell for ReplicaShell {
     ) -> BoxFuture<'a, Result<Page>> {
         Box::pin(async move {
             let table = &self.table;
+            let Some(version) = table.window_version() else {
+                // Not followed yet: no position vouches for a shared window.
+                table
+                    .replica
+                    .stats
+                    .master_reads
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return table.master.fetch_window(query, offset, limit).await;
+            };
             let key = table.replica.link.options.names().chunk_key(
                 &table.name,
-                table.position(),
+                version,
                 &query.key(),
                 offset,
                 limit,

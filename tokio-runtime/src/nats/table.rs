@@ -23,6 +23,14 @@ pub(crate) struct TableState {
     /// The stream sequence this replica has applied up to for this table
     /// (chunk keys of the shared tier name it).
     pub(crate) position: AtomicU64,
+    /// When the stream was made (millis; 0: not read yet): chunk keys name
+    /// it too, so a stream made again never meets windows of the old one.
+    pub(crate) epoch: AtomicU64,
+    /// Set once the feed knows where it reads from: before that, windows
+    /// bypass the shared tier (the position would not vouch for them).
+    pub(crate) positioned: std::sync::atomic::AtomicBool,
+    /// A Dio follows this table (one per table and replica).
+    pub(crate) attached: std::sync::atomic::AtomicBool,
     /// The remote change being applied per row (`"*"`: a reset), so the
     /// tap does not announce it again.
     echoes: Mutex<HashMap<String, ChangeEvent>>,
@@ -48,6 +56,9 @@ impl TableState {
             replica,
             ordering: Mutex::new(ordering),
             position: AtomicU64::new(0),
+            epoch: AtomicU64::new(0),
+            positioned: std::sync::atomic::AtomicBool::new(false),
+            attached: std::sync::atomic::AtomicBool::new(false),
             echoes: Mutex::new(HashMap::new()),
         }
     }
@@ -58,6 +69,24 @@ impl TableState {
 
     pub(crate) fn set_position(&self, sequence: u64) {
         self.position.fetch_max(sequence, AtomicOrdering::AcqRel);
+    }
+
+    /// The feed reads the stream made at `epoch` from after `sequence`.
+    pub(crate) fn start_at(&self, epoch: u64, sequence: u64) {
+        if self.epoch.swap(epoch, AtomicOrdering::AcqRel) != epoch {
+            // Another stream: its sequences start over.
+            self.position.store(sequence, AtomicOrdering::Release);
+        } else {
+            self.set_position(sequence);
+        }
+        self.positioned.store(true, AtomicOrdering::Release);
+    }
+
+    /// `(epoch, position)` for a window's key, once the feed is positioned.
+    pub(crate) fn window_version(&self) -> Option<(u64, u64)> {
+        self.positioned
+            .load(AtomicOrdering::Acquire)
+            .then(|| (self.epoch.load(AtomicOrdering::Acquire), self.position()))
     }
 
     /// `event` from the stream is about to be applied.
