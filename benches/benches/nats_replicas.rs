@@ -72,9 +72,12 @@ struct Master {
 impl Master {
     fn new(delay: Duration) -> Self {
         Master {
-            table: MemoryVista::new("products").with_rows(
-                (0..ROWS).map(|i| (format!("p{i}"), record! { "name" => format!("item {i}"), "price" => i as i64 })),
-            ),
+            table: MemoryVista::new("products").with_rows((0..ROWS).map(|i| {
+                (
+                    format!("p{i}"),
+                    record! { "name" => format!("item {i}"), "price" => i as i64 },
+                )
+            })),
             reads: Arc::default(),
             delay,
         }
@@ -164,8 +167,12 @@ struct Propagation {
 
 async fn propagation_setup(scratch: &Scratch) -> Propagation {
     let master = Master::new(Duration::ZERO);
-    let ra = Replica::connect(scratch.options("a")).await.expect("replica a");
-    let rb = Replica::connect(scratch.options("b")).await.expect("replica b");
+    let ra = Replica::connect(scratch.options("a"))
+        .await
+        .expect("replica a");
+    let rb = Replica::connect(scratch.options("b"))
+        .await
+        .expect("replica b");
     let a = ra
         .make_dio(&lens(true), Vista::new(master.clone()))
         .await

@@ -36,7 +36,9 @@ fn every_change_outside_the_queue_is_told_with_its_data_and_own_writes_are_not()
     assert_eq!(again.kind(), ErrorKind::InvalidInput);
 
     // The Dio's own write and a refresh: not told.
-    let ticket = sim.block_on(dio.patch("a", record! { "price" => 6 })).unwrap();
+    let ticket = sim
+        .block_on(dio.patch("a", record! { "price" => 6 }))
+        .unwrap();
     sim.block_on(ticket.outcome()).unwrap();
     sim.block_on(dio.refresh()).unwrap();
     assert!(tap.0.lock().unwrap().is_empty());

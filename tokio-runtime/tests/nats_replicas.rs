@@ -95,9 +95,12 @@ impl TableShell for Counted {
 }
 
 fn products() -> MemoryVista {
-    MemoryVista::new("products").with_rows(
-        (0..20).map(|i| (format!("p{i}"), record! { "name" => format!("item {i}"), "price" => i })),
-    )
+    MemoryVista::new("products").with_rows((0..20).map(|i| {
+        (
+            format!("p{i}"),
+            record! { "name" => format!("item {i}"), "price" => i },
+        )
+    }))
 }
 
 fn lens() -> Lens {
@@ -172,7 +175,10 @@ async fn a_write_on_one_replica_updates_the_others_in_place_with_no_echo() {
     while let Ok(event) = events.try_recv() {
         seen.push(event);
     }
-    assert!(seen.contains(&DioEvent::RecordChanged { id: "p1".into() }), "{seen:?}");
+    assert!(
+        seen.contains(&DioEvent::RecordChanged { id: "p1".into() }),
+        "{seen:?}"
+    );
     assert!(!seen.contains(&DioEvent::Invalidated), "{seen:?}");
 
     // No echo: nothing b applied was published again, a published once.
@@ -220,7 +226,12 @@ async fn changes_learned_outside_the_queue_are_announced_and_a_purge_is_a_gap() 
     assert!(ra.flush(Duration::from_secs(2)).await);
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(ra.stats().learned, 3, "{:?}", ra.stats());
-    assert_eq!(rb.stats().published, 0, "b announced nothing back: {:?}", rb.stats());
+    assert_eq!(
+        rb.stats().published,
+        0,
+        "b announced nothing back: {:?}",
+        rb.stats()
+    );
 
     ra.flush(Duration::from_secs(2)).await;
     b.shutdown().await.unwrap();
@@ -257,7 +268,12 @@ async fn a_replica_resumes_from_its_stored_position_and_a_purged_one_is_a_gap() 
     };
     let (_rb, b, _) = open_b(lens_b()).await;
     b.vista().get("p5").await.unwrap();
-    a.patch("p5", record! { "price" => 55 }).await.unwrap().outcome().await.unwrap();
+    a.patch("p5", record! { "price" => 55 })
+        .await
+        .unwrap()
+        .outcome()
+        .await
+        .unwrap();
     eventually("b follows", || {
         cached(&b, "p5").is_some_and(|r| r.get("price") == Some(&55.into()))
     })
@@ -266,7 +282,12 @@ async fn a_replica_resumes_from_its_stored_position_and_a_purged_one_is_a_gap() 
     drop(b);
 
     // Changes while b is away reach it when it comes back.
-    a.patch("p5", record! { "price" => 56 }).await.unwrap().outcome().await.unwrap();
+    a.patch("p5", record! { "price" => 56 })
+        .await
+        .unwrap()
+        .outcome()
+        .await
+        .unwrap();
     let (_rb, b, mut events) = open_b(lens_b()).await;
     eventually("b catches up", || {
         cached(&b, "p5").is_some_and(|r| r.get("price") == Some(&56.into()))
@@ -281,9 +302,18 @@ async fn a_replica_resumes_from_its_stored_position_and_a_purged_one_is_a_gap() 
     drop(b);
 
     // Changes b never reads: the stream is purged meanwhile.
-    a.patch("p5", record! { "price" => 57 }).await.unwrap().outcome().await.unwrap();
+    a.patch("p5", record! { "price" => 57 })
+        .await
+        .unwrap()
+        .outcome()
+        .await
+        .unwrap();
     assert!(ra.flush(Duration::from_secs(2)).await);
-    let stream = scratch.jetstream().get_stream(&scratch.stream).await.unwrap();
+    let stream = scratch
+        .jetstream()
+        .get_stream(&scratch.stream)
+        .await
+        .unwrap();
     stream.purge().await.unwrap();
     let (_rb, b, mut events) = open_b(lens_b()).await;
     let mut lost = None;
@@ -299,7 +329,10 @@ async fn a_replica_resumes_from_its_stored_position_and_a_purged_one_is_a_gap() 
     let (feed, reason) = lost.unwrap();
     assert_eq!(feed, format!("nats:{}", scratch.stream));
     assert!(reason.contains("no longer holds"), "{reason}");
-    assert!(b.invalidated_at().as_millis() > 0, "everything it cached reads stale");
+    assert!(
+        b.invalidated_at().as_millis() > 0,
+        "everything it cached reads stale"
+    );
     b.shutdown().await.unwrap();
     a.shutdown().await.unwrap();
     scratch.finish().await;
@@ -341,7 +374,11 @@ async fn nats_stopped_during_writes_and_restarted_every_replica_converges_losing
             .unwrap();
     }
     for (replica, _) in &replicas {
-        assert!(replica.flush(Duration::from_secs(15)).await, "{:?}", replica.stats());
+        assert!(
+            replica.flush(Duration::from_secs(15)).await,
+            "{:?}",
+            replica.stats()
+        );
     }
     for (name, (_, dio)) in ["a", "b", "c"].iter().zip(&replicas) {
         for id in &ids {
@@ -393,7 +430,10 @@ async fn attach_refuses_a_master_it_did_not_share_and_a_second_dio() {
     let error = replica.attach(&second).unwrap_err();
     assert!(error.to_string().contains("attached already"), "{error}");
     let bad = Replica::connect(scratch.options("").stream("no spaces")).await;
-    assert_eq!(bad.unwrap_err().kind(), diorama_core::ErrorKind::InvalidInput);
+    assert_eq!(
+        bad.unwrap_err().kind(),
+        diorama_core::ErrorKind::InvalidInput
+    );
     for dio in [plain, first, second] {
         dio.shutdown().await.unwrap();
     }

@@ -28,9 +28,12 @@ struct Slow {
 impl Slow {
     fn new() -> Self {
         Slow {
-            table: MemoryVista::new("products").with_rows(
-                (0..50).map(|i| (format!("p{i}"), record! { "name" => format!("item {i}"), "price" => i })),
-            ),
+            table: MemoryVista::new("products").with_rows((0..50).map(|i| {
+                (
+                    format!("p{i}"),
+                    record! { "name" => format!("item {i}"), "price" => i },
+                )
+            })),
             reads: Arc::default(),
             failing: Arc::default(),
         }
@@ -107,7 +110,9 @@ fn lens() -> Lens {
 async fn replicas(scratch: &Scratch, master: &Slow, n: usize) -> Vec<(Replica, Dio)> {
     let mut out = Vec::new();
     for i in 0..n {
-        let replica = Replica::connect(scratch.options(&format!("r{i}"))).await.unwrap();
+        let replica = Replica::connect(scratch.options(&format!("r{i}")))
+            .await
+            .unwrap();
         let dio = replica
             .make_dio(&lens(), Vista::new(master.clone()))
             .await
@@ -132,7 +137,13 @@ async fn read_everywhere(dios: &[(Replica, Dio)], id: &str, readers: usize) -> V
                     generation.mark_seen();
                     if view.status() == RecordStatus::Fresh {
                         let row = view.record().unwrap();
-                        return row.record.get("name").unwrap().as_str().unwrap().to_string();
+                        return row
+                            .record
+                            .get("name")
+                            .unwrap()
+                            .as_str()
+                            .unwrap()
+                            .to_string();
                     }
                     assert!(
                         !matches!(view.status(), RecordStatus::Failed { .. }),
@@ -166,20 +177,29 @@ async fn ten_replicas_with_ten_readers_of_a_cold_key_cost_one_master_read() {
     let names = read_everywhere(&dios, "p7", 10).await;
     assert_eq!(names.len(), 100);
     assert!(names.iter().all(|name| name == "item 7"));
-    assert_eq!(master.reads(), 1, "one master read for 100 readers on 10 replicas");
+    assert_eq!(
+        master.reads(),
+        1,
+        "one master read for 100 readers on 10 replicas"
+    );
     let leases: u64 = dios.iter().map(|(r, _)| r.stats().leases).sum();
     let served: u64 = dios
         .iter()
         .map(|(r, _)| r.stats().tier_waits + r.stats().tier_hits)
         .sum();
     assert_eq!(leases, 1);
-    assert!(served >= 9, "the other replicas were served by the tier: {served}");
+    assert!(
+        served >= 9,
+        "the other replicas were served by the tier: {served}"
+    );
 
     // A cold window too: one master read for all.
     let mut tasks = Vec::new();
     for (_, dio) in &dios {
         let master = dio.master().clone();
-        tasks.push(tokio::spawn(async move { master.fetch_window(10, 5).await }));
+        tasks.push(tokio::spawn(
+            async move { master.fetch_window(10, 5).await },
+        ));
     }
     for task in tasks {
         let page = task.await.unwrap().unwrap();
@@ -209,7 +229,10 @@ async fn a_failed_master_read_frees_the_lease_and_a_write_drops_the_key() {
     let started = std::time::Instant::now();
     let row = b.master().get("p3").await.unwrap().unwrap();
     assert_eq!(row.get("name"), Some(&"item 3".into()));
-    assert!(started.elapsed() < Duration::from_secs(2), "no wait for an expiry");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "no wait for an expiry"
+    );
     assert_eq!(master.reads(), 2);
     // Served from the tier now …
     a.master().get("p3").await.unwrap();
@@ -222,7 +245,11 @@ async fn a_failed_master_read_frees_the_lease_and_a_write_drops_the_key() {
         .await
         .unwrap();
     let row = b.master().get("p3").await.unwrap().unwrap();
-    assert_eq!(row.get("name"), Some(&"new".into()), "never the tier's older value");
+    assert_eq!(
+        row.get("name"),
+        Some(&"new".into()),
+        "never the tier's older value"
+    );
     assert_eq!(master.reads(), 3);
     for (_, dio) in dios {
         dio.shutdown().await.unwrap();
@@ -235,7 +262,9 @@ async fn with_nats_stopped_every_replica_still_answers_from_the_master() {
     let Some(mut server) = OwnServer::start("tier_nats_stopped") else {
         return;
     };
-    let scratch = Scratch::on("tier_nats_stopped", &server.url()).await.unwrap();
+    let scratch = Scratch::on("tier_nats_stopped", &server.url())
+        .await
+        .unwrap();
     let master = Slow::new();
     let dios = replicas(&scratch, &master, 10).await;
     server.stop();
@@ -245,7 +274,11 @@ async fn with_nats_stopped_every_replica_still_answers_from_the_master() {
     assert!(names.iter().all(|name| name == "item 9"));
     assert!(started.elapsed() < Duration::from_secs(8), "no hang");
     let fallbacks: u64 = dios.iter().map(|(r, _)| r.stats().fallbacks).sum();
-    assert!(master.reads() >= 10, "each replica read the master: {}", master.reads());
+    assert!(
+        master.reads() >= 10,
+        "each replica read the master: {}",
+        master.reads()
+    );
     assert!(master.reads() <= 20, "{}", master.reads());
     assert_eq!(fallbacks, master.reads());
     assert!(dios.iter().all(|(r, _)| r.stats().outages == 1));

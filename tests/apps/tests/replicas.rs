@@ -115,7 +115,12 @@ impl Replica {
             .as_array()
             .expect("rows")
             .iter()
-            .map(|row| (row["id"].as_str().unwrap().to_string(), row["price"].clone()))
+            .map(|row| {
+                (
+                    row["id"].as_str().unwrap().to_string(),
+                    row["price"].clone(),
+                )
+            })
             .collect()
     }
 
@@ -195,18 +200,23 @@ fn assert_all_show_the_master(replicas: &[Replica], db: &Path, ids: &[String]) {
     for id in ids {
         let truth = master_price(db, id);
         for replica in replicas {
-            eventually(&format!("{} shows the master's {id}", replica.name), Duration::from_secs(10), || {
-                let shown = replica.price(id);
-                if !same_number(&shown, &truth) {
-                    return Err(format!("record {shown} vs master {truth}"));
-                }
-                if let Some((_, listed)) = replica.listed(20).into_iter().find(|(row, _)| row == id) {
-                    if !same_number(&listed, &truth) {
-                        return Err(format!("list {listed} vs master {truth}"));
+            eventually(
+                &format!("{} shows the master's {id}", replica.name),
+                Duration::from_secs(10),
+                || {
+                    let shown = replica.price(id);
+                    if !same_number(&shown, &truth) {
+                        return Err(format!("record {shown} vs master {truth}"));
                     }
-                }
-                Ok(())
-            });
+                    let listed = replica.listed(20).into_iter().find(|(row, _)| row == id);
+                    match listed {
+                        Some((_, listed)) if !same_number(&listed, &truth) => {
+                            Err(format!("list {listed} vs master {truth}"))
+                        }
+                        _ => Ok(()),
+                    }
+                },
+            );
         }
     }
 }
@@ -229,19 +239,27 @@ async fn a_patch_through_one_replica_is_seen_through_the_others_and_writes_conve
     }
     replicas[0].patch(&target, &json!({ "price": 12.5 }));
     for replica in &replicas[1..] {
-        eventually(&format!("{} shows the patch", replica.name), Duration::from_secs(5), || {
-            let shown = replica.price(&target);
-            let listed = replica
-                .listed(20)
-                .into_iter()
-                .find(|(row, _)| *row == target)
-                .map(|(_, price)| price);
-            if same_number(&shown, &json!(12.5)) && listed.as_ref().is_some_and(|p| same_number(p, &json!(12.5))) {
-                Ok(())
-            } else {
-                Err(format!("record {shown}, list {listed:?}"))
-            }
-        });
+        eventually(
+            &format!("{} shows the patch", replica.name),
+            Duration::from_secs(5),
+            || {
+                let shown = replica.price(&target);
+                let listed = replica
+                    .listed(20)
+                    .into_iter()
+                    .find(|(row, _)| *row == target)
+                    .map(|(_, price)| price);
+                if same_number(&shown, &json!(12.5))
+                    && listed
+                        .as_ref()
+                        .is_some_and(|p| same_number(p, &json!(12.5)))
+                {
+                    Ok(())
+                } else {
+                    Err(format!("record {shown}, list {listed:?}"))
+                }
+            },
+        );
     }
 
     // 100 PATCHes spread over all replicas, on ten rows.
@@ -277,7 +295,9 @@ async fn nats_stopped_mid_writes_loses_nothing_and_a_killed_replica_catches_up()
     let Some(mut server) = OwnServer::start("serve_replicas_faults") else {
         return;
     };
-    let scratch = Scratch::on("serve_replicas_faults", &server.url()).await.unwrap();
+    let scratch = Scratch::on("serve_replicas_faults", &server.url())
+        .await
+        .unwrap();
     let (dir, db) = dataset();
     let mut replicas: Vec<Replica> = ["f1", "f2", "f3"]
         .iter()
@@ -308,21 +328,31 @@ async fn nats_stopped_mid_writes_loses_nothing_and_a_killed_replica_catches_up()
             .map(|r| r.stats()["replica"][key].as_u64().unwrap())
             .sum()
     };
-    eventually("every write announced", Duration::from_secs(10), || {
-        match total("published", &replicas) {
+    eventually(
+        "every write announced",
+        Duration::from_secs(10),
+        || match total("published", &replicas) {
             n if n == writes as u64 => Ok(()),
             n => Err(format!("{n} published")),
-        }
-    });
+        },
+    );
     for replica in &replicas {
-        eventually(&format!("{} read every announcement", replica.name), Duration::from_secs(10), || {
-            let stats = replica.stats()["replica"].clone();
-            let read = ["applied", "skipped", "refetched"]
-                .iter()
-                .map(|key| stats[key].as_u64().unwrap())
-                .sum::<u64>();
-            if read == writes as u64 { Ok(()) } else { Err(format!("{stats}")) }
-        });
+        eventually(
+            &format!("{} read every announcement", replica.name),
+            Duration::from_secs(10),
+            || {
+                let stats = replica.stats()["replica"].clone();
+                let read = ["applied", "skipped", "refetched"]
+                    .iter()
+                    .map(|key| stats[key].as_u64().unwrap())
+                    .sum::<u64>();
+                if read == writes as u64 {
+                    Ok(())
+                } else {
+                    Err(format!("{stats}"))
+                }
+            },
+        );
         assert!(replica.stats()["replica"]["outages"].as_u64().unwrap() >= 1);
     }
 
@@ -338,7 +368,8 @@ async fn nats_stopped_mid_writes_loses_nothing_and_a_killed_replica_catches_up()
     assert_all_show_the_master(&replicas, &db, &ids);
     let stats = replicas[2].stats();
     assert!(
-        stats["replica"]["applied"].as_u64().unwrap() + stats["replica"]["refetched"].as_u64().unwrap()
+        stats["replica"]["applied"].as_u64().unwrap()
+            + stats["replica"]["refetched"].as_u64().unwrap()
             >= ids.len() as u64,
         "the writes made while it was away reached it through the stream: {stats}"
     );

@@ -68,15 +68,20 @@ impl ChangeFeed for ReplicaFeed {
     fn subscribe(&self, from: Option<FeedPosition>) -> BoxStream<'static, Result<FeedItem>> {
         let reader = Reader {
             table: self.table.clone(),
-            from: from.as_ref().map(|p| read_position(p).unwrap_or((u64::MAX, 0))),
+            from: from
+                .as_ref()
+                .map(|p| read_position(p).unwrap_or((u64::MAX, 0))),
             messages: None,
             commit: None,
             reported: false,
         };
-        Box::pin(futures_lite::stream::unfold(reader, |mut reader| async move {
-            let item = reader.next_item().await;
-            Some((item, reader))
-        }))
+        Box::pin(futures_lite::stream::unfold(
+            reader,
+            |mut reader| async move {
+                let item = reader.next_item().await;
+                Some((item, reader))
+            },
+        ))
     }
 
     fn position(&self) -> BoxFuture<'_, Result<Option<FeedPosition>>> {
@@ -108,10 +113,8 @@ struct Reader {
 impl Reader {
     async fn next_item(&mut self) -> Result<FeedItem> {
         loop {
-            if let Some(id) = self.commit.take() {
-                if let Some(id) = id {
-                    lock(&self.table.ordering).applied_remote(&id);
-                }
+            if let Some(Some(id)) = self.commit.take() {
+                lock(&self.table.ordering).applied_remote(&id);
             }
             if self.messages.is_none() {
                 match self.open().await {
@@ -151,7 +154,10 @@ impl Reader {
     /// A failure: said once per outage; then a pause before reconnecting.
     async fn outage(&mut self, error: Error) -> Option<Error> {
         self.messages = None;
-        self.table.replica.link.failed("following the change stream", &error);
+        self.table
+            .replica
+            .link
+            .failed("following the change stream", &error);
         tokio::time::sleep(RETRY).await;
         if self.reported {
             None
@@ -222,7 +228,10 @@ impl Reader {
             ..Default::default()
         };
         let consumer: consumer::Consumer<pull::Config> = link
-            .bounded("following the change stream", handles.stream.create_consumer(config))
+            .bounded(
+                "following the change stream",
+                handles.stream.create_consumer(config),
+            )
             .await?;
         let messages = link
             .bounded(
@@ -244,7 +253,10 @@ impl Reader {
         let table = &self.table;
         let stats = &table.replica.stats;
         let (sequence, stored) = match message.info() {
-            Ok(info) => (info.stream_sequence, millis(info.published.unix_timestamp_nanos())),
+            Ok(info) => (
+                info.stream_sequence,
+                millis(info.published.unix_timestamp_nanos()),
+            ),
             Err(_) => return None,
         };
         self.from = Some((sequence, stored));

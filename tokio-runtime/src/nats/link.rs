@@ -50,9 +50,7 @@ impl Link {
             .request_timeout(Some(options.op_timeout))
             .connect(options.url.as_str())
             .await
-            .map_err(|e| {
-                Error::invalid_input(format!("NATS address {:?}: {e}", options.url))
-            })?;
+            .map_err(|e| Error::invalid_input(format!("NATS address {:?}: {e}", options.url)))?;
         let js = jetstream::new(client.clone());
         Ok(Link {
             options,
@@ -108,7 +106,8 @@ impl Link {
         what: &str,
         future: impl Future<Output = std::result::Result<T, E>>,
     ) -> Result<T> {
-        self.bounded_for(what, self.options.op_timeout, future).await
+        self.bounded_for(what, self.options.op_timeout, future)
+            .await
     }
 
     /// [`bounded`](Self::bounded) with its own limit.
@@ -126,7 +125,10 @@ impl Link {
             Ok(Err(error)) => Err(Error::unavailable(format!("{what}: {error}"))),
             Err(_) => Err(Error::new(
                 ErrorKind::Unavailable,
-                format!("{what}: NATS did not answer within {} ms", limit.as_millis()),
+                format!(
+                    "{what}: NATS did not answer within {} ms",
+                    limit.as_millis()
+                ),
             )),
         }
     }

@@ -186,7 +186,8 @@ impl TierEntry {
     }
 
     pub(crate) fn decode(bytes: &[u8]) -> Result<TierEntry> {
-        let map = Record::from_cbor(bytes).map_err(|e| e.context("decoding a shared-tier entry"))?;
+        let map =
+            Record::from_cbor(bytes).map_err(|e| e.context("decoding a shared-tier entry"))?;
         let corrupt = |what: &str| Error::corrupt(format!("shared-tier entry: {what}"));
         match map.get("k").and_then(Value::as_str) {
             Some("lease") => Ok(TierEntry::Lease {
@@ -207,7 +208,8 @@ impl TierEntry {
                 Ok(TierEntry::Row(Some(Record::try_from(value)?)))
             }
             Some("page") => {
-                let (Some(Value::Array(ids)), Some(Value::Array(rows))) = (map.get("i"), map.get("r"))
+                let (Some(Value::Array(ids)), Some(Value::Array(rows))) =
+                    (map.get("i"), map.get("r"))
                 else {
                     return Err(corrupt("page without its rows"));
                 };

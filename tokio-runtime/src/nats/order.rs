@@ -177,7 +177,11 @@ impl Ordering {
                 .get(id)
                 .is_some_and(|entry| entry.remote_applied > change.tick);
             self.finish_own(id);
-            return if slipped { Verdict::Apply } else { Verdict::Skip };
+            return if slipped {
+                Verdict::Apply
+            } else {
+                Verdict::Skip
+            };
         }
         if self.own.get(id).is_some_and(|entry| entry.pending > 0) {
             return Verdict::Skip;
@@ -316,7 +320,10 @@ mod tests {
         rule.judge(&patch("b", "late", 10_000, 1), 10_000);
         assert!(rule.remembered() < 1_100, "{}", rule.remembered());
         // A write begun before the forgotten ones were stored: concurrent.
-        assert_eq!(rule.judge(&patch("c", "k5", 1_500, 1), 10_001), Verdict::Refetch);
+        assert_eq!(
+            rule.judge(&patch("c", "k5", 1_500, 1), 10_001),
+            Verdict::Refetch
+        );
     }
 
     #[test]

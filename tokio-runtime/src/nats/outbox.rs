@@ -106,8 +106,10 @@ impl Outbox {
             }
             !same
         });
-        self.collapsed
-            .fetch_add(u64::try_from(dropped.len()).unwrap_or(u64::MAX), Ordering::Relaxed);
+        self.collapsed.fetch_add(
+            u64::try_from(dropped.len()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
         let mut ordering = lock(&table.ordering);
         for id in &dropped {
             ordering.abandon_own(id.as_deref());
@@ -196,7 +198,12 @@ pub(crate) async fn run(replica: Weak<ReplicaInner>) {
 /// Announce one change: drop what the shared tier holds for its row (or
 /// table) first, so no replica reads an older value from the tier after
 /// it applied this change; then publish it.
-async fn publish(inner: &ReplicaInner, table: &TableState, change: &Change, seq: u64) -> Result<()> {
+async fn publish(
+    inner: &ReplicaInner,
+    table: &TableState,
+    change: &Change,
+    seq: u64,
+) -> Result<()> {
     let link = &inner.link;
     let handles = link.handles().await?;
     let names = link.options.names();
@@ -229,17 +236,24 @@ async fn publish(inner: &ReplicaInner, table: &TableState, change: &Change, seq:
         "waiting for the stream to store a change",
         std::future::IntoFuture::into_future(ack),
     )
-        .await
-        .map(drop)
+    .await
+    .map(drop)
 }
 
 /// Drop every row of a table from the shared tier (after a reset).
-async fn purge_rows(inner: &ReplicaInner, kv: &async_nats::jetstream::kv::Store, prefix: &str) -> Result<()> {
+async fn purge_rows(
+    inner: &ReplicaInner,
+    kv: &async_nats::jetstream::kv::Store,
+    prefix: &str,
+) -> Result<()> {
     let link = &inner.link;
     let limit = link.options.op_timeout * 20;
     let keys: Vec<String> = link
         .bounded_for("listing the shared tier", limit, async {
-            let mut keys = kv.keys().await.map_err(|e| Error::unavailable(e.to_string()))?;
+            let mut keys = kv
+                .keys()
+                .await
+                .map_err(|e| Error::unavailable(e.to_string()))?;
             let mut out = Vec::new();
             while let Some(key) = keys.next().await {
                 let key = key.map_err(|e| Error::unavailable(e.to_string()))?;

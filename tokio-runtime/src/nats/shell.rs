@@ -43,7 +43,12 @@ impl ReplicaShell {
 }
 
 /// Queue the announcement without waiting; returns its outbox place.
-pub(crate) fn announce_now(table: &Arc<TableState>, id: Option<Id>, op: Op, started_ms: u64) -> u64 {
+pub(crate) fn announce_now(
+    table: &Arc<TableState>,
+    id: Option<Id>,
+    op: Op,
+    started_ms: u64,
+) -> u64 {
     let tick = lock(&table.ordering).register_own(id.as_deref());
     table.forget_echo(id.as_deref());
     let change = Change {

@@ -138,5 +138,7 @@ impl TableState {
 /// A poisoned lock still holds consistent data here (every critical
 /// section is a few map operations).
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

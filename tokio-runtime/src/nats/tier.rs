@@ -55,9 +55,10 @@ where
         return fetch().await;
     }
     if !inner.link.connected() {
-        inner
-            .link
-            .failed("reading the shared tier", &Error::unavailable("not connected"));
+        inner.link.failed(
+            "reading the shared tier",
+            &Error::unavailable("not connected"),
+        );
         return direct(inner, &fetch).await;
     }
     let handles = match inner.link.handles().await {
@@ -190,7 +191,14 @@ where
                 }
                 Ok(other) => match unwrap(other) {
                     Some(value) => {
-                        return Ok((value, if waited { Outcome::Waited } else { Outcome::Hit }));
+                        return Ok((
+                            value,
+                            if waited {
+                                Outcome::Waited
+                            } else {
+                                Outcome::Hit
+                            },
+                        ));
                     }
                     None => None,
                 },
@@ -200,7 +208,10 @@ where
         };
         let Some(revision) = lease_revision else {
             inner.stats.master_reads.fetch_add(1, Ordering::Relaxed);
-            return fetch().await.map(|v| (v, Outcome::Filled)).map_err(Failure::Master);
+            return fetch()
+                .await
+                .map(|v| (v, Outcome::Filled))
+                .map_err(Failure::Master);
         };
         inner.stats.master_reads.fetch_add(1, Ordering::Relaxed);
         return match fetch().await {
@@ -244,15 +255,15 @@ async fn wait_fill<T>(
     until: tokio::time::Instant,
     unwrap: fn(TierEntry) -> Option<T>,
 ) -> Option<T> {
-    loop {
-        let next = tokio::time::timeout_at(until, watch.next()).await.ok()??;
-        let entry = next.ok()?;
-        if entry.operation != Operation::Put {
-            return None;
-        }
-        match TierEntry::decode(&entry.value).ok()? {
-            TierEntry::Lease { .. } => return None,
-            other => return unwrap(other),
-        }
+    // The next change of the key decides: a value is used; anything else
+    // (a release, a takeover) sends the caller back to read the key again.
+    let next = tokio::time::timeout_at(until, watch.next()).await.ok()??;
+    let entry = next.ok()?;
+    if entry.operation != Operation::Put {
+        return None;
+    }
+    match TierEntry::decode(&entry.value).ok()? {
+        TierEntry::Lease { .. } => None,
+        other => unwrap(other),
     }
 }

@@ -55,7 +55,10 @@ pub async fn connect_to(test: &str, url: &str) -> Option<async_nats::Client> {
             "{test}: NATS is required (DIORAMA_REQUIRE_SERVICES=1) but {url} does not answer: {why}"
         ),
         Err(why) => {
-            skip(test, &format!("no NATS at {url} ({why}); set {URL_VAR} to run it"));
+            skip(
+                test,
+                &format!("no NATS at {url} ({why}); set {URL_VAR} to run it"),
+            );
             None
         }
     }
@@ -167,7 +170,9 @@ impl OwnServer {
             .is_ok_and(|status| status.success());
         if !found {
             if required() {
-                panic!("{test}: nats-server is required (DIORAMA_REQUIRE_SERVICES=1) but not on PATH");
+                panic!(
+                    "{test}: nats-server is required (DIORAMA_REQUIRE_SERVICES=1) but not on PATH"
+                );
             }
             skip(test, "nats-server is not on PATH");
             return None;
