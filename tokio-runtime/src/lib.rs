@@ -33,9 +33,12 @@
 //! `diorama-apps` crate (`tests/apps/` of the repository);
 //! `cargo run --release -p diorama-tokio --example serve` runs it.
 #![forbid(unsafe_code)]
-// The docs above link the `sled` items; without that feature those links
-// are unresolved, not wrong.
-#![cfg_attr(not(feature = "sled"), allow(rustdoc::broken_intra_doc_links))]
+// The docs above link the items of every feature; without one of them
+// those links are unresolved, not wrong.
+#![cfg_attr(
+    not(all(feature = "sled", feature = "postgres", feature = "nats")),
+    allow(rustdoc::broken_intra_doc_links)
+)]
 
 pub use diorama_core as core;
 

@@ -22,8 +22,10 @@ use super::Dio;
 use crate::error::{Error, Result};
 use crate::value::Record;
 
-/// One change a Dio applied to its cache outside its write queue (see the
-/// [module docs](self)).
+/// One change a Dio applied to its cache outside its write queue, as told
+/// to a [`ChangeTap`]. The Dio's own writes are not among them (a bridge
+/// sees those at the master's shell), nor a refresh or the invalidation
+/// after a feed's gap (bookkeeping of this Dio, not changes of the data).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum LocalChange<'a> {
     /// `fields` were merged into row `id` ([`Dio::patched`], or
@@ -71,7 +73,10 @@ impl LocalChange<'_> {
 }
 
 /// Told of every [`LocalChange`] a Dio applies, on the applying thread,
-/// after the cache took it and before its event is published.
+/// after the cache took it and before its event is published: the hook a
+/// bridge between replicas uses to announce what the Dio learned (the
+/// event bus names only ids and can lag; the tap has the data and misses
+/// nothing). Installed with [`Dio::set_change_tap`].
 ///
 /// Implementations must be quick and must not block (they run inside
 /// `handle_event` and the feed followers); queue the work and do it
