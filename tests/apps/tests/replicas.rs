@@ -32,8 +32,10 @@ struct Replica {
 }
 
 impl Replica {
-    fn spawn(name: &str, data: &Path, nats: &[String]) -> Replica {
-        let cache = data.join(format!("cache-{name}"));
+    /// Replica `name` over the database in `data`, with its cache in a
+    /// directory of its own when `own_cache` (else the default, beside
+    /// the database, named after the replica).
+    fn spawn(name: &str, data: &Path, own_cache: bool, nats: &[String]) -> Replica {
         let mut args: Vec<String> = vec![
             "--data".into(),
             data.display().to_string(),
@@ -41,9 +43,11 @@ impl Replica {
             ROWS.to_string(),
             "--addr".into(),
             "127.0.0.1:0".into(),
-            "--cache".into(),
-            cache.display().to_string(),
         ];
+        if own_cache {
+            args.push("--cache".into());
+            args.push(data.join(format!("cache-{name}")).display().to_string());
+        }
         args.extend(nats.iter().cloned());
         Replica::start(name, args)
     }
@@ -226,11 +230,32 @@ async fn a_patch_through_one_replica_is_seen_through_the_others_and_writes_conve
     let Some(scratch) = Scratch::new("serve_replicas").await else {
         return;
     };
-    let (dir, db) = dataset();
-    let replicas: Vec<Replica> = ["r1", "r2", "r3"]
-        .iter()
-        .map(|name| Replica::spawn(name, dir.path(), &scratch.serve_flags(name)))
-        .collect();
+    // Three processes started at once over an empty data directory: one
+    // database is built and shared, each replica has a cache of its own.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join(format!("{}-{ROWS}.sqlite", data::TABLE));
+    let replicas: Vec<Replica> = std::thread::scope(|scope| {
+        let started: Vec<_> = ["r1", "r2", "r3"]
+            .iter()
+            .map(|name| {
+                let flags = scratch.serve_flags(name);
+                let path = dir.path();
+                scope.spawn(move || Replica::spawn(name, path, false, &flags))
+            })
+            .collect();
+        started.into_iter().map(|s| s.join().unwrap()).collect()
+    });
+    let caches = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("serve-cache-")
+        })
+        .count();
+    assert_eq!(caches, 3, "a cache per replica");
     let target = id(3);
     // Every replica has the row and the first page cached.
     for replica in &replicas {
@@ -301,7 +326,7 @@ async fn nats_stopped_mid_writes_loses_nothing_and_a_killed_replica_catches_up()
     let (dir, db) = dataset();
     let mut replicas: Vec<Replica> = ["f1", "f2", "f3"]
         .iter()
-        .map(|name| Replica::spawn(name, dir.path(), &scratch.serve_flags(name)))
+        .map(|name| Replica::spawn(name, dir.path(), true, &scratch.serve_flags(name)))
         .collect();
     let ids: Vec<String> = (10..16).map(id).collect();
     for replica in &replicas {

@@ -37,7 +37,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
     /// Directory of the service's sled cache (default: the `--data`
-    /// directory). Replicas over one database each need their own.
+    /// directory; as a replica, each `--replica` name has a cache of its
+    /// own there).
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
     /// Caching and waiting.
@@ -68,6 +69,11 @@ pub struct ReplicaArgs {
     /// The subject prefix of the stream.
     #[arg(long, value_name = "PREFIX", default_value = "diorama")]
     pub nats_subject: String,
+    /// The name the replicas of one service share (subjects and keys are
+    /// per name). Default: `serve-` and a digest of the database's path,
+    /// so replicas over one file meet and those over another never do.
+    #[arg(long, value_name = "NAME")]
+    pub nats_lens: Option<String>,
 }
 
 impl ReplicaArgs {
@@ -79,15 +85,21 @@ impl ReplicaArgs {
             nats_stream: "DIORAMA".into(),
             nats_bucket: "diorama".into(),
             nats_subject: "diorama".into(),
+            nats_lens: None,
         }
     }
 
-    /// The replica's options, when `--nats` and `--replica` were given.
-    /// The Lens name is `serve`; a NATS operation waits at most 1 s.
-    pub fn options(&self) -> Option<diorama_tokio::nats::ReplicaOptions> {
+    /// The replica's options, when `--nats` and `--replica` were given,
+    /// for replicas over the database at `db` (see `--nats-lens`); a NATS
+    /// operation waits at most 1 s.
+    pub fn options(&self, db: &std::path::Path) -> Option<diorama_tokio::nats::ReplicaOptions> {
         let (url, name) = (self.nats.as_ref()?, self.replica.as_ref()?);
+        let lens = match &self.nats_lens {
+            Some(lens) => lens.clone(),
+            None => format!("serve-{:016x}", path_digest(db)),
+        };
         let mut options = diorama_tokio::nats::ReplicaOptions::new(url.clone(), name.clone())
-            .lens("serve")
+            .lens(lens)
             .stream(self.nats_stream.clone())
             .bucket(self.nats_bucket.clone())
             .subject_prefix(self.nats_subject.clone());
@@ -109,6 +121,33 @@ impl ServeArgs {
             replica: ReplicaArgs::none(),
         }
     }
+}
+
+/// `name` with every character but letters, digits, `-` and `_` as `_`
+/// (a replica's name in its cache's file name).
+pub(crate) fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// FNV-1a of the canonical path (the path as given when it cannot be
+/// resolved): stable across runs and builds, unlike std's hasher, and a
+/// dozen lines where no dependency is needed.
+fn path_digest(path: &std::path::Path) -> u64 {
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    canonical
+        .to_string_lossy()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
 }
 
 #[cfg(test)]
@@ -168,12 +207,30 @@ mod tests {
             "/tmp/c1",
         ])
         .unwrap();
-        let options = args.replica.options().unwrap();
+        let db = std::path::Path::new("/tmp/x/products-5.sqlite");
+        let options = args.replica.options(db).unwrap();
         assert_eq!(options.url, "nats://127.0.0.1:4222");
         assert_eq!(options.replica, "web-1");
-        assert_eq!(options.lens, "serve");
+        assert!(options.lens.starts_with("serve-"), "{}", options.lens);
+        assert_eq!(
+            args.replica.options(db).unwrap().lens,
+            options.lens,
+            "stable"
+        );
+        let other = std::path::Path::new("/tmp/y/products-5.sqlite");
+        assert_ne!(args.replica.options(other).unwrap().lens, options.lens);
         assert_eq!(args.cache, Some(PathBuf::from("/tmp/c1")));
-        assert_eq!(parse(&[]).unwrap().replica.options(), None);
+        assert_eq!(parse(&[]).unwrap().replica.options(db), None);
+        let named = parse(&[
+            "--nats",
+            "nats://h:1",
+            "--replica",
+            "a",
+            "--nats-lens",
+            "shop",
+        ])
+        .unwrap();
+        assert_eq!(named.replica.options(db).unwrap().lens, "shop");
         for args in [&["--nats", "nats://x:1"][..], &["--replica", "a"]] {
             let error = parse(args).unwrap_err();
             assert_eq!(error.kind(), ErrorKind::MissingRequiredArgument, "{args:?}");

@@ -13,7 +13,7 @@ use diorama_std::SledBackend;
 use diorama_std::sqlite::SqliteVista;
 
 use super::app::{Service, ServiceOptions};
-use super::args::ServeArgs;
+use super::args::{ReplicaArgs, ServeArgs};
 use super::schema::Schema;
 use crate::sample::data::{self, Dataset, TABLE};
 
@@ -43,9 +43,10 @@ pub async fn open_products(
 }
 
 /// [`open_products`] with its sled cache in `cache_dir` (default `dir`)
-/// and, with `replica`, as one of several replicas over the database (see
-/// [`Service::open_as`]). Replicas over one database each need a cache
-/// directory of their own.
+/// and, with `replica` flags naming a server and a replica, as one of
+/// several replicas over the database (see [`Service::open_as`]); each
+/// replica's cache is then its own (`serve-cache-<rows>-<replica>.sled`),
+/// so replicas over one data directory never share one.
 ///
 /// Errors: as [`open_products`]; `InvalidInput` for bad replica options.
 pub async fn open_products_as(
@@ -53,7 +54,7 @@ pub async fn open_products_as(
     rows: usize,
     options: ServiceOptions,
     cache_dir: Option<&Path>,
-    replica: Option<diorama_tokio::nats::ReplicaOptions>,
+    replica: Option<&ReplicaArgs>,
     progress: impl Write + Send + 'static,
 ) -> Result<(Service, Dataset)> {
     let owned = dir.to_path_buf();
@@ -63,7 +64,14 @@ pub async fn open_products_as(
     })
     .await
     .map_err(|e| Error::failed(format!("building the database: {e}")))??;
-    let cache_dir = cache_path(cache_dir.unwrap_or(dir), rows);
+    let replica = replica.and_then(|args| args.options(&dataset.db_path));
+    let mut cache_dir = cache_path(cache_dir.unwrap_or(dir), rows);
+    if let Some(replica) = &replica {
+        cache_dir = cache_dir.with_file_name(format!(
+            "serve-cache-{rows}-{}.sled",
+            crate::serve::args::file_safe(&replica.replica)
+        ));
+    }
     if dataset.built_in.is_some() && cache_dir.exists() {
         std::fs::remove_dir_all(&cache_dir).map_err(|e| {
             Error::failed(format!(
@@ -121,7 +129,7 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
         args.dataset.rows,
         args.options.clone(),
         args.cache.as_deref(),
-        args.replica.options(),
+        Some(&args.replica),
         std::io::stderr(),
     )
     .await?;
