@@ -334,6 +334,38 @@ async fn a_replica_resumes_from_its_stored_position_and_a_purged_one_is_a_gap() 
         "everything it cached reads stale"
     );
     b.shutdown().await.unwrap();
+    drop(b);
+
+    // The stream is deleted and made again, and grows past b's position:
+    // b's position names the old stream, so that is a gap too.
+    scratch
+        .jetstream()
+        .delete_stream(&scratch.stream)
+        .await
+        .unwrap();
+    for i in 0..8 {
+        a.patch("p6", record! { "price" => 60 + i })
+            .await
+            .unwrap()
+            .outcome()
+            .await
+            .unwrap();
+    }
+    assert!(ra.flush(Duration::from_secs(5)).await);
+    let (_rb, b, mut events) = open_b(lens_b()).await;
+    let mut lost = None;
+    eventually("b says the stream is another", || {
+        for event in std::iter::from_fn(|| events.try_recv().ok()) {
+            if let DioEvent::ChangesLost { reason, .. } = event {
+                lost = Some(reason);
+            }
+        }
+        lost.is_some()
+    })
+    .await;
+    let reason = lost.unwrap();
+    assert!(reason.contains("made again"), "{reason}");
+    b.shutdown().await.unwrap();
     a.shutdown().await.unwrap();
     scratch.finish().await;
 }

@@ -34,23 +34,39 @@ pub(crate) struct ReplicaFeed {
     pub(crate) name: String,
 }
 
-/// A stream position: the stream sequence and when that message was
-/// stored (wall-clock millis), so the ordering rule knows how old what it
-/// has not seen is.
-fn position(sequence: u64, stored_ms: u64) -> FeedPosition {
-    let mut bytes = sequence.to_be_bytes().to_vec();
-    bytes.extend_from_slice(&stored_ms.to_be_bytes());
+/// A stream position: the stream sequence, when that message was stored
+/// (wall-clock millis: the ordering rule knows how old what it has not
+/// seen is), and when the stream was made (a stream deleted and made again
+/// counts its sequences anew: a position in the old one is a gap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct At {
+    sequence: u64,
+    stored_ms: u64,
+    /// 0: unknown.
+    epoch_ms: u64,
+}
+
+fn position(at: At) -> FeedPosition {
+    let mut bytes = at.sequence.to_be_bytes().to_vec();
+    bytes.extend_from_slice(&at.stored_ms.to_be_bytes());
+    bytes.extend_from_slice(&at.epoch_ms.to_be_bytes());
     FeedPosition(bytes)
 }
 
-fn read_position(position: &FeedPosition) -> Option<(u64, u64)> {
+fn read_position(position: &FeedPosition) -> Option<At> {
     let bytes = position.0.as_slice();
     let word = |at: usize| -> Option<u64> {
         Some(u64::from_be_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
     };
+    let at = |sequence, stored_ms, epoch_ms| At {
+        sequence,
+        stored_ms,
+        epoch_ms,
+    };
     match bytes.len() {
-        16 => Some((word(0)?, word(8)?)),
-        8 => Some((word(0)?, 0)),
+        24 => Some(at(word(0)?, word(8)?, word(16)?)),
+        16 => Some(at(word(0)?, word(8)?, 0)),
+        8 => Some(at(word(0)?, 0, 0)),
         _ => None,
     }
 }
@@ -68,9 +84,14 @@ impl ChangeFeed for ReplicaFeed {
     fn subscribe(&self, from: Option<FeedPosition>) -> BoxStream<'static, Result<FeedItem>> {
         let reader = Reader {
             table: self.table.clone(),
-            from: from
-                .as_ref()
-                .map(|p| read_position(p).unwrap_or((u64::MAX, 0))),
+            from: from.as_ref().map(|p| {
+                read_position(p).unwrap_or(At {
+                    sequence: u64::MAX,
+                    stored_ms: 0,
+                    epoch_ms: 0,
+                })
+            }),
+            epoch_ms: 0,
             messages: None,
             commit: None,
             reported: false,
@@ -91,18 +112,22 @@ impl ChangeFeed for ReplicaFeed {
             let info = link
                 .bounded("reading the change stream", handles.stream.get_info())
                 .await?;
-            Ok(Some(position(
-                info.state.last_sequence,
-                millis(info.state.last_timestamp.unix_timestamp_nanos()),
-            )))
+            Ok(Some(position(At {
+                sequence: info.state.last_sequence,
+                stored_ms: millis(info.state.last_timestamp.unix_timestamp_nanos()),
+                epoch_ms: millis(info.created.unix_timestamp_nanos()),
+            })))
         })
     }
 }
 
 struct Reader {
     table: Arc<TableState>,
-    /// The last position delivered (`u64::MAX`: an unreadable stored one).
-    from: Option<(u64, u64)>,
+    /// The last position delivered (sequence `u64::MAX`: an unreadable
+    /// stored one).
+    from: Option<At>,
+    /// When the stream being read was made.
+    epoch_ms: u64,
     messages: Option<pull::Stream>,
     /// The row of the change yielded last, told to the rule once applied.
     commit: Option<Option<String>>,
@@ -177,46 +202,62 @@ impl Reader {
             .await?;
         let state = &info.state;
         let (first, last) = (state.first_sequence, state.last_sequence);
+        let epoch = millis(info.created.unix_timestamp_nanos());
+        self.epoch_ms = epoch;
         let mut gap = None;
         let start = match self.from {
             None => {
                 // Only changes from now on (see `ChangeFeed::subscribe`).
                 let stored = millis(state.last_timestamp.unix_timestamp_nanos());
-                self.from = Some((last, stored));
+                self.from = Some(At {
+                    sequence: last,
+                    stored_ms: stored,
+                    epoch_ms: epoch,
+                });
                 lock(&self.table.ordering).resume(stored);
                 last + 1
             }
-            Some((at, stored)) if at <= last && at.saturating_add(1) >= first => {
-                lock(&self.table.ordering).resume(stored);
-                at + 1
+            Some(at)
+                if at.sequence <= last
+                    && at.sequence.saturating_add(1) >= first
+                    && (at.epoch_ms == 0 || at.epoch_ms == epoch) =>
+            {
+                lock(&self.table.ordering).resume(at.stored_ms);
+                at.sequence + 1
             }
-            Some((at, _)) => {
-                let reason = if at == u64::MAX {
+            Some(at) => {
+                let reason = if at.sequence == u64::MAX {
                     "the stored stream position is unreadable".to_string()
-                } else if at > last {
+                } else if at.sequence > last || (at.epoch_ms != 0 && at.epoch_ms != epoch) {
                     format!(
-                        "the change stream ends at {last} but this replica had applied up to {at} \
-                         (the stream was deleted or made again)"
+                        "the change stream was deleted and made again since this replica \
+                         applied its change {} (it now ends at {last})",
+                        at.sequence
                     )
                 } else {
                     format!(
-                        "the change stream no longer holds the changes after {at} \
-                         (it starts at {first}: trimmed by its limits or purged)"
+                        "the change stream no longer holds the changes after {} \
+                         (it starts at {first}: trimmed by its limits or purged)",
+                        at.sequence
                     )
                 };
                 let resumed = first.saturating_sub(1);
                 let now = now_ms();
-                self.from = Some((resumed, now));
+                let at = At {
+                    sequence: resumed,
+                    stored_ms: now,
+                    epoch_ms: epoch,
+                };
+                self.from = Some(at);
                 lock(&self.table.ordering).resume(now);
                 gap = Some(FeedItem::Gap {
                     reason,
-                    position: position(resumed, now),
+                    position: position(at),
                 });
                 first.max(1)
             }
         };
-        let created = millis(info.created.unix_timestamp_nanos());
-        self.table.start_at(created, start.saturating_sub(1));
+        self.table.start_at(epoch, start.saturating_sub(1));
         let config = pull::Config {
             deliver_policy: DeliverPolicy::ByStartSequence {
                 start_sequence: start.max(1),
@@ -259,9 +300,14 @@ impl Reader {
             ),
             Err(_) => return None,
         };
-        self.from = Some((sequence, stored));
+        let now_at = At {
+            sequence,
+            stored_ms: stored,
+            epoch_ms: self.epoch_ms,
+        };
+        self.from = Some(now_at);
         table.set_position(sequence);
-        let at = position(sequence, stored);
+        let at = position(now_at);
         let change = match Change::decode(&message.payload) {
             Ok(change) => change,
             Err(error) => {
@@ -318,9 +364,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn positions_round_trip_and_older_forms_are_read() {
-        assert_eq!(read_position(&position(42, 7)), Some((42, 7)));
-        assert_eq!(read_position(&FeedPosition::from_u64(9)), Some((9, 0)));
+    fn positions_round_trip_and_shorter_forms_are_read() {
+        let at = At {
+            sequence: 42,
+            stored_ms: 7,
+            epoch_ms: 3,
+        };
+        assert_eq!(read_position(&position(at)), Some(at));
+        let bare = read_position(&FeedPosition::from_u64(9)).unwrap();
+        assert_eq!((bare.sequence, bare.stored_ms, bare.epoch_ms), (9, 0, 0));
         assert_eq!(read_position(&FeedPosition(vec![1, 2, 3])), None);
     }
 }
