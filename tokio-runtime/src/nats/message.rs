@@ -38,6 +38,9 @@ pub(crate) struct Change {
     pub(crate) started_ms: u64,
     /// The origin's own counter at registration (meaningful to it only).
     pub(crate) tick: u64,
+    /// Which run of the origin process made it: after a restart, the
+    /// replica's earlier messages are not known to be in its cache.
+    pub(crate) boot: u64,
 }
 
 impl Change {
@@ -79,7 +82,8 @@ impl Change {
             .with("o", self.origin.as_str())
             .with("k", kind)
             .with("s", self.started_ms)
-            .with("t", self.tick);
+            .with("t", self.tick)
+            .with("b", self.boot);
         if let Some(id) = &self.id {
             out.insert("id", id.as_str());
         }
@@ -133,6 +137,13 @@ impl Change {
             op,
             started_ms: number("s"),
             tick: number("t"),
+            boot: map
+                .get("b")
+                .and_then(|v| match v {
+                    Value::Integer(n) => n.as_u64(),
+                    _ => None,
+                })
+                .unwrap_or(0),
         })
     }
 }
@@ -245,6 +256,7 @@ mod tests {
             op,
             started_ms: 1_700_000_000_000,
             tick: 9,
+            boot: u64::MAX - 3,
         }
     }
 

@@ -17,7 +17,9 @@
 //!   happens after both were committed, so it reads the winner).
 //!
 //! Every replica computes the same verdicts from the same stream. On top,
-//! a replica skips its own changes (its cache has them already), and a
+//! a replica skips its own changes of this run (its cache has them
+//! already; those of an earlier run, before a crash, are applied: the
+//! cache may have lost them), and a
 //! remote change to a row while one of its own writes to that row is on
 //! its way (that write comes later in the stream and wins); if a remote
 //! change slipped into its cache after its own write, the own change is
@@ -62,6 +64,7 @@ struct Own {
 #[derive(Debug)]
 pub(crate) struct Ordering {
     replica: String,
+    boot: u64,
     window_ms: u64,
     skew_ms: u64,
     last: HashMap<String, Last>,
@@ -75,9 +78,10 @@ pub(crate) struct Ordering {
 impl Ordering {
     /// The rule for `replica`: rows' last changes are kept `window_ms`;
     /// clocks of different replicas may differ by up to `skew_ms`.
-    pub(crate) fn new(replica: &str, window_ms: u64, skew_ms: u64) -> Self {
+    pub(crate) fn new(replica: &str, boot: u64, window_ms: u64, skew_ms: u64) -> Self {
         Ordering {
             replica: replica.to_string(),
+            boot,
             window_ms,
             skew_ms,
             last: HashMap::new(),
@@ -137,7 +141,8 @@ impl Ordering {
     /// Judge `change`, stored in the stream at `stored_ms`.
     pub(crate) fn judge(&mut self, change: &Change, stored_ms: u64) -> Verdict {
         self.forget_before(stored_ms.saturating_sub(self.window_ms));
-        let own = change.origin == self.replica;
+        // Only this run's own changes are known to be in the cache.
+        let own = change.origin == self.replica && change.boot == self.boot;
         let Some(id) = change.id.as_deref() else {
             // A reset: everyone invalidates (safe in any order); the origin
             // did already.
@@ -226,12 +231,13 @@ mod tests {
             op: Op::Patch(record! { "n" => 1 }),
             started_ms,
             tick,
+            boot: 1,
         }
     }
 
     #[test]
     fn sequential_writes_from_different_replicas_apply_in_stream_order() {
-        let mut a = Ordering::new("a", 60_000, 0);
+        let mut a = Ordering::new("a", 1, 60_000, 0);
         // b wrote at 100 (stored 105); c began at 110, after that.
         assert_eq!(a.judge(&patch("b", "x", 100, 1), 105), Verdict::Apply);
         assert_eq!(a.judge(&patch("c", "x", 110, 1), 112), Verdict::Apply);
@@ -242,7 +248,7 @@ mod tests {
     #[test]
     fn overlapping_writes_from_different_replicas_refetch_everywhere() {
         for replica in ["a", "b", "c"] {
-            let mut rule = Ordering::new(replica, 60_000, 0);
+            let mut rule = Ordering::new(replica, 1, 60_000, 0);
             if replica == "b" {
                 rule.register_own(Some("x"));
             }
@@ -261,14 +267,14 @@ mod tests {
             assert_eq!(first, expected_first, "on {replica}");
         }
         // The skew widens the window.
-        let mut rule = Ordering::new("a", 60_000, 10);
+        let mut rule = Ordering::new("a", 1, 60_000, 10);
         rule.judge(&patch("b", "x", 100, 1), 105);
         assert_eq!(rule.judge(&patch("c", "x", 110, 1), 111), Verdict::Refetch);
     }
 
     #[test]
     fn own_changes_are_skipped_unless_a_remote_one_slipped_in_after_them() {
-        let mut rule = Ordering::new("a", 60_000, 0);
+        let mut rule = Ordering::new("a", 1, 60_000, 0);
         let tick = rule.register_own(Some("x"));
         assert_eq!(rule.judge(&patch("a", "x", 100, tick), 101), Verdict::Skip);
 
@@ -284,13 +290,14 @@ mod tests {
 
     #[test]
     fn resets_and_invalidations_apply_in_any_order_and_own_ones_are_skipped() {
-        let mut rule = Ordering::new("a", 60_000, 0);
+        let mut rule = Ordering::new("a", 1, 60_000, 0);
         let reset = Change {
             origin: "b".into(),
             id: None,
             op: Op::Reset,
             started_ms: 0,
             tick: 0,
+            boot: 1,
         };
         assert_eq!(rule.judge(&reset, 10), Verdict::Apply);
         let own_reset = Change {
@@ -304,13 +311,14 @@ mod tests {
             op: Op::Invalidate,
             started_ms: 0,
             tick: 0,
+            boot: 1,
         };
         assert_eq!(rule.judge(&invalidate, 12), Verdict::Apply);
     }
 
     #[test]
     fn after_resuming_changes_begun_before_are_refetched_and_memory_is_bounded() {
-        let mut rule = Ordering::new("a", 1_000, 0);
+        let mut rule = Ordering::new("a", 1, 1_000, 0);
         rule.resume(500);
         assert_eq!(rule.judge(&patch("b", "x", 400, 1), 600), Verdict::Refetch);
         assert_eq!(rule.judge(&patch("b", "y", 700, 1), 701), Verdict::Apply);
@@ -327,8 +335,21 @@ mod tests {
     }
 
     #[test]
+    fn own_changes_of_an_earlier_run_are_applied() {
+        let mut rule = Ordering::new("a", 2, 60_000, 0);
+        // Written by "a" before it crashed (boot 1), read after the restart.
+        assert_eq!(rule.judge(&patch("a", "x", 100, 5), 101), Verdict::Apply);
+        // Still one origin: its next change is ordered after it.
+        let mut next = patch("a", "x", 102, 1);
+        next.boot = 2;
+        let tick = rule.register_own(Some("x"));
+        next.tick = tick;
+        assert_eq!(rule.judge(&next, 103), Verdict::Skip);
+    }
+
+    #[test]
     fn an_abandoned_own_write_stops_shadowing_remote_changes() {
-        let mut rule = Ordering::new("a", 60_000, 0);
+        let mut rule = Ordering::new("a", 1, 60_000, 0);
         rule.register_own(Some("x"));
         assert_eq!(rule.judge(&patch("b", "x", 100, 1), 101), Verdict::Skip);
         rule.abandon_own(Some("x"));

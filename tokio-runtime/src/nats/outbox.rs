@@ -41,7 +41,7 @@ pub(crate) struct Outbox {
     /// Something was published.
     progress: Notify,
     /// Distinguishes this process's message ids from an earlier run's.
-    boot: u64,
+    pub(crate) boot: u64,
     /// Changes collapsed into resets because the outbox was full.
     pub(crate) collapsed: AtomicU64,
 }
@@ -77,6 +77,7 @@ impl Outbox {
                 op: Op::Reset,
                 started_ms: change.started_ms,
                 tick: change.tick,
+                boot: change.boot,
             };
             queue.push_back(Outgoing {
                 table: table.clone(),

@@ -57,6 +57,7 @@ pub(crate) fn announce_now(
         op,
         started_ms,
         tick,
+        boot: table.replica.outbox.boot,
     };
     table.replica.outbox.push(table, change)
 }

@@ -47,6 +47,7 @@ impl TableState {
         let options = &replica.link.options;
         let ordering = Ordering::new(
             &options.replica,
+            replica.outbox.boot,
             u64::try_from(options.order_window.as_millis()).unwrap_or(u64::MAX),
             u64::try_from(options.clock_skew.as_millis()).unwrap_or(u64::MAX),
         );
