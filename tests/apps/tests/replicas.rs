@@ -398,6 +398,13 @@ async fn nats_stopped_mid_writes_loses_nothing_and_a_killed_replica_catches_up()
             >= ids.len() as u64,
         "the writes made while it was away reached it through the stream: {stats}"
     );
+
+    // kill -9 right after a write answered: whatever its cache kept, the
+    // replica shows the master's value when it is back.
+    replicas[0].patch(&ids[0], &json!({ "price": 4242 }));
+    let first = replicas.remove(0).restart();
+    replicas.insert(0, first);
+    assert_all_show_the_master(&replicas, &db, &ids[..1]);
     drop(replicas);
     scratch.finish().await;
 }

@@ -92,7 +92,8 @@ use tap::BridgeTap;
 /// How a replica joins the others.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReplicaOptions {
-    /// The NATS server, e.g. `nats://127.0.0.1:4222`.
+    /// The NATS server, e.g. `nats://127.0.0.1:4222` (plain connections:
+    /// async-nats is built without a TLS provider here).
     pub url: String,
     /// This replica's name, unique among the replicas (its messages are
     /// tagged with it, and skipped by it).
