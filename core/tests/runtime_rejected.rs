@@ -56,3 +56,23 @@ fn a_refused_task_is_rejected_and_a_dropped_one_is_lost() {
     assert_eq!(futures_lite::future::block_on(kept), Err(JoinError::Lost));
     assert!(JoinError::Rejected.to_string().contains("pool full"));
 }
+
+/// A Dio whose write worker the runtime refuses does not open: writes could
+/// never reach the master. The error says why.
+#[test]
+fn a_dio_whose_write_worker_is_refused_does_not_open() {
+    use diorama_core::{ErrorKind, Lens, MemoryBackend, MemoryVista, Vista};
+
+    let lens = Lens::builder()
+        .cache_source(MemoryBackend::new())
+        .runtime(Slots {
+            slots: 0,
+            held: Mutex::new(Vec::new()),
+        })
+        .build()
+        .unwrap();
+    let error = futures_lite::future::block_on(lens.make_dio(Vista::new(MemoryVista::new("t"))))
+        .expect_err("no write worker, no Dio");
+    assert_eq!(error.kind(), ErrorKind::Failed);
+    assert!(error.message().contains("write worker"), "{error}");
+}

@@ -82,6 +82,8 @@ extern crate std;
 pub mod host;
 mod pool;
 mod runtime;
+#[cfg(feature = "host")]
+mod sleep;
 pub mod wall;
 
 pub use pool::{Pool, PoolStats, PooledTask, TaskPool};

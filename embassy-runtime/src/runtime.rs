@@ -9,9 +9,10 @@ use core::time::Duration;
 use diorama_core::runtime::BoxFuture;
 use diorama_core::{Instant, Runtime, Timestamp};
 use embassy_executor::SendSpawner;
-use embassy_time::Timer;
 
 use crate::pool::{Counters, Pool, PoolStats};
+#[cfg(feature = "host")]
+use crate::sleep::Sleep;
 use crate::wall::{Uptime, WallClock};
 
 /// Spawns into an embassy executor through a [`TaskPool`](crate::TaskPool),
@@ -25,7 +26,13 @@ use crate::wall::{Uptime, WallClock};
 ///   (a `SendSpawner`).
 /// - **Sleep** is an embassy-time `Timer` at `now + duration`, rounded up to
 ///   the next tick so it never fires early; a span too long for the tick
-///   counter sleeps forever. With embassy-time's default (integrated) timer
+///   counter sleeps forever. On the host (feature `host`, embassy-time's
+///   generic queue) a dropped sleep never wakes its waker: embassy keeps a
+///   timer's waker until its deadline, so the sleep hands it a relay that
+///   the drop empties. On a firmware's integrated queue the waker must be
+///   the task's own, so a sleep dropped early may wake its task once at
+///   its deadline (a spurious wake every future tolerates). With
+///   embassy-time's default (integrated) timer
 ///   queue a sleep must be awaited inside an embassy task; enable one of its
 ///   `generic-queue-*` features to await it elsewhere too.
 /// - **Now** is embassy-time's `Instant` since boot, to the tick.
@@ -78,7 +85,11 @@ impl Runtime for EmbassyRuntime {
     }
 
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
-        Box::pin(Timer::at(deadline_after(duration)))
+        let deadline = deadline_after(duration);
+        #[cfg(feature = "host")]
+        return Box::pin(Sleep::until(deadline));
+        #[cfg(not(feature = "host"))]
+        return Box::pin(embassy_time::Timer::at(deadline));
     }
 
     fn now(&self) -> Instant {

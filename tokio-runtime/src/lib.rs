@@ -33,8 +33,8 @@
 //! `diorama-apps` crate (`tests/apps/` of the repository);
 //! `cargo run --release -p diorama-tokio --example serve` runs it.
 #![forbid(unsafe_code)]
-// The docs above link the items of every feature; without one of them
-// those links are unresolved, not wrong.
+// The docs above link the items of every feature; without them the links
+// are unresolved, not wrong (docs.rs builds all).
 #![cfg_attr(
     not(all(feature = "sled", feature = "postgres", feature = "nats")),
     allow(rustdoc::broken_intra_doc_links)

@@ -14,6 +14,7 @@ mod defaults;
 mod events;
 mod feed;
 mod latch;
+mod lens_events;
 mod live;
 mod open;
 mod pending;
@@ -29,6 +30,7 @@ mod write_op;
 
 pub use defaults::LensDefaults;
 pub use events::{ChangeEvent, DioEvent};
+pub use lens_events::{LensEvent, LensEvents};
 pub use pending::PendingWrite;
 pub use sink::ChunkSink;
 pub use tap::{ChangeTap, LocalChange};
@@ -71,6 +73,8 @@ pub(crate) struct DioInner {
     master: Vista,
     cache: Arc<dyn CacheTable>,
     table_name: String,
+    /// The table name again, shared by the events of the Lens-wide bus.
+    name: Arc<str>,
     queue: QueueSender<QueuedWrite>,
     events: BroadcastSender<DioEvent>,
     handles: AtomicUsize,
@@ -166,7 +170,7 @@ impl Dio {
     /// [`removed`](Dio::removed), [`invalidate_record`](Dio::invalidate_record)
     /// and [`invalidate_all`](Dio::invalidate_all).
     pub(crate) fn publish(&self, event: DioEvent) {
-        self.inner.events.send(event);
+        self.inner.publish(event);
     }
 
     /// Wait until `on_start` has finished; its result (`Ok` when there is no
@@ -254,6 +258,15 @@ impl DioInner {
     /// Publish `event` on the bus, from a weak holder that does not take a
     /// counted handle (a scenery's tasks).
     pub(crate) fn publish(&self, event: DioEvent) {
+        // The Lens-wide copy only while someone listens there: a Dio's own
+        // bus is the hot path, and most apps never subscribe Lens-wide.
+        let lens = self.policy.lens_events();
+        if lens.receiver_count() > 0 {
+            lens.send(LensEvent {
+                dio: self.name.clone(),
+                event: event.clone(),
+            });
+        }
         self.events.send(event);
     }
 

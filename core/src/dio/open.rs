@@ -9,7 +9,7 @@ use portable_atomic::AtomicU64;
 use super::latch::Latch;
 use super::{Dio, DioEvent, DioInner, Policy, feed, refresh, worker};
 use crate::cache::meta;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::RuntimeExt;
 use crate::sync::{Mutex, broadcast, queue};
 use crate::vista::Vista;
@@ -30,6 +30,7 @@ pub(crate) async fn open(policy: Arc<Policy>, master: Vista, table_name: &str) -
         master,
         cache,
         table_name: String::from(table_name),
+        name: Arc::from(table_name),
         queue: queue_tx,
         events,
         handles: AtomicUsize::new(0),
@@ -50,7 +51,18 @@ pub(crate) async fn open(policy: Arc<Policy>, master: Vista, table_name: &str) -
 
     // The worker holds the Dio's state strongly (it must drain) but not a
     // handle, so dropping the last handle closes its queue.
-    drop(runtime.spawn("diorama.write_worker", worker::run(inner.clone(), queue_rx)));
+    let worker = runtime.spawn("diorama.write_worker", worker::run(inner.clone(), queue_rx));
+    // The worker runs until the queue closes, so a handle finished already
+    // means the runtime refused the task (a full task pool): without it no
+    // write would ever reach the master, so the Dio must not open.
+    if worker.is_finished() {
+        dio.inner.begin_shutdown();
+        return Err(Error::new(
+            ErrorKind::Failed,
+            "the runtime refused to start the Dio's write worker (is its task pool full?)",
+        ));
+    }
+    drop(worker);
     if let Some(interval) = defaults.refresh_interval {
         let task = runtime.spawn(
             "diorama.refresh",

@@ -16,10 +16,12 @@ use core::fmt;
 use core::future::Future;
 use core::ops::Range;
 
+use super::lens_events::LensEventSender;
 use super::{ChangeEvent, ChunkSink, Dio, LensDefaults, WriteOp};
 use crate::cache::CacheBackend;
 use crate::error::Result;
 use crate::runtime::{BoxFuture, Runtime};
+use crate::sync::broadcast;
 use crate::vista::{Query, QueryDescriptor};
 
 /// A callback taking the Dio only (`on_start`, `on_refresh`).
@@ -99,6 +101,8 @@ pub(crate) struct Policy {
     runtime: Arc<dyn Runtime>,
     callbacks: Callbacks,
     defaults: LensDefaults,
+    /// The Lens-wide bus every Dio of the Lens also publishes on.
+    lens_events: LensEventSender,
 }
 
 impl Policy {
@@ -108,11 +112,13 @@ impl Policy {
         callbacks: Callbacks,
         defaults: LensDefaults,
     ) -> Self {
+        let (lens_events, _) = broadcast::channel(defaults.event_bus_capacity);
         Policy {
             cache,
             runtime,
             callbacks,
             defaults,
+            lens_events,
         }
     }
 
@@ -124,6 +130,11 @@ impl Policy {
     /// The runtime every task of every Dio runs on.
     pub(crate) fn runtime(&self) -> &Arc<dyn Runtime> {
         &self.runtime
+    }
+
+    /// The Lens-wide bus (see [`LensEvents`](super::LensEvents)).
+    pub(crate) fn lens_events(&self) -> &LensEventSender {
+        &self.lens_events
     }
 
     pub(crate) fn defaults(&self) -> &LensDefaults {

@@ -85,6 +85,37 @@ impl Lens {
         self.policy.defaults()
     }
 
+    /// Subscribe to the events of every Dio this Lens made or will make,
+    /// each tagged with its Dio's name ([`LensEvent`](crate::dio::LensEvent));
+    /// narrow it with [`only`](crate::dio::LensEvents::only). Only events
+    /// published from now on; lag and closing as on a Dio's bus.
+    ///
+    /// ```
+    /// use diorama_core::{Lens, MemoryBackend, MemoryVista, Vista, record};
+    /// use diorama_core::dio::DioEvent;
+    /// use diorama_core::sim::SimRuntime;
+    ///
+    /// let sim = SimRuntime::new(1);
+    /// let lens = Lens::builder()
+    ///     .cache_source(MemoryBackend::new())
+    ///     .runtime(sim.runtime())
+    ///     .build()
+    ///     .unwrap();
+    /// let mut orders_only = lens.subscribe_events().only(["orders"]);
+    /// sim.block_on(async {
+    ///     let orders = lens.make_dio(Vista::new(MemoryVista::new("orders"))).await.unwrap();
+    ///     let clients = lens.make_dio(Vista::new(MemoryVista::new("clients"))).await.unwrap();
+    ///     clients.patched("c1", record! { "name" => "Ada" }).unwrap();
+    ///     orders.patched("o1", record! { "client" => "c1" }).unwrap();
+    ///     let event = orders_only.recv().await.unwrap();
+    ///     assert_eq!(&*event.dio, "orders");
+    ///     assert_eq!(event.event, DioEvent::RecordChanged { id: "o1".into() });
+    /// });
+    /// ```
+    pub fn subscribe_events(&self) -> crate::dio::LensEvents {
+        crate::dio::LensEvents::new(self.policy.lens_events().subscribe())
+    }
+
     /// The runtime every Dio of this Lens runs on.
     pub fn runtime(&self) -> &Arc<dyn Runtime> {
         self.policy.runtime()

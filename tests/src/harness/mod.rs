@@ -39,6 +39,7 @@
 //! simulator each seed is another interleaving of the ready tasks, so racy
 //! scenarios are explored several ways; real runtimes run once.
 
+mod embassy;
 mod inline_flush;
 mod sim;
 mod smol;
@@ -54,6 +55,7 @@ use std::time::Duration;
 use diorama_core::Runtime;
 use diorama_core::cache::CacheBackend;
 
+pub use embassy::EmbassyHarness;
 pub use inline_flush::inline_flush;
 pub use sim::SimHarness;
 pub use smol::SmolHarness;
@@ -189,6 +191,10 @@ pub enum TaskPanics {
     /// It unwinds out of the harness call that was driving the task (the
     /// simulator: the `no_std` core cannot catch panics).
     Unwinds,
+    /// The runtime catches it and drops the task without logging (a `no_std`
+    /// runtime has no logger: `diorama-embassy` counts it in its stats);
+    /// nothing unwinds into the test.
+    Caught,
 }
 
 /// The seeds the simulator runs every scenario with.

@@ -12,9 +12,10 @@ pub mod scenery;
 /// harness: the one call a cache backend's test file makes.
 ///
 /// The tests land in one module per harness, `sim`, `smol`,
-/// `tokio_current` and `tokio_multi`, each with a `dio` and a `scenery`
-/// module. A backend that must skip a scenario on one harness writes these
-/// eight suite calls out instead, with `ignore:` on the one that needs it.
+/// `tokio_current`, `tokio_multi` and `embassy`, each with a `dio` and a
+/// `scenery` module. A backend that must skip a scenario on one harness
+/// writes these ten suite calls out instead, with `ignore:` on the one that
+/// needs it.
 ///
 /// ```ignore
 /// diorama_tests::acceptance_suites!(diorama_tests::backends::memory());
@@ -56,6 +57,14 @@ macro_rules! acceptance_suites {
             ));
             $crate::scenery_suite!(scenery, |_| {
                 $crate::harness::TokioHarness::multi_thread($backends)
+            });
+        }
+        mod embassy {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::dio_suite!(dio, |_| $crate::harness::EmbassyHarness::new($backends));
+            $crate::scenery_suite!(scenery, |_| {
+                $crate::harness::EmbassyHarness::new($backends)
             });
         }
     };

@@ -22,6 +22,7 @@ pub mod capabilities;
 pub mod config;
 pub mod drain;
 pub mod isolation;
+pub mod lens_bus;
 pub mod live;
 pub mod on_write;
 pub mod queries;
@@ -72,6 +73,7 @@ macro_rules! dio_suite {
             live::handle_event_dispatches_to_on_event,
             live::handle_event_default_applies_changes,
             bus::slow_subscriber_learns_it_lagged,
+            lens_bus::the_lens_bus_carries_every_dios_events_tagged_and_filterable,
             isolation::dios_do_not_see_each_others_events,
             isolation::make_dio_as_keeps_same_named_masters_apart,
             config::build_rejects_invalid_configurations,
