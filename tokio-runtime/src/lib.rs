@@ -11,6 +11,9 @@
 //!   pool, which never stalls a tokio worker either.
 //! - [`postgres::PgVista`] (feature `postgres`): a master table in
 //!   PostgreSQL whose change feed a Dio follows.
+//! - [`nats::Replica`] (feature `nats`): several processes' caches over
+//!   one master kept coherent over NATS JetStream, with a shared second
+//!   tier so a cold key costs one master read across all of them.
 //!
 //! # Features
 //!
@@ -18,6 +21,7 @@
 //! |---|---|---|
 //! | `sled` | yes | [`SledBackend`], [`SledBuilder`], [`SledTable`], [`LensBuilderExt`] |
 //! | `postgres` | no | [`postgres::PgVista`]: a master table in PostgreSQL whose change feed a Dio follows (tokio-postgres, deadpool-postgres) |
+//! | `nats` | no | [`nats::Replica`]: replicas kept coherent over NATS JetStream, a shared tier with leases (async-nats) |
 //!
 //! This crate depends on `diorama-std` without its default features, so a
 //! tokio user compiles no smol and no SQLite; with `default-features =
@@ -29,15 +33,17 @@
 //! `diorama-apps` crate (`tests/apps/` of the repository);
 //! `cargo run --release -p diorama-tokio --example serve` runs it.
 #![forbid(unsafe_code)]
-// The docs above link the `sled` and `postgres` items; without those
-// features the links are unresolved, not wrong (docs.rs builds all).
+// The docs above link the items of every feature; without them the links
+// are unresolved, not wrong (docs.rs builds all).
 #![cfg_attr(
-    not(all(feature = "sled", feature = "postgres")),
+    not(all(feature = "sled", feature = "postgres", feature = "nats")),
     allow(rustdoc::broken_intra_doc_links)
 )]
 
 pub use diorama_core as core;
 
+#[cfg(feature = "nats")]
+pub mod nats;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 mod runtime;

@@ -322,7 +322,10 @@ fn lost(dio: &Dio, feed: &str, reason: String) {
         feed: String::from(feed),
         reason,
     });
-    dio.invalidate_all();
+    // `invalidate_all` without telling the change tap (issue 14): this
+    // Dio lost track, the data did not change, so replicas need not hear.
+    dio.mark_invalidated();
+    dio.publish(DioEvent::Invalidated);
 }
 
 fn failed(dio: &Dio, feed: &str, error: Error) {

@@ -1,7 +1,7 @@
 //! Changes learned outside the write queue: live-source events, user
 //! patches and removals, and invalidation.
 
-use super::{ChangeEvent, Dio, DioEvent};
+use super::{ChangeEvent, Dio, DioEvent, LocalChange};
 use crate::cache::{CachedRow, RowState};
 use crate::error::Result;
 use crate::value::Record;
@@ -59,6 +59,7 @@ impl Dio {
                 .cache
                 .insert_batch(alloc::vec![(id.clone(), row)]);
         }
+        self.tap(LocalChange::InvalidatedRecord { id: &id });
         self.publish(DioEvent::RecordChanged { id });
     }
 
@@ -67,6 +68,7 @@ impl Dio {
     /// what they show.
     pub fn invalidate_all(&self) {
         self.mark_invalidated();
+        self.tap(LocalChange::InvalidatedAll);
         self.publish(DioEvent::Invalidated);
     }
 
@@ -93,7 +95,7 @@ impl Dio {
                 row
             }
             None => CachedRow {
-                record: fields,
+                record: fields.clone(),
                 state: RowState::Incomplete,
                 fetched_at: Some(now),
             },
@@ -101,6 +103,10 @@ impl Dio {
         self.inner
             .cache
             .insert_batch(alloc::vec![(id.clone(), row)])?;
+        self.tap(LocalChange::Patched {
+            id: &id,
+            fields: &fields,
+        });
         self.publish(DioEvent::RecordChanged { id });
         Ok(())
     }
@@ -115,6 +121,7 @@ impl Dio {
     pub fn removed(&self, id: impl Into<Id>) -> Result<()> {
         let id = id.into();
         self.inner.cache.delete(&id)?;
+        self.tap(LocalChange::Removed { id: &id });
         self.publish(DioEvent::RecordRemoved { id });
         Ok(())
     }
@@ -123,8 +130,12 @@ impl Dio {
         let now = self.runtime().wall_clock();
         self.inner.cache.insert_batch(alloc::vec![(
             id.clone(),
-            CachedRow::complete(record, Some(now))
+            CachedRow::complete(record.clone(), Some(now))
         )])?;
+        self.tap(LocalChange::Inserted {
+            id: &id,
+            record: &record,
+        });
         self.publish(if inserted {
             DioEvent::RecordInserted { id }
         } else {

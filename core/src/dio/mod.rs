@@ -23,6 +23,7 @@ mod queries;
 mod refresh;
 mod shell;
 mod sink;
+mod tap;
 mod worker;
 mod write;
 mod write_op;
@@ -32,6 +33,7 @@ pub use events::{ChangeEvent, DioEvent};
 pub use lens_events::{LensEvent, LensEvents};
 pub use pending::PendingWrite;
 pub use sink::ChunkSink;
+pub use tap::{ChangeTap, LocalChange};
 pub use write_op::{WriteOp, WriteTicket};
 
 pub(crate) use open::open;
@@ -91,6 +93,9 @@ pub(crate) struct DioInner {
     positions_lock: async_lock::Mutex<()>,
     /// The tasks following change feeds (stopped at shutdown).
     followers: feed::Followers,
+    /// Hook (issue 14, replica bridges): told of every change applied
+    /// outside the write queue; see `tap.rs`.
+    tap: spin::Once<alloc::sync::Arc<dyn ChangeTap>>,
 }
 
 impl Dio {

@@ -45,6 +45,7 @@ pub(crate) async fn open(policy: Arc<Policy>, master: Vista, table_name: &str) -
         invalidated_at: AtomicU64::new(invalidated_at),
         positions_lock: async_lock::Mutex::new(()),
         followers: Default::default(),
+        tap: spin::Once::new(),
     });
     let dio = Dio::from_inner(inner.clone());
 

@@ -2,8 +2,10 @@
 //!
 //! Each table size has its own files (`products-<rows>.sqlite`,
 //! `cache-<rows>.sled`), so a small test table never meets the big one's
-//! cache. A database is built under a `.partial` name and renamed when
-//! complete: an interrupted build is started over, never half reused. A new
+//! cache. A database is built under a `.partial-<pid>` name and linked to
+//! its own name when complete: an interrupted build is started over, never
+//! half reused, and processes starting at once over one directory share
+//! the one that was complete first. A new
 //! database drops the cache of its size, which described the old one.
 //!
 //! A database built by an earlier version (single-column indexes, no
@@ -92,13 +94,25 @@ pub fn prepare(dir: &Path, rows: usize, progress: &mut dyn Write) -> Result<Data
         std::fs::remove_dir_all(&dataset.cache_path)
             .map_err(|e| io_error("removing the stale cache", &dataset.cache_path, e))?;
     }
-    let partial = dataset.db_path.with_extension("sqlite.partial");
+    // A partial file per process, published by a hard link, which fails
+    // when the database exists: several processes started at once over one
+    // directory (serve replicas) each build, one wins, and none replaces a
+    // file another has opened already.
+    let partial = dataset
+        .db_path
+        .with_extension(format!("sqlite.partial-{}", std::process::id()));
     if partial.exists() {
         std::fs::remove_file(&partial).map_err(|e| io_error("removing", &partial, e))?;
     }
     smol::block_on(build(&partial, rows, progress))?;
-    std::fs::rename(&partial, &dataset.db_path).map_err(|e| io_error("renaming", &partial, e))?;
-    dataset.built_in = Some(started.elapsed());
+    let published = std::fs::hard_link(&partial, &dataset.db_path);
+    let _ = std::fs::remove_file(&partial);
+    match published {
+        Ok(()) => dataset.built_in = Some(started.elapsed()),
+        // Another process published it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io_error("publishing", &dataset.db_path, e)),
+    }
     Ok(dataset)
 }
 

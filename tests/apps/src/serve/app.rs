@@ -10,6 +10,7 @@ use diorama_core::runtime::IntoRuntime;
 use diorama_core::scenery::RecordStatus;
 use diorama_core::{CacheBackend, Dio, Lens, Record, Result, TableShell, Vista, WriteOp};
 use diorama_tokio::TokioRuntime;
+use diorama_tokio::nats::{Replica, ReplicaOptions};
 use serde_json::Value as Json;
 
 use super::error::ApiError;
@@ -83,6 +84,7 @@ struct Inner {
     master_calls: Arc<AtomicU64>,
     metrics: Arc<Metrics>,
     requests: AtomicU64,
+    replica: Option<Replica>,
 }
 
 impl fmt::Debug for Service {
@@ -111,6 +113,23 @@ impl Service {
         schema: Schema,
         options: ServiceOptions,
     ) -> Result<Service> {
+        Service::open_as(master, cache, schema, options, None).await
+    }
+
+    /// [`open`](Service::open), as one of several replicas over `master`
+    /// when `replica` is given (see [`diorama_tokio::nats`]): the Dio's
+    /// master is the replica's shell (cold reads through the shared tier,
+    /// writes announced), and the Dio follows the other replicas' changes.
+    /// `master_calls` counts what reaches the master itself.
+    ///
+    /// Errors: those of `open`; `InvalidInput` for bad replica options.
+    pub async fn open_as(
+        master: Arc<dyn TableShell>,
+        cache: Arc<dyn CacheBackend>,
+        schema: Schema,
+        options: ServiceOptions,
+        replica: Option<ReplicaOptions>,
+    ) -> Result<Service> {
         let runtime = TokioRuntime::try_current()?.into_runtime();
         // The grid's master validation (no negative price), so a write
         // reaching the master by any path is checked the same.
@@ -133,7 +152,14 @@ impl Service {
             // the background), while each window states the total anyway.
             .load_chunks_from_master()
             .build()?;
-        let dio = lens.make_dio(Vista::new(metered)).await?;
+        let (dio, replica) = match replica {
+            None => (lens.make_dio(Vista::new(metered)).await?, None),
+            Some(replica) => {
+                let replica = Replica::connect(replica).await?;
+                let dio = replica.make_dio(&lens, Vista::new(metered)).await?;
+                (dio, Some(replica))
+            }
+        };
         Ok(Service {
             inner: Arc::new(Inner {
                 dio,
@@ -143,6 +169,7 @@ impl Service {
                 master_calls,
                 metrics,
                 requests: AtomicU64::new(0),
+                replica,
             }),
         })
     }
@@ -300,7 +327,7 @@ impl Service {
     /// currently kept.
     pub fn stats(&self) -> Json {
         let totals = self.inner.views.totals();
-        serde_json::json!({
+        let mut stats = serde_json::json!({
             "master_calls": self.master_calls(),
             "pending_writes": self.inner.dio.pending_writes(),
             "views": totals.views,
@@ -308,13 +335,44 @@ impl Service {
             "chunk_failures": totals.chunk_failures,
             "cache_hits": totals.cache_hits,
             "rows_loaded": totals.rows_loaded,
-        })
+        });
+        if let Some(replica) = &self.inner.replica {
+            let r = replica.stats();
+            stats["replica"] = serde_json::json!({
+                "name": replica.options().replica,
+                "connected": replica.is_connected(),
+                "master_reads": r.master_reads,
+                "tier_hits": r.tier_hits,
+                "tier_waits": r.tier_waits,
+                "leases": r.leases,
+                "fallbacks": r.fallbacks,
+                "published": r.published,
+                "learned": r.learned,
+                "applied": r.applied,
+                "skipped": r.skipped,
+                "refetched": r.refetched,
+                "collapsed": r.collapsed,
+                "outages": r.outages,
+                "unpublished": r.unpublished,
+            });
+        }
+        stats
     }
 
     /// Let queued writes reach the master and flush the cache (see
     /// [`Dio::shutdown`]). Later writes answer 503.
     pub async fn shutdown(&self) -> Result<()> {
-        self.inner.dio.shutdown().await
+        let outcome = self.inner.dio.shutdown().await;
+        if let Some(replica) = &self.inner.replica {
+            // Announce what the last writes changed before the process ends.
+            replica.flush(Duration::from_secs(2)).await;
+        }
+        outcome
+    }
+
+    /// The replica this service runs as, if any.
+    pub fn replica(&self) -> Option<&Replica> {
+        self.inner.replica.as_ref()
     }
 }
 

@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
 
@@ -36,9 +37,76 @@ pub struct ServeArgs {
     /// Address to listen on (port 0: any free port, printed at start).
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
+    /// Directory of the service's sled cache (default: the `--data`
+    /// directory; as a replica, each `--replica` name has a cache of its
+    /// own there).
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
     /// Caching and waiting.
     #[command(flatten)]
     pub options: ServiceOptions,
+    /// Running as one of several replicas.
+    #[command(flatten)]
+    pub replica: ReplicaArgs,
+}
+
+/// The flags that make `serve` one of several replicas over one master,
+/// kept coherent over NATS JetStream (see `diorama_tokio::nats`).
+#[derive(Clone, Debug, PartialEq, Eq, clap::Args)]
+pub struct ReplicaArgs {
+    /// The NATS server (with JetStream) the replicas share, e.g.
+    /// nats://127.0.0.1:4222; needs --replica.
+    #[arg(long, value_name = "URL", requires = "replica")]
+    pub nats: Option<String>,
+    /// This replica's name, unique among the replicas; needs --nats.
+    #[arg(long, value_name = "NAME", requires = "nats")]
+    pub replica: Option<String>,
+    /// The JetStream stream of the changes.
+    #[arg(long, value_name = "NAME", default_value = "DIORAMA")]
+    pub nats_stream: String,
+    /// The key-value bucket of the shared tier.
+    #[arg(long, value_name = "NAME", default_value = "diorama")]
+    pub nats_bucket: String,
+    /// The subject prefix of the stream.
+    #[arg(long, value_name = "PREFIX", default_value = "diorama")]
+    pub nats_subject: String,
+    /// The name the replicas of one service share (subjects and keys are
+    /// per name). Default: `serve-` and a digest of the database's path,
+    /// so replicas over one file meet and those over another never do.
+    #[arg(long, value_name = "NAME")]
+    pub nats_lens: Option<String>,
+}
+
+impl ReplicaArgs {
+    /// Not a replica.
+    pub fn none() -> Self {
+        ReplicaArgs {
+            nats: None,
+            replica: None,
+            nats_stream: "DIORAMA".into(),
+            nats_bucket: "diorama".into(),
+            nats_subject: "diorama".into(),
+            nats_lens: None,
+        }
+    }
+
+    /// The replica's options, when `--nats` and `--replica` were given,
+    /// for replicas over the database at `db` (see `--nats-lens`); a NATS
+    /// operation waits at most 1 s.
+    pub fn options(&self, db: &std::path::Path) -> Option<diorama_tokio::nats::ReplicaOptions> {
+        let (url, name) = (self.nats.as_ref()?, self.replica.as_ref()?);
+        let lens = match &self.nats_lens {
+            Some(lens) => lens.clone(),
+            None => format!("serve-{:016x}", path_digest(db)),
+        };
+        let mut options = diorama_tokio::nats::ReplicaOptions::new(url.clone(), name.clone())
+            .lens(lens)
+            .stream(self.nats_stream.clone())
+            .bucket(self.nats_bucket.clone())
+            .subject_prefix(self.nats_subject.clone());
+        options.op_timeout = Duration::from_secs(1);
+        Some(options)
+    }
 }
 
 impl ServeArgs {
@@ -49,9 +117,38 @@ impl ServeArgs {
         ServeArgs {
             dataset: DataArgs::new(data),
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            cache: None,
             options: ServiceOptions::default(),
+            replica: ReplicaArgs::none(),
         }
     }
+}
+
+/// `name` with every character but letters, digits, `-` and `_` as `_`
+/// (a replica's name in its cache's file name).
+pub(crate) fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// FNV-1a of the canonical path (the path as given when it cannot be
+/// resolved): stable across runs and builds, unlike std's hasher, and a
+/// dozen lines where no dependency is needed.
+fn path_digest(path: &std::path::Path) -> u64 {
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    canonical
+        .to_string_lossy()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
 }
 
 #[cfg(test)]
@@ -101,6 +198,47 @@ mod tests {
     }
 
     #[test]
+    fn replica_flags_are_read_and_need_each_other() {
+        let args = parse(&[
+            "--nats",
+            "nats://127.0.0.1:4222",
+            "--replica",
+            "web-1",
+            "--cache",
+            "/tmp/c1",
+        ])
+        .unwrap();
+        let db = std::path::Path::new("/tmp/x/products-5.sqlite");
+        let options = args.replica.options(db).unwrap();
+        assert_eq!(options.url, "nats://127.0.0.1:4222");
+        assert_eq!(options.replica, "web-1");
+        assert!(options.lens.starts_with("serve-"), "{}", options.lens);
+        assert_eq!(
+            args.replica.options(db).unwrap().lens,
+            options.lens,
+            "stable"
+        );
+        let other = std::path::Path::new("/tmp/y/products-5.sqlite");
+        assert_ne!(args.replica.options(other).unwrap().lens, options.lens);
+        assert_eq!(args.cache, Some(PathBuf::from("/tmp/c1")));
+        assert_eq!(parse(&[]).unwrap().replica.options(db), None);
+        let named = parse(&[
+            "--nats",
+            "nats://h:1",
+            "--replica",
+            "a",
+            "--nats-lens",
+            "shop",
+        ])
+        .unwrap();
+        assert_eq!(named.replica.options(db).unwrap().lens, "shop");
+        for args in [&["--nats", "nats://x:1"][..], &["--replica", "a"]] {
+            let error = parse(args).unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::MissingRequiredArgument, "{args:?}");
+        }
+    }
+
+    #[test]
     fn no_flags_give_the_documented_defaults() {
         assert_eq!(parse(&[]).unwrap(), ServeArgs::new(default_data_dir()));
         assert_eq!(parse(&[]).unwrap().dataset.rows, DEFAULT_ROWS);
@@ -141,6 +279,9 @@ mod tests {
             "--views",
             "--timeout",
             "--write-timeout",
+            "--cache",
+            "--nats",
+            "--replica",
             "--help",
         ] {
             assert!(help.contains(flag), "{flag} missing from:\n{help}");

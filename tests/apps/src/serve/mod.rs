@@ -48,7 +48,9 @@
 //!   means the master has it. Fields must be columns of the table with
 //!   values of their type (`null` allowed).
 //! - **`GET /stats`** → master calls, pending writes, and the sceneries'
-//!   counters (chunk loads, cache hits, rows loaded).
+//!   counters (chunk loads, cache hits, rows loaded); as a replica, also
+//!   `"replica"`: the counters of
+//!   [`ReplicaStats`](diorama_tokio::nats::ReplicaStats).
 //! - **`GET /metrics`** → the Prometheus text format ([`Metrics`] lists
 //!   every metric): cache hits and misses, master calls by operation with
 //!   their latency, the write queue's depth, applied and failed writes,
@@ -77,6 +79,16 @@
 //! One line per request on stderr (`tracing`, `RUST_LOG` filters; `info`
 //! by default): its id (also sent as `x-request-id`), method, target
 //! (first 200 bytes), status and latency in milliseconds.
+//!
+//! # Replicas
+//!
+//! `--nats nats://127.0.0.1:4222 --replica NAME` (and `--cache DIR`, a
+//! cache of its own) runs the service as one of several over the same
+//! database: a write through one is announced over NATS JetStream and
+//! shown by the others' caches and views; a cold row or window is read
+//! from the master by one replica and shared with the others through the
+//! JetStream key-value bucket (see `diorama_tokio::nats`). With NATS away,
+//! each replica serves from the master directly and catches up after.
 //!
 //! # Errors
 //!
@@ -118,10 +130,10 @@ mod views;
 
 pub use crate::sample::CountedShell;
 pub use app::{Service, ServiceOptions};
-pub use args::ServeArgs;
+pub use args::{ReplicaArgs, ServeArgs};
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use params::{ListParams, MAX_Q_CHARS};
 pub use routes::MAX_BODY_BYTES;
-pub use run::{cache_path, init_logging, main, open_products, run};
+pub use run::{cache_path, init_logging, main, open_products, open_products_as, run};
 pub use schema::{ColumnKind, Schema};

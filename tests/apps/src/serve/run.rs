@@ -13,7 +13,7 @@ use diorama_std::SledBackend;
 use diorama_std::sqlite::SqliteVista;
 
 use super::app::{Service, ServiceOptions};
-use super::args::ServeArgs;
+use super::args::{ReplicaArgs, ServeArgs};
 use super::schema::Schema;
 use crate::sample::data::{self, Dataset, TABLE};
 
@@ -39,6 +39,24 @@ pub async fn open_products(
     options: ServiceOptions,
     progress: impl Write + Send + 'static,
 ) -> Result<(Service, Dataset)> {
+    open_products_as(dir, rows, options, None, None, progress).await
+}
+
+/// [`open_products`] with its sled cache in `cache_dir` (default `dir`)
+/// and, with `replica` flags naming a server and a replica, as one of
+/// several replicas over the database (see [`Service::open_as`]); each
+/// replica's cache is then its own (`serve-cache-<rows>-<replica>.sled`),
+/// so replicas over one data directory never share one.
+///
+/// Errors: as [`open_products`]; `InvalidInput` for bad replica options.
+pub async fn open_products_as(
+    dir: &Path,
+    rows: usize,
+    options: ServiceOptions,
+    cache_dir: Option<&Path>,
+    replica: Option<&ReplicaArgs>,
+    progress: impl Write + Send + 'static,
+) -> Result<(Service, Dataset)> {
     let owned = dir.to_path_buf();
     let dataset = tokio::task::spawn_blocking(move || {
         let mut progress = progress;
@@ -46,7 +64,14 @@ pub async fn open_products(
     })
     .await
     .map_err(|e| Error::failed(format!("building the database: {e}")))??;
-    let cache_dir = cache_path(dir, rows);
+    let replica = replica.and_then(|args| args.options(&dataset.db_path));
+    let mut cache_dir = cache_path(cache_dir.unwrap_or(dir), rows);
+    if let Some(replica) = &replica {
+        cache_dir = cache_dir.with_file_name(format!(
+            "serve-cache-{rows}-{}.sled",
+            crate::serve::args::file_safe(&replica.replica)
+        ));
+    }
     if dataset.built_in.is_some() && cache_dir.exists() {
         std::fs::remove_dir_all(&cache_dir).map_err(|e| {
             Error::failed(format!(
@@ -57,11 +82,12 @@ pub async fn open_products(
     }
     let master = SqliteVista::open(&dataset.db_path, TABLE, "id")?;
     let cache = SledBackend::open(&cache_dir)?;
-    let service = Service::open(
+    let service = Service::open_as(
         Arc::new(master),
         cache.into_cache_backend(),
         Schema::products(),
         options,
+        replica,
     )
     .await?;
     Ok((service, dataset))
@@ -108,14 +134,28 @@ pub fn init_logging() {
 /// Errors: building or opening the data and the cache, binding the
 /// address, serving.
 pub async fn run(args: &ServeArgs) -> Result<()> {
-    let (service, dataset) = open_products(
+    if let Some(cache) = &args.cache {
+        std::fs::create_dir_all(cache)
+            .map_err(|e| Error::failed(format!("creating {}: {e}", cache.display())))?;
+    }
+    let (service, dataset) = open_products_as(
         &args.dataset.data,
         args.dataset.rows,
         args.options.clone(),
+        args.cache.as_deref(),
+        Some(&args.replica),
         std::io::stderr(),
     )
     .await?;
     eprintln!("{}", dataset.describe());
+    if let Some(replica) = service.replica() {
+        eprintln!(
+            "replica {} of {} (NATS {})",
+            replica.options().replica,
+            replica.options().stream,
+            replica.options().url
+        );
+    }
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|e| Error::failed(format!("binding {}: {e}", args.addr)))?;
