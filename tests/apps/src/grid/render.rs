@@ -45,7 +45,6 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
 fn title_line(app: &App, width: u16) -> Paragraph<'static> {
     let view = app.view();
     let query = view.query();
-    let dataset = &app.session.dataset;
     // While a new query's size is not known yet, say so rather than show
     // the rows known so far (`0 rows` while a search counts).
     let rows = if app.counting() {
@@ -55,11 +54,7 @@ fn title_line(app: &App, width: u16) -> Paragraph<'static> {
     };
     let mut parts = vec![
         " Diorama grid".to_string(),
-        dataset
-            .db_path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        app.session.source.label(),
         rows,
     ];
     if let Some(search) = &query.search {
