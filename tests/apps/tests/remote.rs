@@ -11,15 +11,21 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
+use diorama_apps::grid::model::App;
+use diorama_apps::grid::render::draw;
+use diorama_apps::grid::screen::buffer_text;
+use diorama_apps::grid::session::Session;
 use diorama_apps::grid::{GridArgs, Source, run_script};
 use diorama_apps::sample::data::{self, TABLE};
 use diorama_apps::sample::products::{product, product_id};
-use diorama_apps::serve::{Schema, Service, ServiceOptions, open_products};
+use diorama_apps::serve::{Schema, Service, ServiceOptions, open_products, open_products_as};
 use diorama_core::scenery::RowStatus;
 use diorama_core::vista::{MemoryVista, Query, Sort, TableShell, VistaOp};
-use diorama_core::{ErrorKind, MemoryBackend, Record, Value};
+use diorama_core::{ErrorKind, MemoryBackend, Record, TableScenery, Value};
 use diorama_std::http::HttpVista;
 use diorama_std::sqlite::SqliteVista;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
 
 const ROWS: usize = 2_000;
 
@@ -36,6 +42,14 @@ impl Serve {
     where
         F: Future<Output = Service>,
     {
+        Serve::start_at("127.0.0.1:0", open)
+    }
+
+    /// Open a service with `open` and serve it on `addr`.
+    fn start_at<F>(addr: &str, open: impl FnOnce() -> F) -> Serve
+    where
+        F: Future<Output = Service>,
+    {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -43,9 +57,7 @@ impl Serve {
             .expect("runtime");
         let (service, listener) = runtime.block_on(async {
             let service = open().await;
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
+            let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
             (service, listener)
         });
         let addr = listener.local_addr().expect("bound address");
@@ -351,4 +363,89 @@ fn the_grid_over_remote_shows_serves_rows_and_edits_reach_sqlite() {
     );
     let stored = smol(sqlite.get("p0000004")).unwrap().expect("row");
     assert_eq!(stored, product(3).1, "nothing reached SQLite");
+}
+
+/// Wait (at most 20 s) until `ready` holds for the grid's view.
+fn wait_for(session: &Session, what: &str, ready: impl Fn(&TableScenery) -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !ready(&session.view) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn the_grid_reports_a_stopped_service_and_recovers_when_it_is_back() {
+    let served = tempfile::tempdir().expect("tempdir");
+    let serve = Serve::over_products(served.path());
+    let addr = serve.base.trim_start_matches("http://").to_string();
+    let mine = tempfile::tempdir().expect("tempdir");
+    let args = grid_args(mine.path(), &serve.base);
+    let session = smol(Session::open(
+        &args,
+        Source::remote(&serve.base, mine.path()),
+        0..20,
+    ))
+    .expect("open");
+    wait_for(&session, "the first screen", |view| {
+        view.rows(0..20).iter().all(Option::is_some)
+    });
+
+    // Stopped: a new range cannot load; the failure is counted and shown
+    // on the status line.
+    serve.stop();
+    session.view.set_viewport(1_000..1_020);
+    wait_for(&session, "the failed load", |view| {
+        view.stats().chunk_failures > 0
+    });
+    assert!(session.view.rows(1_000..1_020).iter().all(Option::is_none));
+    // Back to the first screen: shown from the grid's cache, no request.
+    let calls = session.master_calls();
+    session.view.set_viewport(0..20);
+    wait_for(&session, "the cached first screen", |view| {
+        view.rows(0..20).iter().all(Option::is_some)
+    });
+    assert_eq!(session.master_calls(), calls, "from the cache");
+    // The status line as the grid draws it.
+    let app = App::new(session, 20);
+    let mut terminal = Terminal::new(TestBackend::new(120, 24)).expect("terminal");
+    terminal.draw(|frame| draw(frame, &app)).expect("draw");
+    let screen = buffer_text(terminal.backend().buffer());
+    assert!(screen.contains("failed 1 ·"), "the failed load is told: {screen}");
+    let session = app.session;
+
+    // Back on the same address (over the same database, a cache of its
+    // own): the range loads when the viewport reaches it again, without
+    // reopening the grid.
+    let again = tempfile::tempdir().expect("tempdir");
+    let serve = Serve::start_at(&addr, || async {
+        let (service, _) = open_products_as(
+            served.path(),
+            ROWS,
+            ServiceOptions::default(),
+            Some(again.path()),
+            None,
+            io::sink(),
+        )
+        .await
+        .expect("reopen the service");
+        service
+    });
+    session.view.set_viewport(1_000..1_020);
+    wait_for(&session, "the range after the restart", |view| {
+        view.rows(1_000..1_020).iter().all(Option::is_some)
+    });
+    let rows = session.view.rows(1_000..1_020);
+    for (offset, row) in rows.iter().enumerate() {
+        let row = row.as_ref().expect("loaded");
+        assert_eq!(
+            (&row.id, &row.record),
+            (&product_id(1_000 + offset), &product(1_000 + offset).1)
+        );
+    }
+    smol(session.dio.shutdown()).expect("shutdown");
+    serve.stop();
 }

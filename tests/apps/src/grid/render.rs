@@ -302,8 +302,21 @@ fn status_line(app: &App, width: u16) -> Paragraph<'static> {
     let item = |long: String, short: String| (long, short);
     let calls = app.session.master_calls();
     let pending = app.session.dio.pending_writes();
-    let items = [
-        item(format!("master calls {calls}"), format!("calls {calls}")),
+    let mut items = vec![item(
+        format!("master calls {calls}"),
+        format!("calls {calls}"),
+    )];
+    // Loads that failed (a master away, a remote service stopped): told
+    // early, since the rows they were for stay placeholders until a
+    // viewport reaches them again.
+    if stats.chunk_failures > 0 {
+        let failed = stats.chunk_failures;
+        items.push(item(
+            format!("failed loads {failed}"),
+            format!("failed {failed}"),
+        ));
+    }
+    items.extend([
         item(
             format!("rows loaded {}", thousands(stats.rows_loaded as usize)),
             format!("loaded {}", thousands(stats.rows_loaded as usize)),
@@ -332,7 +345,7 @@ fn status_line(app: &App, width: u16) -> Paragraph<'static> {
             format!("generation {}", view.generation().0),
             format!("gen {}", view.generation().0),
         ),
-    ];
+    ]);
     Paragraph::new(status_text(&items, usize::from(width)))
         .style(Style::new().fg(Color::Black).bg(Color::Gray))
 }
