@@ -81,15 +81,10 @@
 //! - `diorama.load_chunk`: one chunk load of a table scenery (`start`,
 //!   `end`, `query` in its `Debug` form); an aborted load records no
 //!   outcome;
-//! - `diorama.refresh`: one refresh, manual or scheduled;
-//! - `diorama.master`, at `DEBUG` level: one call of the Dio's master,
-//!   whatever made it (`op`: the [`TableShell`] method; `id`, `query`,
-//!   `start` and `end` as the call has them), inside the span of the work
-//!   that made it; not on bare-metal targets (`target_os = "none"`), where
-//!   it would cost ~10 KB of flash.
+//! - `diorama.refresh`: one refresh, manual or scheduled.
 //!
-//! Logs made inside them carry the spans as their context. Without a
-//! subscriber a span costs an atomic load.
+//! Master calls, cache reads and logs made inside them carry the span as
+//! their context. Without a subscriber a span costs an atomic load.
 #![no_std]
 // Unsafe code lives in one file, `sync/critical.rs` (guards over a
 // critical section); everywhere else it is an error.

@@ -1,8 +1,7 @@
-//! The Dio's tracing spans (`dio::spans`): a write, a chunk load, a
-//! refresh and each master call open a span named for the work, with the
-//! Dio's name, what the work was about (op and id, range and query) and
-//! how it ended — `ok`, or the error's kind and text — as a subscriber sees
-//! them; a master call's span sits inside the work that made it.
+//! The Dio's tracing spans (`dio::spans`): a write, a chunk load and a
+//! refresh each open a span named for the work, with the Dio's name, what
+//! the work was about (op and id, range and query) and how it ended — `ok`,
+//! or the error's kind and text — as a subscriber sees them.
 //!
 //! The subscriber is a registry with a layer that keeps every closed
 //! span's name and fields, set for the test thread; the simulator runs
@@ -26,8 +25,6 @@ use tracing_subscriber::registry::LookupSpan;
 #[derive(Clone, Debug, PartialEq)]
 struct Closed {
     name: &'static str,
-    /// The name of the span it was opened in, if any.
-    parent: Option<&'static str>,
     fields: BTreeMap<String, String>,
 }
 
@@ -82,7 +79,6 @@ impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<
             .unwrap_or_default();
         self.0.lock().unwrap().push(Closed {
             name: span.name(),
-            parent: span.parent().map(|parent| parent.name()),
             fields,
         });
     }
@@ -187,30 +183,6 @@ fn writes_chunk_loads_and_refreshes_are_spans_with_their_outcome() {
         .unwrap_or_else(|| panic!("no load of 20..30: {loads:?}"));
     expect(failed, &[("end", "30"), ("outcome", "failed")]);
     assert!(failed.field("error").contains("fetch_window"), "{failed:?}");
-
-    // Master calls: each in a span of its own, inside the work that made it.
-    let calls = spans.named("diorama.master");
-    let patch = calls
-        .iter()
-        .find(|c| c.field("op") == "patch")
-        .unwrap_or_else(|| panic!("no master patch: {calls:?}"));
-    expect(
-        patch,
-        &[("dio", "products"), ("id", "p03"), ("outcome", "ok")],
-    );
-    assert_eq!(patch.parent, Some("diorama.write"));
-    let delete = calls
-        .iter()
-        .find(|c| c.field("op") == "delete")
-        .expect("delete");
-    expect(delete, &[("id", "p04"), ("outcome", "failed")]);
-    let window = calls
-        .iter()
-        .find(|c| c.field("op") == "fetch_window" && c.field("start") == "0")
-        .unwrap_or_else(|| panic!("no master window: {calls:?}"));
-    expect(window, &[("end", "10"), ("outcome", "ok")]);
-    assert!(window.field("query").contains("Query"), "{window:?}");
-    assert_eq!(window.parent, Some("diorama.load_chunk"));
 
     // Refreshes, each way.
     sim.block_on(dio.refresh()).unwrap();

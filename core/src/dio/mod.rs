@@ -25,8 +25,6 @@ mod shell;
 mod sink;
 mod spans;
 mod tap;
-#[cfg(not(target_os = "none"))]
-mod traced;
 mod worker;
 mod write;
 mod write_op;

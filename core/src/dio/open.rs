@@ -25,16 +25,6 @@ pub(crate) async fn open(policy: Arc<Policy>, master: Vista, table_name: &str) -
     let defaults = policy.defaults().clone();
     let (queue_tx, queue_rx) = queue::channel(defaults.write_queue_capacity);
     let (events, _) = broadcast::channel(defaults.event_bus_capacity);
-    // Not on bare-metal targets: the wrapper's futures cost ~10 KB of
-    // flash there, where a subscriber is rare (the other spans stay).
-    #[cfg(not(target_os = "none"))]
-    let master = {
-        let shell = master.shell().clone();
-        master.with_shell(Arc::new(super::traced::TracedShell::new(
-            shell,
-            Arc::from(table_name),
-        )))
-    };
     let inner = Arc::new(DioInner {
         policy,
         master,

@@ -2,8 +2,7 @@
 //! installs (`tracing`, without its default features, so the core stays
 //! `no_std`; with no subscriber a span costs one atomic load).
 //!
-//! Four spans, each with the Dio's name as `dio`; the first three at
-//! `INFO` level:
+//! Three spans, each at `INFO` level with the Dio's name as `dio`:
 //!
 //! - `diorama.write` around one queued write, from the worker taking it
 //!   to its outcome: `op` (`insert`, `replace`, `patch`, `delete`,
@@ -14,13 +13,6 @@
 //!   `outcome`.
 //! - `diorama.refresh` around one refresh (manual or scheduled):
 //!   `outcome`.
-//! - `diorama.master` (`DEBUG`) around one call of the master, whatever
-//!   made it (see `traced`): `op` (the `TableShell` method: `list`, `get`,
-//!   `count`, `fetch_window`, `insert`, …), `id` for a call about one row,
-//!   `query` for a read of a query, `start` and `end` for a window,
-//!   `outcome`. Inside the three above when they made it. Not on
-//!   bare-metal targets (`target_os = "none"`), where the wrapper would
-//!   cost ~10 KB of flash.
 //!
 //! `outcome` is recorded when the work ends: `ok`, or the error's kind in
 //! words ([`ErrorKind::as_str`](crate::ErrorKind::as_str): `failed`, `not
@@ -64,23 +56,6 @@ pub(crate) fn load_chunk(dio: &str, range: &Range<usize>, query: &Query) -> Span
 /// The span of one refresh of `dio`.
 pub(crate) fn refresh(dio: &str) -> Span {
     tracing::info_span!("diorama.refresh", dio, outcome = Empty, error = Empty)
-}
-
-#[cfg_attr(target_os = "none", allow(dead_code))]
-/// The span of one call of `dio`'s master (`op`: the `TableShell`
-/// method); what it is about is recorded by the caller.
-pub(crate) fn master(dio: &str, op: &'static str) -> Span {
-    tracing::debug_span!(
-        "diorama.master",
-        dio,
-        op,
-        id = Empty,
-        start = Empty,
-        end = Empty,
-        query = Empty,
-        outcome = Empty,
-        error = Empty,
-    )
 }
 
 /// Record how the work of `span` ended.

@@ -178,14 +178,6 @@ impl Vista {
         &self.shell
     }
 
-    /// This handle over `shell` instead, keeping its narrowing as split
-    /// already: `shell` must accept exactly what the current shell accepts
-    /// (a wrapper that forwards `accepts`).
-    #[cfg_attr(target_os = "none", allow(dead_code))]
-    pub(crate) fn with_shell(self, shell: Arc<dyn TableShell>) -> Self {
-        Vista { shell, ..self }
-    }
-
     /// The whole narrowing: pushed and residual clauses, conditions in the
     /// order they were added.
     pub fn query(&self) -> &Query {
