@@ -246,10 +246,13 @@ impl Service {
     /// whose refetch is still running then is served as `stale`.
     pub async fn get(&self, id: &str) -> Result<Json, ApiError> {
         let _open = self.inner.metrics.record_view();
+        // Decided before the view opens: its fetch runs in the background
+        // and may be done by the first look, so what the view shows then
+        // cannot tell a hit from a fast miss.
+        let from_cache = self.held_fresh(id);
         let view = self.inner.dio.record_scenery(id).open().await?;
         let mut generation = view.subscribe();
         let deadline = tokio::time::Instant::now() + self.inner.options.read_timeout;
-        let mut waited = false;
         loop {
             generation.mark_seen();
             match view.status() {
@@ -260,12 +263,11 @@ impl Service {
                 | RecordStatus::PendingWrite
                 | RecordStatus::WriteFailed { .. } => {
                     if let Some(row) = view.record() {
-                        self.inner.metrics.read(!waited);
+                        self.inner.metrics.read(from_cache);
                         return Ok(enriched_json(&row));
                     }
                 }
             }
-            waited = true;
             tokio::select! {
                 changed = generation.changed() => {
                     if changed.is_err() {
@@ -283,6 +285,26 @@ impl Service {
                 }
             }
         }
+    }
+
+    /// Whether the cache answers row `id` without the master: a write to
+    /// it is pending, or it holds the row complete, fetched after the last
+    /// invalidation and within the TTL (what a record view serves as is).
+    fn held_fresh(&self, id: &str) -> bool {
+        let dio = &self.inner.dio;
+        if dio.pending_write(id).is_some() {
+            return true;
+        }
+        let Ok(Some(row)) = dio.cache().get(id) else {
+            return false;
+        };
+        if row.state != diorama_core::cache::RowState::Complete {
+            return false;
+        }
+        row.fetched_at.is_none_or(|at| {
+            let age = dio.runtime().wall_clock().saturating_duration_since(at);
+            at >= dio.invalidated_at() && age < self.inner.options.ttl
+        })
     }
 
     /// Overwrite `fields` of row `id` through the write queue and wait for
