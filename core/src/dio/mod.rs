@@ -13,10 +13,13 @@
 mod defaults;
 mod events;
 mod feed;
+mod intent;
 mod latch;
 mod lens_events;
 mod live;
+mod mirror;
 mod open;
+mod outbox;
 mod pending;
 pub(crate) mod policy;
 mod queries;
@@ -30,6 +33,7 @@ mod write_op;
 
 pub use defaults::LensDefaults;
 pub use events::{ChangeEvent, DioEvent};
+pub use intent::WriteKey;
 pub use lens_events::{LensEvent, LensEvents};
 pub use pending::PendingWrite;
 pub use sink::ChunkSink;
@@ -85,6 +89,8 @@ pub(crate) struct DioInner {
     started: Latch,
     queries: AnsweredQueries,
     pending: PendingWrites,
+    /// Write intents not yet confirmed (see `outbox.rs`).
+    outbox: Arc<outbox::Outbox>,
     next_scenery_id: AtomicU64,
     /// Wall-clock millis of the last wholesale invalidation (0: never);
     /// rows fetched before it read as stale. Persisted in the cache meta.
@@ -282,6 +288,8 @@ impl DioInner {
     fn begin_shutdown(&self) {
         self.shutting_down.store(true, Ordering::Release);
         self.queue.close();
+        // Writers waiting for room see the queue closed.
+        self.outbox.room.notify(usize::MAX);
         drop(self.refresh_task.lock().take());
         self.followers.stop();
     }

@@ -22,7 +22,7 @@ pub use feed::{BoxStream, ChangeEvent, ChangeFeed, FeedItem, FeedPosition};
 pub use handle::Vista;
 pub use memory::{MemoryVista, VistaOp};
 pub use query::{CmpOp, Condition, Query, QueryDescriptor, Sort, SortDir};
-pub use shell::{Clause, Page, TableShell};
+pub use shell::{Clause, Page, TableShell, apply_op};
 
 use alloc::string::String;
 
