@@ -11,66 +11,15 @@
 //! 2 patch, 3 delete, 4 delete-all; the record as [`Record::to_cbor`]).
 
 use alloc::string::String;
-use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::fmt;
 
 use minicbor::data::Type;
 use minicbor::{Decoder, Encoder};
 
-use super::WriteOp;
 use crate::cache::meta;
 use crate::error::{Error, Result};
 use crate::value::Record;
-
-/// The stable idempotency key of one queued write: the Dio's (cache table's)
-/// name, the run it was queued in and its sequence number within that run.
-///
-/// A replayed write (after a crash) carries the key it was first sent with,
-/// so a master that remembers the keys it applied (`SqliteVista` does) applies
-/// it once. Keys never repeat for one cache: a run number is larger than
-/// every run before it on the same cache, a rollback of the cache included
-/// (see [`next_run`]).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct WriteKey {
-    dio: Arc<str>,
-    run: u64,
-    seq: u64,
-}
-
-impl WriteKey {
-    /// The key of write `seq` of run `run` of the Dio named `dio`.
-    pub fn new(dio: impl Into<Arc<str>>, run: u64, seq: u64) -> Self {
-        WriteKey {
-            dio: dio.into(),
-            run,
-            seq,
-        }
-    }
-
-    /// The Dio (cache table) name.
-    pub fn dio(&self) -> &str {
-        &self.dio
-    }
-
-    /// The run (one per opening of the Dio's cache table) it was queued in.
-    pub fn run(&self) -> u64 {
-        self.run
-    }
-
-    /// The sequence number within its run, from 1, in queue order.
-    pub fn seq(&self) -> u64 {
-        self.seq
-    }
-}
-
-/// `dio/run/seq`, the form masters store (at most 20 + 20 + 2 bytes past
-/// the name).
-impl fmt::Display for WriteKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}/{}", self.dio, self.run, self.seq)
-    }
-}
+use crate::vista::WriteOp;
 
 /// Format version, first in every stored intent.
 const VERSION: u8 = 1;
@@ -271,6 +220,7 @@ mod tests {
 
     #[test]
     fn keys_display_as_name_run_seq() {
+        use crate::vista::WriteKey;
         let key = WriteKey::new("products", 3, 17);
         assert_eq!(alloc::format!("{key}"), "products/3/17");
         assert!(WriteKey::new("p", 3, 17) < WriteKey::new("p", 4, 1));

@@ -31,14 +31,14 @@ mod worker;
 mod write;
 mod write_op;
 
+pub use crate::vista::{WriteKey, WriteOp};
 pub use defaults::LensDefaults;
 pub use events::{ChangeEvent, DioEvent};
-pub use intent::WriteKey;
 pub use lens_events::{LensEvent, LensEvents};
 pub use pending::PendingWrite;
 pub use sink::ChunkSink;
 pub use tap::{ChangeTap, LocalChange};
-pub use write_op::{WriteOp, WriteTicket};
+pub use write_op::WriteTicket;
 
 pub(crate) use open::open;
 pub(crate) use policy::Policy;

@@ -25,10 +25,11 @@ use event_listener::Event;
 use portable_atomic::AtomicU64;
 
 use super::WriteOp;
-use super::intent::{self, WriteKey};
+use super::intent;
 use crate::cache::{CacheBatch, CacheTable, meta};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sync::Mutex;
+use crate::vista::WriteKey;
 
 /// Where one write stands on the way to disk.
 #[derive(Clone, Debug)]

@@ -18,7 +18,6 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use super::intent::WriteKey;
 use super::mirror::{self, Mirrored};
 use super::write_op::QueuedWrite;
 use super::{Dio, DioEvent, DioInner, WriteOp};
@@ -26,6 +25,7 @@ use crate::cache::CacheBatch;
 use crate::error::{Error, Result};
 use crate::sync::queue::QueueReceiver;
 use crate::vista::Id;
+use crate::vista::WriteKey;
 
 /// Replay `replay`, then drain the queue until it is closed and empty,
 /// then flush the cache.

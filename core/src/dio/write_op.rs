@@ -2,57 +2,9 @@
 
 use alloc::sync::Arc;
 
-use super::intent::WriteKey;
 use super::outbox::{Durability, Outbox};
 use crate::error::{Error, ErrorKind, Result};
-use crate::value::Record;
-use crate::vista::Id;
-
-/// One write travelling through a Dio's queue to its worker.
-#[derive(Clone, Debug, PartialEq)]
-pub enum WriteOp {
-    /// Insert `record`, under `id` when given (else the master chooses).
-    Insert {
-        /// The id to use, if chosen by the caller.
-        id: Option<Id>,
-        /// The record.
-        record: Record,
-    },
-    /// Replace the whole row `id`.
-    Replace {
-        /// The row.
-        id: Id,
-        /// The new record.
-        record: Record,
-    },
-    /// Overwrite some fields of row `id`.
-    Patch {
-        /// The row.
-        id: Id,
-        /// The fields to overwrite.
-        fields: Record,
-    },
-    /// Delete row `id`.
-    Delete {
-        /// The row.
-        id: Id,
-    },
-    /// Delete every row.
-    DeleteAll,
-}
-
-impl WriteOp {
-    /// The row this op writes, when it names one.
-    pub fn id(&self) -> Option<&str> {
-        match self {
-            WriteOp::Insert { id, .. } => id.as_deref(),
-            WriteOp::Replace { id, .. } | WriteOp::Patch { id, .. } | WriteOp::Delete { id } => {
-                Some(id)
-            }
-            WriteOp::DeleteAll => None,
-        }
-    }
-}
+use crate::vista::{Id, WriteKey, WriteOp};
 
 pub(crate) type Reply = async_channel::Sender<Result<Option<Id>>>;
 

@@ -11,7 +11,7 @@ use super::{
     Clause, CmpOp, Composed, Condition, Id, Page, Query, Sort, SortDir, TableShell,
     VistaCapabilities, eval,
 };
-use crate::dio::{WriteKey, WriteOp};
+use super::{WriteKey, WriteOp};
 use crate::error::{Error, Result};
 use crate::value::{Record, Value};
 

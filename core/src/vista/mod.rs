@@ -15,6 +15,7 @@ mod key;
 mod memory;
 mod query;
 mod shell;
+mod write;
 
 pub use capabilities::VistaCapabilities;
 pub use compose::Composed;
@@ -23,6 +24,7 @@ pub use handle::Vista;
 pub use memory::{MemoryVista, VistaOp};
 pub use query::{CmpOp, Condition, Query, QueryDescriptor, Sort, SortDir};
 pub use shell::{Clause, Page, TableShell, apply_op};
+pub use write::{WriteKey, WriteOp};
 
 use alloc::string::String;
 

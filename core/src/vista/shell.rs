@@ -4,8 +4,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt::Debug;
 
-use super::{Id, Query, VistaCapabilities};
-use crate::dio::{WriteKey, WriteOp};
+use super::{Id, Query, VistaCapabilities, WriteKey, WriteOp};
 use crate::error::Result;
 use crate::runtime::BoxFuture;
 use crate::value::Record;

@@ -8,11 +8,10 @@ use alloc::vec::Vec;
 use super::MemoryVista;
 use super::op::VistaOp;
 use super::state::State;
-use crate::dio::{WriteKey, WriteOp};
 use crate::error::{Error, Result};
 use crate::runtime::BoxFuture;
 use crate::value::Record;
-use crate::vista::{Clause, Id, Page, Query, TableShell, VistaCapabilities};
+use crate::vista::{Clause, Id, Page, Query, TableShell, VistaCapabilities, WriteKey, WriteOp};
 
 impl TableShell for MemoryVista {
     fn name(&self) -> &str {
