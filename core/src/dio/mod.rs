@@ -278,7 +278,7 @@ impl DioInner {
 
     /// See [`Dio::pending_write`]; cheap when nothing is pending.
     pub(crate) fn pending_write(&self, id: &str) -> Option<PendingWrite> {
-        if self.pending.total() == 0 {
+        if !self.pending.any() {
             return None;
         }
         self.pending.get(id)

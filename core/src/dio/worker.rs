@@ -46,6 +46,17 @@ pub(super) async fn run(
     inner.worker_done.set();
 }
 
+/// Drop the rows held as unrecorded, now that the cache may take writes
+/// again; each one dropped is refetched by the views that show it.
+fn repair(dio: &Dio) {
+    for id in dio.inner.pending.unrecorded() {
+        if dio.cache().delete(&id).is_ok() {
+            dio.inner.pending.release_unrecorded(&id);
+            dio.publish(DioEvent::RecordChanged { id });
+        }
+    }
+}
+
 async fn handle(inner: &Arc<DioInner>, item: QueuedWrite) {
     let QueuedWrite {
         op,
@@ -54,6 +65,7 @@ async fn handle(inner: &Arc<DioInner>, item: QueuedWrite) {
         reply,
     } = item;
     let dio = Dio::from_inner(inner.clone());
+    repair(&dio);
     // The intent reaches the disk before the write reaches the master, so
     // a write the master may have applied is always replayed after a
     // crash. When it cannot be stored or flushed the write goes on all the
@@ -103,6 +115,8 @@ async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<
         dio.queries().invalidate();
         outbox.confirm_in(&mut CacheBatch::new(), key);
         if let Err(error) = cache.clear().and_then(|()| outbox.restore_after_clear()) {
+            // Rows still cached were fetched before now: they read stale.
+            dio.mark_invalidated();
             cache_write_failed(dio, None, error);
         }
         dio.publish(DioEvent::Invalidated);
@@ -131,10 +145,15 @@ async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<
 /// The master applied a write the cache could not record: drop the row
 /// (a cached old value must not read as fresh; views refetch it) and say so.
 fn cache_write_failed(dio: &Dio, id: Option<&str>, error: Error) {
-    if let Some(id) = id {
-        // On a full disk the delete may fail too; the intent then stays on
-        // disk and the row reads as pending after a restart until replayed.
-        let _ = dio.cache().delete(id);
+    if let Some(id) = id
+        && dio.cache().delete(id).is_err()
+    {
+        // The disk refused the delete too: the old value is still cached.
+        // Until it can be dropped the row reads as pending with the value
+        // the master now has (its intent is still on disk too, so after a
+        // restart it reads pending until replayed).
+        let now = dio.inner.pending.get(id).and_then(|pending| pending.record);
+        dio.inner.pending.hold_unrecorded(id, now);
     }
     dio.publish(DioEvent::CacheWriteFailed {
         id: id.map(String::from),
