@@ -36,7 +36,10 @@ fn a_replayed_key_is_applied_once_even_after_a_reopen() {
     };
     let first = block_on(vista.apply_write(&insert, op.clone())).unwrap();
     let again = block_on(vista.apply_write(&insert, op.clone())).unwrap();
-    assert_eq!(first, again, "the replay answers with the id first assigned");
+    assert_eq!(
+        first, again,
+        "the replay answers with the id first assigned"
+    );
     let count: i64 = Connection::open(&path)
         .unwrap()
         .query_row("SELECT count(*) FROM products", [], |row| row.get(0))

@@ -30,6 +30,9 @@ pub struct Session {
     /// The SQLite table itself, for what the Vista API does not ask (where
     /// a row is in an order); its calls are counted as master calls.
     pub master: SqliteVista,
+    /// What opening the cache found when it was not clean (an unreadable
+    /// cache moved aside, a rollback), to show the user.
+    pub cache_notice: Option<String>,
 }
 
 impl Session {
@@ -43,7 +46,7 @@ impl Session {
     /// them. On a cold cache the total is asked once and the first range is
     /// loaded at open.
     pub async fn open(args: &GridArgs, dataset: Dataset, initial: Range<usize>) -> Result<Session> {
-        let cache = SledBackend::open(&dataset.cache_path)?;
+        let (cache, cache_notice) = crate::sample::cache::open_cache(&dataset.cache_path)?;
         let warm = is_warm(&cache)?;
         let runtime = SmolRuntime::global().into_runtime();
         let sqlite = SqliteVista::open(&dataset.db_path, TABLE, "id")?;
@@ -79,6 +82,7 @@ impl Session {
             warm,
             dataset,
             master: sqlite,
+            cache_notice,
         })
     }
 
