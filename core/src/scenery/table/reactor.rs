@@ -43,9 +43,14 @@ impl TableState {
                     let cached = dio
                         .as_ref()
                         .and_then(|dio| dio.cache().get(&id).ok().flatten());
-                    self.update_in_place(&id, |shown| {
-                        self.build_row(dio.as_ref(), &id, cached, Some(shown))
-                    })
+                    match cached {
+                        // The cache dropped the row (it could not record a
+                        // write the master applied): refetch it.
+                        None => self.forget(&id),
+                        cached => self.update_in_place(&id, |shown| {
+                            self.build_row(dio.as_ref(), &id, cached, Some(shown))
+                        }),
+                    }
                 } else {
                     self.replace_local(dio.as_ref(), &id)
                 }
@@ -83,6 +88,22 @@ impl TableState {
         if changed {
             self.bump();
         }
+    }
+
+    /// Drop the row `id` from the view and load the viewport again, so it
+    /// is refetched from the master. Returns whether it was shown.
+    fn forget(self: &Arc<Self>, id: &str) -> bool {
+        let taken = {
+            let mut view = self.view.write();
+            match view.rows.index_of(id) {
+                Some(index) => view.rows.take(index).is_some(),
+                None => false,
+            }
+        };
+        if taken && let Some(visible) = self.committed.lock().clone() {
+            self.load_for(visible, true, false, Repaint::Now);
+        }
+        taken
     }
 
     /// The previous value of `id` with the write's error (or still pending
