@@ -119,6 +119,8 @@ impl PositionKeys {
             end: opt(words[1]),
             known: usize::try_from(words[2]).unwrap_or(0),
             short_attempts: u32::try_from(words[3]).unwrap_or(0),
+            // Not persisted: after a reopen an empty page finds it again.
+            bound: None,
         }))
     }
 

@@ -186,6 +186,8 @@ impl RecordScenery {
             fetches: Mutex::new(Vec::new()),
         });
         let events = dio.subscribe_events();
+        let hook: Weak<dyn crate::dio::ViewHook> = Arc::downgrade(&state) as _;
+        dio.register_view(hook);
         match start {
             Some(record) => {
                 let now = dio.runtime().wall_clock();
@@ -232,6 +234,25 @@ async fn run(state: Weak<RecordState>, mut events: BroadcastReceiver<DioEvent>) 
             }
             Ok(_) => {}
             Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+impl crate::dio::ViewHook for RecordState {
+    fn write_pending(self: Arc<Self>, dio: &Dio, id: &str) {
+        if id == self.id.as_str() && !self.closed.load(Ordering::Acquire) {
+            self.reload(dio);
+        }
+    }
+
+    fn started(self: Arc<Self>, dio: &Dio) {
+        // A row still loading may be in the cache now (on_start copied it).
+        let missing = self.shown.read().0.is_none();
+        if !self.closed.load(Ordering::Acquire)
+            && missing
+            && matches!(dio.cache().get(&self.id), Ok(Some(_)))
+        {
+            self.reload(dio);
         }
     }
 }

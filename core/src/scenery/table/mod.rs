@@ -14,6 +14,7 @@
 //! [`subscribe`](TableScenery::subscribe).
 
 mod builder;
+mod hook;
 mod load;
 mod local;
 mod reactor;
@@ -38,6 +39,18 @@ use crate::sync::watch::{Generation, GenerationReceiver};
 use crate::vista::{Query, Sort, SortDir, VistaCapabilities};
 
 use state::{TableState, ViewportRequest};
+
+/// The longest viewport a table view takes (see
+/// [`TableScenery::set_viewport`]); longer ones are clamped.
+pub const MAX_VIEWPORT_ROWS: usize = 1 << 16;
+
+fn clamp_viewport(range: Range<usize>) -> Range<usize> {
+    let end = range
+        .end
+        .max(range.start)
+        .min(range.start.saturating_add(MAX_VIEWPORT_ROWS));
+    range.start..end
+}
 
 /// Whether a view has its rows yet, so a UI never paints "no rows" while
 /// the first load is running.
@@ -143,10 +156,16 @@ impl TableScenery {
         self.state().view.read().rows.get(index).cloned()
     }
 
-    /// The rows of `range` as one consistent snapshot (`None` where not loaded).
+    /// The rows of `range` as one consistent snapshot (`None` where not
+    /// loaded). Indices past the set (past [`row_count`](Self::row_count)
+    /// and every row held) are left out, so a huge range costs only what
+    /// the set holds.
     pub fn rows(&self, range: Range<usize>) -> Vec<Option<Arc<EnrichedRecord>>> {
         let view = self.state().view.read();
-        range.map(|i| view.rows.get(i).cloned()).collect()
+        let end = range.end.min(view.extent.row_count().max(view.rows.end()));
+        (range.start..end.max(range.start))
+            .map(|i| view.rows.get(i).cloned())
+            .collect()
     }
 
     /// The index of row `id`, if loaded.
@@ -170,9 +189,14 @@ impl TableScenery {
 
     /// Show `range`: after the debounce the last requested range is
     /// committed (`ViewportChanged`) and whatever it needs is loaded.
+    ///
+    /// A viewport is what a UI shows: one longer than
+    /// [`MAX_VIEWPORT_ROWS`] is clamped to that many rows from its start
+    /// (and an inverted one is empty), so `0..usize::MAX` costs what a
+    /// large screen does.
     pub fn set_viewport(&self, range: Range<usize>) {
         self.state().requests.put(ViewportRequest {
-            range,
+            range: clamp_viewport(range),
             force: false,
         });
     }

@@ -58,18 +58,10 @@ impl TableState {
                 }))
             }),
             DioEvent::RecordRemoved { id } => self.replace_local(dio.as_ref(), &id),
-            DioEvent::WriteQueued { id: Some(id) } => {
-                let pending = dio.as_ref().and_then(|dio| dio.pending_write(&id));
-                self.update_in_place(&id, |shown| {
-                    let pending = pending?;
-                    Some(Arc::new(EnrichedRecord::pending(
-                        shown.id.clone(),
-                        pending.record.unwrap_or_else(|| shown.record.clone()),
-                        pending.dirty_fields,
-                        shown.fetched_at,
-                    )))
-                })
-            }
+            DioEvent::WriteQueued { id: Some(id) } => match dio.as_ref() {
+                Some(dio) if self.paged => self.show_pending(dio, &id),
+                _ => false,
+            },
             DioEvent::WriteFailed {
                 id: Some(id),
                 error,
