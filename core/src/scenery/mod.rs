@@ -33,6 +33,7 @@ mod open;
 mod planner;
 mod positions;
 mod record;
+mod sorted;
 mod sparse;
 mod table;
 mod value;

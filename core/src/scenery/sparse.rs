@@ -170,14 +170,6 @@ impl SparseRows {
             }
         }
     }
-
-    /// Replace everything with `rows` placed at indices `0..`.
-    pub(crate) fn replace_all(&mut self, rows: impl IntoIterator<Item = Arc<EnrichedRecord>>) {
-        self.clear();
-        for (i, row) in rows.into_iter().enumerate() {
-            self.set(i, row);
-        }
-    }
 }
 
 #[cfg(test)]

@@ -153,7 +153,7 @@ impl TableScenery {
     /// The row at `index`, if loaded. Never fetches.
     #[inline]
     pub fn row(&self, index: usize) -> Option<Arc<EnrichedRecord>> {
-        self.state().view.read().rows.get(index).cloned()
+        self.state().view.read().row(index).cloned()
     }
 
     /// The rows of `range` as one consistent snapshot (`None` where not
@@ -162,27 +162,25 @@ impl TableScenery {
     /// the set holds.
     pub fn rows(&self, range: Range<usize>) -> Vec<Option<Arc<EnrichedRecord>>> {
         let view = self.state().view.read();
-        let end = range.end.min(view.extent.row_count().max(view.rows.end()));
+        let end = range.end.min(view.extent.row_count().max(view.end()));
         (range.start..end.max(range.start))
-            .map(|i| view.rows.get(i).cloned())
+            .map(|i| view.row(i).cloned())
             .collect()
     }
 
     /// The index of row `id`, if loaded.
     pub fn index_of(&self, id: &str) -> Option<usize> {
-        self.state().view.read().rows.index_of(id)
+        self.state().view.read().index_of(id)
     }
 
     /// Whether the set is loading, partly or completely loaded.
     pub fn load_state(&self) -> LoadState {
         let view = self.state().view.read();
-        if view.rows.len() == 0 && view.initial_pending {
+        if view.held() == 0 && view.initial_pending {
             return LoadState::Loading;
         }
         match view.extent.limit() {
-            Some(limit) if view.rows.len() >= limit && view.rows.end() <= limit => {
-                LoadState::Complete
-            }
+            Some(limit) if view.held() >= limit && view.end() <= limit => LoadState::Complete,
             _ => LoadState::Partial,
         }
     }
@@ -209,7 +207,7 @@ impl TableScenery {
     /// Load the next `page_size` rows after the highest loaded index (for
     /// cursor-like masters and "load more" buttons).
     pub fn request_load_more(&self) {
-        let start = self.state().view.read().rows.end();
+        let start = self.state().view.read().end();
         let range = start..start + self.state().page_size;
         self.state()
             .requests
@@ -299,7 +297,7 @@ impl TableScenery {
         // One lock at a time: a guard held across the other would invert
         // the `loads` → `view` lock order and deadlock with the loaders.
         let loads_in_flight = state.loads.lock().active.len();
-        let rows_held = state.view.read().rows.len();
+        let rows_held = state.view.read().held();
         TableStats {
             chunk_loads: c.chunk_loads.load(Ordering::Relaxed),
             chunk_failures: c.chunk_failures.load(Ordering::Relaxed),

@@ -133,30 +133,44 @@ impl TableState {
         let mut next = ttl;
         let expired: Vec<(usize, Arc<EnrichedRecord>, Arc<EnrichedRecord>)> = {
             let view = self.view.read();
-            view.rows
-                .iter()
-                .filter(|(_, row)| row.status == RowStatus::Fresh)
-                .filter_map(|(i, row)| {
-                    let age = now.saturating_duration_since(row.fetched_at?);
-                    if age >= ttl {
-                        let stale = Arc::new(EnrichedRecord {
-                            status: RowStatus::Stale,
-                            ..(**row).clone()
-                        });
-                        Some((i, row.clone(), stale))
-                    } else {
-                        next = next.min(ttl - age);
-                        None
-                    }
-                })
-                .collect()
+            let mut expire = |(i, row): (usize, &Arc<EnrichedRecord>)| {
+                if row.status != RowStatus::Fresh {
+                    return None;
+                }
+                let age = now.saturating_duration_since(row.fetched_at?);
+                if age >= ttl {
+                    let stale = Arc::new(EnrichedRecord {
+                        status: RowStatus::Stale,
+                        ..(**row).clone()
+                    });
+                    Some((i, row.clone(), stale))
+                } else {
+                    next = next.min(ttl - age);
+                    None
+                }
+            };
+            match &view.sorted {
+                Some(sorted) => sorted
+                    .rows()
+                    .iter()
+                    .enumerate()
+                    .filter_map(&mut expire)
+                    .collect(),
+                None => view.rows.iter().filter_map(&mut expire).collect(),
+            }
         };
         if !expired.is_empty() {
             let mut view = self.view.write();
             for (i, seen, stale) in expired {
                 // Skip rows replaced since the read.
-                if view.rows.get(i).is_some_and(|row| Arc::ptr_eq(row, &seen)) {
-                    view.rows.set(i, stale);
+                if !view.row(i).is_some_and(|row| Arc::ptr_eq(row, &seen)) {
+                    continue;
+                }
+                match view.sorted.as_mut() {
+                    Some(sorted) => sorted.restate(i, stale),
+                    None => {
+                        view.rows.set(i, stale);
+                    }
                 }
             }
             drop(view);

@@ -14,6 +14,7 @@ use portable_atomic::AtomicU64;
 use super::super::extent::Extent;
 use super::super::planner::RowsState;
 use super::super::positions::PositionKeys;
+use super::super::sorted::SortedRows;
 use super::super::sparse::SparseRows;
 use super::super::{EnrichedRecord, RowStatus};
 use super::viewport::RequestSlot;
@@ -36,12 +37,50 @@ pub(crate) struct ViewportRequest {
 /// What readers of the view see.
 #[derive(Debug, Default)]
 pub(crate) struct View {
+    /// A paged view's rows, at their positions in the master's order.
     pub(crate) rows: SparseRows,
+    /// A local view's rows: the whole set in order (`None` for paged views).
+    pub(crate) sorted: Option<SortedRows>,
     pub(crate) extent: Extent,
     /// The first load has not finished yet.
     pub(crate) initial_pending: bool,
     /// The query changed: the next landing chunk replaces every row.
     pub(crate) replace_on_land: bool,
+}
+
+impl View {
+    /// The row at `index`, if loaded.
+    #[inline]
+    pub(crate) fn row(&self, index: usize) -> Option<&Arc<EnrichedRecord>> {
+        match &self.sorted {
+            Some(sorted) => sorted.get(index),
+            None => self.rows.get(index),
+        }
+    }
+
+    /// The index of row `id`, if loaded.
+    pub(crate) fn index_of(&self, id: &str) -> Option<usize> {
+        match &self.sorted {
+            Some(sorted) => sorted.index_of(id),
+            None => self.rows.index_of(id),
+        }
+    }
+
+    /// Rows held.
+    pub(crate) fn held(&self) -> usize {
+        match &self.sorted {
+            Some(sorted) => sorted.len(),
+            None => self.rows.len(),
+        }
+    }
+
+    /// Highest index held plus one.
+    pub(crate) fn end(&self) -> usize {
+        match &self.sorted {
+            Some(sorted) => sorted.len(),
+            None => self.rows.end(),
+        }
+    }
 }
 
 /// The current query and the keys of its persisted positions.
@@ -252,7 +291,8 @@ impl TableState {
         })
     }
 
-    /// Replace the row shown at the index of `id` (if shown) with `make(shown)`.
+    /// Replace the row shown for `id` (if shown) with `make(shown)`: in
+    /// place in a paged view, where its key puts it in a local one.
     /// Returns whether anything changed.
     pub(crate) fn update_in_place(
         &self,
@@ -260,6 +300,15 @@ impl TableState {
         make: impl FnOnce(&Arc<EnrichedRecord>) -> Option<Arc<EnrichedRecord>>,
     ) -> bool {
         let mut view = self.view.write();
+        if let Some(sorted) = view.sorted.as_mut() {
+            let Some(shown) = sorted.shown(id).cloned() else {
+                return false;
+            };
+            return match make(&shown) {
+                Some(row) => sorted.upsert(id, Some(row)),
+                None => false,
+            };
+        }
         let Some(index) = view.rows.index_of(id) else {
             return false;
         };
