@@ -72,6 +72,26 @@ impl Extent {
         self.limit().is_none()
     }
 
+    /// A row left the set (it stopped matching the query): one fewer.
+    pub(crate) fn shrink(&mut self) {
+        let less = |v: usize| v.saturating_sub(1);
+        self.stated = self.stated.map(less);
+        self.end = self.end.map(less);
+        self.bound = self.bound.map(less);
+        self.known = less(self.known);
+    }
+
+    /// A row entered the set: one more.
+    pub(crate) fn grow(&mut self) {
+        let more = |v: usize| v.saturating_add(1);
+        self.stated = self.stated.map(more);
+        self.end = self.end.map(more);
+        self.bound = self.bound.map(more);
+        if self.known > 0 || self.limit().is_some() {
+            self.known = more(self.known);
+        }
+    }
+
     /// Record a stated total.
     pub(crate) fn state_total(&mut self, total: usize) {
         self.stated = Some(total);

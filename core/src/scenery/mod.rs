@@ -29,6 +29,7 @@
 
 mod enriched;
 mod extent;
+mod moves;
 mod open;
 mod planner;
 mod positions;

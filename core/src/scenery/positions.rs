@@ -105,6 +105,12 @@ impl PositionKeys {
         Ok(())
     }
 
+    /// Stage forgetting every stored position of this query (rows moved:
+    /// the stored order is no longer the master's; the extent stays).
+    pub(crate) fn stage_forget(&self, batch: &mut CacheBatch) {
+        batch.meta_delete_prefix(self.prefix.clone());
+    }
+
     /// The stored extent of this query.
     pub(crate) fn read_extent(&self, cache: &dyn CacheTable) -> Result<Option<Extent>> {
         let Some(bytes) = cache.meta_get(&self.extent)? else {

@@ -147,6 +147,7 @@ impl TableSceneryBuilder {
             ttl: defaults.cache_ttl,
             view: RwLock::new(View {
                 initial_pending: true,
+                shown_query: query.clone(),
                 ..View::default()
             }),
             query: Mutex::new(QueryState {

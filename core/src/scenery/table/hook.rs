@@ -4,7 +4,6 @@
 
 use alloc::sync::Arc;
 
-use super::super::EnrichedRecord;
 use super::state::TableState;
 use crate::dio::{Dio, ViewHook};
 
@@ -14,7 +13,7 @@ impl ViewHook for TableState {
             return;
         }
         let changed = if self.paged {
-            self.show_pending(dio, id)
+            self.changed_paged(Some(dio), id, false, None)
         } else {
             self.replace_local(Some(dio), id)
         };
@@ -36,22 +35,5 @@ impl ViewHook for TableState {
         } else {
             self.spawn_reseed();
         }
-    }
-}
-
-impl TableState {
-    /// Show row `id` (where loaded) with its pending overlay. Returns
-    /// whether anything changed.
-    pub(crate) fn show_pending(&self, dio: &Dio, id: &str) -> bool {
-        let pending = dio.pending_write(id);
-        self.update_in_place(id, |shown| {
-            let pending = pending?;
-            Some(Arc::new(EnrichedRecord::pending(
-                shown.id.clone(),
-                pending.record.unwrap_or_else(|| shown.record.clone()),
-                pending.dirty_fields,
-                shown.fetched_at,
-            )))
-        })
     }
 }

@@ -295,6 +295,8 @@ impl TableState {
     fn land(self: &Arc<Self>, load: Load) {
         let served = load.staged.len();
         let served_end_reached = served_end(&load).is_some_and(|end| end >= load.range.end);
+        // Taken before the view (lock order); the load is of this query.
+        let query = self.query.lock().query.clone();
         {
             let mut view = self.view.write();
             if let Some(total) = load.stated_total {
@@ -303,7 +305,9 @@ impl TableState {
             view.extent.on_chunk(&load.range, served_end(&load));
             if view.replace_on_land {
                 view.rows.clear();
+                view.departed.clear();
                 view.replace_on_land = false;
+                view.shown_query = query;
             }
             for staged in load.staged {
                 if staged.placed.is_none() || view.rows.get(staged.index).is_none() {
@@ -423,6 +427,7 @@ impl ChunkTarget for TableState {
             ));
         }
         let mut view = self.view.write();
+        view.departed.remove(&row.id);
         // After a query change old rows stay visible until the chunk lands.
         let placed = (!view.replace_on_land).then(|| view.rows.set(index, row.clone()));
         load.staged.push(Staged { index, row, placed });

@@ -44,6 +44,7 @@ impl TableState {
         });
         view.extent.state_total(sorted.len());
         view.sorted = Some(sorted);
+        view.shown_query = query;
         view.initial_pending = false;
         changed
     }

@@ -17,6 +17,7 @@ mod builder;
 mod hook;
 mod load;
 mod local;
+mod moving;
 mod reactor;
 mod requery;
 mod state;
@@ -270,9 +271,18 @@ impl TableScenery {
         Ok(())
     }
 
-    /// The current query (conditions, sort, search).
+    /// The current query (conditions, sort, search): the last one set.
     pub fn query(&self) -> Query {
         self.state().query.lock().query.clone()
+    }
+
+    /// The query whose order the rows shown follow. Right after a sort,
+    /// search or filter change it is still the previous query (its rows
+    /// read [`Loading`](super::RowStatus::Loading)), until the new order's
+    /// first window lands; a header drawn from it never labels rows of the
+    /// old order with the new sort.
+    pub fn shown_query(&self) -> Query {
+        self.state().view.read().shown_query.clone()
     }
 
     /// A receiver of this view's generation: it changes on every visible change.

@@ -36,16 +36,16 @@ impl TableState {
         }
         let dio = self.dio();
         let changed = match event {
-            DioEvent::RecordChanged { id }
-            | DioEvent::RecordInserted { id }
-            | DioEvent::WriteCompleted { id: Some(id) } => {
+            DioEvent::RecordChanged { id } | DioEvent::WriteCompleted { id: Some(id) } => {
                 if self.paged {
-                    let cached = dio
-                        .as_ref()
-                        .and_then(|dio| dio.cache().get(&id).ok().flatten());
-                    self.update_in_place(&id, |shown| {
-                        self.build_row(dio.as_ref(), &id, cached, Some(shown))
-                    })
+                    self.changed_paged(dio.as_ref(), &id, false, None)
+                } else {
+                    self.replace_local(dio.as_ref(), &id)
+                }
+            }
+            DioEvent::RecordInserted { id } => {
+                if self.paged {
+                    self.changed_paged(dio.as_ref(), &id, true, None)
                 } else {
                     self.replace_local(dio.as_ref(), &id)
                 }
@@ -58,10 +58,13 @@ impl TableState {
                 }))
             }),
             DioEvent::RecordRemoved { id } => self.replace_local(dio.as_ref(), &id),
-            DioEvent::WriteQueued { id: Some(id) } => match dio.as_ref() {
-                Some(dio) if self.paged => self.show_pending(dio, &id),
-                _ => false,
-            },
+            DioEvent::WriteQueued { id: Some(id) } if self.paged => {
+                self.changed_paged(dio.as_ref(), &id, false, None)
+            }
+            DioEvent::WriteFailed {
+                id: Some(id),
+                error,
+            } if self.paged => self.changed_paged(dio.as_ref(), &id, false, Some(error)),
             DioEvent::WriteFailed {
                 id: Some(id),
                 error,

@@ -3,6 +3,7 @@
 //! Lock order, always: `query` → `loads` → `view`. Locks are spin locks held
 //! for short, non-async sections only.
 
+use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::ops::Range;
@@ -46,6 +47,13 @@ pub(crate) struct View {
     pub(crate) initial_pending: bool,
     /// The query changed: the next landing chunk replaces every row.
     pub(crate) replace_on_land: bool,
+    /// The query whose order the rows shown follow: the previous one after
+    /// a query change, until the new order's first window lands.
+    pub(crate) shown_query: Query,
+    /// Rows of the set moved out of the loaded rows (their key fell in a
+    /// hole or past them), as they were then: where a later change of
+    /// theirs moves the loaded rows from (see `scenery::moves`). Bounded.
+    pub(crate) departed: BTreeMap<Id, Arc<EnrichedRecord>>,
 }
 
 impl View {
@@ -328,6 +336,9 @@ impl TableState {
     /// repaint: the refetch that follows repaints once.
     pub(crate) fn mark_all_stale(&self) -> bool {
         let mut view = self.view.write();
+        // Rows may be at other indices after the refetch: where departed
+        // rows sat is not known any more.
+        view.departed.clear();
         let stale: Vec<(usize, Arc<EnrichedRecord>)> = view
             .rows
             .iter()

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use diorama_core::dio::DioEvent;
 use diorama_core::scenery::{RecordStatus, RowStatus};
+use diorama_core::vista::VistaOp;
 use diorama_core::{ErrorKind, Value, record};
 
 use super::support::*;
@@ -253,4 +254,177 @@ pub fn huge_ranges_and_indices_are_clamped_or_refused<H: Harness>(h: &H) {
     assert_eq!(rows.len(), 250, "rows past the count are left out");
     assert!(rows.iter().all(Option::is_some));
     assert!(view.rows(usize::MAX - 1..usize::MAX).is_empty());
+}
+
+/// The ids the master has at `range` for `view`'s query.
+fn master_ids<H: Harness>(
+    h: &H,
+    master: &diorama_core::MemoryVista,
+    view: &diorama_core::TableScenery,
+    range: std::ops::Range<usize>,
+) -> Vec<Option<String>> {
+    let page = h
+        .block_on(
+            diorama_core::Vista::new(master.clone())
+                .shell()
+                .fetch_window(&view.query(), range.start, range.len()),
+        )
+        .unwrap();
+    page.rows.into_iter().map(|(id, _)| Some(id)).collect()
+}
+
+/// Every loaded row of `view` at `0..n`: in the master's order, each once.
+fn assert_loaded_rows_in_order<H: Harness>(
+    h: &H,
+    master: &diorama_core::MemoryVista,
+    view: &diorama_core::TableScenery,
+    n: usize,
+) {
+    let truth = master_ids(h, master, view, 0..n);
+    let shown = ids(view, 0..n);
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, id) in shown.iter().enumerate() {
+        let Some(id) = id else { continue };
+        assert!(seen.insert(id.clone()), "{id} shown twice");
+        assert_eq!(Some(id), truth[i].as_ref(), "row {i}");
+    }
+}
+
+/// In a paged view sorted by price, editing a row's price moves it: to
+/// between its new neighbours when they are loaded (the rows between close
+/// up), out of the loaded rows when its key falls past them (the hole is
+/// filled from the master); it shows once, where the master has it.
+pub fn a_sorted_paged_view_moves_an_edited_row_where_its_key_falls<H: Harness>(h: &H) {
+    let master = products(1000);
+    let lens = paged_lens(h, h.backend(), true).build().unwrap();
+    let dio = open_dio(h, &lens, &master);
+    let view = h
+        .block_on(
+            dio.table_scenery()
+                .sort("price", diorama_core::vista::SortDir::Asc)
+                .open(),
+        )
+        .unwrap();
+    h.settle();
+    assert_eq!(view.row(7).unwrap().id, product_id(7));
+
+    // The grid tour: row 7 (7.5) to 19.99, between p0019 (19.5) and p0020.
+    master.hold();
+    dio.try_patch(product_id(7), record! { "price" => 19.99 })
+        .unwrap();
+    assert_eq!(view.index_of(&product_id(7)), Some(19), "moved at once");
+    assert_eq!(view.row(19).unwrap().status, RowStatus::PendingWrite);
+    master.release();
+    h.settle();
+    assert_eq!(view.index_of(&product_id(7)), Some(19));
+    assert_eq!(view.row(7).unwrap().id, product_id(8));
+    assert_loaded_rows_in_order(h, &master, &view, 1000);
+
+    // The cheapest to 9999: out of the first page, whose last row the
+    // master fills; then found on the last page, once.
+    dio.try_patch(product_id(0), record! { "price" => 9999 })
+        .unwrap();
+    h.settle();
+    assert_eq!(view.index_of(&product_id(0)), None);
+    assert!(
+        view.rows(0..100).iter().all(Option::is_some),
+        "the hole was filled"
+    );
+    assert_loaded_rows_in_order(h, &master, &view, 1000);
+    view.set_viewport(900..1000);
+    settle(h);
+    h.settle();
+    assert_eq!(view.index_of(&product_id(0)), Some(999));
+    assert_loaded_rows_in_order(h, &master, &view, 1000);
+    assert_eq!(view.row_count(), 1000);
+}
+
+/// A pending write moves its row at once; when it fails the row moves
+/// back to where its cached value puts it, marked failed.
+pub fn a_failed_write_moves_its_row_back<H: Harness>(h: &H) {
+    let master = products(300);
+    let lens = paged_lens(h, h.backend(), true).build().unwrap();
+    let dio = open_dio(h, &lens, &master);
+    let view = h
+        .block_on(
+            dio.table_scenery()
+                .sort("price", diorama_core::vista::SortDir::Asc)
+                .open(),
+        )
+        .unwrap();
+    h.settle();
+    master.fail_next(VistaOp::Patch, 1);
+    master.hold();
+    dio.try_patch(product_id(3), record! { "price" => 50.25 })
+        .unwrap();
+    assert_eq!(view.index_of(&product_id(3)), Some(50));
+    master.release();
+    h.settle();
+    assert_eq!(view.index_of(&product_id(3)), Some(3));
+    assert!(matches!(
+        view.row(3).unwrap().status,
+        RowStatus::WriteFailed { .. }
+    ));
+    assert_loaded_rows_in_order(h, &master, &view, 300);
+}
+
+/// A row that stops matching the view's condition leaves (the count
+/// shrinks, the rows after it close up); one that starts matching enters
+/// where its key falls (the count grows).
+pub fn rows_leave_and_enter_a_filtered_paged_view<H: Harness>(h: &H) {
+    let master = products(700);
+    let lens = paged_lens(h, h.backend(), true).build().unwrap();
+    let dio = open_dio(h, &lens, &master);
+    // stock = i % 7 == 3: p0003, p0010, p0017, … (100 rows)
+    let view = h
+        .block_on(
+            dio.table_scenery()
+                .where_eq("stock", 3)
+                .sort("price", diorama_core::vista::SortDir::Asc)
+                .open(),
+        )
+        .unwrap();
+    h.settle();
+    assert_eq!(view.row_count(), 100);
+    assert_eq!(view.row(1).unwrap().id, product_id(10));
+
+    dio.try_patch(product_id(10), record! { "stock" => 0 })
+        .unwrap();
+    h.settle();
+    assert_eq!(view.row_count(), 99);
+    assert_eq!(view.index_of(&product_id(10)), None);
+    assert_eq!(view.row(1).unwrap().id, product_id(17));
+
+    dio.try_patch(product_id(11), record! { "stock" => 3 })
+        .unwrap();
+    h.settle();
+    assert_eq!(view.row_count(), 100);
+    assert_eq!(view.index_of(&product_id(11)), Some(1));
+    assert_loaded_rows_in_order(h, &master, &view, 100);
+}
+
+/// After a sort change the old rows stay until the new order's first
+/// window lands, but never as `Fresh` under the new query: they read
+/// `Loading` and `shown_query` is still the old query.
+pub fn a_query_change_marks_the_old_order_until_the_new_lands<H: Harness>(h: &H) {
+    let master = products(1000);
+    let lens = paged_lens(h, h.backend(), true).build().unwrap();
+    let dio = open_dio(h, &lens, &master);
+    let view = h.block_on(dio.table_scenery().open()).unwrap();
+    h.settle();
+    let before = view.query();
+    master.hold();
+    view.set_sort(Some("price".into()), diorama_core::vista::SortDir::Desc)
+        .unwrap();
+    settle(h);
+    assert_eq!(view.shown_query(), before, "the header of the rows shown");
+    assert_ne!(view.query(), before);
+    for row in view.rows(0..100).into_iter().flatten() {
+        assert_ne!(row.status, RowStatus::Fresh, "{} of the old order", row.id);
+    }
+    master.release();
+    h.settle();
+    assert_eq!(view.shown_query(), view.query());
+    assert_eq!(view.row(0).unwrap().id, product_id(999));
+    assert_eq!(view.row(0).unwrap().status, RowStatus::Fresh);
 }

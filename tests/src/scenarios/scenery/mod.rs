@@ -79,6 +79,10 @@ macro_rules! scenery_suite {
             live::an_overstated_total_is_corrected_without_refetching_a_window,
             live::scrolling_chunk_by_chunk_never_loads_a_window_twice,
             live::huge_ranges_and_indices_are_clamped_or_refused,
+            live::a_sorted_paged_view_moves_an_edited_row_where_its_key_falls,
+            live::a_failed_write_moves_its_row_back,
+            live::rows_leave_and_enter_a_filtered_paged_view,
+            live::a_query_change_marks_the_old_order_until_the_new_lands,
         );
     };
 }
