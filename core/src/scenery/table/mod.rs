@@ -158,12 +158,20 @@ impl TableScenery {
     }
 
     /// The rows of `range` as one consistent snapshot (`None` where not
-    /// loaded). Indices past the set (past [`row_count`](Self::row_count)
-    /// and every row held) are left out, so a huge range costs only what
-    /// the set holds.
+    /// loaded). Indices past the end of the set, when it is known, are left
+    /// out; while it is unknown at most [`MAX_VIEWPORT_ROWS`] entries past
+    /// the rows held are given. So a huge range costs what the set holds,
+    /// never `range.len()`.
     pub fn rows(&self, range: Range<usize>) -> Vec<Option<Arc<EnrichedRecord>>> {
         let view = self.state().view.read();
-        let end = range.end.min(view.extent.row_count().max(view.end()));
+        let set_end = match view.extent.limit() {
+            Some(limit) => limit.max(view.end()),
+            None => view
+                .end()
+                .max(range.start)
+                .saturating_add(MAX_VIEWPORT_ROWS),
+        };
+        let end = range.end.min(set_end);
         (range.start..end.max(range.start))
             .map(|i| view.row(i).cloned())
             .collect()
