@@ -339,6 +339,16 @@ impl App {
         self.view().query().sort.map(|s: Sort| (s.field, s.dir))
     }
 
+    /// The sort of the rows on screen: after `s` it is still the previous
+    /// one until the new order's first window lands, so the header never
+    /// labels rows of the old order with the new sort.
+    pub fn shown_sort(&self) -> Option<(String, SortDir)> {
+        self.view()
+            .shown_query()
+            .sort
+            .map(|s: Sort| (s.field, s.dir))
+    }
+
     fn sort(&mut self, sort: Option<(String, SortDir)>) -> Result<(), String> {
         if let Some((field, _)) = &sort
             && !FIELDS.contains(&field.as_str())

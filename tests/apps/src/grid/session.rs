@@ -53,7 +53,7 @@ impl Session {
         initial: Range<usize>,
     ) -> Result<Session> {
         let source = source.into();
-        let (cache, cache_notice) = crate::sample::cache::open_cache(&source.cache_path())?;
+        let (cache, cache_notice) = crate::sample::cache::open_cache(source.cache_path())?;
         let warm = is_warm(&cache)?;
         let runtime = SmolRuntime::global().into_runtime();
         let (remote, sqlite) = match &source {
