@@ -13,10 +13,13 @@
 mod defaults;
 mod events;
 mod feed;
+mod intent;
 mod latch;
 mod lens_events;
 mod live;
+mod mirror;
 mod open;
+mod outbox;
 mod pending;
 pub(crate) mod policy;
 mod queries;
@@ -25,21 +28,24 @@ mod shell;
 mod sink;
 mod spans;
 mod tap;
+mod views;
 mod worker;
 mod write;
 mod write_op;
 
+pub use crate::vista::{WriteKey, WriteOp};
 pub use defaults::LensDefaults;
 pub use events::{ChangeEvent, DioEvent};
 pub use lens_events::{LensEvent, LensEvents};
 pub use pending::PendingWrite;
 pub use sink::ChunkSink;
 pub use tap::{ChangeTap, LocalChange};
-pub use write_op::{WriteOp, WriteTicket};
+pub use write_op::WriteTicket;
 
 pub(crate) use open::open;
 pub(crate) use policy::Policy;
 pub(crate) use sink::ChunkTarget;
+pub(crate) use views::ViewHook;
 
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
@@ -86,6 +92,8 @@ pub(crate) struct DioInner {
     started: Latch,
     queries: AnsweredQueries,
     pending: PendingWrites,
+    /// Write intents not yet confirmed (see `outbox.rs`).
+    outbox: Arc<outbox::Outbox>,
     next_scenery_id: AtomicU64,
     /// Wall-clock millis of the last wholesale invalidation (0: never);
     /// rows fetched before it read as stale. Persisted in the cache meta.
@@ -97,6 +105,9 @@ pub(crate) struct DioInner {
     /// Hook (issue 14, replica bridges): told of every change applied
     /// outside the write queue; see `tap.rs`.
     tap: spin::Once<alloc::sync::Arc<dyn ChangeTap>>,
+    /// Issue 11: the sceneries told synchronously of pending writes and of
+    /// a finished `on_start`; see `views.rs`.
+    views: views::Views,
 }
 
 impl Dio {
@@ -249,6 +260,22 @@ impl Dio {
         let _ = self.inner.cache.apply(batch);
     }
 
+    /// Register a scenery's hook (see `views.rs`): told synchronously of
+    /// pending writes and of a finished non-blocking `on_start`.
+    pub(crate) fn register_view(&self, hook: Weak<dyn ViewHook>) {
+        self.inner.views.register(hook);
+    }
+
+    /// Tell every open scenery, before returning, that a write to `id` was queued.
+    pub(crate) fn tell_views_pending(&self, id: &str) {
+        self.inner.views.each(|view| view.write_pending(self, id));
+    }
+
+    /// Tell every open scenery that `on_start` finished.
+    pub(crate) fn tell_views_started(&self) {
+        self.inner.views.each(|view| view.started(self));
+    }
+
     /// A fresh id for a scenery of this Dio (tags its viewport events).
     pub(crate) fn next_scenery_id(&self) -> u64 {
         self.inner.next_scenery_id.fetch_add(1, Ordering::Relaxed)
@@ -273,7 +300,7 @@ impl DioInner {
 
     /// See [`Dio::pending_write`]; cheap when nothing is pending.
     pub(crate) fn pending_write(&self, id: &str) -> Option<PendingWrite> {
-        if self.pending.total() == 0 {
+        if !self.pending.any() {
             return None;
         }
         self.pending.get(id)
@@ -283,6 +310,8 @@ impl DioInner {
     fn begin_shutdown(&self) {
         self.shutting_down.store(true, Ordering::Release);
         self.queue.close();
+        // Writers waiting for room see the queue closed.
+        self.outbox.room.notify(usize::MAX);
         drop(self.refresh_task.lock().take());
         self.followers.stop();
     }

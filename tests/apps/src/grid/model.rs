@@ -125,13 +125,16 @@ struct Relocation {
 impl App {
     /// A grid over `session` showing `page` rows at once.
     pub fn new(session: Session, page: usize) -> Self {
+        // What opening the cache found (moved aside, rolled back) is the
+        // first thing on screen.
+        let message = session.cache_notice.clone().map(|notice| (notice, true));
         App {
             session,
             cursor: 0,
             top: 0,
             page: page.max(1),
             prompt: None,
-            message: None,
+            message,
             quit: false,
             requested: None,
             search_pending: None,
@@ -334,6 +337,16 @@ impl App {
     /// The current sort column and direction.
     pub fn current_sort(&self) -> Option<(String, SortDir)> {
         self.view().query().sort.map(|s: Sort| (s.field, s.dir))
+    }
+
+    /// The sort of the rows on screen: after `s` it is still the previous
+    /// one until the new order's first window lands, so the header never
+    /// labels rows of the old order with the new sort.
+    pub fn shown_sort(&self) -> Option<(String, SortDir)> {
+        self.view()
+            .shown_query()
+            .sort
+            .map(|s: Sort| (s.field, s.dir))
     }
 
     fn sort(&mut self, sort: Option<(String, SortDir)>) -> Result<(), String> {

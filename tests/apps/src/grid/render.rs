@@ -44,7 +44,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
 
 fn title_line(app: &App, width: u16) -> Paragraph<'static> {
     let view = app.view();
-    let query = view.query();
+    // The query of the rows on screen (the previous one until a new
+    // order's first window lands).
+    let query = view.shown_query();
     // While a new query's size is not known yet, say so rather than show
     // the rows known so far (`0 rows` while a search counts).
     let rows = if app.counting() {
@@ -169,7 +171,7 @@ fn fit_text(text: &str, width: usize) -> String {
 
 fn grid(app: &App, width: u16) -> Table<'static> {
     let layout = column_layout(width);
-    let sort = app.current_sort();
+    let sort = app.shown_sort();
     let header = Row::new(layout.iter().map(|&(c, w)| {
         let (name, _, right) = COLUMNS[c];
         let label = match &sort {

@@ -246,10 +246,6 @@ impl Service {
     /// whose refetch is still running then is served as `stale`.
     pub async fn get(&self, id: &str) -> Result<Json, ApiError> {
         let _open = self.inner.metrics.record_view();
-        // Decided before the view opens: its fetch runs in the background
-        // and may be done by the first look, so what the view shows then
-        // cannot tell a hit from a fast miss.
-        let from_cache = self.held_fresh(id);
         let view = self.inner.dio.record_scenery(id).open().await?;
         let mut generation = view.subscribe();
         let deadline = tokio::time::Instant::now() + self.inner.options.read_timeout;
@@ -263,7 +259,7 @@ impl Service {
                 | RecordStatus::PendingWrite
                 | RecordStatus::WriteFailed { .. } => {
                     if let Some(row) = view.record() {
-                        self.inner.metrics.read(from_cache);
+                        self.inner.metrics.read(view.opened_from_cache());
                         return Ok(enriched_json(&row));
                     }
                 }
@@ -287,37 +283,23 @@ impl Service {
         }
     }
 
-    /// Whether the cache answers row `id` without the master: a write to
-    /// it is pending, or it holds the row complete, fetched after the last
-    /// invalidation and within the TTL (what a record view serves as is).
-    fn held_fresh(&self, id: &str) -> bool {
-        let dio = &self.inner.dio;
-        if dio.pending_write(id).is_some() {
-            return true;
-        }
-        let Ok(Some(row)) = dio.cache().get(id) else {
-            return false;
-        };
-        if row.state != diorama_core::cache::RowState::Complete {
-            return false;
-        }
-        row.fetched_at.is_none_or(|at| {
-            let age = dio.runtime().wall_clock().saturating_duration_since(at);
-            at >= dio.invalidated_at() && age < self.inner.options.ttl
-        })
-    }
-
     /// Overwrite `fields` of row `id` through the write queue and wait for
-    /// the outcome: `200` with the row as it now is, or, when the master
-    /// has not answered within the write timeout, `202` with the row as it
-    /// will be (`"status": "pending"`; the write goes on).
+    /// the outcome: `200` with the row as it now is (the master applied the
+    /// write), or, when the master has not answered within the write
+    /// timeout, `202` with the row as it will be (`"status": "pending"`)
+    /// — but only once the write is *durable*: its intent is flushed to the
+    /// cache, so it reaches the master even if this process is killed. A
+    /// write that is not durable (the cache could not store its intent, a
+    /// full disk) is never answered `202`: the answer waits for the master
+    /// (up to four write timeouts, then `504`; the write still goes on).
     ///
     /// Errors: 404 when the master has no such row, 400 when it refuses
     /// the input, 502 when it fails, 503 while the queue stays full or the
-    /// service shuts down.
+    /// service shuts down, 504 as above.
     pub async fn patch(&self, id: &str, fields: Record) -> Result<(StatusCode, Json), ApiError> {
         let dio = &self.inner.dio;
-        let deadline = tokio::time::Instant::now() + self.inner.options.write_timeout;
+        let timeout = self.inner.options.write_timeout;
+        let deadline = tokio::time::Instant::now() + timeout;
         let op = WriteOp::Patch {
             id: id.to_string(),
             fields,
@@ -329,12 +311,25 @@ impl Service {
                 status: StatusCode::SERVICE_UNAVAILABLE,
                 message: "the write queue stayed full; try again later".into(),
             })??;
-        match tokio::time::timeout_at(deadline, ticket.outcome()).await {
+        let durable = matches!(
+            tokio::time::timeout_at(deadline, ticket.durable()).await,
+            Ok(Ok(()))
+        );
+        let outcome_by = if durable {
+            deadline
+        } else {
+            deadline + timeout * 3
+        };
+        match tokio::time::timeout_at(outcome_by, ticket.outcome()).await {
             Ok(Ok(_)) => Ok((StatusCode::OK, self.get(id).await?)),
             Ok(Err(error)) if error.kind() == diorama_core::ErrorKind::NotFound => {
                 Err(no_product(id))
             }
             Ok(Err(error)) => Err(ApiError::from(error)),
+            Err(_) if !durable => Err(ApiError::timeout(format!(
+                "the write to {id:?} is not durable (the cache could not store it) and the \
+                 master has not answered yet; it goes on, but a crash now would lose it"
+            ))),
             Err(_) => match dio.pending_write(id).and_then(|pending| pending.record) {
                 Some(record) => Ok((StatusCode::ACCEPTED, row_json(id, &record, "pending", None))),
                 // Finished just now: read it like any other row.
