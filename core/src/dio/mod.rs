@@ -23,6 +23,7 @@ mod queries;
 mod refresh;
 mod shell;
 mod sink;
+mod spans;
 mod tap;
 mod views;
 mod worker;

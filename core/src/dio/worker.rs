@@ -9,6 +9,8 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec;
 
+use tracing::Instrument;
+
 use super::write_op::QueuedWrite;
 use super::{Dio, DioEvent, DioInner, WriteOp};
 use crate::cache::{CacheBatch, CachedRow, RowState};
@@ -21,10 +23,15 @@ pub(super) async fn run(inner: Arc<DioInner>, queue: QueueReceiver<QueuedWrite>)
     while let Ok(QueuedWrite { op, reply }) = queue.recv().await {
         let dio = Dio::from_inner(inner.clone());
         let named = op.id().map(String::from);
+        let span = super::spans::write(dio.table_name(), &op);
         let outcome = match inner.policy.on_write() {
-            Some(on_write) => on_write(&dio, op).await.map(|()| named.clone()),
-            None => write_through(&dio, op).await,
+            Some(on_write) => on_write(&dio, op)
+                .instrument(span.clone())
+                .await
+                .map(|()| named.clone()),
+            None => write_through(&dio, op).instrument(span.clone()).await,
         };
+        super::spans::outcome(&span, &outcome);
         inner.pending.finish(named.as_deref());
         match &outcome {
             Ok(id) => dio.publish(DioEvent::WriteCompleted { id: id.clone() }),

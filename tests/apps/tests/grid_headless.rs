@@ -195,7 +195,8 @@ fn grid_runs_the_issue_script_then_paints_from_the_cache() {
     assert_eq!(quit.after.pending_writes, 0);
 
     // The write reached SQLite through the queue.
-    let master = SqliteVista::open(&first.dataset.db_path, TABLE, "id").unwrap();
+    let db_path = &first.source.dataset().expect("a local run").db_path;
+    let master = SqliteVista::open(db_path, TABLE, "id").unwrap();
     let stored = futures_lite::future::block_on(master.get(&edited_id))
         .unwrap()
         .unwrap();

@@ -380,7 +380,10 @@ impl App {
     fn relocate(&mut self, id: Id, line: usize) {
         let found = Arc::new(Mutex::new(None));
         let slot = found.clone();
-        let master = self.session.master.clone();
+        // A remote source cannot say where a row is: the cursor stays on top.
+        let Some(master) = self.session.master.clone() else {
+            return;
+        };
         let query = self.view().query();
         self.session.count_master_call();
         smol::spawn(async move {

@@ -47,7 +47,6 @@ fn title_line(app: &App, width: u16) -> Paragraph<'static> {
     // The query of the rows on screen (the previous one until a new
     // order's first window lands).
     let query = view.shown_query();
-    let dataset = &app.session.dataset;
     // While a new query's size is not known yet, say so rather than show
     // the rows known so far (`0 rows` while a search counts).
     let rows = if app.counting() {
@@ -57,11 +56,7 @@ fn title_line(app: &App, width: u16) -> Paragraph<'static> {
     };
     let mut parts = vec![
         " Diorama grid".to_string(),
-        dataset
-            .db_path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        app.session.source.label(),
         rows,
     ];
     if let Some(search) = &query.search {
@@ -309,8 +304,21 @@ fn status_line(app: &App, width: u16) -> Paragraph<'static> {
     let item = |long: String, short: String| (long, short);
     let calls = app.session.master_calls();
     let pending = app.session.dio.pending_writes();
-    let items = [
-        item(format!("master calls {calls}"), format!("calls {calls}")),
+    let mut items = vec![item(
+        format!("master calls {calls}"),
+        format!("calls {calls}"),
+    )];
+    // Loads that failed (a master away, a remote service stopped): told
+    // early, since the rows they were for stay placeholders until a
+    // viewport reaches them again.
+    if stats.chunk_failures > 0 {
+        let failed = stats.chunk_failures;
+        items.push(item(
+            format!("failed loads {failed}"),
+            format!("failed {failed}"),
+        ));
+    }
+    items.extend([
         item(
             format!("rows loaded {}", thousands(stats.rows_loaded as usize)),
             format!("loaded {}", thousands(stats.rows_loaded as usize)),
@@ -339,7 +347,7 @@ fn status_line(app: &App, width: u16) -> Paragraph<'static> {
             format!("generation {}", view.generation().0),
             format!("gen {}", view.generation().0),
         ),
-    ];
+    ]);
     Paragraph::new(status_text(&items, usize::from(width)))
         .style(Style::new().fg(Color::Black).bg(Color::Gray))
 }
