@@ -26,7 +26,7 @@ pub(crate) fn order(sort: Option<&Sort>, a: &EnrichedRecord, b: &EnrichedRecord)
 }
 
 /// A local view's rows in order, plus the row shown for each id.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct SortedRows {
     order: Vec<Arc<EnrichedRecord>>,
     shown: BTreeMap<Id, Arc<EnrichedRecord>>,

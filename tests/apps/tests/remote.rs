@@ -414,7 +414,10 @@ fn the_grid_reports_a_stopped_service_and_recovers_when_it_is_back() {
     let mut terminal = Terminal::new(TestBackend::new(120, 24)).expect("terminal");
     terminal.draw(|frame| draw(frame, &app)).expect("draw");
     let screen = buffer_text(terminal.backend().buffer());
-    assert!(screen.contains("failed 1 ·"), "the failed load is told: {screen}");
+    assert!(
+        screen.contains("failed 1 ·"),
+        "the failed load is told: {screen}"
+    );
     let session = app.session;
 
     // Back on the same address (over the same database, a cache of its

@@ -150,6 +150,9 @@ pub(crate) struct TableState {
     pub(crate) loads: Mutex<Loads>,
     pub(crate) committed: Mutex<Option<Range<usize>>>,
     pub(crate) generation: GenerationSender,
+    /// The generations of the sceneries attached to this view: each bumps
+    /// with it (weak: a dropped scenery is pruned at the next bump).
+    pub(crate) watchers: Mutex<Vec<Weak<GenerationSender>>>,
     pub(crate) requests: Arc<RequestSlot>,
     pub(crate) closed: AtomicBool,
     pub(crate) counters: Counters,
@@ -212,6 +215,24 @@ impl TableState {
 
     pub(crate) fn bump(&self) {
         self.generation.bump();
+        let mut watchers = self.watchers.lock();
+        let mut dropped = false;
+        for watcher in watchers.iter() {
+            match watcher.upgrade() {
+                Some(generation) => {
+                    generation.bump();
+                }
+                None => dropped = true,
+            }
+        }
+        if dropped {
+            watchers.retain(|watcher| watcher.strong_count() > 0);
+        }
+    }
+
+    /// Bump `generation` with this view from now on.
+    pub(crate) fn watch(&self, generation: &Arc<GenerationSender>) {
+        self.watchers.lock().push(Arc::downgrade(generation));
     }
 
     pub(crate) fn now(&self) -> Timestamp {

@@ -428,3 +428,76 @@ pub fn a_query_change_marks_the_old_order_until_the_new_lands<H: Harness>(h: &H)
     assert_eq!(view.row(0).unwrap().id, product_id(999));
     assert_eq!(view.row(0).unwrap().status, RowStatus::Fresh);
 }
+
+/// Local sceneries of one query share one view: the same row objects, one
+/// set of tasks however many are open; each has its own id and
+/// generation, and a change bumps every one. A sort on one gives it a view
+/// of its own; the others keep theirs. The last drop stops the tasks.
+pub fn local_sceneries_of_one_query_share_one_view<H: Harness>(h: &H) {
+    let master = products(50);
+    let lens = local_lens(h, h.backend()).build().unwrap();
+    let dio = open_dio(h, &lens, &master);
+    let table_tasks = || {
+        h.live_tasks().map(|tasks| {
+            tasks
+                .iter()
+                .filter(|name| name.starts_with("diorama.table"))
+                .count()
+        })
+    };
+    let first = h.block_on(dio.table_scenery().open()).unwrap();
+    h.settle();
+    let one = table_tasks();
+    let views: Vec<_> = (0..20)
+        .map(|_| h.block_on(dio.table_scenery().open()).unwrap())
+        .collect();
+    h.settle();
+    assert_eq!(table_tasks(), one, "no task per scenery");
+    let last = views.last().unwrap();
+    assert!(std::sync::Arc::ptr_eq(
+        &first.row(3).unwrap(),
+        &last.row(3).unwrap()
+    ));
+    assert_ne!(first.id(), last.id());
+    let generations: Vec<_> = views.iter().map(|v| v.generation()).collect();
+
+    dio.patched(product_id(3), record! { "stock" => 99 })
+        .unwrap();
+    h.settle();
+    for (view, before) in views.iter().zip(&generations) {
+        assert!(view.generation() > *before, "every scenery bumps");
+        assert_eq!(
+            view.row(3).unwrap().record.get("stock"),
+            Some(&Value::from(99))
+        );
+    }
+
+    // A sort on one: its own view, in the new order; the others keep theirs.
+    let sorted = &views[0];
+    sorted
+        .set_sort(Some("price".into()), diorama_core::vista::SortDir::Desc)
+        .unwrap();
+    h.settle();
+    assert_eq!(sorted.row(0).unwrap().id, product_id(49));
+    assert_eq!(sorted.shown_query(), sorted.query());
+    assert_eq!(last.row(0).unwrap().id, product_id(0));
+    assert_eq!(last.query().sort, None);
+    // Another scenery opened on the sorted query shares the sorted view.
+    let again = h
+        .block_on(
+            dio.table_scenery()
+                .sort("price", diorama_core::vista::SortDir::Desc)
+                .open(),
+        )
+        .unwrap();
+    assert!(std::sync::Arc::ptr_eq(
+        &again.row(0).unwrap(),
+        &sorted.row(0).unwrap()
+    ));
+
+    drop((first, views, again));
+    h.settle();
+    if let Some(left) = table_tasks() {
+        assert_eq!(left, 0, "the last drop stopped the views' tasks");
+    }
+}
