@@ -8,6 +8,8 @@
 //! | [`POSITIONS`] ‖ len(query key) u32 BE ‖ query key ‖ block u64 BE | the ids of one block of indices | `scenery` (persisted positions) |
 //! | [`EXTENTS`] ‖ query key | the view's extent (stated total, end, known rows) | `scenery` (persisted positions) |
 //! | [`FEED_POSITIONS`] ‖ feed name | the [`FeedPosition`](crate::vista::FeedPosition) bytes applied up to | `dio` (change-feed followers) |
+//! | [`OUTBOX`] ‖ run u64 BE ‖ seq u64 BE | one write intent not yet confirmed (`dio::intent`) | `dio` (durable writes) |
+//! | [`WRITE_RUN`] | u64 BE: the run number of the last opening that queued a write | `dio` (durable writes) |
 //!
 //! Values are encoded by their keepers; this file owns only the keys.
 //!
@@ -37,10 +39,25 @@ pub(crate) const EXTENTS: &[u8] = b"t/";
 /// Prefix: the position each followed change feed has been applied up to.
 pub(crate) const FEED_POSITIONS: &[u8] = b"f/";
 
+/// Prefix: the outbox, one entry per write intent not yet confirmed, in
+/// queue order (run, then sequence).
+pub(crate) const OUTBOX: &[u8] = b"w/";
+
+/// Whole key: the run number idempotency keys were last issued under.
+pub(crate) const WRITE_RUN: &[u8] = b"r";
+
 /// Every key and prefix above; none may be a prefix of another (checked by
 /// the test below).
 #[cfg(test)]
-pub(crate) const ALL: [&[u8]; 5] = [INVALIDATED_AT, ANSWERED, POSITIONS, EXTENTS, FEED_POSITIONS];
+pub(crate) const ALL: [&[u8]; 7] = [
+    INVALIDATED_AT,
+    ANSWERED,
+    POSITIONS,
+    EXTENTS,
+    FEED_POSITIONS,
+    OUTBOX,
+    WRITE_RUN,
+];
 
 fn joined(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let len = prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();
@@ -86,6 +103,24 @@ pub(crate) fn extent(query_key: &str) -> Vec<u8> {
     joined(EXTENTS, &[query_key.as_bytes()])
 }
 
+/// The key of the intent of write `seq` of run `run`.
+pub(crate) fn outbox(run: u64, seq: u64) -> Vec<u8> {
+    joined(OUTBOX, &[&run.to_be_bytes(), &seq.to_be_bytes()])
+}
+
+/// The end (exclusive) of the outbox's key range.
+pub(crate) fn outbox_end() -> Vec<u8> {
+    alloc::vec![b'w', b'/' + 1]
+}
+
+/// The run and sequence of a key built by [`outbox`].
+pub(crate) fn outbox_key_parts(key: &[u8]) -> Option<(u64, u64)> {
+    let rest = key.strip_prefix(OUTBOX)?;
+    let run = <[u8; 8]>::try_from(rest.get(..8)?).ok()?;
+    let seq = <[u8; 8]>::try_from(rest.get(8..)?).ok()?;
+    Some((u64::from_be_bytes(run), u64::from_be_bytes(seq)))
+}
+
 /// The value stored under [`INVALIDATED_AT`].
 pub(crate) fn encode_millis(millis: u64) -> Vec<u8> {
     millis.to_be_bytes().to_vec()
@@ -125,5 +160,10 @@ mod tests {
         assert_eq!(block_of(&positions("y"), &key), None);
         assert_eq!(decode_millis(&encode_millis(42)), Some(42));
         assert_eq!(decode_millis(b"short"), None);
+        let intent = outbox(2, 9);
+        assert!(intent.starts_with(OUTBOX) && intent.as_slice() < outbox_end().as_slice());
+        assert_eq!(outbox_key_parts(&intent), Some((2, 9)));
+        assert!(outbox(2, 9) < outbox(2, 10) && outbox(2, u64::MAX) < outbox(3, 0));
+        assert_eq!(outbox_key_parts(b"w/12345"), None);
     }
 }

@@ -22,6 +22,11 @@ pub struct LensDefaults {
     pub refresh_on_open: bool,
     /// Quiet time that coalesces rapid viewport changes (default 50 ms).
     pub viewport_debounce: Duration,
+    /// Whether each queued write's intent is stored in the cache (and
+    /// flushed before the write leaves for the master), so it survives a
+    /// crash and is replayed on open (default `true`). Off, writes are
+    /// faster and a crash loses the queued ones.
+    pub durable_writes: bool,
 }
 
 impl Default for LensDefaults {
@@ -34,6 +39,7 @@ impl Default for LensDefaults {
             on_start_blocking: true,
             refresh_on_open: true,
             viewport_debounce: Duration::from_millis(50),
+            durable_writes: true,
         }
     }
 }

@@ -62,6 +62,17 @@ pub enum DioEvent {
         /// Why.
         error: Error,
     },
+    /// The cache could not record something that is true at the master: a
+    /// write the master applied (its row was dropped from the cache, so
+    /// views refetch it; the write's outcome is still `WriteCompleted`), or
+    /// a chunk a view loaded (shown all the same, not kept). A full or
+    /// failing disk; nothing the cache shows is wrong because of it.
+    CacheWriteFailed {
+        /// The row, when one write's row could not be recorded.
+        id: Option<Id>,
+        /// The cache's error.
+        error: Error,
+    },
     /// A change feed the Dio follows could not deliver every change since
     /// the position the Dio had applied (its log was trimmed, its stream
     /// purged, or following started with rows already cached). The Dio

@@ -13,10 +13,13 @@
 mod defaults;
 mod events;
 mod feed;
+mod intent;
 mod latch;
 mod lens_events;
 mod live;
+mod mirror;
 mod open;
+mod outbox;
 mod pending;
 pub(crate) mod policy;
 mod queries;
@@ -30,13 +33,14 @@ mod worker;
 mod write;
 mod write_op;
 
+pub use crate::vista::{WriteKey, WriteOp};
 pub use defaults::LensDefaults;
 pub use events::{ChangeEvent, DioEvent};
 pub use lens_events::{LensEvent, LensEvents};
 pub use pending::PendingWrite;
 pub use sink::ChunkSink;
 pub use tap::{ChangeTap, LocalChange};
-pub use write_op::{WriteOp, WriteTicket};
+pub use write_op::WriteTicket;
 
 pub(crate) use open::open;
 pub(crate) use policy::Policy;
@@ -88,6 +92,8 @@ pub(crate) struct DioInner {
     started: Latch,
     queries: AnsweredQueries,
     pending: PendingWrites,
+    /// Write intents not yet confirmed (see `outbox.rs`).
+    outbox: Arc<outbox::Outbox>,
     next_scenery_id: AtomicU64,
     /// Wall-clock millis of the last wholesale invalidation (0: never);
     /// rows fetched before it read as stale. Persisted in the cache meta.
@@ -304,7 +310,7 @@ impl DioInner {
 
     /// See [`Dio::pending_write`]; cheap when nothing is pending.
     pub(crate) fn pending_write(&self, id: &str) -> Option<PendingWrite> {
-        if self.pending.total() == 0 {
+        if !self.pending.any() {
             return None;
         }
         self.pending.get(id)
@@ -314,6 +320,8 @@ impl DioInner {
     fn begin_shutdown(&self) {
         self.shutting_down.store(true, Ordering::Release);
         self.queue.close();
+        // Writers waiting for room see the queue closed.
+        self.outbox.room.notify(usize::MAX);
         drop(self.refresh_task.lock().take());
         self.followers.stop();
     }

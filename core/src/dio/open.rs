@@ -6,9 +6,13 @@ use core::sync::atomic::{AtomicBool, AtomicUsize};
 
 use portable_atomic::AtomicU64;
 
+use alloc::vec::Vec;
+
 use super::latch::Latch;
-use super::{Dio, DioEvent, DioInner, Policy, feed, refresh, worker};
-use crate::cache::meta;
+use super::outbox::{Durability, Outbox};
+use super::write_op::QueuedWrite;
+use super::{Dio, DioEvent, DioInner, Policy, WriteOp, feed, intent, refresh, worker};
+use crate::cache::{CacheBatch, CacheTable, meta};
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::RuntimeExt;
 use crate::sync::{Mutex, broadcast, queue};
@@ -23,6 +27,8 @@ pub(crate) async fn open(policy: Arc<Policy>, master: Vista, table_name: &str) -
         .unwrap_or(0);
     let runtime = policy.runtime().clone();
     let defaults = policy.defaults().clone();
+    let name: Arc<str> = Arc::from(table_name);
+    let (outbox, replay) = open_outbox(&cache, &name, defaults.durable_writes)?;
     let (queue_tx, queue_rx) = queue::channel(defaults.write_queue_capacity);
     let (events, _) = broadcast::channel(defaults.event_bus_capacity);
     let inner = Arc::new(DioInner {
@@ -30,7 +36,7 @@ pub(crate) async fn open(policy: Arc<Policy>, master: Vista, table_name: &str) -
         master,
         cache,
         table_name: String::from(table_name),
-        name: Arc::from(table_name),
+        name,
         queue: queue_tx,
         events,
         handles: AtomicUsize::new(0),
@@ -41,6 +47,7 @@ pub(crate) async fn open(policy: Arc<Policy>, master: Vista, table_name: &str) -
         started: Latch::new(),
         queries: Default::default(),
         pending: Default::default(),
+        outbox,
         next_scenery_id: AtomicU64::new(1),
         invalidated_at: AtomicU64::new(invalidated_at),
         positions_lock: async_lock::Mutex::new(()),
@@ -49,10 +56,35 @@ pub(crate) async fn open(policy: Arc<Policy>, master: Vista, table_name: &str) -
         views: Default::default(),
     });
     let dio = Dio::from_inner(inner.clone());
+    // Replayed writes read as pending (with their optimistic value) from
+    // the start, across the restart.
+    let replay: Vec<QueuedWrite> = replay
+        .into_iter()
+        .map(|stored| {
+            let base = match &stored.op {
+                WriteOp::Patch { id, .. } => inner.cache.get(id).ok().flatten().map(|r| r.record),
+                _ => None,
+            };
+            inner.pending.add(&stored.op, base);
+            let key = inner.outbox.readmit(stored.run, stored.seq, &stored.op);
+            // Nobody waits on a replayed write's ticket; its outcome is
+            // published on the bus.
+            let (reply, _) = async_channel::bounded(1);
+            QueuedWrite {
+                op: stored.op,
+                key,
+                durability: Durability::durable(),
+                reply,
+            }
+        })
+        .collect();
 
     // The worker holds the Dio's state strongly (it must drain) but not a
     // handle, so dropping the last handle closes its queue.
-    let worker = runtime.spawn("diorama.write_worker", worker::run(inner.clone(), queue_rx));
+    let worker = runtime.spawn(
+        "diorama.write_worker",
+        worker::run(inner.clone(), queue_rx, replay),
+    );
     // The worker runs until the queue closes, so a handle finished already
     // means the runtime refused the task (a full task pool): without it no
     // write would ever reach the master, so the Dio must not open.
@@ -99,6 +131,33 @@ pub(crate) async fn open(policy: Arc<Policy>, master: Vista, table_name: &str) -
         }));
     }
     Ok(dio)
+}
+
+/// Read the outbox left by earlier runs: the outbox of this run, and the
+/// intents to replay (damaged entries are deleted and logged as corrupt
+/// reads by the backend).
+fn open_outbox(
+    cache: &Arc<dyn CacheTable>,
+    name: &Arc<str>,
+    enabled: bool,
+) -> Result<(Arc<Outbox>, Vec<intent::Stored>)> {
+    let entries = cache.meta_range(meta::OUTBOX, &meta::outbox_end(), usize::MAX)?;
+    let found = intent::read_outbox(entries);
+    let stored_run = cache
+        .meta_get(meta::WRITE_RUN)?
+        .and_then(|bytes| meta::decode_millis(&bytes));
+    let run = intent::next_run(stored_run, &found, cache.integrity().resumed_from_flush);
+    if !found.damaged.is_empty() {
+        let mut batch = CacheBatch::new();
+        for key in &found.damaged {
+            batch.meta_delete(key.clone());
+        }
+        // Unreadable either way; a failed delete only means it is skipped
+        // again next time.
+        let _ = cache.apply(batch);
+    }
+    let outbox = Outbox::new(cache.clone(), name.clone(), enabled, run);
+    Ok((Arc::new(outbox), found.replay))
 }
 
 async fn run_on_start(dio: &Dio) -> Result<()> {

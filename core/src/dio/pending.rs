@@ -26,10 +26,17 @@ pub struct PendingWrite {
 }
 
 /// Pending writes by row id, plus a total including writes without an id.
+///
+/// Also the rows whose applied write the cache could not record *and*
+/// could not drop (a failing disk refused both): the cache still holds
+/// their old value, so they read as pending with the value the master has
+/// until the Dio manages to drop them (see `worker::repair`).
 #[derive(Debug, Default)]
 pub(crate) struct PendingWrites {
     rows: Mutex<BTreeMap<String, PendingWrite>>,
     total: AtomicUsize,
+    unrecorded: Mutex<BTreeMap<String, Option<Record>>>,
+    unrecorded_count: AtomicUsize,
 }
 
 impl PendingWrites {
@@ -87,11 +94,52 @@ impl PendingWrites {
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<PendingWrite> {
-        self.rows.lock().get(id).cloned()
+        if let Some(pending) = self.rows.lock().get(id).cloned() {
+            return Some(pending);
+        }
+        if self.unrecorded_count.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let record = self.unrecorded.lock().get(id).cloned()?;
+        Some(PendingWrite {
+            record,
+            count: 0,
+            dirty_fields: None,
+        })
     }
 
     /// Writes queued or running, with or without an id.
     pub(crate) fn total(&self) -> usize {
         self.total.load(Ordering::Acquire)
+    }
+
+    /// Whether [`get`](Self::get) can answer anything at all (cheap).
+    pub(crate) fn any(&self) -> bool {
+        self.total() > 0 || self.unrecorded_count.load(Ordering::Acquire) > 0
+    }
+
+    /// Row `id` is cached with an old value the master no longer has, and
+    /// the cache refused to drop it: read it as `record` (pending) instead.
+    pub(crate) fn hold_unrecorded(&self, id: &str, record: Option<Record>) {
+        let mut unrecorded = self.unrecorded.lock();
+        unrecorded.insert(String::from(id), record);
+        self.unrecorded_count
+            .store(unrecorded.len(), Ordering::Release);
+    }
+
+    /// The rows held by [`hold_unrecorded`](Self::hold_unrecorded).
+    pub(crate) fn unrecorded(&self) -> Vec<String> {
+        if self.unrecorded_count.load(Ordering::Acquire) == 0 {
+            return Vec::new();
+        }
+        self.unrecorded.lock().keys().cloned().collect()
+    }
+
+    /// Row `id` was dropped from the cache at last: read it as cached again.
+    pub(crate) fn release_unrecorded(&self, id: &str) {
+        let mut unrecorded = self.unrecorded.lock();
+        unrecorded.remove(id);
+        self.unrecorded_count
+            .store(unrecorded.len(), Ordering::Release);
     }
 }

@@ -19,7 +19,7 @@ use core::ops::Range;
 use tracing::Instrument;
 
 use super::lens_events::LensEventSender;
-use super::{ChangeEvent, ChunkSink, Dio, LensDefaults, WriteOp};
+use super::{ChangeEvent, ChunkSink, Dio, LensDefaults, WriteKey, WriteOp};
 use crate::cache::CacheBackend;
 use crate::error::Result;
 use crate::runtime::{BoxFuture, Runtime};
@@ -84,7 +84,7 @@ where
 pub(crate) struct Callbacks {
     pub(crate) on_start: Option<DioCallback>,
     pub(crate) on_refresh: Option<DioCallback>,
-    pub(crate) on_write: Option<DioArgCallback<WriteOp>>,
+    pub(crate) on_write: Option<DioArgCallback<(WriteKey, WriteOp)>>,
     pub(crate) on_event: Option<DioArgCallback<ChangeEvent>>,
     pub(crate) on_query: Option<DioArgCallback<QueryDescriptor>>,
     pub(crate) total_provider: Option<DioArgCallback<Query, usize>>,
@@ -160,7 +160,7 @@ impl Policy {
     }
 
     /// The write router; `None`: the default write-through.
-    pub(crate) fn on_write(&self) -> Option<&DioArgCallback<WriteOp>> {
+    pub(crate) fn on_write(&self) -> Option<&DioArgCallback<(WriteKey, WriteOp)>> {
         self.callbacks.on_write.as_ref()
     }
 

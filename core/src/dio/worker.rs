@@ -1,107 +1,167 @@
 //! The write worker: one per Dio, strictly serial, in enqueue order.
 //!
-//! With `on_write` registered every op goes to it; otherwise the default is
-//! write-through: master first, then (on success) the cache, then the
-//! matching data event. Either way each op ends in exactly one outcome event,
-//! `WriteCompleted` or `WriteFailed`, and the worker goes on.
+//! It first replays the intents found in the outbox at open (writes queued
+//! before a crash whose answer was never recorded), then takes the queue.
+//! Before a write leaves for the master its intent is made durable (the
+//! flush is shared with every ticket waiting at the time). With `on_write`
+//! registered every op goes to it; otherwise the default is write-through:
+//! master first (under the write's idempotency key), then the cache, with
+//! the intent deleted in the same batch, then the matching data event.
+//! Either way each op ends in exactly one outcome event, `WriteCompleted` or
+//! `WriteFailed`, and the worker goes on.
+//!
+//! A write the master applied is applied even when the cache cannot record
+//! it (a full disk): the row is then dropped from the cache (views refetch
+//! it) and `CacheWriteFailed` is published before `WriteCompleted`.
 
 use alloc::string::String;
 use alloc::sync::Arc;
-use alloc::vec;
+use alloc::vec::Vec;
 
 use tracing::Instrument;
 
+use super::mirror::{self, Mirrored};
 use super::write_op::QueuedWrite;
 use super::{Dio, DioEvent, DioInner, WriteOp};
-use crate::cache::{CacheBatch, CachedRow, RowState};
-use crate::error::Result;
+use crate::cache::CacheBatch;
+use crate::error::{Error, Result};
 use crate::sync::queue::QueueReceiver;
 use crate::vista::Id;
+use crate::vista::WriteKey;
 
-/// Drain the queue until it is closed and empty, then flush the cache.
-pub(super) async fn run(inner: Arc<DioInner>, queue: QueueReceiver<QueuedWrite>) {
-    while let Ok(QueuedWrite { op, reply }) = queue.recv().await {
-        let dio = Dio::from_inner(inner.clone());
-        let named = op.id().map(String::from);
-        let span = super::spans::write(dio.table_name(), &op);
-        let outcome = match inner.policy.on_write() {
-            Some(on_write) => on_write(&dio, op)
-                .instrument(span.clone())
-                .await
-                .map(|()| named.clone()),
-            None => write_through(&dio, op).instrument(span.clone()).await,
-        };
-        super::spans::outcome(&span, &outcome);
-        inner.pending.finish(named.as_deref());
-        match &outcome {
-            Ok(id) => dio.publish(DioEvent::WriteCompleted { id: id.clone() }),
-            Err(error) => dio.publish(DioEvent::WriteFailed {
-                id: named,
-                error: error.clone(),
-            }),
-        }
-        // The writer may have stopped listening; the outcome was published anyway.
-        let _ = reply.try_send(outcome);
+/// Replay `replay`, then drain the queue until it is closed and empty,
+/// then flush the cache.
+pub(super) async fn run(
+    inner: Arc<DioInner>,
+    queue: QueueReceiver<QueuedWrite>,
+    replay: Vec<QueuedWrite>,
+) {
+    for item in replay {
+        handle(&inner, item).await;
+    }
+    while let Ok(item) = queue.recv().await {
+        inner.outbox.room.notify(1);
+        handle(&inner, item).await;
     }
     // Durability is best effort here; `shutdown` flushes again and reports.
     let _ = inner.cache.flush().await;
     inner.worker_done.set();
 }
 
-/// Master first; on success mirror the op into the cache and publish the
-/// data event. A master failure leaves the cache untouched.
-async fn write_through(dio: &Dio, op: WriteOp) -> Result<Option<Id>> {
-    let master = dio.master();
-    let now = Some(dio.runtime().wall_clock());
-    let cache = dio.cache();
-    match op {
-        WriteOp::Insert { id, record } => {
-            let id = master.insert(id, record.clone()).await?;
-            cache.insert_batch(vec![(id.clone(), CachedRow::complete(record, now))])?;
-            dio.publish(DioEvent::RecordInserted { id: id.clone() });
-            Ok(Some(id))
-        }
-        WriteOp::Replace { id, record } => {
-            master.replace(&id, record.clone()).await?;
-            cache.insert_batch(vec![(id.clone(), CachedRow::complete(record, now))])?;
-            dio.publish(DioEvent::RecordChanged { id: id.clone() });
-            Ok(Some(id))
-        }
-        WriteOp::Patch { id, fields } => {
-            master.patch(&id, fields.clone()).await?;
-            let row = match cache.get(&id)? {
-                Some(mut row) => {
-                    row.record.merge(&fields);
-                    row.fetched_at = now;
-                    row
-                }
-                // Only the patched fields are known: an incomplete row.
-                None => CachedRow {
-                    record: fields,
-                    state: RowState::Incomplete,
-                    fetched_at: now,
-                },
-            };
-            cache.insert_batch(vec![(id.clone(), row)])?;
-            dio.publish(DioEvent::RecordChanged { id: id.clone() });
-            Ok(Some(id))
-        }
-        WriteOp::Delete { id } => {
-            master.delete(&id).await?;
-            let mut batch = CacheBatch::new();
-            batch.delete(id.clone());
-            cache.apply(batch)?;
-            dio.publish(DioEvent::RecordRemoved { id: id.clone() });
-            Ok(Some(id))
-        }
-        WriteOp::DeleteAll => {
-            master.delete_all().await?;
-            // Clearing drops the answered keys too: no running on_query may
-            // mark its key answered again.
-            dio.queries().invalidate();
-            cache.clear()?;
-            dio.publish(DioEvent::Invalidated);
-            Ok(None)
+/// Drop the rows held as unrecorded, now that the cache may take writes
+/// again; each one dropped is refetched by the views that show it.
+fn repair(dio: &Dio) {
+    for id in dio.inner.pending.unrecorded() {
+        if dio.cache().delete(&id).is_ok() {
+            dio.inner.pending.release_unrecorded(&id);
+            dio.publish(DioEvent::RecordChanged { id });
         }
     }
+}
+
+async fn handle(inner: &Arc<DioInner>, item: QueuedWrite) {
+    let QueuedWrite {
+        op,
+        key,
+        durability,
+        reply,
+    } = item;
+    let dio = Dio::from_inner(inner.clone());
+    repair(&dio);
+    // The intent reaches the disk before the write reaches the master, so
+    // a write the master may have applied is always replayed after a
+    // crash. When it cannot be stored or flushed the write goes on all the
+    // same (its ticket says it is not durable).
+    let _ = inner.outbox.make_durable(&durability).await;
+    let named = op.id().map(String::from);
+    let span = super::spans::write(dio.table_name(), &op);
+    let outcome = match inner.policy.on_write() {
+        Some(on_write) => {
+            let outcome = on_write(&dio, (key.clone(), op))
+                .instrument(span.clone())
+                .await
+                .map(|()| named.clone());
+            inner.outbox.confirm(&key);
+            outcome
+        }
+        None => write_through(&dio, &key, op).instrument(span.clone()).await,
+    };
+    super::spans::outcome(&span, &outcome);
+    inner.pending.finish(named.as_deref());
+    match &outcome {
+        Ok(id) => dio.publish(DioEvent::WriteCompleted { id: id.clone() }),
+        Err(error) => dio.publish(DioEvent::WriteFailed {
+            id: named,
+            error: error.clone(),
+        }),
+    }
+    // The writer may have stopped listening; the outcome was published anyway.
+    let _ = reply.try_send(outcome);
+}
+
+/// Master first; on success mirror the op into the cache, deleting its
+/// intent in the same batch, and publish the data event. A master failure
+/// leaves the cache untouched (the intent is deleted: the write is over).
+async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<Id>> {
+    let outbox = &dio.inner.outbox;
+    let written = match dio.master().apply_write(key, op.clone()).await {
+        Ok(written) => written,
+        Err(error) => {
+            outbox.confirm(key);
+            return Err(error);
+        }
+    };
+    let cache = dio.cache();
+    let now = Some(dio.runtime().wall_clock());
+    if matches!(op, WriteOp::DeleteAll) {
+        // Clearing drops the answered keys too: no running on_query may
+        // mark its key answered again. It wipes the meta space, so the
+        // intents of the writes still queued are stored again.
+        dio.queries().invalidate();
+        outbox.confirm_in(&mut CacheBatch::new(), key);
+        if let Err(error) = cache.clear().and_then(|()| outbox.restore_after_clear()) {
+            // Rows still cached were fetched before now: they read stale.
+            dio.mark_invalidated();
+            cache_write_failed(dio, None, error);
+        }
+        dio.publish(DioEvent::Invalidated);
+        return Ok(None);
+    }
+    let cached = match op.id().or(written.as_deref()) {
+        Some(id) if matches!(op, WriteOp::Patch { .. }) => cache.get(id).ok().flatten(),
+        _ => None,
+    };
+    let Some(Mirrored { mut batch, event }) = mirror::mirror(op, written.clone(), cached, now)
+    else {
+        outbox.confirm(key);
+        return Ok(written);
+    };
+    outbox.confirm_in(&mut batch, key);
+    match cache.apply(batch.clone()) {
+        Ok(()) => dio.publish(event),
+        Err(error) => {
+            outbox.confirm_failed(&batch);
+            cache_write_failed(dio, written.as_deref(), error);
+        }
+    }
+    Ok(written)
+}
+
+/// The master applied a write the cache could not record: drop the row
+/// (a cached old value must not read as fresh; views refetch it) and say so.
+fn cache_write_failed(dio: &Dio, id: Option<&str>, error: Error) {
+    if let Some(id) = id
+        && dio.cache().delete(id).is_err()
+    {
+        // The disk refused the delete too: the old value is still cached.
+        // Until it can be dropped the row reads as pending with the value
+        // the master now has (its intent is still on disk too, so after a
+        // restart it reads pending until replayed).
+        let now = dio.inner.pending.get(id).and_then(|pending| pending.record);
+        dio.inner.pending.hold_unrecorded(id, now);
+    }
+    dio.publish(DioEvent::CacheWriteFailed {
+        id: id.map(String::from),
+        error: error.context("the master applied the write; the cache could not record it"),
+    });
 }

@@ -37,14 +37,23 @@ impl Dio {
     /// future returned, the write is queued and goes on.
     pub async fn write(&self, op: WriteOp) -> Result<WriteTicket> {
         self.ensure_open()?;
-        let (item, ticket) = self.prepare_write(op);
-        let guard = PendingGuard::new(self, item.op.id());
-        match self.inner.queue.send(item).await {
-            Ok(()) => {
-                guard.disarm();
-                Ok(ticket)
+        self.announce(&op);
+        let guard = PendingGuard::new(self, op.id());
+        let mut op = op;
+        loop {
+            // Listen before trying, so room made in between is not missed.
+            let room = self.inner.outbox.room.listen();
+            match self.admit(op) {
+                Ok(ticket) => {
+                    guard.disarm();
+                    return Ok(ticket);
+                }
+                Err(Refused::Full(back)) => {
+                    op = back;
+                    room.await;
+                }
+                Err(Refused::Closed) => return Err(guard.refuse(shutting_down())),
             }
-            Err(_) => Err(guard.refuse(shutting_down())),
         }
     }
 
@@ -66,15 +75,15 @@ impl Dio {
         if self.inner.queue.is_full() {
             return Err(queue_full());
         }
-        let (item, ticket) = self.prepare_write(op);
-        let guard = PendingGuard::new(self, item.op.id());
-        match self.inner.queue.try_send(item) {
-            Ok(()) => {
+        self.announce(&op);
+        let guard = PendingGuard::new(self, op.id());
+        match self.admit(op) {
+            Ok(ticket) => {
                 guard.disarm();
                 Ok(ticket)
             }
-            Err(TrySendError::Full(_)) => Err(guard.refuse(queue_full())),
-            Err(TrySendError::Closed(_)) => Err(guard.refuse(shutting_down())),
+            Err(Refused::Full(_)) => Err(guard.refuse(queue_full())),
+            Err(Refused::Closed) => Err(guard.refuse(shutting_down())),
         }
     }
 
@@ -192,10 +201,10 @@ impl Dio {
         }
     }
 
-    fn prepare_write(&self, op: WriteOp) -> (QueuedWrite, WriteTicket) {
-        let (reply, outcome) = async_channel::bounded(1);
+    /// Show `op`'s row as pending and announce `WriteQueued`.
+    fn announce(&self, op: &WriteOp) {
         let base = match op {
-            WriteOp::Patch { ref id, .. } => self
+            WriteOp::Patch { id, .. } => self
                 .inner
                 .cache
                 .get(id)
@@ -204,15 +213,64 @@ impl Dio {
                 .map(|row| row.record),
             _ => None,
         };
-        self.inner.pending.add(&op, base);
+        self.inner.pending.add(op, base);
         if let Some(id) = op.id() {
             self.tell_views_pending(id);
         }
         self.publish(DioEvent::WriteQueued {
             id: op.id().map(String::from),
         });
-        (QueuedWrite { op, reply }, WriteTicket { outcome })
     }
+
+    /// Take a key, store the intent and queue `op`, as one step under the
+    /// outbox's order lock: sequence order is queue order. A full queue
+    /// hands `op` back untouched.
+    fn admit(&self, op: WriteOp) -> core::result::Result<WriteTicket, Refused> {
+        let outbox = &self.inner.outbox;
+        let _order = outbox.order.lock();
+        let queue = &self.inner.queue;
+        if queue.is_closed() {
+            return Err(Refused::Closed);
+        }
+        if queue.is_full() {
+            return Err(Refused::Full(op));
+        }
+        let admitted = outbox.admit(&op);
+        let (reply, outcome) = async_channel::bounded(1);
+        let ticket = WriteTicket {
+            key: admitted.key.clone(),
+            durability: admitted.durability.clone(),
+            outbox: outbox.clone(),
+            outcome,
+        };
+        let item = QueuedWrite {
+            op,
+            key: admitted.key,
+            durability: admitted.durability,
+            reply,
+        };
+        match queue.try_send(item) {
+            Ok(()) => Ok(ticket),
+            // Every sender takes the order lock, so the queue cannot have
+            // filled since the check; only a close can refuse.
+            Err(TrySendError::Full(item)) => {
+                outbox.withdraw(&item.key);
+                Err(Refused::Full(item.op))
+            }
+            Err(TrySendError::Closed(item)) => {
+                outbox.withdraw(&item.key);
+                Err(Refused::Closed)
+            }
+        }
+    }
+}
+
+/// Why [`Dio::admit`] did not queue a write.
+enum Refused {
+    /// The queue is full; the op, to try again.
+    Full(WriteOp),
+    /// The queue is closed.
+    Closed,
 }
 
 fn shutting_down() -> Error {

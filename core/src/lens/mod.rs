@@ -17,7 +17,7 @@ use core::time::Duration;
 
 use crate::cache::{CacheBackend, IntoCacheBackend};
 use crate::dio::policy::{self, Callbacks, Policy};
-use crate::dio::{ChangeEvent, ChunkSink, Dio, WriteOp};
+use crate::dio::{ChangeEvent, ChunkSink, Dio, WriteKey, WriteOp};
 use crate::error::Result;
 use crate::runtime::{IntoRuntime, Runtime};
 use crate::vista::{Query, QueryDescriptor, Vista};
@@ -223,13 +223,29 @@ impl LensBuilder {
         self
     }
 
-    /// Route every queued write (replaces the default write-through).
-    pub fn on_write<F, Fut>(mut self, f: F) -> Self
+    /// Route every queued write (replaces the default write-through). The
+    /// same as [`on_write_keyed`](LensBuilder::on_write_keyed) for a router
+    /// that does not pass idempotency keys on.
+    pub fn on_write<F, Fut>(self, f: F) -> Self
     where
         F: Fn(Dio, WriteOp) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<()>> + Send + 'static,
     {
-        self.callbacks.on_write = Some(policy::dio_arg_callback(f));
+        self.on_write_keyed(move |dio, _key, op| f(dio, op))
+    }
+
+    /// Route every queued write, with its idempotency key (replaces the
+    /// default write-through). A write replayed after a crash comes again
+    /// with the key it first came with, so a router that passes the key to
+    /// its master (for example [`Vista::apply_write`]) has it applied once.
+    pub fn on_write_keyed<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Dio, WriteKey, WriteOp) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<()>> + Send + 'static,
+    {
+        self.callbacks.on_write = Some(policy::dio_arg_callback(
+            move |dio, (key, op): (WriteKey, WriteOp)| f(dio, key, op),
+        ));
         self
     }
 
@@ -345,6 +361,19 @@ impl LensBuilder {
     /// Quiet time that coalesces rapid viewport changes (default 50 ms).
     pub fn viewport_debounce(mut self, debounce: Duration) -> Self {
         self.defaults.viewport_debounce = debounce;
+        self
+    }
+
+    /// Whether queued writes are durable (default `true`): each write's
+    /// intent is stored in its Dio's cache table and flushed before the
+    /// write leaves for the master, a ticket's
+    /// [`durable`](crate::dio::WriteTicket::durable) resolves once it is on
+    /// disk, and a Dio opened after a crash replays the writes whose answer
+    /// it never recorded. On the memory backend intents are kept in memory
+    /// the same way. Off, a write costs no cache write before it is sent,
+    /// `durable` fails with `Unsupported`, and a crash loses queued writes.
+    pub fn durable_writes(mut self, durable: bool) -> Self {
+        self.defaults.durable_writes = durable;
         self
     }
 

@@ -11,6 +11,7 @@ use super::{
     Clause, CmpOp, Composed, Condition, Id, Page, Query, Sort, SortDir, TableShell,
     VistaCapabilities, eval,
 };
+use super::{WriteKey, WriteOp};
 use crate::error::{Error, Result};
 use crate::value::{Record, Value};
 
@@ -400,6 +401,25 @@ impl Vista {
             ));
         }
         self.shell.delete_all().await
+    }
+
+    /// Apply one queued write under its idempotency `key` (see
+    /// [`TableShell::apply_write`]): what a Dio's worker calls.
+    ///
+    /// # Errors
+    /// As the matching write method; `DeleteAll` on a narrowed handle is
+    /// refused as by [`delete_all`](Vista::delete_all).
+    ///
+    /// # Cancel safety
+    /// As the matching write method.
+    pub async fn apply_write(&self, key: &WriteKey, op: WriteOp) -> Result<Option<Id>> {
+        if matches!(op, WriteOp::DeleteAll) && self.query.filters() {
+            return Err(Error::unsupported(
+                "delete_all on a narrowed Vista would delete rows outside the narrowing; \
+                 list the rows and delete them by id",
+            ));
+        }
+        self.shell.apply_write(key, op).await
     }
 }
 

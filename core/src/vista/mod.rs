@@ -15,6 +15,7 @@ mod key;
 mod memory;
 mod query;
 mod shell;
+mod write;
 
 pub use capabilities::VistaCapabilities;
 pub use compose::Composed;
@@ -22,7 +23,8 @@ pub use feed::{BoxStream, ChangeEvent, ChangeFeed, FeedItem, FeedPosition};
 pub use handle::Vista;
 pub use memory::{MemoryVista, VistaOp};
 pub use query::{CmpOp, Condition, Query, QueryDescriptor, Sort, SortDir};
-pub use shell::{Clause, Page, TableShell};
+pub use shell::{Clause, Page, TableShell, apply_op};
+pub use write::{WriteKey, WriteOp};
 
 use alloc::string::String;
 

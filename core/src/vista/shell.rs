@@ -1,9 +1,10 @@
 //! The object-safe I/O trait of a source.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt::Debug;
 
-use super::{Id, Query, VistaCapabilities};
+use super::{Id, Query, VistaCapabilities, WriteKey, WriteOp};
 use crate::error::Result;
 use crate::runtime::BoxFuture;
 use crate::value::Record;
@@ -75,12 +76,57 @@ pub trait TableShell: Send + Sync + Debug {
     /// Delete every row.
     fn delete_all(&self) -> BoxFuture<'_, Result<()>>;
 
+    /// Apply one queued write of a Dio, sent under its idempotency `key`:
+    /// the row written (the id used for an insert; `None` for `DeleteAll`).
+    ///
+    /// A Dio replays a write whose answer it did not record before a crash
+    /// under the same key, so a shell that remembers the keys it applied
+    /// (in the same transaction as the write) applies each write once and
+    /// answers a replay with the first answer. The default ignores the key
+    /// and calls [`insert`](TableShell::insert), [`replace`](TableShell::replace),
+    /// [`patch`](TableShell::patch), [`delete`](TableShell::delete) or
+    /// [`delete_all`](TableShell::delete_all): a replay is then applied
+    /// again (at least once).
+    fn apply_write<'a>(
+        &'a self,
+        key: &'a WriteKey,
+        op: WriteOp,
+    ) -> BoxFuture<'a, Result<Option<Id>>> {
+        let _ = key;
+        Box::pin(apply_op(self, op))
+    }
+
     /// The source's own feed of changes made anywhere (by other clients,
     /// other services, people at a console), when it has one. A Dio over
     /// this shell follows it, so changes made elsewhere reach its views.
     /// `None` (the default) for sources that cannot tell.
     fn change_feed(&self) -> Option<alloc::sync::Arc<dyn super::ChangeFeed>> {
         None
+    }
+}
+
+/// Apply `op` through `shell`'s plain write methods, ignoring any key: what
+/// [`TableShell::apply_write`] does by default, for shells that keep keys
+/// to call once they know a key is new.
+///
+/// # Errors
+/// The error of the write method called.
+pub async fn apply_op<S: TableShell + ?Sized>(shell: &S, op: WriteOp) -> Result<Option<Id>> {
+    match op {
+        WriteOp::Insert { id, record } => shell.insert(id, record).await.map(Some),
+        WriteOp::Replace { id, record } => {
+            shell.replace(&id, record).await?;
+            Ok(Some(id))
+        }
+        WriteOp::Patch { id, fields } => {
+            shell.patch(&id, fields).await?;
+            Ok(Some(id))
+        }
+        WriteOp::Delete { id } => {
+            shell.delete(&id).await?;
+            Ok(Some(id))
+        }
+        WriteOp::DeleteAll => shell.delete_all().await.map(|()| None),
     }
 }
 

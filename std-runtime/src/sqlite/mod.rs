@@ -148,6 +148,7 @@
 //! has no task or timer to run while a call is out. Simulation tests use
 //! `MemoryVista`, whose answers equal this vista's (see the tests).
 
+mod applied;
 mod cancel;
 mod convert;
 mod error;

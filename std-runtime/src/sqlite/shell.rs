@@ -1,6 +1,7 @@
 //! `SqliteVista` as a `TableShell`: reads on a read connection, writes on
 //! the writer's thread.
 
+use diorama_core::dio::{WriteKey, WriteOp};
 use diorama_core::runtime::BoxFuture;
 use diorama_core::vista::{Clause, Id, Page, Query, TableShell, VistaCapabilities};
 use diorama_core::{Record, Result};
@@ -87,5 +88,27 @@ impl TableShell for SqliteVista {
 
     fn delete_all(&self) -> BoxFuture<'_, Result<()>> {
         Box::pin(self.inner.write("delete_all", |state| state.delete_all()))
+    }
+
+    /// Applies each key once: the key is recorded in the same transaction
+    /// as the write (see the `applied` module), and a key applied before
+    /// answers with the row it wrote then.
+    fn apply_write<'a>(
+        &'a self,
+        key: &'a WriteKey,
+        op: WriteOp,
+    ) -> BoxFuture<'a, Result<Option<Id>>> {
+        let key = key.to_string();
+        let name = match &op {
+            WriteOp::Insert { .. } => "insert",
+            WriteOp::Replace { .. } => "replace",
+            WriteOp::Patch { .. } => "patch",
+            WriteOp::Delete { .. } => "delete",
+            WriteOp::DeleteAll => "delete_all",
+        };
+        Box::pin(
+            self.inner
+                .write(name, move |state| state.apply_keyed(&key, op)),
+        )
     }
 }

@@ -111,7 +111,12 @@ fn assignments<'s>(schema: &'s Schema, record: &Record) -> Result<Vec<(&'s str, 
         .collect()
 }
 
-fn insert_row(conn: &Connection, schema: &Schema, id: Option<Id>, record: &Record) -> Result<Id> {
+pub(super) fn insert_row(
+    conn: &Connection,
+    schema: &Schema,
+    id: Option<Id>,
+    record: &Record,
+) -> Result<Id> {
     let context = format!("inserting into \"{}\"", schema.table);
     let mut columns: Vec<&str> = Vec::with_capacity(record.len() + 1);
     let mut values: Vec<SqlValue> = Vec::with_capacity(record.len() + 1);

@@ -14,7 +14,7 @@ use diorama_embassy::host::HostExecutor;
 use super::watchdog::bounded;
 use super::{
     BackendFactory, DUE_GRACE, HANG_BOUND, Harness, QUIET_ROUNDS, SETTLE_POLL, TaskPanics,
-    TrackedRuntime,
+    TrackedRuntime, inline_flushing,
 };
 
 /// Task slots of each harness's pool: the conformance suite's thousand
@@ -53,7 +53,7 @@ impl EmbassyHarness {
         let runtime = TrackedRuntime::new(Arc::new(executor.runtime(pool)));
         EmbassyHarness {
             runtime,
-            backends,
+            backends: inline_flushing(backends),
             executor: Some(executor),
         }
     }

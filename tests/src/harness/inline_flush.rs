@@ -11,13 +11,16 @@ use diorama_core::vista::Id;
 
 /// `backend` with every table's `flush` done on the calling thread.
 ///
-/// For virtual clocks, which wrap every backend of their factory in it: a
-/// backend may flush on another thread (sled's runs on the `blocking` pool),
-/// and a virtual clock cannot wait for another thread (the simulator reports
-/// a stall; a paused tokio clock jumps to the next timer while it waits).
-/// Flushing inline keeps the schedule in the harness's hands; a flush that
-/// is already done on the calling thread (the memory backend's) is
-/// unchanged. Real runtimes use the backend as it is.
+/// Every harness wraps the backends of its factory in it: a backend may
+/// flush on another thread (sled's runs on the `blocking` pool), which no
+/// harness can see. A virtual clock cannot wait for another thread (the
+/// simulator reports a stall; a paused tokio clock jumps to the next timer
+/// while it waits), and a real-clock `settle` would call the runtime quiet
+/// while a durable write's flush still runs (the write not yet at the
+/// master). Flushed inline, the flush is part of the task that awaits it,
+/// so the schedule stays in the harness's hands; a flush that is already
+/// done on the calling thread (the memory backend's) is unchanged. The
+/// off-thread hand-off itself is tested in diorama-std's own sled tests.
 pub fn inline_flush(backend: Arc<dyn CacheBackend>) -> Arc<dyn CacheBackend> {
     Arc::new(InlineFlushBackend {
         inner: backend,

@@ -14,7 +14,7 @@ use diorama_std::SmolRuntime;
 use super::watchdog::bounded;
 use super::{
     BackendFactory, DUE_GRACE, HANG_BOUND, Harness, QUIET_ROUNDS, SETTLE_POLL, TaskPanics,
-    TrackedRuntime,
+    TrackedRuntime, inline_flushing,
 };
 
 /// [`SmolRuntime`] with `async-io` timers on the real clock, on one of two
@@ -54,7 +54,7 @@ impl SmolHarness {
         SmolHarness {
             executor: Some(executor),
             runtime,
-            backends,
+            backends: inline_flushing(backends),
         }
     }
 
@@ -63,7 +63,7 @@ impl SmolHarness {
         SmolHarness {
             executor: None,
             runtime: TrackedRuntime::new(SmolRuntime::global().arc()),
-            backends,
+            backends: inline_flushing(backends),
         }
     }
 

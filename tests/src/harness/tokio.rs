@@ -88,7 +88,7 @@ impl TokioHarness {
             flavor: Flavor::MultiThread,
             tokio: Some(tokio),
             runtime: TrackedRuntime::new(inner),
-            backends,
+            backends: inline_flushing(backends),
         }
     }
 

@@ -247,7 +247,18 @@ impl TableState {
                 }
                 return;
             }
-            Ok(()) => self.persist(&load).await,
+            // A chunk the cache cannot record is still what the master
+            // said: it is shown (and refetched next time), never held back.
+            Ok(()) => match self.persist(&load).await {
+                Err(error) if error.kind() != ErrorKind::Closed => {
+                    self.publish(DioEvent::CacheWriteFailed {
+                        id: None,
+                        error: error.context("a loaded chunk could not be cached"),
+                    });
+                    Ok(())
+                }
+                persisted => persisted,
+            },
             Err(error) => Err(error),
         };
         self.loads.lock().active.retain(|load| load.id != id);

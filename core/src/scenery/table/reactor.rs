@@ -38,7 +38,16 @@ impl TableState {
         let changed = match event {
             DioEvent::RecordChanged { id } | DioEvent::WriteCompleted { id: Some(id) } => {
                 if self.paged {
-                    self.changed_paged(dio.as_ref(), &id, false, None)
+                    // The cache dropped the row (it could not record a write
+                    // the master applied): forget it, the viewport refetches.
+                    let dropped = dio
+                        .as_ref()
+                        .is_some_and(|dio| matches!(dio.cache().get(&id), Ok(None)));
+                    if dropped {
+                        self.forget(&id)
+                    } else {
+                        self.changed_paged(dio.as_ref(), &id, false, None)
+                    }
                 } else {
                     self.replace_local(dio.as_ref(), &id)
                 }
@@ -78,6 +87,22 @@ impl TableState {
         if changed {
             self.bump();
         }
+    }
+
+    /// Drop the row `id` from the view and load the viewport again, so it
+    /// is refetched from the master. Returns whether it was shown.
+    fn forget(self: &Arc<Self>, id: &str) -> bool {
+        let taken = {
+            let mut view = self.view.write();
+            match view.rows.index_of(id) {
+                Some(index) => view.rows.take(index).is_some(),
+                None => false,
+            }
+        };
+        if taken && let Some(visible) = self.committed.lock().clone() {
+            self.load_for(visible, true, false, Repaint::Now);
+        }
+        taken
     }
 
     /// The previous value of `id` with the write's error (or still pending

@@ -116,6 +116,7 @@ impl MemoryVista {
                     latency: None,
                     cursors: BTreeMap::new(),
                     next_id: 1,
+                    applied: BTreeMap::new(),
                 }),
             }),
         }
@@ -186,6 +187,13 @@ impl MemoryVista {
         let mut state = self.inner.state.lock();
         state.calls = [0; OPS];
         state.windows.clear();
+    }
+
+    /// The idempotency keys of the Dio writes applied (see
+    /// [`TableShell::apply_write`](crate::vista::TableShell::apply_write)),
+    /// in key order: each appears once however often it was replayed.
+    pub fn applied_keys(&self) -> Vec<String> {
+        self.inner.state.lock().applied.keys().cloned().collect()
     }
 
     /// Every `fetch_window` request as `(query, offset, limit)`, in call order.

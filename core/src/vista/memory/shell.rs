@@ -2,14 +2,16 @@
 
 use alloc::boxed::Box;
 use alloc::format;
+use alloc::string::ToString;
 use alloc::vec::Vec;
 
 use super::MemoryVista;
 use super::op::VistaOp;
+use super::state::State;
 use crate::error::{Error, Result};
 use crate::runtime::BoxFuture;
 use crate::value::Record;
-use crate::vista::{Clause, Id, Page, Query, TableShell, VistaCapabilities};
+use crate::vista::{Clause, Id, Page, Query, TableShell, VistaCapabilities, WriteKey, WriteOp};
 
 impl TableShell for MemoryVista {
     fn name(&self) -> &str {
@@ -69,38 +71,18 @@ impl TableShell for MemoryVista {
 
     fn insert<'a>(&'a self, id: Option<Id>, record: Record) -> BoxFuture<'a, Result<Id>> {
         Box::pin(self.call(VistaOp::Insert, None, move |state| {
-            let id = match id {
-                Some(id) if state.rows.contains(&id) => {
-                    return Err(Error::failed(format!(
-                        "insert: a row with id \"{id}\" already exists"
-                    )));
-                }
-                Some(id) => id,
-                None => state.fresh_id(),
-            };
-            state.rows.put(id.clone(), record);
-            Ok(id)
+            insert(state, id, record)
         }))
     }
 
     fn replace<'a>(&'a self, id: &'a str, record: Record) -> BoxFuture<'a, Result<()>> {
         Box::pin(self.call(VistaOp::Replace, None, move |state| {
-            match state.rows.get_mut(id) {
-                Some(row) => *row = record,
-                None => return Err(not_found("replace", id)),
-            }
-            Ok(())
+            replace(state, id, record)
         }))
     }
 
     fn patch<'a>(&'a self, id: &'a str, fields: Record) -> BoxFuture<'a, Result<()>> {
-        Box::pin(self.call(VistaOp::Patch, None, move |state| {
-            match state.rows.get_mut(id) {
-                Some(row) => row.merge(&fields),
-                None => return Err(not_found("patch", id)),
-            }
-            Ok(())
-        }))
+        Box::pin(self.call(VistaOp::Patch, None, move |state| patch(state, id, &fields)))
     }
 
     fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<()>> {
@@ -112,11 +94,89 @@ impl TableShell for MemoryVista {
 
     fn delete_all(&self) -> BoxFuture<'_, Result<()>> {
         Box::pin(self.call(VistaOp::DeleteAll, None, |state| {
-            state.rows.clear();
-            state.cursors.clear();
+            delete_all(state);
             Ok(())
         }))
     }
+
+    /// Applies each key once: the key is recorded in the same atomic step
+    /// as the write, and a key seen before answers with its first answer
+    /// (the call is still counted, and faults and capabilities still apply).
+    fn apply_write<'a>(
+        &'a self,
+        key: &'a WriteKey,
+        op: WriteOp,
+    ) -> BoxFuture<'a, Result<Option<Id>>> {
+        let vista_op = match &op {
+            WriteOp::Insert { .. } => VistaOp::Insert,
+            WriteOp::Replace { .. } => VistaOp::Replace,
+            WriteOp::Patch { .. } => VistaOp::Patch,
+            WriteOp::Delete { .. } => VistaOp::Delete,
+            WriteOp::DeleteAll => VistaOp::DeleteAll,
+        };
+        Box::pin(self.call(vista_op, None, move |state| {
+            let key = key.to_string();
+            if let Some(first) = state.applied.get(&key) {
+                return Ok(first.clone());
+            }
+            let written = match op {
+                WriteOp::Insert { id, record } => Some(insert(state, id, record)?),
+                WriteOp::Replace { id, record } => {
+                    replace(state, &id, record)?;
+                    Some(id)
+                }
+                WriteOp::Patch { id, fields } => {
+                    patch(state, &id, &fields)?;
+                    Some(id)
+                }
+                WriteOp::Delete { id } => {
+                    state.rows.remove(&id);
+                    Some(id)
+                }
+                WriteOp::DeleteAll => {
+                    delete_all(state);
+                    None
+                }
+            };
+            state.applied.insert(key, written.clone());
+            Ok(written)
+        }))
+    }
+}
+
+fn insert(state: &mut State, id: Option<Id>, record: Record) -> Result<Id> {
+    let id = match id {
+        Some(id) if state.rows.contains(&id) => {
+            return Err(Error::failed(format!(
+                "insert: a row with id \"{id}\" already exists"
+            )));
+        }
+        Some(id) => id,
+        None => state.fresh_id(),
+    };
+    state.rows.put(id.clone(), record);
+    Ok(id)
+}
+
+fn replace(state: &mut State, id: &str, record: Record) -> Result<()> {
+    match state.rows.get_mut(id) {
+        Some(row) => *row = record,
+        None => return Err(not_found("replace", id)),
+    }
+    Ok(())
+}
+
+fn patch(state: &mut State, id: &str, fields: &Record) -> Result<()> {
+    match state.rows.get_mut(id) {
+        Some(row) => row.merge(fields),
+        None => return Err(not_found("patch", id)),
+    }
+    Ok(())
+}
+
+fn delete_all(state: &mut State) {
+    state.rows.clear();
+    state.cursors.clear();
 }
 
 fn not_found(op: &str, id: &str) -> Error {

@@ -27,6 +27,9 @@ pub(super) struct State {
     /// Next offset per query key, for cursor-only reading.
     pub(super) cursors: BTreeMap<String, usize>,
     pub(super) next_id: u64,
+    /// The idempotency keys applied through `apply_write`, with the row
+    /// each wrote.
+    pub(super) applied: BTreeMap<String, Option<Id>>,
 }
 
 impl State {

@@ -125,13 +125,16 @@ struct Relocation {
 impl App {
     /// A grid over `session` showing `page` rows at once.
     pub fn new(session: Session, page: usize) -> Self {
+        // What opening the cache found (moved aside, rolled back) is the
+        // first thing on screen.
+        let message = session.cache_notice.clone().map(|notice| (notice, true));
         App {
             session,
             cursor: 0,
             top: 0,
             page: page.max(1),
             prompt: None,
-            message: None,
+            message,
             quit: false,
             requested: None,
             search_pending: None,

@@ -32,6 +32,9 @@ pub struct Session {
     /// API does not ask (where a row is in an order); its calls are counted
     /// as master calls.
     pub master: Option<SqliteVista>,
+    /// What opening the cache found when it was not clean (an unreadable
+    /// cache moved aside, a rollback), to show the user.
+    pub cache_notice: Option<String>,
 }
 
 impl Session {
@@ -50,7 +53,7 @@ impl Session {
         initial: Range<usize>,
     ) -> Result<Session> {
         let source = source.into();
-        let cache = SledBackend::open(source.cache_path())?;
+        let (cache, cache_notice) = crate::sample::cache::open_cache(source.cache_path())?;
         let warm = is_warm(&cache)?;
         let runtime = SmolRuntime::global().into_runtime();
         let (remote, sqlite) = match &source {
@@ -95,6 +98,7 @@ impl Session {
             warm,
             source,
             master: sqlite,
+            cache_notice,
         })
     }
 

@@ -10,6 +10,7 @@
 //! Shared by the `grid` and `serve` apps, so both run over the same master.
 
 pub mod args;
+pub mod cache;
 mod counted;
 pub mod data;
 pub mod products;

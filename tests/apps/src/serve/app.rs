@@ -249,7 +249,6 @@ impl Service {
         let view = self.inner.dio.record_scenery(id).open().await?;
         let mut generation = view.subscribe();
         let deadline = tokio::time::Instant::now() + self.inner.options.read_timeout;
-        let mut waited = false;
         loop {
             generation.mark_seen();
             match view.status() {
@@ -260,12 +259,11 @@ impl Service {
                 | RecordStatus::PendingWrite
                 | RecordStatus::WriteFailed { .. } => {
                     if let Some(row) = view.record() {
-                        self.inner.metrics.read(!waited);
+                        self.inner.metrics.read(view.opened_from_cache());
                         return Ok(enriched_json(&row));
                     }
                 }
             }
-            waited = true;
             tokio::select! {
                 changed = generation.changed() => {
                     if changed.is_err() {
@@ -286,16 +284,22 @@ impl Service {
     }
 
     /// Overwrite `fields` of row `id` through the write queue and wait for
-    /// the outcome: `200` with the row as it now is, or, when the master
-    /// has not answered within the write timeout, `202` with the row as it
-    /// will be (`"status": "pending"`; the write goes on).
+    /// the outcome: `200` with the row as it now is (the master applied the
+    /// write), or, when the master has not answered within the write
+    /// timeout, `202` with the row as it will be (`"status": "pending"`)
+    /// — but only once the write is *durable*: its intent is flushed to the
+    /// cache, so it reaches the master even if this process is killed. A
+    /// write that is not durable (the cache could not store its intent, a
+    /// full disk) is never answered `202`: the answer waits for the master
+    /// (up to four write timeouts, then `504`; the write still goes on).
     ///
     /// Errors: 404 when the master has no such row, 400 when it refuses
     /// the input, 502 when it fails, 503 while the queue stays full or the
-    /// service shuts down.
+    /// service shuts down, 504 as above.
     pub async fn patch(&self, id: &str, fields: Record) -> Result<(StatusCode, Json), ApiError> {
         let dio = &self.inner.dio;
-        let deadline = tokio::time::Instant::now() + self.inner.options.write_timeout;
+        let timeout = self.inner.options.write_timeout;
+        let deadline = tokio::time::Instant::now() + timeout;
         let op = WriteOp::Patch {
             id: id.to_string(),
             fields,
@@ -307,12 +311,25 @@ impl Service {
                 status: StatusCode::SERVICE_UNAVAILABLE,
                 message: "the write queue stayed full; try again later".into(),
             })??;
-        match tokio::time::timeout_at(deadline, ticket.outcome()).await {
+        let durable = matches!(
+            tokio::time::timeout_at(deadline, ticket.durable()).await,
+            Ok(Ok(()))
+        );
+        let outcome_by = if durable {
+            deadline
+        } else {
+            deadline + timeout * 3
+        };
+        match tokio::time::timeout_at(outcome_by, ticket.outcome()).await {
             Ok(Ok(_)) => Ok((StatusCode::OK, self.get(id).await?)),
             Ok(Err(error)) if error.kind() == diorama_core::ErrorKind::NotFound => {
                 Err(no_product(id))
             }
             Ok(Err(error)) => Err(ApiError::from(error)),
+            Err(_) if !durable => Err(ApiError::timeout(format!(
+                "the write to {id:?} is not durable (the cache could not store it) and the \
+                 master has not answered yet; it goes on, but a crash now would lose it"
+            ))),
             Err(_) => match dio.pending_write(id).and_then(|pending| pending.record) {
                 Some(record) => Ok((StatusCode::ACCEPTED, row_json(id, &record, "pending", None))),
                 // Finished just now: read it like any other row.

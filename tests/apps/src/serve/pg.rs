@@ -1,6 +1,6 @@
 //! `serve --master postgres://…`: the product table in PostgreSQL, generated
 //! on first run like the SQLite one, served through
-//! [`PgVista`](diorama_tokio::postgres::PgVista) with its change feed
+//! [`PgVista`] with its change feed
 //! installed, so a write made anywhere (psql, a migration, another
 //! service) reaches the service's views and answers.
 

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use clap::Parser;
 use diorama_core::cache::IntoCacheBackend;
 use diorama_core::{Error, Result};
-use diorama_std::SledBackend;
 use diorama_std::sqlite::SqliteVista;
 
 use super::app::{Service, ServiceOptions};
@@ -81,7 +80,13 @@ pub async fn open_products_as(
         })?;
     }
     let master = SqliteVista::open(&dataset.db_path, TABLE, "id")?;
-    let cache = SledBackend::open(&cache_dir)?;
+    let (cache, notice) = crate::sample::cache::open_cache(&cache_dir)?;
+    if let Some(notice) = notice {
+        // Printed as well as logged: someone starting the service by hand
+        // must see that the cache was replaced or distrusted.
+        eprintln!("serve: {notice}");
+        tracing::warn!("{notice}");
+    }
     let service = Service::open_as(
         Arc::new(master),
         cache.into_cache_backend(),

@@ -1,0 +1,285 @@
+//! The outbox: each queued write's intent, stored in the cache table's meta
+//! space before the write leaves for the master, flushed (group commit)
+//! before it is acknowledged durable, deleted in the same batch that
+//! records the master's answer.
+//!
+//! The rules live in `intent` (encoding, replay order, run numbers); this
+//! file keeps the running state: the run and sequence counters, the intents
+//! not yet confirmed (for `DeleteAll`, which clears the table), the flush
+//! watermark shared by every ticket, and each write's [`Durability`] cell.
+//!
+//! # Group commit
+//! Every intent stored bumps `applied`. A flush that starts after an
+//! intent was stored makes it durable, so a waiter records `applied` before
+//! calling the backend's flush and, on success, raises `flushed` to it.
+//! Many tickets waiting at once call the backend's flush at once, and the
+//! sled backend answers them all with one round.
+
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt;
+use core::sync::atomic::Ordering;
+
+use event_listener::Event;
+use portable_atomic::AtomicU64;
+
+use super::WriteOp;
+use super::intent;
+use crate::cache::{CacheBatch, CacheTable, meta};
+use crate::error::{Error, ErrorKind, Result};
+use crate::sync::Mutex;
+use crate::vista::WriteKey;
+
+/// Where one write stands on the way to disk.
+#[derive(Clone, Debug)]
+enum Stage {
+    /// Its intent is applied to the cache; durable once a flush that
+    /// started after `applied` reached that count succeeds.
+    Stored { applied: u64 },
+    /// Its intent is on disk (or the backend keeps nothing on disk and
+    /// has it in memory).
+    Durable,
+    /// Its intent could not be stored or flushed; the write goes on.
+    Failed(Error),
+    /// The Lens keeps no intents (`durable_writes(false)`).
+    Off,
+}
+
+/// One write's durability, shared by its ticket and the worker.
+#[derive(Debug)]
+pub(crate) struct Durability {
+    stage: Mutex<Stage>,
+}
+
+impl Durability {
+    fn new(stage: Stage) -> Arc<Self> {
+        Arc::new(Durability {
+            stage: Mutex::new(stage),
+        })
+    }
+
+    /// Already durable (a replayed intent read from disk).
+    pub(crate) fn durable() -> Arc<Self> {
+        Self::new(Stage::Durable)
+    }
+
+    fn stage(&self) -> Stage {
+        self.stage.lock().clone()
+    }
+
+    fn settle(&self, stage: Stage) {
+        let mut current = self.stage.lock();
+        if matches!(*current, Stage::Stored { .. }) {
+            *current = stage;
+        }
+    }
+}
+
+/// The outbox of one Dio; see the module docs.
+pub(crate) struct Outbox {
+    cache: Arc<dyn CacheTable>,
+    name: Arc<str>,
+    enabled: bool,
+    run: u64,
+    /// The next sequence number (under `order`).
+    next_seq: Mutex<u64>,
+    /// Held while a write takes its sequence number, stores its intent and
+    /// enters the queue, so sequence order is queue order.
+    pub(crate) order: Mutex<()>,
+    /// Intents stored and not yet confirmed, by (run, seq).
+    unconfirmed: Mutex<BTreeMap<(u64, u64), Vec<u8>>>,
+    /// Intent keys whose deletion failed (a failing disk); deleted with the
+    /// next batch that succeeds.
+    leftovers: Mutex<Vec<Vec<u8>>>,
+    applied: AtomicU64,
+    flushed: AtomicU64,
+    /// Woken when the worker takes a write off the queue (room for one
+    /// more) and when the queue closes.
+    pub(crate) room: Event,
+}
+
+impl fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outbox")
+            .field("name", &self.name)
+            .field("enabled", &self.enabled)
+            .field("run", &self.run)
+            .field("unconfirmed", &self.unconfirmed.lock().len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A write as it enters the queue: its key and its durability.
+pub(crate) struct Admitted {
+    pub(crate) key: WriteKey,
+    pub(crate) durability: Arc<Durability>,
+}
+
+impl Outbox {
+    /// The outbox of a Dio named `name` opened as run `run`; `enabled`
+    /// follows the Lens's `durable_writes`.
+    pub(crate) fn new(cache: Arc<dyn CacheTable>, name: Arc<str>, enabled: bool, run: u64) -> Self {
+        Outbox {
+            cache,
+            name,
+            enabled,
+            run,
+            next_seq: Mutex::new(1),
+            order: Mutex::new(()),
+            unconfirmed: Mutex::new(BTreeMap::new()),
+            leftovers: Mutex::new(Vec::new()),
+            applied: AtomicU64::new(0),
+            flushed: AtomicU64::new(0),
+            room: Event::new(),
+        }
+    }
+
+    /// Take the next key and store `op`'s intent. The caller holds `order`
+    /// and queues the write right after (or calls [`withdraw`](Self::withdraw)).
+    /// A failure to store leaves the write going on, not durable.
+    pub(crate) fn admit(&self, op: &WriteOp) -> Admitted {
+        let seq = {
+            let mut next = self.next_seq.lock();
+            let seq = *next;
+            *next += 1;
+            seq
+        };
+        let key = WriteKey::new(self.name.clone(), self.run, seq);
+        if !self.enabled {
+            return Admitted {
+                key,
+                durability: Durability::new(Stage::Off),
+            };
+        }
+        let bytes = intent::encode(op);
+        let mut batch = CacheBatch::new();
+        batch.meta_put(meta::outbox(self.run, seq), bytes.clone());
+        batch.meta_put(meta::WRITE_RUN, self.run.to_be_bytes().to_vec());
+        let stage = match self.cache.apply(batch) {
+            Ok(()) => {
+                self.unconfirmed.lock().insert((self.run, seq), bytes);
+                let applied = self.applied.fetch_add(1, Ordering::AcqRel) + 1;
+                Stage::Stored { applied }
+            }
+            Err(error) => Stage::Failed(error.context("storing the write's intent")),
+        };
+        Admitted {
+            key,
+            durability: Durability::new(stage),
+        }
+    }
+
+    /// A replayed intent found at open, under its stored key.
+    pub(crate) fn readmit(&self, run: u64, seq: u64, op: &WriteOp) -> WriteKey {
+        self.unconfirmed
+            .lock()
+            .insert((run, seq), intent::encode(op));
+        WriteKey::new(self.name.clone(), run, seq)
+    }
+
+    /// A write admitted but never queued (the queue closed): forget it.
+    pub(crate) fn withdraw(&self, key: &WriteKey) {
+        if self.forget(key) {
+            let mut batch = CacheBatch::new();
+            batch.meta_delete(meta::outbox(key.run(), key.seq()));
+            self.apply_or_remember(batch);
+        }
+    }
+
+    fn forget(&self, key: &WriteKey) -> bool {
+        self.unconfirmed
+            .lock()
+            .remove(&(key.run(), key.seq()))
+            .is_some()
+    }
+
+    /// Add the deletion of `key`'s intent (and of earlier leftovers) to
+    /// `batch`, the one that records the write's result, so the intent
+    /// goes exactly when the result is stored.
+    pub(crate) fn confirm_in(&self, batch: &mut CacheBatch, key: &WriteKey) {
+        if !self.forget(key) {
+            return;
+        }
+        batch.meta_delete(meta::outbox(key.run(), key.seq()));
+        for leftover in self.leftovers.lock().drain(..) {
+            batch.meta_delete(leftover);
+        }
+    }
+
+    /// The batch that carried a confirmation failed: its intent stays on
+    /// disk until a later batch deletes it (a replay of it is applied once
+    /// by a master that keeps keys).
+    pub(crate) fn confirm_failed(&self, batch: &CacheBatch) {
+        let mut leftovers = self.leftovers.lock();
+        for key in &batch.meta_deletes {
+            if key.starts_with(meta::OUTBOX) && !leftovers.contains(key) {
+                leftovers.push(key.clone());
+            }
+        }
+    }
+
+    /// Delete `key`'s intent on its own (a write routed by `on_write`, or a
+    /// failed one); remembered for later when the cache refuses.
+    pub(crate) fn confirm(&self, key: &WriteKey) {
+        let mut batch = CacheBatch::new();
+        self.confirm_in(&mut batch, key);
+        if !batch.is_empty() {
+            self.apply_or_remember(batch);
+        }
+    }
+
+    fn apply_or_remember(&self, batch: CacheBatch) {
+        if self.cache.apply(batch.clone()).is_err() {
+            self.confirm_failed(&batch);
+        }
+    }
+
+    /// The intents still unconfirmed, to store again after the table was
+    /// cleared (a `DeleteAll` wipes the meta space).
+    pub(crate) fn restore_after_clear(&self) -> Result<()> {
+        let mut batch = CacheBatch::new();
+        for ((run, seq), bytes) in self.unconfirmed.lock().iter() {
+            batch.meta_put(meta::outbox(*run, *seq), bytes.clone());
+        }
+        batch.meta_put(meta::WRITE_RUN, self.run.to_be_bytes().to_vec());
+        self.leftovers.lock().clear();
+        self.cache.apply(batch)
+    }
+
+    /// Wait until `durability`'s intent is on disk, flushing the cache
+    /// (shared with every other waiter) when it is not yet.
+    ///
+    /// # Errors
+    /// Why the intent is not durable: it could not be stored or flushed
+    /// (the error of the cache), or the Lens keeps no intents
+    /// ([`Unsupported`](ErrorKind::Unsupported)).
+    pub(crate) async fn make_durable(&self, durability: &Durability) -> Result<()> {
+        loop {
+            let applied = match durability.stage() {
+                Stage::Durable => return Ok(()),
+                Stage::Failed(error) => return Err(error),
+                Stage::Off => {
+                    return Err(Error::new(
+                        ErrorKind::Unsupported,
+                        "this Lens keeps no write intents (durable_writes is off)",
+                    ));
+                }
+                Stage::Stored { applied } => applied,
+            };
+            if self.flushed.load(Ordering::Acquire) >= applied {
+                durability.settle(Stage::Durable);
+                continue;
+            }
+            let covered = self.applied.load(Ordering::Acquire);
+            match self.cache.flush().await {
+                Ok(()) => {
+                    self.flushed.fetch_max(covered, Ordering::AcqRel);
+                }
+                Err(error) => {
+                    durability.settle(Stage::Failed(error.context("flushing the write's intent")));
+                }
+            }
+        }
+    }
+}
