@@ -37,6 +37,7 @@ mod record;
 mod sorted;
 mod sparse;
 mod table;
+mod tally;
 mod value;
 
 /// Where an `on_load_chunk` callback delivers rows (defined with the Dio,

@@ -501,3 +501,96 @@ pub fn local_sceneries_of_one_query_share_one_view<H: Harness>(h: &H) {
         assert_eq!(left, 0, "the last drop stopped the views' tasks");
     }
 }
+
+/// Aggregates kept from row deltas equal what the master's rows give after
+/// every change: the min's row rising past others, the max's row removed,
+/// rows leaving and entering a filtered count, floats entering a sum.
+pub fn aggregates_follow_row_changes_as_a_fresh_scan_would<H: Harness>(h: &H) {
+    let master = products(60);
+    let lens = local_lens(h, h.backend()).build().unwrap();
+    let dio = open_dio(h, &lens, &master);
+    let open = |b: diorama_core::scenery::ValueSceneryBuilder| h.block_on(b.open()).unwrap();
+    let min = open(dio.value_scenery().min("price"));
+    let max = open(dio.value_scenery().max("price"));
+    let sum = open(dio.value_scenery().sum("stock"));
+    let count = open(
+        dio.value_scenery()
+            .count_where("stock", diorama_core::vista::CmpOp::Eq, 3),
+    );
+    let truth = |field: &str, f: &dyn Fn(&[f64]) -> f64| {
+        let rows = h
+            .block_on(diorama_core::Vista::new(master.clone()).list())
+            .unwrap();
+        let values: Vec<f64> = rows
+            .iter()
+            .filter_map(|(_, r)| r.get(field).and_then(Value::as_f64))
+            .collect();
+        f(&values)
+    };
+    let check = |what: &str| {
+        let as_f64 = |v: Option<Value>| v.and_then(|v| v.as_f64());
+        assert_eq!(
+            as_f64(min.value()),
+            Some(truth("price", &|v| v
+                .iter()
+                .cloned()
+                .fold(f64::INFINITY, f64::min))),
+            "min after {what}"
+        );
+        assert_eq!(
+            as_f64(max.value()),
+            Some(truth("price", &|v| v
+                .iter()
+                .cloned()
+                .fold(f64::NEG_INFINITY, f64::max))),
+            "max after {what}"
+        );
+        assert_eq!(
+            as_f64(sum.value()),
+            Some(truth("stock", &|v| v.iter().sum())),
+            "sum after {what}"
+        );
+        let threes = h
+            .block_on(diorama_core::Vista::new(master.clone()).list())
+            .unwrap()
+            .iter()
+            .filter(|(_, r)| r.get("stock") == Some(&Value::from(3)))
+            .count();
+        assert_eq!(
+            count.value(),
+            Some(Value::from(threes)),
+            "count after {what}"
+        );
+    };
+    check("open");
+    let writes: Vec<(usize, diorama_core::Record)> = vec![
+        (0, record! { "price" => 1000 }),
+        (1, record! { "price" => -1.5 }),
+        (3, record! { "stock" => 0 }),
+        (4, record! { "stock" => 3 }),
+        (5, record! { "stock" => 2.5 }),
+        (59, record! { "price" => 0.25 }),
+    ];
+    for (i, fields) in writes {
+        h.block_on(async {
+            dio.patch(product_id(i), fields.clone())
+                .await
+                .unwrap()
+                .outcome()
+                .await
+                .unwrap()
+        });
+        h.settle();
+        check(&format!("patching {i}"));
+    }
+    h.block_on(async {
+        dio.delete(product_id(0))
+            .await
+            .unwrap()
+            .outcome()
+            .await
+            .unwrap()
+    });
+    h.settle();
+    check("removing the max");
+}
