@@ -33,6 +33,7 @@ mod moves;
 mod open;
 mod planner;
 mod positions;
+mod presenting;
 mod record;
 mod sorted;
 mod sparse;
