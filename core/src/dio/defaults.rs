@@ -27,6 +27,10 @@ pub struct LensDefaults {
     /// crash and is replayed on open (default `true`). Off, writes are
     /// faster and a crash loses the queued ones.
     pub durable_writes: bool,
+    /// How many `on_load_detail` calls of one Dio run at once (default
+    /// [`DEFAULT_DETAIL_CONCURRENCY`](super::DEFAULT_DETAIL_CONCURRENCY);
+    /// must be ≥ 1).
+    pub detail_concurrency: usize,
 }
 
 impl Default for LensDefaults {
@@ -40,6 +44,7 @@ impl Default for LensDefaults {
             refresh_on_open: true,
             viewport_debounce: Duration::from_millis(50),
             durable_writes: true,
+            detail_concurrency: super::DEFAULT_DETAIL_CONCURRENCY,
         }
     }
 }

@@ -11,6 +11,7 @@
 //! the refresh task stops. [`Dio::shutdown`] does the same and waits for it.
 
 mod defaults;
+mod detail;
 mod events;
 mod feed;
 mod intent;
@@ -35,6 +36,7 @@ mod write_op;
 
 pub use crate::vista::{WriteKey, WriteOp};
 pub use defaults::LensDefaults;
+pub use detail::DEFAULT_DETAIL_CONCURRENCY;
 pub use events::{ChangeEvent, DioEvent};
 pub use lens_events::{LensEvent, LensEvents};
 pub use pending::PendingWrite;
@@ -42,6 +44,7 @@ pub use sink::ChunkSink;
 pub use tap::{ChangeTap, LocalChange};
 pub use write_op::WriteTicket;
 
+pub(crate) use detail::list_row;
 pub(crate) use open::open;
 pub(crate) use policy::Policy;
 pub(crate) use sink::ChunkTarget;
@@ -108,6 +111,8 @@ pub(crate) struct DioInner {
     /// Issue 11: the sceneries told synchronously of pending writes and of
     /// a finished `on_start`; see `views.rs`.
     views: views::Views,
+    /// Issue 15: the `on_load_detail` calls, queued and in flight.
+    details: Mutex<detail::DetailQueue>,
 }
 
 impl Dio {

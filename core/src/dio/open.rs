@@ -54,6 +54,7 @@ pub(crate) async fn open(policy: Arc<Policy>, master: Vista, table_name: &str) -
         followers: Default::default(),
         tap: spin::Once::new(),
         views: Default::default(),
+        details: Mutex::new(super::detail::DetailQueue::new(defaults.detail_concurrency)),
     });
     let dio = Dio::from_inner(inner.clone());
     // Replayed writes read as pending (with their optimistic value) from

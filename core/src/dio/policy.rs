@@ -24,7 +24,8 @@ use crate::cache::CacheBackend;
 use crate::error::Result;
 use crate::runtime::{BoxFuture, Runtime};
 use crate::sync::broadcast;
-use crate::vista::{Query, QueryDescriptor};
+use crate::value::Record;
+use crate::vista::{Id, Query, QueryDescriptor};
 
 /// A callback taking the Dio only (`on_start`, `on_refresh`).
 pub(crate) type DioCallback<T = ()> =
@@ -41,6 +42,9 @@ pub(crate) type DioLoadChunkCallback = Box<
         + Send
         + Sync,
 >;
+
+/// `on_load_detail`: the full row of one id a list window delivered.
+pub(crate) type DioLoadDetailCallback = DioArgCallback<Id, Record>;
 
 /// Box `f` of the natural form `|dio| async move { … }`.
 pub(crate) fn dio_callback<F, Fut, T>(f: F) -> DioCallback<T>
@@ -89,6 +93,7 @@ pub(crate) struct Callbacks {
     pub(crate) on_query: Option<DioArgCallback<QueryDescriptor>>,
     pub(crate) total_provider: Option<DioArgCallback<Query, usize>>,
     pub(crate) on_load_chunk: Option<DioLoadChunkCallback>,
+    pub(crate) on_load_detail: Option<DioLoadDetailCallback>,
 }
 
 impl fmt::Debug for Callbacks {
@@ -101,6 +106,7 @@ impl fmt::Debug for Callbacks {
             .field("on_query", &self.on_query.is_some())
             .field("total_provider", &self.total_provider.is_some())
             .field("on_load_chunk", &self.on_load_chunk.is_some())
+            .field("on_load_detail", &self.on_load_detail.is_some())
             .finish()
     }
 }
@@ -179,6 +185,11 @@ impl Policy {
     /// The chunk loader; with one, table views are paged.
     pub(crate) fn on_load_chunk(&self) -> Option<&DioLoadChunkCallback> {
         self.callbacks.on_load_chunk.as_ref()
+    }
+
+    /// The detail loader; with one, list rows are incomplete until hydrated.
+    pub(crate) fn on_load_detail(&self) -> Option<&DioLoadDetailCallback> {
+        self.callbacks.on_load_detail.as_ref()
     }
 }
 

@@ -24,6 +24,12 @@ pub(crate) trait ViewHook: Send + Sync {
     /// A non-blocking `on_start` finished: the cache may hold rows it
     /// lacked when the view opened.
     fn started(self: Arc<Self>, dio: &Dio);
+    /// The detail call of row `id` ended (stored, or failed) or a retry of
+    /// a failed one started: how the row is shown changed.
+    /// Views showing no list windows ignore it.
+    fn detail_settled(self: Arc<Self>, dio: &Dio, id: &str) {
+        let _ = (dio, id);
+    }
 }
 
 /// The registered hooks, held weakly (a dropped scenery is pruned lazily),

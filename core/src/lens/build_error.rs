@@ -18,6 +18,8 @@ pub enum LensBuildError {
     ZeroEventBusCapacity,
     /// `refresh_every(Duration::ZERO)`: the refresh loop would spin.
     ZeroRefreshInterval,
+    /// `detail_concurrency(0)`: no detail call could ever run.
+    ZeroDetailConcurrency,
 }
 
 impl LensBuildError {
@@ -28,6 +30,7 @@ impl LensBuildError {
             LensBuildError::ZeroQueueCapacity => "write_queue_capacity must be at least 1",
             LensBuildError::ZeroEventBusCapacity => "event_bus_capacity must be at least 1",
             LensBuildError::ZeroRefreshInterval => "refresh_every needs a non-zero interval",
+            LensBuildError::ZeroDetailConcurrency => "detail_concurrency must be at least 1",
         }
     }
 }

@@ -20,7 +20,8 @@ use crate::dio::policy::{self, Callbacks, Policy};
 use crate::dio::{ChangeEvent, ChunkSink, Dio, WriteKey, WriteOp};
 use crate::error::Result;
 use crate::runtime::{IntoRuntime, Runtime};
-use crate::vista::{Query, QueryDescriptor, Vista};
+use crate::value::Record;
+use crate::vista::{Id, Query, QueryDescriptor, Vista};
 
 /// Long-lived caching policy: cache backend, runtime, callbacks and defaults.
 ///
@@ -322,6 +323,65 @@ impl LensBuilder {
         })
     }
 
+    /// Load the full row of `id` when a list window delivered only its
+    /// summary: with this set, rows a chunk load delivers read
+    /// [`RowStatus::Incomplete`](crate::scenery::RowStatus::Incomplete)
+    /// until a viewport reaches them, then this is called for each (once
+    /// per id across every scenery of the Dio, at most
+    /// [`detail_concurrency`](Self::detail_concurrency) at once; a dropped
+    /// scenery's queued ids are never called for). The detail's fields
+    /// merge over the list row's and the row is stored complete (it reads
+    /// `Fresh`, and a reopen shows it without calling again). An error
+    /// shows on the row as
+    /// [`RowStatus::DetailFailed`](crate::scenery::RowStatus::DetailFailed)
+    /// and is retried when a viewport reaches the row again, never by a
+    /// timer.
+    ///
+    /// ```
+    /// use diorama_core::{Lens, MemoryBackend, MemoryVista, Vista, record};
+    /// use diorama_core::scenery::RowStatus;
+    /// use diorama_core::sim::SimRuntime;
+    /// use core::time::Duration;
+    ///
+    /// let sim = SimRuntime::new(3);
+    /// // The list API serves names only; the detail API the whole row.
+    /// let list = MemoryVista::new("products")
+    ///     .with_rows([("p1".to_string(), record! { "name" => "Lamp" })]);
+    /// let lens = Lens::builder()
+    ///     .cache_source(MemoryBackend::new())
+    ///     .runtime(sim.runtime())
+    ///     .load_chunks_from_master()
+    ///     .on_load_detail(|_dio, id| async move {
+    ///         Ok(record! { "description" => format!("all about {id}") })
+    ///     })
+    ///     .detail_concurrency(8)
+    ///     .build()
+    ///     .unwrap();
+    /// let dio = sim.block_on(lens.make_dio(Vista::new(list))).unwrap();
+    /// let view = sim.block_on(dio.table_scenery().open()).unwrap();
+    /// view.set_viewport(0..10);
+    /// sim.advance(Duration::from_millis(100));
+    /// let row = view.row(0).unwrap();
+    /// assert_eq!(row.status, RowStatus::Fresh);
+    /// assert_eq!(row.record, record! { "name" => "Lamp", "description" => "all about p1" });
+    /// ```
+    pub fn on_load_detail<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Dio, Id) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Record>> + Send + 'static,
+    {
+        self.callbacks.on_load_detail = Some(policy::dio_arg_callback(f));
+        self
+    }
+
+    /// How many `on_load_detail` calls of one Dio run at once (default
+    /// [`DEFAULT_DETAIL_CONCURRENCY`](crate::dio::DEFAULT_DETAIL_CONCURRENCY);
+    /// `build` refuses 0).
+    pub fn detail_concurrency(mut self, limit: usize) -> Self {
+        self.defaults.detail_concurrency = limit;
+        self
+    }
+
     /// Refresh every Dio periodically (first run after one interval, not at once).
     pub fn refresh_every(mut self, interval: Duration) -> Self {
         self.defaults.refresh_interval = Some(interval);
@@ -386,6 +446,9 @@ impl LensBuilder {
         }
         if self.defaults.event_bus_capacity == 0 {
             return Err(LensBuildError::ZeroEventBusCapacity);
+        }
+        if self.defaults.detail_concurrency == 0 {
+            return Err(LensBuildError::ZeroDetailConcurrency);
         }
         if self.defaults.refresh_interval == Some(Duration::ZERO) {
             return Err(LensBuildError::ZeroRefreshInterval);

@@ -31,6 +31,16 @@ pub enum RowStatus {
     },
     /// The row does not exist (any more).
     NotFound,
+    /// A list window's summary row whose detail has not loaded yet
+    /// (`LensBuilder::on_load_detail`): a viewport reaching it loads it,
+    /// then it reads `Fresh`.
+    Incomplete,
+    /// A summary row whose detail call failed; the record is the summary.
+    /// Retried when a viewport reaches the row again.
+    DetailFailed {
+        /// Why the detail call failed.
+        error: Error,
+    },
 }
 
 /// A record as a scenery shows it: id, data and metadata.

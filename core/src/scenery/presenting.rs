@@ -30,6 +30,18 @@ pub(crate) fn is_expired(
         || ttl.is_some_and(|ttl| now.saturating_duration_since(fetched_at) >= ttl)
 }
 
+/// Whether incomplete rows wait for a detail call (`on_load_detail`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) enum Hydration {
+    /// No detail loader: an incomplete row reads `Stale` and is refetched.
+    #[default]
+    Off,
+    /// Its detail is awaited: an incomplete row reads `Incomplete`.
+    Awaited,
+    /// Its last detail call failed: an incomplete row shows the error.
+    Failed(Error),
+}
+
 /// Everything that decides how one row is shown.
 #[derive(Debug)]
 pub(crate) struct RowFacts<'a> {
@@ -43,6 +55,8 @@ pub(crate) struct RowFacts<'a> {
     pub(crate) expired: bool,
     /// What is shown now, the fallback when the row is not cached.
     pub(crate) shown: Option<&'a EnrichedRecord>,
+    /// Whether an incomplete cached row waits for its detail.
+    pub(crate) hydration: Hydration,
 }
 
 /// How row `id` is shown given `facts`; `None` when there is nothing to
@@ -51,7 +65,9 @@ pub(crate) struct RowFacts<'a> {
 /// - writes pending: `PendingWrite`, the optimistic record (the base when a
 ///   delete is pending) and the pending patches' fields;
 /// - else a failed last write: `WriteFailed`, the cached (previous) value;
-/// - else cached: `Fresh`, or `Stale` when incomplete, stale or expired;
+/// - else cached: `Fresh`; `Incomplete` (or `DetailFailed`) when
+///   incomplete, unexpired and awaiting its detail; otherwise `Stale` when
+///   incomplete, stale or expired;
 /// - else (shown, no longer cached): `NotFound` with the value shown.
 pub(crate) fn present(id: &str, facts: RowFacts<'_>) -> Option<EnrichedRecord> {
     let RowFacts {
@@ -60,14 +76,17 @@ pub(crate) fn present(id: &str, facts: RowFacts<'_>) -> Option<EnrichedRecord> {
         failure,
         expired,
         shown,
+        hydration,
     } = facts;
     let (record, fetched_at, status) = match cached {
         Some(row) => {
             let stale = row.state != RowState::Complete || expired;
-            let status = if stale {
-                RowStatus::Stale
-            } else {
-                RowStatus::Fresh
+            let status = match hydration {
+                _ if !stale => RowStatus::Fresh,
+                _ if expired || row.state != RowState::Incomplete => RowStatus::Stale,
+                Hydration::Off => RowStatus::Stale,
+                Hydration::Awaited => RowStatus::Incomplete,
+                Hydration::Failed(error) => RowStatus::DetailFailed { error },
             };
             (row.record, row.fetched_at, status)
         }
@@ -130,7 +149,41 @@ mod tests {
             failure: None,
             expired: false,
             shown: None,
+            hydration: Hydration::Off,
         }
+    }
+
+    #[test]
+    fn an_incomplete_row_awaiting_its_detail_reads_incomplete_or_its_failure() {
+        let row = |hydration, expired| {
+            present(
+                "a",
+                RowFacts {
+                    hydration,
+                    expired,
+                    ..facts(Some(cached(RowState::Incomplete)))
+                },
+            )
+            .unwrap()
+            .status
+        };
+        assert_eq!(row(Hydration::Awaited, false), RowStatus::Incomplete);
+        assert_eq!(
+            row(Hydration::Failed(Error::failed("503")), false),
+            RowStatus::DetailFailed {
+                error: Error::failed("503")
+            }
+        );
+        assert_eq!(
+            row(Hydration::Awaited, true),
+            RowStatus::Stale,
+            "expired: refetch the list"
+        );
+        let complete = RowFacts {
+            hydration: Hydration::Awaited,
+            ..facts(Some(cached(RowState::Complete)))
+        };
+        assert_eq!(present("a", complete).unwrap().status, RowStatus::Fresh);
     }
 
     #[test]

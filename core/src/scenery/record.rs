@@ -305,6 +305,7 @@ impl RecordState {
         });
         let was_cached = cached.is_some();
         let facts = RowFacts {
+            hydration: Default::default(),
             cached,
             pending: dio.pending_write(&self.id),
             failure: None,
@@ -386,6 +387,7 @@ impl RecordState {
         }
         let shown = self.shown.read().0.clone();
         let facts = RowFacts {
+            hydration: Default::default(),
             cached: dio.cache().get(&self.id).ok().flatten(),
             pending: None,
             failure: Some(error.clone()),

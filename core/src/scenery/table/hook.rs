@@ -22,6 +22,10 @@ impl ViewHook for TableState {
         }
     }
 
+    fn detail_settled(self: Arc<Self>, dio: &Dio, id: &str) {
+        self.show_detail(dio, id);
+    }
+
     fn started(self: Arc<Self>, _dio: &Dio) {
         if self.is_closed() {
             return;

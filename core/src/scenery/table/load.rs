@@ -279,7 +279,7 @@ impl TableState {
         let now = self.now();
         let mut batch = CacheBatch::new();
         for staged in &load.staged {
-            let row = crate::cache::CachedRow::complete(staged.row.record.clone(), Some(now));
+            let row = self.stored_row(&dio, &staged.row.record, now, &staged.row.id);
             batch.put(staged.row.id.clone(), row);
         }
         let extent = {
@@ -356,6 +356,7 @@ impl TableState {
             let view = self.view.read();
             view.extent.bound.is_some() && view.extent.limit().is_none()
         };
+        self.hydrate_visible(false);
         let visible = self.committed.lock().clone().filter(|_| chain);
         if let Some(visible) = visible {
             self.load_for(visible, true, false, Repaint::Now);
@@ -418,7 +419,7 @@ impl ChunkTarget for TableState {
         if self.is_closed() {
             return Err(Error::new(ErrorKind::Closed, "the scenery was dropped"));
         }
-        let row = self.fetched_row(id, record, self.now());
+        let row = self.listed_row(id, record, self.now());
         let epoch = self.current_epoch();
         let mut loads = self.loads.lock();
         let load = loads

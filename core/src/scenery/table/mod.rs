@@ -14,6 +14,7 @@
 //! [`subscribe`](TableScenery::subscribe).
 
 mod builder;
+mod detail;
 mod hook;
 mod load;
 mod local;
@@ -129,6 +130,7 @@ pub(crate) struct SharedView {
 impl Drop for SharedView {
     fn drop(&mut self) {
         self.state.closed.store(true, Ordering::Release);
+        self.state.withdraw_details();
         self.state.load_tasks.lock().clear();
         self.tasks.clear();
     }

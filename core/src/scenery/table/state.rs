@@ -182,7 +182,12 @@ impl RowsState for PlannerView<'_> {
         self.view.rows.get(index).is_some_and(|row| {
             matches!(
                 row.status,
-                RowStatus::Fresh | RowStatus::PendingWrite | RowStatus::WriteFailed { .. }
+                RowStatus::Fresh
+                    | RowStatus::PendingWrite
+                    | RowStatus::WriteFailed { .. }
+                    // The list row is current; its detail loads apart.
+                    | RowStatus::Incomplete
+                    | RowStatus::DetailFailed { .. }
             )
         })
     }
@@ -276,6 +281,7 @@ impl TableState {
             failure,
             expired,
             shown,
+            hydration: self.hydration(dio, id),
         };
         present(id, facts).map(Arc::new)
     }

@@ -119,6 +119,7 @@ impl TableState {
         if self.paged {
             self.view.write().rows.retain_pages(self.retained(&range));
         }
+        self.hydrate_visible(true);
     }
 
     /// After a query change whose viewport needs no load (it lies past the

@@ -265,6 +265,8 @@ pub fn status_label(status: &RowStatus) -> (&'static str, Color) {
         RowStatus::PendingWrite => ("pending", Color::Cyan),
         RowStatus::WriteFailed { .. } => ("failed", Color::Red),
         RowStatus::NotFound => ("gone", Color::Magenta),
+        RowStatus::Incomplete => ("partial", Color::DarkGray),
+        RowStatus::DetailFailed { .. } => ("no detail", Color::Red),
     }
 }
 

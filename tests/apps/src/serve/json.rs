@@ -80,6 +80,8 @@ pub fn enriched_json(row: &EnrichedRecord) -> Json {
         RowStatus::PendingWrite => ("pending", None),
         RowStatus::WriteFailed { error } => ("write_failed", Some(error.to_string())),
         RowStatus::NotFound => ("not_found", None),
+        RowStatus::Incomplete => ("incomplete", None),
+        RowStatus::DetailFailed { error } => ("detail_failed", Some(error.to_string())),
     };
     row_json(&row.id, &row.record, status, error)
 }
