@@ -14,6 +14,7 @@
 //! The macro's list is the one list of the suite: a new scenario is a
 //! `pub fn` in its module plus one line there.
 
+pub mod detail;
 pub mod freshness;
 pub mod lifetime;
 pub mod live;
@@ -85,6 +86,11 @@ macro_rules! scenery_suite {
             live::a_query_change_marks_the_old_order_until_the_new_lands,
             live::local_sceneries_of_one_query_share_one_view,
             live::aggregates_follow_row_changes_as_a_fresh_scan_would,
+            detail::summary_rows_read_incomplete_until_a_viewport_reaches_them_then_fresh,
+            detail::details_are_single_flight_across_sceneries_and_bounded,
+            detail::a_dropped_scenery_withdraws_its_queued_detail_ids,
+            detail::a_failed_detail_shows_on_its_row_and_is_retried_when_reached_again,
+            detail::a_reopen_shows_hydrated_rows_without_calls,
         );
     };
 }
