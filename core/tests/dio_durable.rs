@@ -302,7 +302,7 @@ fn when_the_disk_refuses_even_the_drop_the_row_reads_pending_until_it_can() {
 }
 
 #[test]
-fn an_intent_that_cannot_be_stored_is_not_durable_but_still_written() {
+fn an_intent_stored_at_the_second_try_is_durable_and_written() {
     let disk = FaultyDisk::new(6);
     let master = master();
     let process = Process::start(9, disk.backend(), &master);
@@ -311,29 +311,43 @@ fn an_intent_that_cannot_be_stored_is_not_durable_but_still_written() {
         .sim
         .block_on(process.dio().patch("p1", record! { "price" => 2.0 }))
         .unwrap();
-    let durable = process.sim.block_on(ticket.durable());
-    assert!(durable.is_err(), "{durable:?}");
+    // The worker stores it again before sending it.
+    process.sim.run_until_idle();
+    process.sim.block_on(ticket.durable()).unwrap();
+    assert_eq!(disk.stats().failed_writes, 1);
     assert!(process.sim.block_on(ticket.outcome()).is_ok());
     assert_eq!(master.get_row("p1"), Some(record! { "price" => 2.0 }));
 }
 
 #[test]
-fn a_failed_flush_is_not_durable_and_a_crash_then_loses_the_write() {
+fn a_write_that_cannot_be_made_durable_is_not_sent() {
     let disk = FaultyDisk::new(7);
     let master = master();
     let first = Process::start(10, disk.backend(), &master);
-    master.hold();
-    disk.fail_next_flushes(1);
+    warm(&first);
+    let mut events = first.dio().subscribe_events();
+    disk.fail_next_flushes(2);
     let ticket = first
         .sim
         .block_on(first.dio().patch("p1", record! { "price" => 2.0 }))
         .unwrap();
     assert!(first.sim.block_on(ticket.durable()).is_err());
+    let error = first.sim.block_on(ticket.outcome()).unwrap_err();
+    assert!(
+        error.message().contains("not sent to the master"),
+        "{error}"
+    );
+    assert_eq!(master.calls(VistaOp::Patch), 0);
+    let failed = std::iter::from_fn(|| events.try_recv().ok())
+        .any(|e| matches!(e, DioEvent::WriteFailed { id: Some(id), .. } if id == "p1"));
+    assert!(failed);
+    // The user sees the value the master has.
+    let (status, shown) = first.shown("p1");
+    assert_eq!(shown.as_ref().and_then(price), Some(39.71), "{status:?}");
     first.kill();
-    master.release();
     let second = Process::start(11, disk.crash_and_reopen(), &master);
     second.sim.run_until_idle();
-    assert_eq!(second.dio().pending_writes(), 0, "never acknowledged, lost");
+    assert_eq!(second.dio().pending_writes(), 0, "nothing to replay");
     assert_eq!(master.get_row("p1"), Some(record! { "price" => 39.71 }));
 }
 

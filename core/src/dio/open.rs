@@ -56,15 +56,28 @@ pub(crate) async fn open(policy: Arc<Policy>, master: Vista, table_name: &str) -
     });
     let dio = Dio::from_inner(inner.clone());
     // Replayed writes read as pending (with their optimistic value) from
-    // the start, across the restart.
+    // the start, across the restart. After a rollback the outbox is an
+    // older one: its intents may have been applied and superseded since,
+    // so they are replayed (a master keeping keys applies each once) but
+    // their rows read as pending with what the cache has, and are
+    // refetched once the replay is answered.
+    let distrusted = inner.cache.integrity().rollback.is_some();
     let replay: Vec<QueuedWrite> = replay
         .into_iter()
         .map(|stored| {
-            let base = match &stored.op {
-                WriteOp::Patch { id, .. } => inner.cache.get(id).ok().flatten().map(|r| r.record),
-                _ => None,
+            let cached = || {
+                let id = stored.op.id()?;
+                inner.cache.get(id).ok().flatten().map(|r| r.record)
             };
-            inner.pending.add(&stored.op, base);
+            if distrusted {
+                inner.pending.add_distrusted(&stored.op, cached());
+            } else {
+                let base = match &stored.op {
+                    WriteOp::Patch { .. } => cached(),
+                    _ => None,
+                };
+                inner.pending.add(&stored.op, base);
+            }
             let key = inner.outbox.readmit(stored.run, stored.seq, &stored.op);
             // Nobody waits on a replayed write's ticket; its outcome is
             // published on the bus.
@@ -74,6 +87,7 @@ pub(crate) async fn open(policy: Arc<Policy>, master: Vista, table_name: &str) -
                 key,
                 durability: Durability::durable(),
                 reply,
+                distrusted,
             }
         })
         .collect();

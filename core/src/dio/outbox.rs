@@ -68,6 +68,11 @@ impl Durability {
         self.stage.lock().clone()
     }
 
+    /// Whether the Lens keeps no intents.
+    pub(crate) fn is_off(&self) -> bool {
+        matches!(*self.stage.lock(), Stage::Off)
+    }
+
     fn settle(&self, stage: Stage) {
         let mut current = self.stage.lock();
         if matches!(*current, Stage::Stored { .. }) {
@@ -245,6 +250,33 @@ impl Outbox {
         batch.meta_put(meta::WRITE_RUN, self.run.to_be_bytes().to_vec());
         self.leftovers.lock().clear();
         self.cache.apply(batch)
+    }
+
+    /// One more attempt for a write whose intent could not be stored or
+    /// flushed (a disk failing for a moment): store it again (the same key)
+    /// and flush.
+    ///
+    /// # Errors
+    /// The cache's error when it fails again.
+    pub(crate) async fn retry(
+        &self,
+        durability: &Durability,
+        key: &WriteKey,
+        op: &WriteOp,
+    ) -> Result<()> {
+        if matches!(durability.stage(), Stage::Failed(_)) {
+            let bytes = intent::encode(op);
+            let mut batch = CacheBatch::new();
+            batch.meta_put(meta::outbox(key.run(), key.seq()), bytes.clone());
+            batch.meta_put(meta::WRITE_RUN, self.run.to_be_bytes().to_vec());
+            self.cache.apply(batch)?;
+            self.unconfirmed
+                .lock()
+                .insert((key.run(), key.seq()), bytes);
+            let applied = self.applied.fetch_add(1, Ordering::AcqRel) + 1;
+            *durability.stage.lock() = Stage::Stored { applied };
+        }
+        self.make_durable(durability).await
     }
 
     /// Wait until `durability`'s intent is on disk, flushing the cache

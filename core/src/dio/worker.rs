@@ -19,6 +19,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use super::mirror::{self, Mirrored};
+use super::outbox::Durability;
 use super::write_op::QueuedWrite;
 use super::{Dio, DioEvent, DioInner, WriteOp};
 use crate::cache::CacheBatch;
@@ -63,24 +64,23 @@ async fn handle(inner: &Arc<DioInner>, item: QueuedWrite) {
         key,
         durability,
         reply,
+        distrusted,
     } = item;
     let dio = Dio::from_inner(inner.clone());
     repair(&dio);
+    let named = op.id().map(String::from);
     // The intent reaches the disk before the write reaches the master, so
     // a write the master may have applied is always replayed after a
-    // crash. When it cannot be stored or flushed the write goes on all the
-    // same (its ticket says it is not durable).
-    let _ = inner.outbox.make_durable(&durability).await;
-    let named = op.id().map(String::from);
-    let outcome = match inner.policy.on_write() {
-        Some(on_write) => {
-            let outcome = on_write(&dio, (key.clone(), op))
-                .await
-                .map(|()| named.clone());
+    // crash. A write whose intent cannot be made durable (after one more
+    // try) is not sent: were it applied and the process then killed, the
+    // cache would come back without a trace of it and show the row's old
+    // value as fresh.
+    let outcome = match durable_or_refused(inner, &durability, &key, &op).await {
+        Err(error) => {
             inner.outbox.confirm(&key);
-            outcome
+            Err(error)
         }
-        None => write_through(&dio, &key, op).await,
+        Ok(()) => send(inner, &dio, &key, op, &named, distrusted).await,
     };
     inner.pending.finish(named.as_deref());
     match &outcome {
@@ -94,10 +94,66 @@ async fn handle(inner: &Arc<DioInner>, item: QueuedWrite) {
     let _ = reply.try_send(outcome);
 }
 
+/// `Ok` once the write may leave for the master: its intent is durable,
+/// or the Lens keeps none.
+async fn durable_or_refused(
+    inner: &DioInner,
+    durability: &Durability,
+    key: &WriteKey,
+    op: &WriteOp,
+) -> Result<()> {
+    if durability.is_off() || inner.outbox.make_durable(durability).await.is_ok() {
+        return Ok(());
+    }
+    inner
+        .outbox
+        .retry(durability, key, op)
+        .await
+        .map_err(|error| {
+            Error::new(
+                error.kind(),
+                alloc::format!(
+                    "the write was not sent to the master: the cache could not make it durable \
+                 ({}); a crash could have left the cache without a trace of it",
+                    error.message()
+                ),
+            )
+        })
+}
+
+/// Route the write (`on_write`) or write it through.
+async fn send(
+    inner: &DioInner,
+    dio: &Dio,
+    key: &WriteKey,
+    op: WriteOp,
+    named: &Option<String>,
+    distrusted: bool,
+) -> Result<Option<Id>> {
+    match inner.policy.on_write() {
+        Some(on_write) => {
+            let outcome = on_write(dio, (key.clone(), op))
+                .await
+                .map(|()| named.clone());
+            inner.outbox.confirm(key);
+            outcome
+        }
+        None => write_through(dio, key, op, distrusted).await,
+    }
+}
+
 /// Master first; on success mirror the op into the cache, deleting its
 /// intent in the same batch, and publish the data event. A master failure
 /// leaves the cache untouched (the intent is deleted: the write is over).
-async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<Id>> {
+///
+/// A `distrusted` replay (after a rollback) caches nothing of its value:
+/// its row is dropped, so views refetch what the master has.
+async fn write_through(
+    dio: &Dio,
+    key: &WriteKey,
+    op: WriteOp,
+    distrusted: bool,
+) -> Result<Option<Id>> {
     let outbox = &dio.inner.outbox;
     let written = match dio.master().apply_write(key, op.clone()).await {
         Ok(written) => written,
@@ -126,8 +182,12 @@ async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<
         Some(id) if matches!(op, WriteOp::Patch { .. }) => cache.get(id).ok().flatten(),
         _ => None,
     };
-    let Some(Mirrored { mut batch, event }) = mirror::mirror(op, written.clone(), cached, now)
-    else {
+    let mirrored = if distrusted {
+        mirror::forget(written.clone())
+    } else {
+        mirror::mirror(op, written.clone(), cached, now)
+    };
+    let Some(Mirrored { mut batch, event }) = mirrored else {
         outbox.confirm(key);
         return Ok(written);
     };

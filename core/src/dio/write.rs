@@ -245,6 +245,7 @@ impl Dio {
             key: admitted.key,
             durability: admitted.durability,
             reply,
+            distrusted: false,
         };
         match queue.try_send(item) {
             Ok(()) => Ok(ticket),

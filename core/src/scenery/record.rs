@@ -316,6 +316,12 @@ impl RecordState {
                     let _ = dio
                         .cache()
                         .insert_batch(alloc::vec![(state.id.clone(), row)]);
+                    // A write queued while the fetch ran is what the row
+                    // will be: the fetched value must not hide it.
+                    if dio.pending_write(&state.id).is_some() {
+                        state.clone().reload(&dio);
+                        return;
+                    }
                     state.show(
                         Some(EnrichedRecord::fresh(state.id.clone(), record, Some(now))),
                         RecordStatus::Fresh,
