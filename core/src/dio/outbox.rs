@@ -99,6 +99,11 @@ pub(crate) struct Outbox {
     leftovers: Mutex<Vec<Vec<u8>>>,
     applied: AtomicU64,
     flushed: AtomicU64,
+    /// The `applied` count a flush must reach before the next write leaves
+    /// for the master: the deletion of a refused write's intent (which a
+    /// flush of another write may have made durable) must be on disk first,
+    /// or a crash would replay it after later writes.
+    refused_through: AtomicU64,
     /// Woken when the worker takes a write off the queue (room for one
     /// more) and when the queue closes.
     pub(crate) room: Event,
@@ -136,6 +141,7 @@ impl Outbox {
             leftovers: Mutex::new(Vec::new()),
             applied: AtomicU64::new(0),
             flushed: AtomicU64::new(0),
+            refused_through: AtomicU64::new(0),
             room: Event::new(),
         }
     }
@@ -159,10 +165,18 @@ impl Outbox {
         }
         let bytes = intent::encode(op);
         let mut batch = CacheBatch::new();
+        // Intents whose deletion failed go in the same batch: a flush that
+        // makes this intent durable must not make one of a refused write
+        // durable without its deletion (it would be replayed).
+        let leftovers: Vec<Vec<u8>> = self.leftovers.lock().clone();
+        for key in &leftovers {
+            batch.meta_delete(key.clone());
+        }
         batch.meta_put(meta::outbox(self.run, seq), bytes.clone());
         batch.meta_put(meta::WRITE_RUN, self.run.to_be_bytes().to_vec());
         let stage = match self.cache.apply(batch) {
             Ok(()) => {
+                self.leftovers.lock().retain(|key| !leftovers.contains(key));
                 self.unconfirmed.lock().insert((self.run, seq), bytes);
                 let applied = self.applied.fetch_add(1, Ordering::AcqRel) + 1;
                 Stage::Stored { applied }
@@ -250,6 +264,42 @@ impl Outbox {
         batch.meta_put(meta::WRITE_RUN, self.run.to_be_bytes().to_vec());
         self.leftovers.lock().clear();
         self.cache.apply(batch)
+    }
+
+    /// A write was refused (its intent could not be made durable): delete
+    /// its intent, and see that the deletion is on disk before any later
+    /// write is sent (now if the disk allows, else before the next send).
+    pub(crate) async fn refuse(&self, key: &WriteKey) {
+        self.confirm(key);
+        let applied = self.applied.fetch_add(1, Ordering::AcqRel) + 1;
+        self.refused_through.fetch_max(applied, Ordering::AcqRel);
+        let _ = self.clear_refusals().await;
+    }
+
+    /// `Ok` once no refused write's intent can come back: their deletions
+    /// are stored and flushed. Cheap when nothing was refused.
+    ///
+    /// # Errors
+    /// The cache's error when it still cannot store or flush them.
+    pub(crate) async fn clear_refusals(&self) -> Result<()> {
+        let leftovers: Vec<Vec<u8>> = self.leftovers.lock().clone();
+        if !leftovers.is_empty() {
+            let mut batch = CacheBatch::new();
+            for key in &leftovers {
+                batch.meta_delete(key.clone());
+            }
+            self.cache.apply(batch)?;
+            self.leftovers.lock().retain(|key| !leftovers.contains(key));
+            self.applied.fetch_add(1, Ordering::AcqRel);
+        }
+        let through = self.refused_through.load(Ordering::Acquire);
+        if self.flushed.load(Ordering::Acquire) >= through {
+            return Ok(());
+        }
+        let covered = self.applied.load(Ordering::Acquire);
+        self.cache.flush().await?;
+        self.flushed.fetch_max(covered, Ordering::AcqRel);
+        Ok(())
     }
 
     /// One more attempt for a write whose intent could not be stored or

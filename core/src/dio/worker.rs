@@ -77,7 +77,7 @@ async fn handle(inner: &Arc<DioInner>, item: QueuedWrite) {
     // value as fresh.
     let outcome = match durable_or_refused(inner, &durability, &key, &op).await {
         Err(error) => {
-            inner.outbox.confirm(&key);
+            inner.outbox.refuse(&key).await;
             Err(error)
         }
         Ok(()) => send(inner, &dio, &key, op, &named, distrusted).await,
