@@ -206,7 +206,9 @@ impl Outbox {
         }
     }
 
-    fn forget(&self, key: &WriteKey) -> bool {
+    /// Drop `key` from the intents kept in memory (it is over, or about to
+    /// be cleared with the whole table).
+    pub(crate) fn forget(&self, key: &WriteKey) -> bool {
         self.unconfirmed
             .lock()
             .remove(&(key.run(), key.seq()))
@@ -226,16 +228,24 @@ impl Outbox {
         }
     }
 
-    /// The batch that carried a confirmation failed: its intent stays on
-    /// disk until a later batch deletes it (a replay of it is applied once
-    /// by a master that keeps keys).
-    pub(crate) fn confirm_failed(&self, batch: &CacheBatch) {
+    /// The batch that carried `key`'s confirmation failed: the earlier
+    /// leftovers it carried are left over again. `key`'s own intent stays
+    /// (on disk, and in the cache): the row was not recorded, so a replay
+    /// must still find it; see [`intent_key`](Self::intent_key).
+    pub(crate) fn confirm_failed(&self, batch: &CacheBatch, key: &WriteKey) {
+        let own = meta::outbox(key.run(), key.seq());
         let mut leftovers = self.leftovers.lock();
-        for key in &batch.meta_deletes {
-            if key.starts_with(meta::OUTBOX) && !leftovers.contains(key) {
-                leftovers.push(key.clone());
+        for deleted in &batch.meta_deletes {
+            if deleted.starts_with(meta::OUTBOX) && *deleted != own && !leftovers.contains(deleted)
+            {
+                leftovers.push(deleted.clone());
             }
         }
+    }
+
+    /// The meta key of `key`'s intent.
+    pub(crate) fn intent_key(key: &WriteKey) -> alloc::vec::Vec<u8> {
+        meta::outbox(key.run(), key.seq())
     }
 
     /// Delete `key`'s intent on its own (a write routed by `on_write`, or a
@@ -250,7 +260,12 @@ impl Outbox {
 
     fn apply_or_remember(&self, batch: CacheBatch) {
         if self.cache.apply(batch.clone()).is_err() {
-            self.confirm_failed(&batch);
+            let mut leftovers = self.leftovers.lock();
+            for deleted in batch.meta_deletes {
+                if deleted.starts_with(meta::OUTBOX) && !leftovers.contains(&deleted) {
+                    leftovers.push(deleted);
+                }
+            }
         }
     }
 

@@ -19,7 +19,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use super::mirror::{self, Mirrored};
-use super::outbox::Durability;
+use super::outbox::{Durability, Outbox};
 use super::write_op::QueuedWrite;
 use super::{Dio, DioEvent, DioInner, WriteOp};
 use crate::cache::CacheBatch;
@@ -50,8 +50,13 @@ pub(super) async fn run(
 /// Drop the rows held as unrecorded, now that the cache may take writes
 /// again; each one dropped is refetched by the views that show it.
 fn repair(dio: &Dio) {
-    for id in dio.inner.pending.unrecorded() {
-        if dio.cache().delete(&id).is_ok() {
+    for (id, intents) in dio.inner.pending.unrecorded() {
+        let mut batch = CacheBatch::new();
+        batch.delete(id.clone());
+        for intent in intents {
+            batch.meta_delete(intent);
+        }
+        if dio.cache().apply(batch).is_ok() {
             dio.inner.pending.release_unrecorded(&id);
             dio.publish(DioEvent::RecordChanged { id });
         }
@@ -169,11 +174,12 @@ async fn write_through(
         // mark its key answered again. It wipes the meta space, so the
         // intents of the writes still queued are stored again.
         dio.queries().invalidate();
-        outbox.confirm_in(&mut CacheBatch::new(), key);
+        outbox.forget(key);
         if let Err(error) = cache.clear().and_then(|()| outbox.restore_after_clear()) {
             // Rows still cached were fetched before now: they read stale.
+            // Its intent may still be cached: replayed, it is applied once.
             dio.mark_invalidated();
-            cache_write_failed(dio, None, error);
+            cache_write_failed(dio, None, None, error);
         }
         dio.publish(DioEvent::Invalidated);
         return Ok(None);
@@ -195,25 +201,35 @@ async fn write_through(
     match cache.apply(batch.clone()) {
         Ok(()) => dio.publish(event),
         Err(error) => {
-            outbox.confirm_failed(&batch);
-            cache_write_failed(dio, written.as_deref(), error);
+            outbox.confirm_failed(&batch, key);
+            let intent = Outbox::intent_key(key);
+            cache_write_failed(dio, written.as_deref(), Some(intent), error);
         }
     }
     Ok(written)
 }
 
 /// The master applied a write the cache could not record: drop the row
-/// (a cached old value must not read as fresh; views refetch it) and say so.
-fn cache_write_failed(dio: &Dio, id: Option<&str>, error: Error) {
-    if let Some(id) = id
-        && dio.cache().delete(id).is_err()
-    {
-        // The disk refused the delete too: the old value is still cached.
-        // Until it can be dropped the row reads as pending with the value
-        // the master now has (its intent is still on disk too, so after a
-        // restart it reads pending until replayed).
-        let now = dio.inner.pending.get(id).and_then(|pending| pending.record);
-        dio.inner.pending.hold_unrecorded(id, now);
+/// (a cached old value must not read as fresh; views refetch it) together
+/// with the write's `intent` (until the row is gone, a crash must still
+/// replay the write), and say so.
+fn cache_write_failed(dio: &Dio, id: Option<&str>, intent: Option<Vec<u8>>, error: Error) {
+    if let Some(id) = id {
+        let mut batch = CacheBatch::new();
+        batch.delete(String::from(id));
+        if let Some(intent) = &intent {
+            batch.meta_delete(intent.clone());
+        }
+        if dio.cache().apply(batch).is_err() {
+            // The disk refused the drop too: the old value is still cached.
+            // Until it can be dropped the row reads as pending with the
+            // value the master now has (after a restart the intent, still
+            // on disk, makes it read pending until replayed).
+            let now = dio.inner.pending.get(id).and_then(|pending| pending.record);
+            dio.inner
+                .pending
+                .hold_unrecorded(id, now, intent.unwrap_or_default());
+        }
     }
     dio.publish(DioEvent::CacheWriteFailed {
         id: id.map(String::from),

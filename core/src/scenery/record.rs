@@ -308,20 +308,23 @@ impl RecordState {
             let Some(dio) = Dio::upgrade(&state.dio) else {
                 return;
             };
+            let before = dio.cache().get(&state.id).ok().flatten();
             match dio.master().get(&state.id).await {
                 Ok(Some(record)) => {
+                    // A write queued, or recorded, while the fetch ran is
+                    // newer than what the fetch read: neither the cache nor
+                    // the view may go back to the fetched value.
+                    let after = dio.cache().get(&state.id).ok().flatten();
+                    if dio.pending_write(&state.id).is_some() || after != before {
+                        state.clone().reload(&dio);
+                        return;
+                    }
                     let now = dio.runtime().wall_clock();
                     let row = CachedRow::complete(record.clone(), Some(now));
                     // A failed cache write still shows what the master said.
                     let _ = dio
                         .cache()
                         .insert_batch(alloc::vec![(state.id.clone(), row)]);
-                    // A write queued while the fetch ran is what the row
-                    // will be: the fetched value must not hide it.
-                    if dio.pending_write(&state.id).is_some() {
-                        state.clone().reload(&dio);
-                        return;
-                    }
                     state.show(
                         Some(EnrichedRecord::fresh(state.id.clone(), record, Some(now))),
                         RecordStatus::Fresh,
