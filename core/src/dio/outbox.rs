@@ -34,13 +34,16 @@ use crate::vista::WriteKey;
 /// Where one write stands on the way to disk.
 #[derive(Clone, Debug)]
 enum Stage {
+    /// It has its key and is queued; its intent is being stored.
+    Storing,
     /// Its intent is applied to the cache; durable once a flush that
     /// started after `applied` reached that count succeeds.
     Stored { applied: u64 },
     /// Its intent is on disk (or the backend keeps nothing on disk and
     /// has it in memory).
     Durable,
-    /// Its intent could not be stored or flushed; the write goes on.
+    /// Its intent could not be stored or flushed (the worker tries once
+    /// more before it would send the write).
     Failed(Error),
     /// The Lens keeps no intents (`durable_writes(false)`).
     Off,
@@ -50,12 +53,15 @@ enum Stage {
 #[derive(Debug)]
 pub(crate) struct Durability {
     stage: Mutex<Stage>,
+    /// Woken when the intent has been stored (or failed to be).
+    stored: Event,
 }
 
 impl Durability {
     fn new(stage: Stage) -> Arc<Self> {
         Arc::new(Durability {
             stage: Mutex::new(stage),
+            stored: Event::new(),
         })
     }
 
@@ -75,9 +81,11 @@ impl Durability {
 
     fn settle(&self, stage: Stage) {
         let mut current = self.stage.lock();
-        if matches!(*current, Stage::Stored { .. }) {
+        if matches!(*current, Stage::Stored { .. } | Stage::Storing) {
             *current = stage;
         }
+        drop(current);
+        self.stored.notify(usize::MAX);
     }
 }
 
@@ -89,8 +97,9 @@ pub(crate) struct Outbox {
     run: u64,
     /// The next sequence number (under `order`).
     next_seq: Mutex<u64>,
-    /// Held while a write takes its sequence number, stores its intent and
-    /// enters the queue, so sequence order is queue order.
+    /// Held while a write takes its sequence number and enters the queue,
+    /// so sequence order is queue order (its intent is stored right after,
+    /// outside the lock).
     pub(crate) order: Mutex<()>,
     /// Intents stored and not yet confirmed, by (run, seq).
     unconfirmed: Mutex<BTreeMap<(u64, u64), Vec<u8>>>,
@@ -120,8 +129,10 @@ impl fmt::Debug for Outbox {
     }
 }
 
-/// A write as it enters the queue: its key and its durability.
+/// A write as it enters the queue: its key, its durability and its
+/// intent's bytes to store.
 pub(crate) struct Admitted {
+    intent: Option<Vec<u8>>,
     pub(crate) key: WriteKey,
     pub(crate) durability: Arc<Durability>,
 }
@@ -146,9 +157,9 @@ impl Outbox {
         }
     }
 
-    /// Take the next key and store `op`'s intent. The caller holds `order`
-    /// and queues the write right after (or calls [`withdraw`](Self::withdraw)).
-    /// A failure to store leaves the write going on, not durable.
+    /// Take the next key for `op` (the caller holds `order` and queues the
+    /// write right after; its intent is then stored with
+    /// [`store`](Self::store), outside the lock).
     pub(crate) fn admit(&self, op: &WriteOp) -> Admitted {
         let seq = {
             let mut next = self.next_seq.lock();
@@ -159,11 +170,24 @@ impl Outbox {
         let key = WriteKey::new(self.name.clone(), self.run, seq);
         if !self.enabled {
             return Admitted {
+                intent: None,
                 key,
                 durability: Durability::new(Stage::Off),
             };
         }
-        let bytes = intent::encode(op);
+        Admitted {
+            intent: Some(intent::encode(op)),
+            key,
+            durability: Durability::new(Stage::Storing),
+        }
+    }
+
+    /// Store the intent of a write [`admit`](Self::admit)ted and queued. A
+    /// failure leaves the write queued, not durable (the worker tries once
+    /// more before it would send it).
+    pub(crate) fn store(&self, admitted: Admitted) {
+        let Some(bytes) = admitted.intent else { return };
+        let (run, seq) = (admitted.key.run(), admitted.key.seq());
         let mut batch = CacheBatch::new();
         // Intents whose deletion failed go in the same batch: a flush that
         // makes this intent durable must not make one of a refused write
@@ -172,21 +196,23 @@ impl Outbox {
         for key in &leftovers {
             batch.meta_delete(key.clone());
         }
-        batch.meta_put(meta::outbox(self.run, seq), bytes.clone());
+        batch.meta_put(meta::outbox(run, seq), bytes.clone());
         batch.meta_put(meta::WRITE_RUN, self.run.to_be_bytes().to_vec());
+        // Listed before it is stored: a DeleteAll clearing the table now
+        // stores it again.
+        self.unconfirmed.lock().insert((run, seq), bytes);
         let stage = match self.cache.apply(batch) {
             Ok(()) => {
                 self.leftovers.lock().retain(|key| !leftovers.contains(key));
-                self.unconfirmed.lock().insert((self.run, seq), bytes);
                 let applied = self.applied.fetch_add(1, Ordering::AcqRel) + 1;
                 Stage::Stored { applied }
             }
-            Err(error) => Stage::Failed(error.context("storing the write's intent")),
+            Err(error) => {
+                self.unconfirmed.lock().remove(&(run, seq));
+                Stage::Failed(error.context("storing the write's intent"))
+            }
         };
-        Admitted {
-            key,
-            durability: Durability::new(stage),
-        }
+        admitted.durability.settle(stage);
     }
 
     /// A replayed intent found at open, under its stored key.
@@ -195,15 +221,6 @@ impl Outbox {
             .lock()
             .insert((run, seq), intent::encode(op));
         WriteKey::new(self.name.clone(), run, seq)
-    }
-
-    /// A write admitted but never queued (the queue closed): forget it.
-    pub(crate) fn withdraw(&self, key: &WriteKey) {
-        if self.forget(key) {
-            let mut batch = CacheBatch::new();
-            batch.meta_delete(meta::outbox(key.run(), key.seq()));
-            self.apply_or_remember(batch);
-        }
     }
 
     /// Drop `key` from the intents kept in memory (it is over, or about to
@@ -354,6 +371,13 @@ impl Outbox {
     pub(crate) async fn make_durable(&self, durability: &Durability) -> Result<()> {
         loop {
             let applied = match durability.stage() {
+                Stage::Storing => {
+                    let stored = durability.stored.listen();
+                    if matches!(durability.stage(), Stage::Storing) {
+                        stored.await;
+                    }
+                    continue;
+                }
                 Stage::Durable => return Ok(()),
                 Stage::Failed(error) => return Err(error),
                 Stage::Off => {

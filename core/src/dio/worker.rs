@@ -3,7 +3,8 @@
 //! It first replays the intents found in the outbox at open (writes queued
 //! before a crash whose answer was never recorded), then takes the queue.
 //! Before a write leaves for the master its intent is made durable (the
-//! flush is shared with every ticket waiting at the time). With `on_write`
+//! flush is shared with every ticket waiting at the time); a write whose
+//! intent cannot be made durable, even at a second try, is not sent. With `on_write`
 //! registered every op goes to it; otherwise the default is write-through:
 //! master first (under the write's idempotency key), then the cache, with
 //! the intent deleted in the same batch, then the matching data event.
