@@ -1,7 +1,8 @@
 //! A cold 50-row window through `HttpVista` against a local server speaking
 //! `serve`'s API (`std-runtime/tests/support/serve_like.rs`, a
 //! `MemoryVista` of 10,000 products behind axum on a loopback port; the
-//! real `serve` follows once it lives in its app crate).
+//! grid's whole path through the real `serve` over SQLite is the
+//! `grid_remote` bench).
 //!
 //! - `http_window/unsorted_50`: `fetch_window(offset, 50)` at a random
 //!   offset, the whole path: the `blocking` pool hop, the request over a

@@ -62,9 +62,29 @@
 //! - **critical-section** (no threads) and **spin** (threads): the core's
 //!   locks, by the rule in [`sync`]; **portable-atomic**: 64-bit atomics on
 //!   32-bit chips.
+//! - **tracing** (default features off: `no_std`): the Dio's spans, for
+//!   whatever subscriber the application installs (see [Tracing](#tracing)).
 //! - **smol**, **sled**, **rusqlite**: `diorama-std`; **tokio**: `diorama-tokio`;
 //!   **axum**: the `serve` app; the embassy executor and timers: `diorama-embassy`.
 //!   Never here: the core names no executor, storage engine or `std`.
+//!
+//! # Tracing
+//!
+//! A Dio's work runs in [`tracing`](https://docs.rs/tracing) spans, at
+//! `INFO` level, each with the Dio's name as `dio` and, once the work
+//! ended, `outcome` (`ok`, or the error kind's
+//! [`as_str`](ErrorKind::as_str)) and `error` (the error's text):
+//!
+//! - `diorama.write`: one queued write, from the worker taking it to its
+//!   outcome (`op`: `insert`, `replace`, `patch`, `delete`, `delete_all`;
+//!   `id`, empty when the write names none);
+//! - `diorama.load_chunk`: one chunk load of a table scenery (`start`,
+//!   `end`, `query` in its `Debug` form); an aborted load records no
+//!   outcome;
+//! - `diorama.refresh`: one refresh, manual or scheduled.
+//!
+//! Master calls, cache reads and logs made inside them carry the span as
+//! their context. Without a subscriber a span costs an atomic load.
 #![no_std]
 // Unsafe code lives in one file, `sync/critical.rs` (guards over a
 // critical section); everywhere else it is an error.

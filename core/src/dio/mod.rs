@@ -26,7 +26,9 @@ mod queries;
 mod refresh;
 mod shell;
 mod sink;
+mod spans;
 mod tap;
+mod views;
 mod worker;
 mod write;
 mod write_op;
@@ -43,6 +45,7 @@ pub use write_op::WriteTicket;
 pub(crate) use open::open;
 pub(crate) use policy::Policy;
 pub(crate) use sink::ChunkTarget;
+pub(crate) use views::ViewHook;
 
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
@@ -102,6 +105,9 @@ pub(crate) struct DioInner {
     /// Hook (issue 14, replica bridges): told of every change applied
     /// outside the write queue; see `tap.rs`.
     tap: spin::Once<alloc::sync::Arc<dyn ChangeTap>>,
+    /// Issue 11: the sceneries told synchronously of pending writes and of
+    /// a finished `on_start`; see `views.rs`.
+    views: views::Views,
 }
 
 impl Dio {
@@ -252,6 +258,22 @@ impl Dio {
         // A failed meta write only means on_query may be skipped once more
         // and rows may read fresh a little longer after a restart.
         let _ = self.inner.cache.apply(batch);
+    }
+
+    /// Register a scenery's hook (see `views.rs`): told synchronously of
+    /// pending writes and of a finished non-blocking `on_start`.
+    pub(crate) fn register_view(&self, hook: Weak<dyn ViewHook>) {
+        self.inner.views.register(hook);
+    }
+
+    /// Tell every open scenery, before returning, that a write to `id` was queued.
+    pub(crate) fn tell_views_pending(&self, id: &str) {
+        self.inner.views.each(|view| view.write_pending(self, id));
+    }
+
+    /// Tell every open scenery that `on_start` finished.
+    pub(crate) fn tell_views_started(&self) {
+        self.inner.views.each(|view| view.started(self));
     }
 
     /// A fresh id for a scenery of this Dio (tags its viewport events).

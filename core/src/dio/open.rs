@@ -53,6 +53,7 @@ pub(crate) async fn open(policy: Arc<Policy>, master: Vista, table_name: &str) -
         positions_lock: async_lock::Mutex::new(()),
         followers: Default::default(),
         tap: spin::Once::new(),
+        views: Default::default(),
     });
     let dio = Dio::from_inner(inner.clone());
     // Replayed writes read as pending (with their optimistic value) from
@@ -139,6 +140,8 @@ pub(crate) async fn open(policy: Arc<Policy>, master: Vista, table_name: &str) -
                 });
             }
             finish_start(&background, outcome);
+            // Views opened meanwhile read a cache on_start was still filling.
+            background.tell_views_started();
         }));
     }
     Ok(dio)

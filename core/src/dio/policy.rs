@@ -16,6 +16,8 @@ use core::fmt;
 use core::future::Future;
 use core::ops::Range;
 
+use tracing::Instrument;
+
 use super::lens_events::LensEventSender;
 use super::{ChangeEvent, ChunkSink, Dio, LensDefaults, WriteKey, WriteOp};
 use crate::cache::CacheBackend;
@@ -65,7 +67,15 @@ where
     F: Fn(Dio, Range<usize>, Query, ChunkSink) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<()>> + Send + 'static,
 {
-    Box::new(move |dio: &Dio, range, query, sink| Box::pin(f(dio.clone(), range, query, sink)))
+    Box::new(move |dio: &Dio, range, query, sink| {
+        let span = super::spans::load_chunk(dio.table_name(), &range, &query);
+        let load = f(dio.clone(), range, query, sink).instrument(span.clone());
+        Box::pin(async move {
+            let outcome = load.await;
+            super::spans::outcome(&span, &outcome);
+            outcome
+        })
+    })
 }
 
 /// Every callback a Lens may hold, all optional. Filled by `LensBuilder`;

@@ -6,6 +6,7 @@ use core::time::Duration;
 
 use super::{Dio, DioEvent, DioInner};
 use crate::error::{Error, ErrorKind, Result};
+use tracing::Instrument;
 
 /// Closes a `Refreshing` with `RefreshFailed { Cancelled }` when the refresh
 /// is dropped before its outcome (a caller gave up, the loop was aborted).
@@ -31,10 +32,12 @@ impl Drop for Unfinished<'_> {
 pub(super) async fn run(dio: &Dio) -> Result<()> {
     dio.publish(DioEvent::Refreshing);
     let mut unfinished = Unfinished { dio, armed: true };
+    let span = super::spans::refresh(dio.table_name());
     let outcome = match dio.policy().on_refresh() {
-        Some(on_refresh) => on_refresh(dio).await,
+        Some(on_refresh) => on_refresh(dio).instrument(span.clone()).await,
         None => Ok(()),
     };
+    super::spans::outcome(&span, &outcome);
     // No await from here on: the outcome below is published in full.
     unfinished.armed = false;
     match outcome {

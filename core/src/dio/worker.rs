@@ -19,6 +19,8 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use tracing::Instrument;
+
 use super::mirror::{self, Mirrored};
 use super::outbox::{Durability, Outbox};
 use super::write_op::QueuedWrite;
@@ -81,13 +83,19 @@ async fn handle(inner: &Arc<DioInner>, item: QueuedWrite) {
     // try) is not sent: were it applied and the process then killed, the
     // cache would come back without a trace of it and show the row's old
     // value as fresh.
+    let span = super::spans::write(dio.table_name(), &op);
     let outcome = match durable_or_refused(inner, &durability, &key, &op).await {
         Err(error) => {
             inner.outbox.refuse(&key).await;
             Err(error)
         }
-        Ok(()) => send(inner, &dio, &key, op, &named, distrusted).await,
+        Ok(()) => {
+            send(inner, &dio, &key, op, &named, distrusted)
+                .instrument(span.clone())
+                .await
+        }
     };
+    super::spans::outcome(&span, &outcome);
     inner.pending.finish(named.as_deref());
     match &outcome {
         Ok(id) => dio.publish(DioEvent::WriteCompleted { id: id.clone() }),

@@ -214,6 +214,9 @@ impl Dio {
             _ => None,
         };
         self.inner.pending.add(op, base);
+        if let Some(id) = op.id() {
+            self.tell_views_pending(id);
+        }
         self.publish(DioEvent::WriteQueued {
             id: op.id().map(String::from),
         });

@@ -29,10 +29,12 @@
 
 mod enriched;
 mod extent;
+mod moves;
 mod open;
 mod planner;
 mod positions;
 mod record;
+mod sorted;
 mod sparse;
 mod table;
 mod value;
@@ -42,5 +44,5 @@ mod value;
 pub use crate::dio::ChunkSink;
 pub use enriched::{EnrichedRecord, RowStatus};
 pub use record::{RecordScenery, RecordSceneryBuilder, RecordStatus};
-pub use table::{LoadState, TableScenery, TableSceneryBuilder, TableStats};
+pub use table::{LoadState, MAX_VIEWPORT_ROWS, TableScenery, TableSceneryBuilder, TableStats};
 pub use value::{CustomAggregate, ValueScenery, ValueSceneryBuilder, ValueStatus};

@@ -105,6 +105,12 @@ impl PositionKeys {
         Ok(())
     }
 
+    /// Stage forgetting every stored position of this query (rows moved:
+    /// the stored order is no longer the master's; the extent stays).
+    pub(crate) fn stage_forget(&self, batch: &mut CacheBatch) {
+        batch.meta_delete_prefix(self.prefix.clone());
+    }
+
     /// The stored extent of this query.
     pub(crate) fn read_extent(&self, cache: &dyn CacheTable) -> Result<Option<Extent>> {
         let Some(bytes) = cache.meta_get(&self.extent)? else {
@@ -119,6 +125,8 @@ impl PositionKeys {
             end: opt(words[1]),
             known: usize::try_from(words[2]).unwrap_or(0),
             short_attempts: u32::try_from(words[3]).unwrap_or(0),
+            // Not persisted: after a reopen an empty page finds it again.
+            bound: None,
         }))
     }
 

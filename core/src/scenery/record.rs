@@ -114,6 +114,7 @@ pub struct RecordScenery {
 
 struct RecordHandle {
     state: Arc<RecordState>,
+    from_cache: bool,
     _tasks: Vec<AbortOnDrop>,
 }
 
@@ -154,6 +155,14 @@ impl RecordScenery {
         self.handle.state.shown.read().1.clone()
     }
 
+    /// Whether opening showed the row from the cache (fresh, or with a
+    /// pending write) without waiting for the master: what a service counts
+    /// as a cache hit. Decided when the view opened, so a fetch finishing
+    /// right after cannot change it.
+    pub fn opened_from_cache(&self) -> bool {
+        self.handle.from_cache
+    }
+
     /// The id of the row.
     pub fn id(&self) -> &str {
         &self.handle.state.id
@@ -186,16 +195,19 @@ impl RecordScenery {
             fetches: Mutex::new(Vec::new()),
         });
         let events = dio.subscribe_events();
-        match start {
+        let hook: Weak<dyn crate::dio::ViewHook> = Arc::downgrade(&state) as _;
+        dio.register_view(hook);
+        let from_cache = match start {
             Some(record) => {
                 let now = dio.runtime().wall_clock();
                 state.show(
                     Some(EnrichedRecord::fresh(state.id.clone(), record, Some(now))),
                     RecordStatus::Fresh,
                 );
+                true
             }
             None => state.clone().reload(dio),
-        }
+        };
         let task = dio.runtime().spawn(
             "diorama.record.reactor",
             run(Arc::downgrade(&state), events),
@@ -203,6 +215,7 @@ impl RecordScenery {
         RecordScenery {
             handle: Arc::new(RecordHandle {
                 state,
+                from_cache,
                 _tasks: alloc::vec![task.abort_on_drop()],
             }),
         }
@@ -217,7 +230,9 @@ async fn run(state: Weak<RecordState>, mut events: BroadcastReceiver<DioEvent>) 
             return;
         };
         match event {
-            Ok(DioEvent::Invalidated) | Err(RecvError::Lagged(_)) => state.clone().reload(&dio),
+            Ok(DioEvent::Invalidated) | Err(RecvError::Lagged(_)) => {
+                state.clone().reload(&dio);
+            }
             Ok(DioEvent::WriteFailed {
                 id: Some(id),
                 error,
@@ -232,6 +247,25 @@ async fn run(state: Weak<RecordState>, mut events: BroadcastReceiver<DioEvent>) 
             }
             Ok(_) => {}
             Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+impl crate::dio::ViewHook for RecordState {
+    fn write_pending(self: Arc<Self>, dio: &Dio, id: &str) {
+        if id == self.id.as_str() && !self.closed.load(Ordering::Acquire) {
+            self.reload(dio);
+        }
+    }
+
+    fn started(self: Arc<Self>, dio: &Dio) {
+        // A row still loading may be in the cache now (on_start copied it).
+        let missing = self.shown.read().0.is_none();
+        if !self.closed.load(Ordering::Acquire)
+            && missing
+            && matches!(dio.cache().get(&self.id), Ok(Some(_)))
+        {
+            self.reload(dio);
         }
     }
 }
@@ -255,20 +289,23 @@ impl RecordState {
 
     /// Show what the cache (and pending writes) say; fetch from the master
     /// when the cache cannot answer for sure.
-    fn reload(self: Arc<Self>, dio: &Dio) {
+    /// Show what the cache and the pending writes hold now, fetching when
+    /// that is not current; `true` when nothing had to be fetched.
+    fn reload(self: Arc<Self>, dio: &Dio) -> bool {
         if let Some(pending) = dio.pending_write(&self.id) {
             let base = self.shown.read().0.as_ref().map(|row| row.record.clone());
             if let Some(record) = pending.record.or(base) {
                 let row =
                     EnrichedRecord::pending(self.id.clone(), record, pending.dirty_fields, None);
                 self.show(Some(row), RecordStatus::PendingWrite);
-                return;
+                return true;
             }
         }
         match dio.cache().get(&self.id) {
             Ok(Some(row)) if self.is_current(dio, &row) => {
                 let shown = EnrichedRecord::fresh(self.id.clone(), row.record, row.fetched_at);
                 self.show(Some(shown), RecordStatus::Fresh);
+                true
             }
             Ok(Some(row)) => {
                 let shown = EnrichedRecord {
@@ -277,12 +314,14 @@ impl RecordState {
                 };
                 self.show(Some(shown), RecordStatus::Stale);
                 self.fetch();
+                false
             }
             _ => {
                 if self.shown.read().0.is_none() {
                     self.show(None, RecordStatus::Loading);
                 }
                 self.fetch();
+                false
             }
         }
     }
@@ -354,7 +393,8 @@ impl RecordState {
     /// writes to the row are queued).
     fn write_failed(self: &Arc<Self>, dio: &Dio, error: Error) {
         if dio.pending_write(&self.id).is_some() {
-            return self.clone().reload(dio);
+            self.clone().reload(dio);
+            return;
         }
         let previous = match dio.cache().get(&self.id) {
             Ok(Some(row)) => Some(EnrichedRecord::fresh(

@@ -156,6 +156,28 @@ impl SparseRows {
         })
     }
 
+    /// Move every row at an index past `index` one down (`index` itself
+    /// must be empty): what follows a row that left closes up.
+    pub(crate) fn close_up_after(&mut self, index: usize) {
+        let after: Vec<usize> = self.range(index + 1..self.end()).map(|(i, _)| i).collect();
+        for i in after {
+            if let Some(row) = self.take(i) {
+                self.set(i - 1, row);
+            }
+        }
+    }
+
+    /// Move every row at `index` or past it one up: room for a row that
+    /// enters at `index`.
+    pub(crate) fn open_up_at(&mut self, index: usize) {
+        let from: Vec<usize> = self.range(index..self.end()).map(|(i, _)| i).collect();
+        for i in from.into_iter().rev() {
+            if let Some(row) = self.take(i) {
+                self.set(i + 1, row);
+            }
+        }
+    }
+
     /// Drop every page that holds no row of `keep`, so memory stays
     /// proportional to what is near the viewport.
     pub(crate) fn retain_pages(&mut self, keep: Range<usize>) {
@@ -168,14 +190,6 @@ impl SparseRows {
                 }
                 self.len -= page.filled;
             }
-        }
-    }
-
-    /// Replace everything with `rows` placed at indices `0..`.
-    pub(crate) fn replace_all(&mut self, rows: impl IntoIterator<Item = Arc<EnrichedRecord>>) {
-        self.clear();
-        for (i, row) in rows.into_iter().enumerate() {
-            self.set(i, row);
         }
     }
 }

@@ -60,7 +60,7 @@ impl WriteOp {
 /// so a master that remembers the keys it applied (`SqliteVista` does) applies
 /// it once. Keys never repeat for one cache: a run number is larger than
 /// every run before it on the same cache, a rollback of the cache included
-/// (see [`next_run`]).
+/// (each open takes the next run number, past any the cache recorded).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct WriteKey {
     dio: Arc<str>,

@@ -152,22 +152,34 @@ fn grid_runs_the_issue_script_then_paints_from_the_cache() {
     assert!(prices.windows(2).all(|w| w[0] <= w[1]), "{prices:?}");
     assert!(sort.after.screen.contains("price ▲"));
 
-    // edit: pending while the master is slow, then fresh with the new price.
+    // edit: the row moves to where 19.99 falls in the price order (off the
+    // screen when every other row shown is cheaper), pending while the
+    // master is slow, then fresh; the screen stays in price order, each
+    // row once (issue 11: it used to stay on line 7, out of order).
     let edit = step(&first, "edit 7 19.99");
-    let edited = edit.after.rows[6].1.clone().unwrap();
-    assert_eq!(edited.id, shown_ids[6]);
-    assert_eq!(price(&edit.after, 7), 19.99);
-    assert_eq!(edited.status, RowStatus::Fresh);
+    let edited_id = shown_ids[6].clone();
+    let after_ids = ids(&edit.after);
+    let after_prices: Vec<f64> = (1..=after_ids.len())
+        .map(|l| price(&edit.after, l))
+        .collect();
     assert!(
-        edit.statuses_seen.contains("pending"),
-        "{:?}",
-        edit.statuses_seen
+        after_prices.windows(2).all(|w| w[0] <= w[1]),
+        "{after_prices:?}"
     );
-    assert!(table_lines(&edit.after)[6].contains("19.99"));
-    assert!(table_lines(&edit.after)[6].contains("fresh"));
+    let unique: std::collections::BTreeSet<&String> = after_ids.iter().collect();
+    assert_eq!(unique.len(), after_ids.len(), "{after_ids:?}");
+    match after_ids.iter().position(|id| *id == edited_id) {
+        Some(at) => {
+            let edited = edit.after.rows[at].1.clone().unwrap();
+            assert_eq!(price(&edit.after, at + 1), 19.99);
+            assert_eq!(edited.status, RowStatus::Fresh);
+            assert!(table_lines(&edit.after)[at].contains("19.99"));
+        }
+        None => assert!(*after_prices.last().unwrap() <= 19.99, "{after_prices:?}"),
+    }
 
-    // A negative price is refused by the master: the row shows the failure
-    // and keeps its price.
+    // A negative price is refused by the master: the row (line 2 after the
+    // edit above) shows the failure and keeps its price and its place.
     let refused = step(&first, "edit 2 -5");
     let row = refused.after.rows[1].1.clone().unwrap();
     assert!(
@@ -175,7 +187,7 @@ fn grid_runs_the_issue_script_then_paints_from_the_cache() {
         "{:?}",
         row.status
     );
-    assert_eq!(price(&refused.after, 2), prices[1]);
+    assert_eq!(price(&refused.after, 2), after_prices[1]);
     assert!(table_lines(&refused.after)[1].contains("failed"));
     assert!(refused.after.screen.contains("failed: "));
 
@@ -183,8 +195,9 @@ fn grid_runs_the_issue_script_then_paints_from_the_cache() {
     assert_eq!(quit.after.pending_writes, 0);
 
     // The write reached SQLite through the queue.
-    let master = SqliteVista::open(&first.dataset.db_path, TABLE, "id").unwrap();
-    let stored = futures_lite::future::block_on(master.get(&edited.id))
+    let db_path = &first.source.dataset().expect("a local run").db_path;
+    let master = SqliteVista::open(db_path, TABLE, "id").unwrap();
+    let stored = futures_lite::future::block_on(master.get(&edited_id))
         .unwrap()
         .unwrap();
     assert_eq!(stored.get("price").and_then(Value::as_f64), Some(19.99));
@@ -192,7 +205,7 @@ fn grid_runs_the_issue_script_then_paints_from_the_cache() {
 
     // Second run over the same directory: the first frame comes from the
     // sled cache, before any master call or chunk load.
-    let edited_row = edited.id[1..].parse::<usize>().unwrap();
+    let edited_row = edited_id[1..].parse::<usize>().unwrap();
     let second = run(
         &args(dir.path(), Duration::ZERO),
         &format!("goto {edited_row}; quit"),
@@ -210,7 +223,7 @@ fn grid_runs_the_issue_script_then_paints_from_the_cache() {
     // The edited row, in source order, shows the written price.
     let goto = step(&second, &format!("goto {edited_row}"));
     let row = goto.after.rows[0].1.clone().unwrap();
-    assert_eq!(row.id, edited.id);
+    assert_eq!(row.id, edited_id);
     assert_eq!(row.record.get("price").and_then(Value::as_f64), Some(19.99));
 }
 
@@ -269,12 +282,21 @@ fn grid_keys_move_sort_search_and_edit() {
     }
     let oak = prices(&steps[13].after);
     assert!(oak.windows(2).all(|w| w[0] >= w[1]), "{oak:?}");
-    // e, 7.5, enter: the selected (first) row's price, written.
+    // e, 7.5, enter: the selected (first, dearest) row's price, written:
+    // it moves to where 7.5 falls (issue 11), the rest stay in order.
     assert!(steps[15].after.screen.contains("new price of "));
-    let edited = steps[16].after.rows[0].1.clone().unwrap();
-    assert_eq!(price(&steps[16].after, 1), 7.5);
-    assert_eq!(edited.status, RowStatus::Fresh);
-    assert!(table_lines(&steps[16].after)[0].contains("7.50"));
+    let edited_id = ids(&steps[15].after)[0].clone();
+    let after = prices(&steps[16].after);
+    assert!(after.windows(2).all(|w| w[0] >= w[1]), "{after:?}");
+    match ids(&steps[16].after).iter().position(|id| *id == edited_id) {
+        Some(at) => {
+            let edited = steps[16].after.rows[at].1.clone().unwrap();
+            assert_eq!(price(&steps[16].after, at + 1), 7.5);
+            assert_eq!(edited.status, RowStatus::Fresh);
+            assert!(table_lines(&steps[16].after)[at].contains("7.50"));
+        }
+        None => assert!(*after.last().unwrap() >= 7.5, "{after:?}"),
+    }
     // q ends the run: `goto 5` never runs.
     assert_eq!(steps.len(), 18);
     assert_eq!(steps[17].command, "key q");

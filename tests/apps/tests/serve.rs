@@ -736,3 +736,46 @@ fn metrics_are_exposed_and_move() {
     );
     server.stop();
 }
+
+/// Issue 11: PATCH the cheapest product's price to 9999 and page through
+/// `sort=price`: every page is in price order and the product shows once,
+/// on the last page — not still on the first page as well.
+#[test]
+fn a_patched_sort_key_moves_the_row_and_pages_stay_in_order_without_duplicates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::over_products(dir.path(), ServiceOptions::default());
+    let page_of = |offset: usize| {
+        let (status, page) = server.get(&format!("/products?sort=price&offset={offset}&limit=100"));
+        assert_eq!(status, 200, "{page}");
+        page
+    };
+    let first = page_of(0);
+    let cheapest = ids(&first)[0].clone();
+    // The last page loaded too, so the scenery holds both ends.
+    let _ = page_of(ROWS - 100);
+
+    let (status, row) = server.patch(&format!("/products/{cheapest}"), r#"{"price": 9999}"#);
+    assert_eq!(status, 200, "{row}");
+
+    let mut seen = std::collections::BTreeMap::new();
+    let mut previous = f64::NEG_INFINITY;
+    for offset in (0..ROWS).step_by(100) {
+        let page = page_of(offset);
+        for (i, row) in page["rows"].as_array().unwrap().iter().enumerate() {
+            let id = row["id"].as_str().unwrap().to_string();
+            let p = price(row);
+            assert!(
+                p >= previous,
+                "row {} ({id}, {p}) after {previous}",
+                offset + i
+            );
+            previous = p;
+            if let Some(at) = seen.insert(id.clone(), offset + i) {
+                panic!("{id} shown at {at} and at {}", offset + i);
+            }
+        }
+    }
+    assert_eq!(seen.len(), ROWS);
+    assert_eq!(seen.get(&cheapest), Some(&(ROWS - 1)));
+    server.stop();
+}

@@ -14,7 +14,7 @@ use diorama_embassy::host::HostExecutor;
 use super::watchdog::bounded;
 use super::{
     BackendFactory, DUE_GRACE, HANG_BOUND, Harness, QUIET_ROUNDS, SETTLE_POLL, TaskPanics,
-    TrackedRuntime, counted_flushing,
+    TrackedRuntime, inline_flushing,
 };
 
 /// Task slots of each harness's pool: the conformance suite's thousand
@@ -52,8 +52,8 @@ impl EmbassyHarness {
         let pool: &'static TaskPool<POOL_SLOTS> = Box::leak(Box::new(TaskPool::new()));
         let runtime = TrackedRuntime::new(Arc::new(executor.runtime(pool)));
         EmbassyHarness {
-            backends: counted_flushing(backends, &runtime),
             runtime,
+            backends: inline_flushing(backends),
             executor: Some(executor),
         }
     }

@@ -1,9 +1,7 @@
-//! The flush adapters harnesses wrap every backend in: inline flushes for
-//! virtual clocks, counted flushes for real runtimes.
+//! The inline-flush adapter virtual clocks wrap every backend in.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use diorama_core::cache::{CacheBackend, CacheBatch, CacheTable, CachedRow};
@@ -13,64 +11,25 @@ use diorama_core::vista::Id;
 
 /// `backend` with every table's `flush` done on the calling thread.
 ///
-/// For virtual clocks, which wrap every backend of their factory in it: a
-/// backend may flush on another thread (sled's runs on the `blocking` pool),
-/// and a virtual clock cannot wait for another thread (the simulator reports
-/// a stall; a paused tokio clock jumps to the next timer while it waits).
-/// Flushing inline keeps the schedule in the harness's hands; a flush that
-/// is already done on the calling thread (the memory backend's) is
-/// unchanged. Real runtimes use the backend as it is.
+/// Every harness wraps the backends of its factory in it: a backend may
+/// flush on another thread (sled's runs on the `blocking` pool), which no
+/// harness can see. A virtual clock cannot wait for another thread (the
+/// simulator reports a stall; a paused tokio clock jumps to the next timer
+/// while it waits), and a real-clock `settle` would call the runtime quiet
+/// while a durable write's flush still runs (the write not yet at the
+/// master). Flushed inline, the flush is part of the task that awaits it,
+/// so the schedule stays in the harness's hands; a flush that is already
+/// done on the calling thread (the memory backend's) is unchanged. The
+/// off-thread hand-off itself is tested in diorama-std's own sled tests.
 pub fn inline_flush(backend: Arc<dyn CacheBackend>) -> Arc<dyn CacheBackend> {
     Arc::new(InlineFlushBackend {
         inner: backend,
-        mode: Mode::Inline,
         tables: Mutex::default(),
     })
-}
-
-/// `backend` with every table's flush counted in `in_flight` while it
-/// runs (it still runs where the backend runs it, sled's on the `blocking`
-/// pool).
-///
-/// For real runtimes: a durable write waits for a flush on another thread,
-/// which no executor sees, so a harness's settle also waits for the count
-/// to reach zero.
-pub fn counted_flush(
-    backend: Arc<dyn CacheBackend>,
-    in_flight: Arc<AtomicUsize>,
-) -> Arc<dyn CacheBackend> {
-    Arc::new(InlineFlushBackend {
-        inner: backend,
-        mode: Mode::Counted(in_flight),
-        tables: Mutex::default(),
-    })
-}
-
-#[derive(Clone, Debug)]
-enum Mode {
-    Inline,
-    Counted(Arc<AtomicUsize>),
-}
-
-/// Counts one flush in flight while alive.
-struct InFlight(Arc<AtomicUsize>);
-
-impl InFlight {
-    fn enter(count: &Arc<AtomicUsize>) -> Self {
-        count.fetch_add(1, Ordering::AcqRel);
-        InFlight(count.clone())
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
 }
 
 struct InlineFlushBackend {
     inner: Arc<dyn CacheBackend>,
-    mode: Mode,
     /// One adapter per table name, so opening a name twice yields one table.
     tables: Mutex<HashMap<String, Arc<InlineFlushTable>>>,
 }
@@ -89,10 +48,7 @@ impl CacheBackend for InlineFlushBackend {
         if let Some(table) = tables.get(name) {
             return Ok(table.clone());
         }
-        let table = Arc::new(InlineFlushTable(
-            self.inner.open_table(name)?,
-            self.mode.clone(),
-        ));
+        let table = Arc::new(InlineFlushTable(self.inner.open_table(name)?));
         tables.insert(name.to_owned(), table.clone());
         Ok(table)
     }
@@ -111,7 +67,7 @@ impl CacheBackend for InlineFlushBackend {
 }
 
 #[derive(Debug)]
-struct InlineFlushTable(Arc<dyn CacheTable>, Mode);
+struct InlineFlushTable(Arc<dyn CacheTable>);
 
 impl CacheTable for InlineFlushTable {
     fn name(&self) -> &str {
@@ -164,25 +120,8 @@ impl CacheTable for InlineFlushTable {
     }
 
     fn flush(&self) -> BoxFuture<'_, Result<()>> {
-        match &self.1 {
-            // The real flush (its thread hand-off included), waited for on
-            // the thread that polls: the harness's only one.
-            Mode::Inline => Box::pin(async move { futures_lite::future::block_on(self.0.flush()) }),
-            Mode::Counted(in_flight) => {
-                let counted = InFlight::enter(in_flight);
-                Box::pin(async move {
-                    let _counted = counted;
-                    self.0.flush().await
-                })
-            }
-        }
-    }
-
-    fn corrupt_reads(&self) -> u64 {
-        self.0.corrupt_reads()
-    }
-
-    fn integrity(&self) -> diorama_core::cache::IntegrityReport {
-        self.0.integrity()
+        // The real flush (its thread hand-off included), waited for on the
+        // thread that polls: the harness's only one.
+        Box::pin(async move { futures_lite::future::block_on(self.0.flush()) })
     }
 }

@@ -56,7 +56,7 @@ use diorama_core::Runtime;
 use diorama_core::cache::CacheBackend;
 
 pub use embassy::EmbassyHarness;
-pub use inline_flush::{counted_flush, inline_flush};
+pub use inline_flush::inline_flush;
 pub use sim::SimHarness;
 pub use smol::SmolHarness;
 pub use tokio::TokioHarness;
@@ -228,12 +228,4 @@ pub type BackendFactory = Arc<dyn Fn() -> Arc<dyn CacheBackend> + Send + Sync>;
 /// virtual-clock harness uses.
 pub fn inline_flushing(backends: BackendFactory) -> BackendFactory {
     Arc::new(move || inline_flush(backends()))
-}
-
-/// `backends` with each backend's flushes counted in `runtime` (see
-/// [`counted_flush`]), so its quiet check waits for them: the factory a
-/// real-runtime harness uses.
-pub fn counted_flushing(backends: BackendFactory, runtime: &TrackedRuntime) -> BackendFactory {
-    let in_flight = runtime.flushes_in_flight();
-    Arc::new(move || counted_flush(backends(), in_flight.clone()))
 }

@@ -14,7 +14,7 @@ use diorama_std::SmolRuntime;
 use super::watchdog::bounded;
 use super::{
     BackendFactory, DUE_GRACE, HANG_BOUND, Harness, QUIET_ROUNDS, SETTLE_POLL, TaskPanics,
-    TrackedRuntime, counted_flushing,
+    TrackedRuntime, inline_flushing,
 };
 
 /// [`SmolRuntime`] with `async-io` timers on the real clock, on one of two
@@ -53,18 +53,17 @@ impl SmolHarness {
         let runtime = TrackedRuntime::new(SmolRuntime::with_executor(executor.clone()).arc());
         SmolHarness {
             executor: Some(executor),
-            backends: counted_flushing(backends, &runtime),
             runtime,
+            backends: inline_flushing(backends),
         }
     }
 
     /// smol's global executor, with backends from `backends`.
     pub fn global(backends: BackendFactory) -> Self {
-        let runtime = TrackedRuntime::new(SmolRuntime::global().arc());
         SmolHarness {
             executor: None,
-            backends: counted_flushing(backends, &runtime),
-            runtime,
+            runtime: TrackedRuntime::new(SmolRuntime::global().arc()),
+            backends: inline_flushing(backends),
         }
     }
 

@@ -13,7 +13,7 @@ use diorama_tokio::TokioRuntime;
 use super::watchdog::bounded;
 use super::{
     BackendFactory, DUE_GRACE, HANG_BOUND, Harness, QUIET_ROUNDS, SETTLE_POLL, TaskPanics,
-    TrackedRuntime, counted_flushing, inline_flushing,
+    TrackedRuntime, inline_flushing,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,12 +84,11 @@ impl TokioHarness {
             .build()
             .expect("build a multi-thread tokio runtime");
         let inner = TokioRuntime::from_handle(tokio.handle().clone()).arc();
-        let runtime = TrackedRuntime::new(inner);
         TokioHarness {
             flavor: Flavor::MultiThread,
             tokio: Some(tokio),
-            backends: counted_flushing(backends, &runtime),
-            runtime,
+            runtime: TrackedRuntime::new(inner),
+            backends: inline_flushing(backends),
         }
     }
 

@@ -28,8 +28,6 @@ use diorama_core::runtime::{BoxFuture, Instant, Runtime, Timestamp};
 pub struct TrackedRuntime {
     inner: Arc<dyn Runtime>,
     tracker: Arc<Tracker>,
-    /// Cache flushes running (on threads no executor sees).
-    flushes: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl TrackedRuntime {
@@ -38,20 +36,11 @@ impl TrackedRuntime {
         Arc::new(TrackedRuntime {
             inner,
             tracker: Arc::default(),
-            flushes: Arc::default(),
         })
     }
 
-    /// The count of cache flushes in flight that [`quiet`](Self::quiet)
-    /// waits for (kept by backends wrapped in
-    /// [`counted_flush`](super::counted_flush)).
-    pub fn flushes_in_flight(&self) -> Arc<std::sync::atomic::AtomicUsize> {
-        self.flushes.clone()
-    }
-
     /// True when no tracked task is being polled or waiting to be polled,
-    /// no counted cache flush runs, and (with `due_grace`) no awaited timer
-    /// is due: due at or before
+    /// and (with `due_grace`) no awaited timer is due: due at or before
     /// `now` and by less than `due_grace` (a timer overdue longer than that
     /// is taken as abandoned, so it cannot stall a settle forever).
     pub fn quiet(&self, due_grace: Option<Duration>) -> bool {
@@ -64,8 +53,7 @@ impl TrackedRuntime {
                 .values()
                 .all(|&deadline| deadline > now || now - deadline > grace)
         });
-        let flushes_quiet = self.flushes.load(std::sync::atomic::Ordering::Acquire) == 0;
-        tasks_quiet && timers_quiet && flushes_quiet
+        tasks_quiet && timers_quiet
     }
 
     /// The earliest deadline after `after` among the awaited timers.

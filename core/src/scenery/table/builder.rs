@@ -75,9 +75,10 @@ impl TableSceneryBuilder {
         self
     }
 
-    /// Rows per load and read-ahead (default 100; at least 1).
+    /// Rows per load and read-ahead (default 100; at least 1, at most
+    /// [`MAX_VIEWPORT_ROWS`](super::MAX_VIEWPORT_ROWS)).
     pub fn page_size(mut self, page_size: usize) -> Self {
-        self.page_size = page_size.max(1);
+        self.page_size = page_size.clamp(1, super::MAX_VIEWPORT_ROWS);
         self
     }
 
@@ -141,11 +142,12 @@ impl TableSceneryBuilder {
             runtime: dio.runtime().clone(),
             capabilities,
             page_size,
-            retain_rows: retain_rows.unwrap_or(page_size * 10),
+            retain_rows: retain_rows.unwrap_or(page_size.saturating_mul(10)),
             paged,
             ttl: defaults.cache_ttl,
             view: RwLock::new(View {
                 initial_pending: true,
+                shown_query: query.clone(),
                 ..View::default()
             }),
             query: Mutex::new(QueryState {
@@ -163,7 +165,9 @@ impl TableSceneryBuilder {
         });
         // Subscribe before reading anything, so no change slips between.
         let events = dio.subscribe_events();
-        let initial = initial_range.unwrap_or(0..page_size);
+        let hook: alloc::sync::Weak<dyn crate::dio::ViewHook> = Arc::downgrade(&state) as _;
+        dio.register_view(hook);
+        let initial = super::clamp_viewport(initial_range.unwrap_or(0..page_size));
 
         let mut total_later = false;
         if paged {

@@ -13,7 +13,7 @@ use core::sync::atomic::Ordering;
 
 use super::super::planner::{PlanInput, plan};
 use super::super::{EnrichedRecord, RowStatus};
-use super::state::{Load, PlannerView, Staged, TableState};
+use super::state::{Load, Loads, PlannerView, Staged, TableState};
 use crate::cache::CacheBatch;
 use crate::dio::{ChunkSink, ChunkTarget, DioEvent};
 use crate::error::{Error, ErrorKind, Result};
@@ -44,39 +44,40 @@ impl TableState {
         if !self.paged {
             return None;
         }
-        let planned = self.plan(&visible, forward, force)?;
-        // Rows that came from the cache are not fetched again: only what is
-        // still missing (or stale) is.
-        let restored = !force && self.restore(planned.clone()) > 0;
-        let planned = if restored {
-            self.plan(&visible, forward, false)
-        } else {
-            Some(planned)
-        };
-        let (loading, marked) = match planned {
-            Some(range) => self.start_load(range),
-            None => (None, false),
-        };
+        // Rows the cache holds at persisted positions are served first and
+        // not fetched again: only what is still missing (or stale) is.
+        let planned = (!force)
+            .then(|| self.plan(&self.loads.lock(), &visible, forward, false))
+            .flatten();
+        let restored = planned.is_some_and(|planned| self.restore(planned) > 0);
+        let (loading, marked) = self.start_load(&visible, forward, force);
         if restored || (marked && repaint == Repaint::Now) {
             self.bump();
         }
         loading
     }
 
-    fn plan(&self, visible: &Range<usize>, forward: bool, force: bool) -> Option<Range<usize>> {
-        let loads = self.loads.lock();
+    /// The planner's range for `visible` given the loads in flight (the
+    /// caller holds the `loads` lock).
+    fn plan(
+        &self,
+        loads: &Loads,
+        visible: &Range<usize>,
+        forward: bool,
+        force: bool,
+    ) -> Option<Range<usize>> {
         let view = self.view.read();
         let input = PlanInput {
-            visible: visible.clone(),
+            visible: view.extent.reachable(visible.clone(), self.page_size),
             forward,
             page_size: self.page_size,
-            end: view.extent.limit(),
+            end: view.extent.load_limit(),
             force,
         };
         plan(
             &input,
             &PlannerView {
-                loads: &loads,
+                loads,
                 view: &view,
                 epoch: self.current_epoch(),
             },
@@ -118,9 +119,17 @@ impl TableState {
         placed
     }
 
-    /// Register a load of `range`, mark the stale rows it covers
-    /// `Loading`, and spawn it. Returns the range and whether rows were marked.
-    fn start_load(self: &Arc<Self>, range: Range<usize>) -> (Option<Range<usize>>, bool) {
+    /// Plan the load for `visible` and register it in one hold of the
+    /// `loads` lock — two committers (a viewport change and a chunk
+    /// landing) never both see a window free and both load it — then mark
+    /// the stale rows it covers `Loading` and spawn it. Returns the range
+    /// and whether rows were marked.
+    fn start_load(
+        self: &Arc<Self>,
+        visible: &Range<usize>,
+        forward: bool,
+        force: bool,
+    ) -> (Option<Range<usize>>, bool) {
         let Some(dio) = self.dio() else {
             return (None, false);
         };
@@ -128,8 +137,11 @@ impl TableState {
             return (None, false);
         }
         let epoch = self.current_epoch();
-        let (id, marked) = {
+        let (id, range, marked) = {
             let mut loads = self.loads.lock();
+            let Some(range) = self.plan(&loads, visible, forward, force) else {
+                return (None, false);
+            };
             loads.next_id += 1;
             let id = loads.next_id;
             loads.active.push(Load {
@@ -139,7 +151,8 @@ impl TableState {
                 staged: Vec::new(),
                 stated_total: None,
             });
-            (id, self.mark_loading(&range))
+            let marked = self.mark_loading(&range);
+            (id, range, marked)
         };
         let query = self.query.lock().query.clone();
         let target: Weak<dyn ChunkTarget> = Arc::downgrade(&(self.clone() as Arc<dyn ChunkTarget>));
@@ -292,6 +305,9 @@ impl TableState {
 
     fn land(self: &Arc<Self>, load: Load) {
         let served = load.staged.len();
+        let served_end_reached = served_end(&load).is_some_and(|end| end >= load.range.end);
+        // Taken before the view (lock order); the load is of this query.
+        let query = self.query.lock().query.clone();
         {
             let mut view = self.view.write();
             if let Some(total) = load.stated_total {
@@ -300,7 +316,9 @@ impl TableState {
             view.extent.on_chunk(&load.range, served_end(&load));
             if view.replace_on_land {
                 view.rows.clear();
+                view.departed.clear();
                 view.replace_on_land = false;
+                view.shown_query = query;
             }
             for staged in load.staged {
                 if staged.placed.is_none() || view.rows.get(staged.index).is_none() {
@@ -330,8 +348,15 @@ impl TableState {
             scenery: self.scenery_id,
             range: load.range,
         });
-        // Rows of the viewport left out because another load was in flight.
-        let visible = self.committed.lock().clone();
+        // Rows of the viewport left out because another load was in flight,
+        // or the next probe towards the end. Not after a short page: what
+        // it left out is not there now, and asking again at once would
+        // repeat the same answer.
+        let chain = served_end_reached || {
+            let view = self.view.read();
+            view.extent.bound.is_some() && view.extent.limit().is_none()
+        };
+        let visible = self.committed.lock().clone().filter(|_| chain);
         if let Some(visible) = visible {
             self.load_for(visible, true, false, Repaint::Now);
         }
@@ -403,7 +428,17 @@ impl ChunkTarget for TableState {
             .ok_or_else(|| {
                 Error::new(ErrorKind::Cancelled, "this chunk load is no longer wanted")
             })?;
+        if !load.range.contains(&index) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                alloc::format!(
+                    "row index {index} is outside this chunk load's range {:?}",
+                    load.range
+                ),
+            ));
+        }
         let mut view = self.view.write();
+        view.departed.remove(&row.id);
         // After a query change old rows stay visible until the chunk lands.
         let placed = (!view.replace_on_land).then(|| view.rows.set(index, row.clone()));
         load.staged.push(Staged { index, row, placed });

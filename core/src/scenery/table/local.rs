@@ -6,9 +6,9 @@
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::cmp::Ordering;
 
 use super::super::EnrichedRecord;
+use super::super::sorted::SortedRows;
 use super::state::TableState;
 use crate::cache::CachedRow;
 use crate::dio::Dio;
@@ -32,14 +32,19 @@ impl TableState {
         let Ok(rows) = self.evaluate_local(dio, &query) else {
             return false;
         };
+        let sorted = SortedRows::new(query.sort.clone(), rows);
         let mut view = self.view.write();
-        let changed = view.rows.len() != rows.len()
-            || rows
-                .iter()
-                .enumerate()
-                .any(|(i, row)| view.rows.get(i).is_none_or(|shown| shown != row));
-        view.rows.replace_all(rows.iter().cloned());
-        view.extent.state_total(rows.len());
+        let changed = view.sorted.as_ref().is_none_or(|shown| {
+            shown.len() != sorted.len()
+                || shown
+                    .rows()
+                    .iter()
+                    .zip(sorted.rows())
+                    .any(|(shown, row)| shown != row)
+        });
+        view.extent.state_total(sorted.len());
+        view.sorted = Some(sorted);
+        view.shown_query = query;
         view.initial_pending = false;
         changed
     }
@@ -59,57 +64,37 @@ impl TableState {
                 break;
             }
         }
-        let mut shown: Vec<Arc<EnrichedRecord>> = rows
+        Ok(rows
             .into_iter()
             .filter_map(|(id, row)| self.build_row(Some(dio), &id, Some(row), None))
-            .collect();
-        shown.sort_by(|a, b| order(query, a, b));
-        Ok(shown)
+            .collect())
     }
 
-    /// Re-place row `id` after a single-row event: update in place when its
-    /// position under the sort is unchanged, else move it (rows between
-    /// shift by one); remove it when it no longer matches or is gone.
+    /// Re-place row `id` after a single-row event or a pending write:
+    /// found by binary search on the key it was shown with, placed by
+    /// binary search on its new one (rows between shift by one); it leaves
+    /// when it no longer matches (its pending value, if any, decides) or
+    /// is gone, and enters when it starts matching.
     pub(crate) fn replace_local(&self, dio: Option<&Dio>, id: &str) -> bool {
         let query = self.query.lock().query.clone();
         let cached = dio.and_then(|dio| dio.cache().get(id).ok().flatten());
-        let row = cached
-            .filter(|row| matches(&query, &row.record))
-            .and_then(|row| self.build_row(dio, id, Some(row), None));
+        let row = self
+            .build_row(dio, id, cached, None)
+            .filter(|row| matches(&query, &row.record));
         let mut view = self.view.write();
-        let current = view.rows.index_of(id);
-        if let (Some(index), Some(row)) = (current, &row) {
-            let before = index.checked_sub(1).and_then(|i| view.rows.get(i));
-            let after = view.rows.get(index + 1);
-            let in_order = before.is_none_or(|b| order(&query, b, row) != Ordering::Greater)
-                && after.is_none_or(|a| order(&query, row, a) != Ordering::Greater);
-            if in_order {
-                let unchanged = view.rows.get(index).is_some_and(|shown| shown == row);
-                view.rows.set(index, row.clone());
-                return !unchanged;
-            }
-        }
-        if current.is_none() && row.is_none() {
+        let Some(sorted) = view.sorted.as_mut() else {
+            return false;
+        };
+        if !sorted.upsert(id, row) {
             return false;
         }
-        let mut ordered: Vec<Arc<EnrichedRecord>> = view
-            .rows
-            .iter()
-            .filter(|(_, shown)| shown.id != id)
-            .map(|(_, shown)| shown.clone())
-            .collect();
-        if let Some(row) = row {
-            let at = ordered.partition_point(|shown| order(&query, shown, &row) == Ordering::Less);
-            ordered.insert(at, row);
-        }
-        let total = ordered.len();
-        view.rows.replace_all(ordered);
+        let total = sorted.len();
         view.extent.state_total(total);
         true
     }
 }
 
-fn matches(query: &Query, record: &crate::value::Record) -> bool {
+pub(crate) fn matches(query: &Query, record: &crate::value::Record) -> bool {
     query
         .conditions
         .iter()
@@ -118,12 +103,4 @@ fn matches(query: &Query, record: &crate::value::Record) -> bool {
             .search
             .as_deref()
             .is_none_or(|needle| eval::matches_search(record, needle))
-}
-
-/// The view's order: the query's sort (nulls last, ties by id), else by id.
-fn order(query: &Query, a: &EnrichedRecord, b: &EnrichedRecord) -> Ordering {
-    match &query.sort {
-        Some(sort) => eval::compare_rows(&a.id, &a.record, &b.id, &b.record, sort),
-        None => a.id.cmp(&b.id),
-    }
 }

@@ -14,8 +14,10 @@
 //! [`subscribe`](TableScenery::subscribe).
 
 mod builder;
+mod hook;
 mod load;
 mod local;
+mod moving;
 mod reactor;
 mod requery;
 mod state;
@@ -38,6 +40,18 @@ use crate::sync::watch::{Generation, GenerationReceiver};
 use crate::vista::{Query, Sort, SortDir, VistaCapabilities};
 
 use state::{TableState, ViewportRequest};
+
+/// The longest viewport a table view takes (see
+/// [`TableScenery::set_viewport`]); longer ones are clamped.
+pub const MAX_VIEWPORT_ROWS: usize = 1 << 16;
+
+fn clamp_viewport(range: Range<usize>) -> Range<usize> {
+    let end = range
+        .end
+        .max(range.start)
+        .min(range.start.saturating_add(MAX_VIEWPORT_ROWS));
+    range.start..end
+}
 
 /// Whether a view has its rows yet, so a UI never paints "no rows" while
 /// the first load is running.
@@ -140,39 +154,56 @@ impl TableScenery {
     /// The row at `index`, if loaded. Never fetches.
     #[inline]
     pub fn row(&self, index: usize) -> Option<Arc<EnrichedRecord>> {
-        self.state().view.read().rows.get(index).cloned()
+        self.state().view.read().row(index).cloned()
     }
 
-    /// The rows of `range` as one consistent snapshot (`None` where not loaded).
+    /// The rows of `range` as one consistent snapshot (`None` where not
+    /// loaded). Indices past the end of the set, when it is known, are left
+    /// out; while it is unknown at most [`MAX_VIEWPORT_ROWS`] entries past
+    /// the rows held are given. So a huge range costs what the set holds,
+    /// never `range.len()`.
     pub fn rows(&self, range: Range<usize>) -> Vec<Option<Arc<EnrichedRecord>>> {
         let view = self.state().view.read();
-        range.map(|i| view.rows.get(i).cloned()).collect()
+        let set_end = match view.extent.limit() {
+            Some(limit) => limit.max(view.end()),
+            None => view
+                .end()
+                .max(range.start)
+                .saturating_add(MAX_VIEWPORT_ROWS),
+        };
+        let end = range.end.min(set_end);
+        (range.start..end.max(range.start))
+            .map(|i| view.row(i).cloned())
+            .collect()
     }
 
     /// The index of row `id`, if loaded.
     pub fn index_of(&self, id: &str) -> Option<usize> {
-        self.state().view.read().rows.index_of(id)
+        self.state().view.read().index_of(id)
     }
 
     /// Whether the set is loading, partly or completely loaded.
     pub fn load_state(&self) -> LoadState {
         let view = self.state().view.read();
-        if view.rows.len() == 0 && view.initial_pending {
+        if view.held() == 0 && view.initial_pending {
             return LoadState::Loading;
         }
         match view.extent.limit() {
-            Some(limit) if view.rows.len() >= limit && view.rows.end() <= limit => {
-                LoadState::Complete
-            }
+            Some(limit) if view.held() >= limit && view.end() <= limit => LoadState::Complete,
             _ => LoadState::Partial,
         }
     }
 
     /// Show `range`: after the debounce the last requested range is
     /// committed (`ViewportChanged`) and whatever it needs is loaded.
+    ///
+    /// A viewport is what a UI shows: one longer than
+    /// [`MAX_VIEWPORT_ROWS`] is clamped to that many rows from its start
+    /// (and an inverted one is empty), so `0..usize::MAX` costs what a
+    /// large screen does.
     pub fn set_viewport(&self, range: Range<usize>) {
         self.state().requests.put(ViewportRequest {
-            range,
+            range: clamp_viewport(range),
             force: false,
         });
     }
@@ -185,7 +216,7 @@ impl TableScenery {
     /// Load the next `page_size` rows after the highest loaded index (for
     /// cursor-like masters and "load more" buttons).
     pub fn request_load_more(&self) {
-        let start = self.state().view.read().rows.end();
+        let start = self.state().view.read().end();
         let range = start..start + self.state().page_size;
         self.state()
             .requests
@@ -248,9 +279,18 @@ impl TableScenery {
         Ok(())
     }
 
-    /// The current query (conditions, sort, search).
+    /// The current query (conditions, sort, search): the last one set.
     pub fn query(&self) -> Query {
         self.state().query.lock().query.clone()
+    }
+
+    /// The query whose order the rows shown follow. Right after a sort,
+    /// search or filter change it is still the previous query (its rows
+    /// read [`Loading`](super::RowStatus::Loading)), until the new order's
+    /// first window lands; a header drawn from it never labels rows of the
+    /// old order with the new sort.
+    pub fn shown_query(&self) -> Query {
+        self.state().view.read().shown_query.clone()
     }
 
     /// A receiver of this view's generation: it changes on every visible change.
@@ -275,7 +315,7 @@ impl TableScenery {
         // One lock at a time: a guard held across the other would invert
         // the `loads` → `view` lock order and deadlock with the loaders.
         let loads_in_flight = state.loads.lock().active.len();
-        let rows_held = state.view.read().rows.len();
+        let rows_held = state.view.read().held();
         TableStats {
             chunk_loads: c.chunk_loads.load(Ordering::Relaxed),
             chunk_failures: c.chunk_failures.load(Ordering::Relaxed),

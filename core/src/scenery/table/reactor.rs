@@ -36,21 +36,25 @@ impl TableState {
         }
         let dio = self.dio();
         let changed = match event {
-            DioEvent::RecordChanged { id }
-            | DioEvent::RecordInserted { id }
-            | DioEvent::WriteCompleted { id: Some(id) } => {
+            DioEvent::RecordChanged { id } | DioEvent::WriteCompleted { id: Some(id) } => {
                 if self.paged {
-                    let cached = dio
+                    // The cache dropped the row (it could not record a write
+                    // the master applied): forget it, the viewport refetches.
+                    let dropped = dio
                         .as_ref()
-                        .and_then(|dio| dio.cache().get(&id).ok().flatten());
-                    match cached {
-                        // The cache dropped the row (it could not record a
-                        // write the master applied): refetch it.
-                        None => self.forget(&id),
-                        cached => self.update_in_place(&id, |shown| {
-                            self.build_row(dio.as_ref(), &id, cached, Some(shown))
-                        }),
+                        .is_some_and(|dio| matches!(dio.cache().get(&id), Ok(None)));
+                    if dropped {
+                        self.forget(&id)
+                    } else {
+                        self.changed_paged(dio.as_ref(), &id, false, None)
                     }
+                } else {
+                    self.replace_local(dio.as_ref(), &id)
+                }
+            }
+            DioEvent::RecordInserted { id } => {
+                if self.paged {
+                    self.changed_paged(dio.as_ref(), &id, true, None)
                 } else {
                     self.replace_local(dio.as_ref(), &id)
                 }
@@ -63,18 +67,13 @@ impl TableState {
                 }))
             }),
             DioEvent::RecordRemoved { id } => self.replace_local(dio.as_ref(), &id),
-            DioEvent::WriteQueued { id: Some(id) } => {
-                let pending = dio.as_ref().and_then(|dio| dio.pending_write(&id));
-                self.update_in_place(&id, |shown| {
-                    let pending = pending?;
-                    Some(Arc::new(EnrichedRecord::pending(
-                        shown.id.clone(),
-                        pending.record.unwrap_or_else(|| shown.record.clone()),
-                        pending.dirty_fields,
-                        shown.fetched_at,
-                    )))
-                })
+            DioEvent::WriteQueued { id: Some(id) } if self.paged => {
+                self.changed_paged(dio.as_ref(), &id, false, None)
             }
+            DioEvent::WriteFailed {
+                id: Some(id),
+                error,
+            } if self.paged => self.changed_paged(dio.as_ref(), &id, false, Some(error)),
             DioEvent::WriteFailed {
                 id: Some(id),
                 error,
@@ -162,30 +161,44 @@ impl TableState {
         let mut next = ttl;
         let expired: Vec<(usize, Arc<EnrichedRecord>, Arc<EnrichedRecord>)> = {
             let view = self.view.read();
-            view.rows
-                .iter()
-                .filter(|(_, row)| row.status == RowStatus::Fresh)
-                .filter_map(|(i, row)| {
-                    let age = now.saturating_duration_since(row.fetched_at?);
-                    if age >= ttl {
-                        let stale = Arc::new(EnrichedRecord {
-                            status: RowStatus::Stale,
-                            ..(**row).clone()
-                        });
-                        Some((i, row.clone(), stale))
-                    } else {
-                        next = next.min(ttl - age);
-                        None
-                    }
-                })
-                .collect()
+            let mut expire = |(i, row): (usize, &Arc<EnrichedRecord>)| {
+                if row.status != RowStatus::Fresh {
+                    return None;
+                }
+                let age = now.saturating_duration_since(row.fetched_at?);
+                if age >= ttl {
+                    let stale = Arc::new(EnrichedRecord {
+                        status: RowStatus::Stale,
+                        ..(**row).clone()
+                    });
+                    Some((i, row.clone(), stale))
+                } else {
+                    next = next.min(ttl - age);
+                    None
+                }
+            };
+            match &view.sorted {
+                Some(sorted) => sorted
+                    .rows()
+                    .iter()
+                    .enumerate()
+                    .filter_map(&mut expire)
+                    .collect(),
+                None => view.rows.iter().filter_map(&mut expire).collect(),
+            }
         };
         if !expired.is_empty() {
             let mut view = self.view.write();
             for (i, seen, stale) in expired {
                 // Skip rows replaced since the read.
-                if view.rows.get(i).is_some_and(|row| Arc::ptr_eq(row, &seen)) {
-                    view.rows.set(i, stale);
+                if !view.row(i).is_some_and(|row| Arc::ptr_eq(row, &seen)) {
+                    continue;
+                }
+                match view.sorted.as_mut() {
+                    Some(sorted) => sorted.restate(i, stale),
+                    None => {
+                        view.rows.set(i, stale);
+                    }
                 }
             }
             drop(view);

@@ -5,6 +5,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::ops::Range;
 
+use super::super::RowStatus;
 use super::state::{TableState, ViewportRequest};
 use crate::runtime::RuntimeExt;
 
@@ -34,6 +35,9 @@ impl TableState {
             let mut view = self.view.write();
             view.extent = stored.unwrap_or_default();
             view.replace_on_land = true;
+            // The old order stays on screen until the new lands, marked
+            // as on its way out: never old rows as `Fresh` under the new query.
+            mark_replaced(&mut view);
         }
         // The range the UI asked for last (it may not be committed yet). The
         // new query starts afresh: no scroll direction carries over.
@@ -103,7 +107,10 @@ impl TableState {
     /// when they cover all of it; returns whether it did.
     pub(crate) fn restore_replacing(&self, visible: Range<usize>) -> bool {
         let Some(dio) = self.dio() else { return false };
-        let keys = self.query.lock().keys.clone();
+        let (keys, query) = {
+            let current = self.query.lock();
+            (current.keys.clone(), current.query.clone())
+        };
         let Ok(positions) = keys.read(&**dio.cache(), visible.clone()) else {
             return false;
         };
@@ -120,11 +127,35 @@ impl TableState {
         let mut view = self.view.write();
         view.rows.clear();
         view.replace_on_land = false;
+        view.shown_query = query;
         for ((index, id), row) in positions.iter().zip(cached) {
             if let Some(row) = self.build_row(Some(&dio), id, row, None) {
                 view.rows.set(*index, row);
             }
         }
         true
+    }
+}
+
+/// Mark every row of the previous order `Loading` (its old value, a new one
+/// on the way) unless it shows a write of the user's.
+fn mark_replaced(view: &mut super::state::View) {
+    view.departed.clear();
+    let marked: Vec<(usize, Arc<super::super::EnrichedRecord>)> = view
+        .rows
+        .iter()
+        .filter(|(_, row)| matches!(row.status, RowStatus::Fresh | RowStatus::Stale))
+        .map(|(i, row)| {
+            (
+                i,
+                Arc::new(super::super::EnrichedRecord {
+                    status: RowStatus::Loading,
+                    ..(**row).clone()
+                }),
+            )
+        })
+        .collect();
+    for (i, row) in marked {
+        view.rows.set(i, row);
     }
 }

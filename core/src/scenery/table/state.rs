@@ -3,6 +3,7 @@
 //! Lock order, always: `query` → `loads` → `view`. Locks are spin locks held
 //! for short, non-async sections only.
 
+use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::ops::Range;
@@ -14,6 +15,7 @@ use portable_atomic::AtomicU64;
 use super::super::extent::Extent;
 use super::super::planner::RowsState;
 use super::super::positions::PositionKeys;
+use super::super::sorted::SortedRows;
 use super::super::sparse::SparseRows;
 use super::super::{EnrichedRecord, RowStatus};
 use super::viewport::RequestSlot;
@@ -36,12 +38,57 @@ pub(crate) struct ViewportRequest {
 /// What readers of the view see.
 #[derive(Debug, Default)]
 pub(crate) struct View {
+    /// A paged view's rows, at their positions in the master's order.
     pub(crate) rows: SparseRows,
+    /// A local view's rows: the whole set in order (`None` for paged views).
+    pub(crate) sorted: Option<SortedRows>,
     pub(crate) extent: Extent,
     /// The first load has not finished yet.
     pub(crate) initial_pending: bool,
     /// The query changed: the next landing chunk replaces every row.
     pub(crate) replace_on_land: bool,
+    /// The query whose order the rows shown follow: the previous one after
+    /// a query change, until the new order's first window lands.
+    pub(crate) shown_query: Query,
+    /// Rows of the set moved out of the loaded rows (their key fell in a
+    /// hole or past them), as they were then: where a later change of
+    /// theirs moves the loaded rows from (see `scenery::moves`). Bounded.
+    pub(crate) departed: BTreeMap<Id, Arc<EnrichedRecord>>,
+}
+
+impl View {
+    /// The row at `index`, if loaded.
+    #[inline]
+    pub(crate) fn row(&self, index: usize) -> Option<&Arc<EnrichedRecord>> {
+        match &self.sorted {
+            Some(sorted) => sorted.get(index),
+            None => self.rows.get(index),
+        }
+    }
+
+    /// The index of row `id`, if loaded.
+    pub(crate) fn index_of(&self, id: &str) -> Option<usize> {
+        match &self.sorted {
+            Some(sorted) => sorted.index_of(id),
+            None => self.rows.index_of(id),
+        }
+    }
+
+    /// Rows held.
+    pub(crate) fn held(&self) -> usize {
+        match &self.sorted {
+            Some(sorted) => sorted.len(),
+            None => self.rows.len(),
+        }
+    }
+
+    /// Highest index held plus one.
+    pub(crate) fn end(&self) -> usize {
+        match &self.sorted {
+            Some(sorted) => sorted.len(),
+            None => self.rows.end(),
+        }
+    }
 }
 
 /// The current query and the keys of its persisted positions.
@@ -252,7 +299,8 @@ impl TableState {
         })
     }
 
-    /// Replace the row shown at the index of `id` (if shown) with `make(shown)`.
+    /// Replace the row shown for `id` (if shown) with `make(shown)`: in
+    /// place in a paged view, where its key puts it in a local one.
     /// Returns whether anything changed.
     pub(crate) fn update_in_place(
         &self,
@@ -260,6 +308,15 @@ impl TableState {
         make: impl FnOnce(&Arc<EnrichedRecord>) -> Option<Arc<EnrichedRecord>>,
     ) -> bool {
         let mut view = self.view.write();
+        if let Some(sorted) = view.sorted.as_mut() {
+            let Some(shown) = sorted.shown(id).cloned() else {
+                return false;
+            };
+            return match make(&shown) {
+                Some(row) => sorted.upsert(id, Some(row)),
+                None => false,
+            };
+        }
         let Some(index) = view.rows.index_of(id) else {
             return false;
         };
@@ -279,6 +336,9 @@ impl TableState {
     /// repaint: the refetch that follows repaints once.
     pub(crate) fn mark_all_stale(&self) -> bool {
         let mut view = self.view.write();
+        // Rows may be at other indices after the refetch: where departed
+        // rows sat is not known any more.
+        view.departed.clear();
         let stale: Vec<(usize, Arc<EnrichedRecord>)> = view
             .rows
             .iter()

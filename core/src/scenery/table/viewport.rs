@@ -126,6 +126,7 @@ impl TableState {
     /// drop them unless a load of the new query is still on its way.
     fn drop_replaced_rows(&self) {
         let epoch = self.current_epoch();
+        let query = self.query.lock().query.clone();
         let loads = self.loads.lock();
         if loads.active.iter().any(|load| load.epoch == epoch) {
             return;
@@ -136,6 +137,7 @@ impl TableState {
         }
         view.replace_on_land = false;
         view.rows.clear();
+        view.shown_query = query;
         drop(view);
         drop(loads);
         self.bump();

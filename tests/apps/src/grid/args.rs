@@ -36,6 +36,11 @@ pub struct GridArgs {
     /// The generated table and the directory it lives in.
     #[command(flatten)]
     pub dataset: DataArgs,
+    /// Read a running `serve` at this URL (http://HOST:PORT) instead of
+    /// the local SQLite table: the grid caches the service, which caches
+    /// the database. Edits go to the service.
+    #[arg(long, value_name = "URL", value_parser = parse_remote)]
+    pub remote: Option<String>,
     /// Delay every master call by this, like a remote API.
     #[arg(long, value_name = "DURATION", default_value = "0ms", value_parser = parse_duration)]
     pub latency: Duration,
@@ -64,6 +69,7 @@ impl GridArgs {
     pub fn new(data: impl Into<PathBuf>) -> Self {
         GridArgs {
             dataset: DataArgs::new(data),
+            remote: None,
             latency: Duration::ZERO,
             ttl: Duration::from_secs(600),
             page_size: 100,
@@ -71,6 +77,14 @@ impl GridArgs {
             screen: false,
             size: (120, 24),
         }
+    }
+}
+
+/// An `http://` URL (HttpVista speaks plain HTTP only).
+fn parse_remote(text: &str) -> Result<String, String> {
+    match text.strip_prefix("http://") {
+        Some(rest) if !rest.is_empty() => Ok(text.to_string()),
+        _ => Err(String::from("not an http://HOST:PORT URL")),
     }
 }
 
@@ -127,6 +141,16 @@ mod tests {
     }
 
     #[test]
+    fn a_remote_is_an_http_url() {
+        let args = parse(&["--remote", "http://127.0.0.1:8080"]).unwrap();
+        assert_eq!(args.remote.as_deref(), Some("http://127.0.0.1:8080"));
+        for bad in ["127.0.0.1:8080", "https://h", "http://"] {
+            let error = parse(&["--remote", bad]).unwrap_err();
+            assert!(error.to_string().contains("--remote"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
     fn no_flags_give_the_documented_defaults() {
         assert_eq!(parse(&[]).unwrap(), GridArgs::new(default_data_dir()));
     }
@@ -165,6 +189,7 @@ mod tests {
             "--script",
             "--screen",
             "--size",
+            "--remote",
             "--help",
         ] {
             assert!(help.contains(flag), "{flag} missing from:\n{help}");

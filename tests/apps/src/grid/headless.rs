@@ -12,13 +12,13 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use super::args::GridArgs;
-use super::data::Dataset;
 use super::keys::handle_key;
 use super::model::{Action, App};
 use super::render::{draw, status_label, table_rows};
 use super::screen::buffer_text;
 use super::script::{Command, parse_script};
 use super::session::Session;
+use super::source::Source;
 use super::terminal::Summary;
 
 /// How often a settling run looks again.
@@ -67,8 +67,8 @@ pub struct Step {
 pub struct Report {
     /// The cache held rows of the table when the run started.
     pub warm: bool,
-    /// The table the run used.
-    pub dataset: Dataset,
+    /// Where the run's rows came from.
+    pub source: Source,
     /// The first frame, drawn as soon as the scenery opened.
     pub first_frame: Snapshot,
     /// Time from the start of the run (after the data was ready) to the first frame.
@@ -108,14 +108,19 @@ impl Report {
 /// Errors: a malformed script (`InvalidInput`), a failure opening the
 /// cache or the master, or a command that does not settle within a minute
 /// (`Failed`).
-pub async fn run_script(args: &GridArgs, dataset: Dataset, script: &str) -> Result<Report> {
+pub async fn run_script(
+    args: &GridArgs,
+    source: impl Into<Source>,
+    script: &str,
+) -> Result<Report> {
+    let source = source.into();
     let commands = parse_script(script)?;
     let (width, height) = args.size;
     let mut terminal = Terminal::new(TestBackend::new(width, height))
         .map_err(|e| Error::failed(format!("headless terminal: {e}")))?;
     let page = table_rows(height);
     let started = Instant::now();
-    let session = Session::open(args, dataset.clone(), 0..page).await?;
+    let session = Session::open(args, source.clone(), 0..page).await?;
     let warm = session.warm;
     let mut app = App::new(session, page);
     let first_frame = snapshot(&mut terminal, &app)?;
@@ -187,7 +192,7 @@ pub async fn run_script(args: &GridArgs, dataset: Dataset, script: &str) -> Resu
     let last = snapshot(&mut terminal, &app)?;
     Ok(Report {
         warm,
-        dataset,
+        source,
         first_frame,
         first_frame_after,
         settled,

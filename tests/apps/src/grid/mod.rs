@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release -p diorama-std --example grid [-- --latency 80ms]
 //! cargo run --release -p diorama-apps --bin grid [-- --latency 80ms]
+//! cargo run --release -p diorama-std --example grid -- --remote http://127.0.0.1:8080
 //! ```
 //!
 //! - **Data**: on first run a SQLite database of generated products
@@ -25,6 +26,16 @@
 //!   rows not loaded yet show `…` and fill in as chunks land. The status
 //!   line shows the scenery's counters, pending writes, master calls, the
 //!   load state and the generation.
+//! - **Remote** (`--remote http://127.0.0.1:8080`): the same grid over a
+//!   running `serve` instead of the local table, through
+//!   [`HttpVista`](diorama_std::http::HttpVista) (a smol desktop app
+//!   caching a tokio service caching a database; see [`source`]). Its own
+//!   sled cache per URL lives in the data directory, which holds no table.
+//!   Edits go to the service (its `400` for a negative price shows as the
+//!   failed write); with the service stopped the grid keeps showing what it
+//!   cached and reports the failures. Clearing a search cannot put the
+//!   cursor back on its row (the API cannot say where a row is), so it
+//!   goes to the top.
 //! - **Second run**: the first screen is painted from the sled cache,
 //!   before any master call (see [`Session::open`](session::Session::open)).
 //! - **Headless** (`--script "…" --screen`): the same app on an in-memory
@@ -47,6 +58,7 @@ pub mod render;
 pub mod screen;
 pub mod script;
 pub mod session;
+pub mod source;
 pub mod terminal;
 
 /// The generated table and its data directory (see [`crate::sample`]).
@@ -54,6 +66,7 @@ pub use crate::sample::{data, products};
 
 pub use args::GridArgs;
 pub use headless::{Report, Snapshot, Step, run_script};
+pub use source::Source;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -92,7 +105,10 @@ pub fn main() -> ExitCode {
 /// terminal's and Diorama's errors.
 pub fn run(args: &GridArgs) -> Result<()> {
     let mut stderr = std::io::stderr();
-    let dataset = data::prepare(&args.dataset.data, args.dataset.rows, &mut stderr)?;
+    let dataset = match &args.remote {
+        Some(url) => Source::remote(url, &args.dataset.data),
+        None => data::prepare(&args.dataset.data, args.dataset.rows, &mut stderr)?.into(),
+    };
     eprintln!("{}", dataset.describe());
     // Without a terminal (CI, a pipe) the interactive grid cannot run: take
     // the guided tour headless instead and print its screens.

@@ -339,6 +339,16 @@ impl App {
         self.view().query().sort.map(|s: Sort| (s.field, s.dir))
     }
 
+    /// The sort of the rows on screen: after `s` it is still the previous
+    /// one until the new order's first window lands, so the header never
+    /// labels rows of the old order with the new sort.
+    pub fn shown_sort(&self) -> Option<(String, SortDir)> {
+        self.view()
+            .shown_query()
+            .sort
+            .map(|s: Sort| (s.field, s.dir))
+    }
+
     fn sort(&mut self, sort: Option<(String, SortDir)>) -> Result<(), String> {
         if let Some((field, _)) = &sort
             && !FIELDS.contains(&field.as_str())
@@ -373,7 +383,10 @@ impl App {
     fn relocate(&mut self, id: Id, line: usize) {
         let found = Arc::new(Mutex::new(None));
         let slot = found.clone();
-        let master = self.session.master.clone();
+        // A remote source cannot say where a row is: the cursor stays on top.
+        let Some(master) = self.session.master.clone() else {
+            return;
+        };
         let query = self.view().query();
         self.session.count_master_call();
         smol::spawn(async move {

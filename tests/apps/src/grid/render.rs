@@ -44,8 +44,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
 
 fn title_line(app: &App, width: u16) -> Paragraph<'static> {
     let view = app.view();
-    let query = view.query();
-    let dataset = &app.session.dataset;
+    // The query of the rows on screen (the previous one until a new
+    // order's first window lands).
+    let query = view.shown_query();
     // While a new query's size is not known yet, say so rather than show
     // the rows known so far (`0 rows` while a search counts).
     let rows = if app.counting() {
@@ -55,11 +56,7 @@ fn title_line(app: &App, width: u16) -> Paragraph<'static> {
     };
     let mut parts = vec![
         " Diorama grid".to_string(),
-        dataset
-            .db_path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        app.session.source.label(),
         rows,
     ];
     if let Some(search) = &query.search {
@@ -174,7 +171,7 @@ fn fit_text(text: &str, width: usize) -> String {
 
 fn grid(app: &App, width: u16) -> Table<'static> {
     let layout = column_layout(width);
-    let sort = app.current_sort();
+    let sort = app.shown_sort();
     let header = Row::new(layout.iter().map(|&(c, w)| {
         let (name, _, right) = COLUMNS[c];
         let label = match &sort {
@@ -307,8 +304,21 @@ fn status_line(app: &App, width: u16) -> Paragraph<'static> {
     let item = |long: String, short: String| (long, short);
     let calls = app.session.master_calls();
     let pending = app.session.dio.pending_writes();
-    let items = [
-        item(format!("master calls {calls}"), format!("calls {calls}")),
+    let mut items = vec![item(
+        format!("master calls {calls}"),
+        format!("calls {calls}"),
+    )];
+    // Loads that failed (a master away, a remote service stopped): told
+    // early, since the rows they were for stay placeholders until a
+    // viewport reaches them again.
+    if stats.chunk_failures > 0 {
+        let failed = stats.chunk_failures;
+        items.push(item(
+            format!("failed loads {failed}"),
+            format!("failed {failed}"),
+        ));
+    }
+    items.extend([
         item(
             format!("rows loaded {}", thousands(stats.rows_loaded as usize)),
             format!("loaded {}", thousands(stats.rows_loaded as usize)),
@@ -337,7 +347,7 @@ fn status_line(app: &App, width: u16) -> Paragraph<'static> {
             format!("generation {}", view.generation().0),
             format!("gen {}", view.generation().0),
         ),
-    ];
+    ]);
     Paragraph::new(status_text(&items, usize::from(width)))
         .style(Style::new().fg(Color::Black).bg(Color::Gray))
 }

@@ -11,8 +11,9 @@ use diorama_std::sqlite::SqliteVista;
 use diorama_std::{SledBackend, SmolRuntime};
 
 use super::args::GridArgs;
-use super::data::{Dataset, TABLE};
+use super::data::TABLE;
 use super::remote;
+use super::source::Source;
 
 /// The opened Diorama pieces of one run.
 #[derive(Debug)]
@@ -25,11 +26,12 @@ pub struct Session {
     pub master_calls: Arc<AtomicU64>,
     /// The cache held rows of this table when the run started.
     pub warm: bool,
-    /// The table behind the master.
-    pub dataset: Dataset,
-    /// The SQLite table itself, for what the Vista API does not ask (where
-    /// a row is in an order); its calls are counted as master calls.
-    pub master: SqliteVista,
+    /// Where the rows come from.
+    pub source: Source,
+    /// The SQLite table itself (a local source only), for what the Vista
+    /// API does not ask (where a row is in an order); its calls are counted
+    /// as master calls.
+    pub master: Option<SqliteVista>,
     /// What opening the cache found when it was not clean (an unreadable
     /// cache moved aside, a rollback), to show the user.
     pub cache_notice: Option<String>,
@@ -45,12 +47,26 @@ impl Session {
     /// the TTL show as stale and are refetched as the viewport reaches
     /// them. On a cold cache the total is asked once and the first range is
     /// loaded at open.
-    pub async fn open(args: &GridArgs, dataset: Dataset, initial: Range<usize>) -> Result<Session> {
-        let (cache, cache_notice) = crate::sample::cache::open_cache(&dataset.cache_path)?;
+    pub async fn open(
+        args: &GridArgs,
+        source: impl Into<Source>,
+        initial: Range<usize>,
+    ) -> Result<Session> {
+        let source = source.into();
+        let (cache, cache_notice) = crate::sample::cache::open_cache(source.cache_path())?;
         let warm = is_warm(&cache)?;
         let runtime = SmolRuntime::global().into_runtime();
-        let sqlite = SqliteVista::open(&dataset.db_path, TABLE, "id")?;
-        let remote = remote::master(sqlite.clone(), args.latency, runtime.clone());
+        let (remote, sqlite) = match &source {
+            Source::Local(dataset) => {
+                let sqlite = SqliteVista::open(&dataset.db_path, TABLE, "id")?;
+                let remote = remote::master(sqlite.clone(), args.latency, runtime.clone());
+                (remote, Some(sqlite))
+            }
+            Source::Remote { url, .. } => (
+                remote::http_master(url, args.latency, runtime.clone())?,
+                None,
+            ),
+        };
         let master_calls = remote.calls();
 
         let lens = Lens::builder()
@@ -80,7 +96,7 @@ impl Session {
             view,
             master_calls,
             warm,
-            dataset,
+            source,
             master: sqlite,
             cache_notice,
         })

@@ -9,11 +9,11 @@ use diorama_core::{Error, Result};
 use ratatui::DefaultTerminal;
 
 use super::args::GridArgs;
-use super::data::Dataset;
 use super::keys::handle_key;
 use super::model::App;
 use super::render::{draw, table_rows};
 use super::session::Session;
+use super::source::Source;
 
 /// How long the loop waits for a key before looking at the view again:
 /// rows that land show within one tick.
@@ -57,7 +57,7 @@ impl fmt::Display for Summary {
 
 /// Run the grid on the terminal until `q`; the Dio is shut down (queue
 /// drained, cache flushed) before returning.
-pub fn run_interactive(args: &GridArgs, dataset: Dataset) -> Result<Summary> {
+pub fn run_interactive(args: &GridArgs, dataset: Source) -> Result<Summary> {
     let mut terminal = ratatui::try_init().map_err(|e| Error::failed(format!("terminal: {e}")))?;
     let result = smol::block_on(event_loop(&mut terminal, args, dataset));
     ratatui::restore();
@@ -67,7 +67,7 @@ pub fn run_interactive(args: &GridArgs, dataset: Dataset) -> Result<Summary> {
 async fn event_loop(
     terminal: &mut DefaultTerminal,
     args: &GridArgs,
-    dataset: Dataset,
+    dataset: Source,
 ) -> Result<Summary> {
     let io = |e: std::io::Error| Error::failed(format!("terminal: {e}"));
     let size = terminal.size().map_err(io)?;

@@ -170,6 +170,12 @@ impl TableShell for CountedShell {
             self.inner.delete_all().await
         })
     }
+
+    // Forwarded (not counted: it is no request), so a Dio over this shell
+    // follows the changes of the master it wraps.
+    fn change_feed(&self) -> Option<Arc<dyn diorama_core::vista::ChangeFeed>> {
+        self.inner.change_feed()
+    }
 }
 
 #[cfg(test)]

@@ -249,7 +249,6 @@ impl Service {
         let view = self.inner.dio.record_scenery(id).open().await?;
         let mut generation = view.subscribe();
         let deadline = tokio::time::Instant::now() + self.inner.options.read_timeout;
-        let mut waited = false;
         loop {
             generation.mark_seen();
             match view.status() {
@@ -260,12 +259,11 @@ impl Service {
                 | RecordStatus::PendingWrite
                 | RecordStatus::WriteFailed { .. } => {
                     if let Some(row) = view.record() {
-                        self.inner.metrics.read(!waited);
+                        self.inner.metrics.read(view.opened_from_cache());
                         return Ok(enriched_json(&row));
                     }
                 }
             }
-            waited = true;
             tokio::select! {
                 changed = generation.changed() => {
                     if changed.is_err() {

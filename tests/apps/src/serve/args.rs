@@ -34,6 +34,21 @@ pub struct ServeArgs {
     /// it and the service's sled cache.
     #[command(flatten)]
     pub dataset: DataArgs,
+    /// The master: a PostgreSQL URL (`postgres://user@host:port/db`) to
+    /// serve a table there (see --table), generated with --rows products
+    /// when missing, whose changes made anywhere (psql, other services)
+    /// reach the service's answers; default: the generated SQLite table in
+    /// --data.
+    #[arg(long, value_name = "URL", value_parser = parse_master, conflicts_with = "nats")]
+    pub master: Option<String>,
+    /// The PostgreSQL table served (`NAME` or `SCHEMA.NAME`), with --master.
+    #[arg(
+        long,
+        value_name = "TABLE",
+        default_value = "products",
+        requires = "master"
+    )]
+    pub table: String,
     /// Address to listen on (port 0: any free port, printed at start).
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
@@ -117,10 +132,24 @@ impl ServeArgs {
         ServeArgs {
             dataset: DataArgs::new(data),
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            master: None,
+            table: String::from("products"),
             cache: None,
             options: ServiceOptions::default(),
             replica: ReplicaArgs::none(),
         }
+    }
+}
+
+/// A `--master` URL: `postgres://` or `postgresql://` (the only master
+/// besides the default SQLite table).
+fn parse_master(text: &str) -> Result<String, String> {
+    if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+        Ok(text.to_string())
+    } else {
+        Err(String::from(
+            "not a postgres:// URL (the SQLite master is the default)",
+        ))
     }
 }
 
@@ -143,12 +172,14 @@ pub(crate) fn file_safe(name: &str) -> String {
 /// dozen lines where no dependency is needed.
 fn path_digest(path: &std::path::Path) -> u64 {
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    canonical
-        .to_string_lossy()
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-        })
+    text_digest(&canonical.to_string_lossy())
+}
+
+/// FNV-1a of `text` (see [`path_digest`]).
+pub(crate) fn text_digest(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]
@@ -239,6 +270,39 @@ mod tests {
     }
 
     #[test]
+    fn a_postgres_master_and_its_table_are_read() {
+        let args = parse(&[
+            "--master",
+            "postgres://me@db:5432/shop",
+            "--table",
+            "s.items",
+        ])
+        .unwrap();
+        assert_eq!(args.master.as_deref(), Some("postgres://me@db:5432/shop"));
+        assert_eq!(args.table, "s.items");
+        let default = parse(&["--master", "postgresql://db/shop"]).unwrap();
+        assert_eq!(default.table, "products");
+        for (args, flag) in [
+            (&["--master", "sqlite:///tmp/x"][..], "--master"),
+            (&["--table", "items"], "--master"),
+            (
+                &[
+                    "--master",
+                    "postgres://db/x",
+                    "--nats",
+                    "nats://h:1",
+                    "--replica",
+                    "a",
+                ],
+                "--nats",
+            ),
+        ] {
+            let error = parse(args).unwrap_err();
+            assert!(error.to_string().contains(flag), "{args:?}: {error}");
+        }
+    }
+
+    #[test]
     fn no_flags_give_the_documented_defaults() {
         assert_eq!(parse(&[]).unwrap(), ServeArgs::new(default_data_dir()));
         assert_eq!(parse(&[]).unwrap().dataset.rows, DEFAULT_ROWS);
@@ -280,6 +344,8 @@ mod tests {
             "--timeout",
             "--write-timeout",
             "--cache",
+            "--master",
+            "--table",
             "--nats",
             "--replica",
             "--help",

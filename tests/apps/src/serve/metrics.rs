@@ -342,4 +342,8 @@ impl TableShell for MeteredShell {
     fn delete_all(&self) -> BoxFuture<'_, Result<()>> {
         self.timed("delete_all", self.inner.delete_all())
     }
+
+    fn change_feed(&self) -> Option<Arc<dyn diorama_core::vista::ChangeFeed>> {
+        self.inner.change_feed()
+    }
 }

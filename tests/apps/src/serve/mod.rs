@@ -14,6 +14,12 @@
 //! on this crate) are thin `main`s over [`main`]; tests call [`run`],
 //! [`open_products`] or [`Service`] directly.
 //!
+//! With `--master postgres://…` it serves a PostgreSQL table instead
+//! (`--table`, default `products`, generated like the SQLite one when
+//! missing), through [`PgVista`](diorama_tokio::postgres::PgVista) with
+//! its change feed installed and followed: an `UPDATE` made in `psql`
+//! shows in the answers without a restart (see [`pg`]).
+//!
 //! # Routes
 //!
 //! Rows are `{ "id", ...fields, "status" }`; `status` is `fresh`, `stale`
@@ -122,6 +128,7 @@ pub mod guard;
 pub mod json;
 mod metrics;
 pub mod params;
+pub mod pg;
 mod routes;
 mod run;
 pub mod schema;
@@ -134,6 +141,7 @@ pub use args::{ReplicaArgs, ServeArgs};
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use params::{ListParams, MAX_Q_CHARS};
+pub use pg::{PgTable, open_postgres};
 pub use routes::MAX_BODY_BYTES;
 pub use run::{cache_path, init_logging, main, open_products, open_products_as, run};
 pub use schema::{ColumnKind, Schema};

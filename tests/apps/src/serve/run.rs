@@ -132,7 +132,8 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// Everything the app does once `args` are parsed: prepare the data, serve
+/// Everything the app does once `args` are parsed: prepare the data (the
+/// SQLite table, or with `--master` the PostgreSQL one), serve
 /// until Ctrl-C, then drain the write queue and flush the cache. Call from
 /// inside a tokio runtime.
 ///
@@ -143,16 +144,35 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
         std::fs::create_dir_all(cache)
             .map_err(|e| Error::failed(format!("creating {}: {e}", cache.display())))?;
     }
-    let (service, dataset) = open_products_as(
-        &args.dataset.data,
-        args.dataset.rows,
-        args.options.clone(),
-        args.cache.as_deref(),
-        Some(&args.replica),
-        std::io::stderr(),
-    )
-    .await?;
-    eprintln!("{}", dataset.describe());
+    let service = match &args.master {
+        Some(url) => {
+            let cache_dir = args.cache.as_deref().unwrap_or(&args.dataset.data);
+            let (service, table) = super::pg::open_postgres(
+                url,
+                &args.table,
+                args.dataset.rows,
+                args.options.clone(),
+                cache_dir,
+                std::io::stderr(),
+            )
+            .await?;
+            eprintln!("{} (its change feed followed)", table.describe(url));
+            service
+        }
+        None => {
+            let (service, dataset) = open_products_as(
+                &args.dataset.data,
+                args.dataset.rows,
+                args.options.clone(),
+                args.cache.as_deref(),
+                Some(&args.replica),
+                std::io::stderr(),
+            )
+            .await?;
+            eprintln!("{}", dataset.describe());
+            service
+        }
+    };
     if let Some(replica) = service.replica() {
         eprintln!(
             "replica {} of {} (NATS {})",

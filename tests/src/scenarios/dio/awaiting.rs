@@ -23,8 +23,8 @@ pub fn awaiting_writes_wait_for_room_and_write_through<H: Harness>(h: &H) {
 
     master.hold();
     let first = dio.try_patch("p000", record! { "price" => 10 }).unwrap();
-    // The worker flushes the write's intent (on a disk cache, off the
-    // executor) before it reaches the master.
+    // On a disk cache the worker first flushes the write's intent (real
+    // I/O off the executor), so wait for the master call itself.
     h.settle_until("the worker is blocked on the first", || {
         master.in_flight() == 1
     });

@@ -27,9 +27,8 @@ pub fn full_queue_refuses_try_and_awaits_room<H: Harness>(h: &H) {
 
     master.hold();
     let first = dio.try_write(insert("a1")).unwrap();
-    // The worker flushes the write's intent (on a disk cache, off the
-    // executor) before it reaches the master.
-    h.settle_until("the worker is blocked on a1", || master.in_flight() == 1);
+    h.settle();
+    assert_eq!(master.in_flight(), 1, "the worker is blocked on a1");
     let second = dio.try_write(insert("a2")).unwrap();
     let third = dio.try_write(insert("a3")).unwrap();
 

@@ -16,6 +16,7 @@
 
 pub mod freshness;
 pub mod lifetime;
+pub mod live;
 pub mod local;
 pub mod paged;
 pub mod query;
@@ -72,6 +73,16 @@ macro_rules! scenery_suite {
             restart::a_warm_open_paints_before_asking_for_the_total,
             lifetime::dropping_a_scenery_ends_its_tasks_and_sceneries_do_not_pin_the_dio,
             lifetime::a_push_after_the_scenery_dropped_is_refused,
+            live::a_non_blocking_on_start_reaches_views_opened_before_it_finished,
+            live::pending_writes_show_before_the_write_call_returns,
+            live::an_empty_page_past_the_known_rows_finds_the_real_end,
+            live::an_overstated_total_is_corrected_without_refetching_a_window,
+            live::scrolling_chunk_by_chunk_never_loads_a_window_twice,
+            live::huge_ranges_and_indices_are_clamped_or_refused,
+            live::a_sorted_paged_view_moves_an_edited_row_where_its_key_falls,
+            live::a_failed_write_moves_its_row_back,
+            live::rows_leave_and_enter_a_filtered_paged_view,
+            live::a_query_change_marks_the_old_order_until_the_new_lands,
         );
     };
 }
