@@ -25,6 +25,10 @@ pub struct PendingWrite {
     pub dirty_fields: Option<Vec<String>>,
 }
 
+/// A row held by [`PendingWrites::hold_unrecorded`]: the value the master
+/// has, and the meta keys of the intents to delete with the row.
+type Unrecorded = (Option<Record>, Vec<Vec<u8>>);
+
 /// Pending writes by row id, plus a total including writes without an id.
 ///
 /// Also the rows whose applied write the cache could not record *and*
@@ -35,8 +39,7 @@ pub struct PendingWrite {
 pub(crate) struct PendingWrites {
     rows: Mutex<BTreeMap<String, PendingWrite>>,
     total: AtomicUsize,
-    /// Row → (the value the master has, the intents to delete with it).
-    unrecorded: Mutex<BTreeMap<String, (Option<Record>, Vec<Vec<u8>>)>>,
+    unrecorded: Mutex<BTreeMap<String, Unrecorded>>,
     unrecorded_count: AtomicUsize,
 }
 
