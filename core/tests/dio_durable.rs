@@ -392,3 +392,55 @@ fn delete_all_keeps_the_intents_queued_behind_it() {
     assert_eq!(master.get_row("after"), Some(record! { "price" => 7.0 }));
     assert_eq!(master.get_row("p1"), None);
 }
+
+#[test]
+fn a_chunk_the_cache_cannot_take_is_shown_and_the_failure_said() {
+    use diorama_core::scenery::RowStatus;
+    let disk = FaultyDisk::new(10);
+    let master = MemoryVista::generate("products", 40, |i| {
+        (format!("p{i:02}"), record! { "price" => i as f64 })
+    });
+    let sim = SimRuntime::new(15);
+    let lens = Lens::builder()
+        .cache_source(disk.backend())
+        .runtime(sim.runtime())
+        .page_from_master()
+        .build()
+        .unwrap();
+    let dio = sim
+        .block_on(lens.make_dio(Vista::new(master.clone())))
+        .unwrap();
+    let mut events = dio.subscribe_events();
+    // Every cache write fails: the disk is full.
+    disk.set_write_failure_rate(1.0);
+    let view = sim
+        .block_on(
+            dio.table_scenery()
+                .page_size(10)
+                .initial_range(0..10)
+                .open(),
+        )
+        .unwrap();
+    sim.run_until_idle();
+    for i in 0..10 {
+        let row = view.row(i).unwrap_or_else(|| panic!("row {i} not shown"));
+        assert_eq!(row.status, RowStatus::Fresh, "row {i}");
+        assert_eq!(
+            Some(row.record.clone()),
+            master.get_row(&format!("p{i:02}"))
+        );
+    }
+    let seen: Vec<DioEvent> = std::iter::from_fn(|| events.try_recv().ok()).collect();
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, DioEvent::CacheWriteFailed { id: None, .. })),
+        "{seen:?}"
+    );
+    assert!(
+        !seen
+            .iter()
+            .any(|e| matches!(e, DioEvent::LoadFailed { .. })),
+        "{seen:?}"
+    );
+    assert_eq!(dio.cache().count().unwrap(), 0, "nothing was kept");
+}
