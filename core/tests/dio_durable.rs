@@ -444,3 +444,47 @@ fn a_chunk_the_cache_cannot_take_is_shown_and_the_failure_said() {
     );
     assert_eq!(dio.cache().count().unwrap(), 0, "nothing was kept");
 }
+
+#[test]
+fn after_a_rollback_the_older_outbox_is_not_replayed_and_later_intents_are() {
+    let disk = FaultyDisk::new(11);
+    let master = master();
+    let first = Process::start(16, disk.backend(), &master);
+    warm(&first);
+    // Applied at the master and confirmed, then the disk goes back to a
+    // flush when its intent was still in the outbox.
+    let ticket = first
+        .sim
+        .block_on(first.dio().patch("p1", record! { "price" => 1.0 }))
+        .unwrap();
+    first.sim.block_on(ticket.durable()).unwrap();
+    first.sim.block_on(ticket.outcome()).unwrap();
+    let later = first
+        .sim
+        .block_on(first.dio().patch("p1", record! { "price" => 2.0 }))
+        .unwrap();
+    first.sim.block_on(later.outcome()).unwrap();
+    first.sim.block_on(first.dio().cache().flush()).unwrap();
+    first.kill();
+    let backend = disk.rollback(2);
+    let second = Process::start(17, backend.clone(), &master);
+    second.sim.run_until_idle();
+    assert_eq!(second.dio().pending_writes(), 0, "nothing replayed");
+    assert_eq!(master.get_row("p1"), Some(record! { "price" => 2.0 }));
+    let (status, shown) = second.shown("p1");
+    assert_eq!(shown.as_ref().and_then(price), Some(2.0), "{status:?}");
+    // A write queued under the same (still reported) rollback is replayed
+    // by the next Dio over the same backend.
+    master.hold();
+    let queued = second
+        .sim
+        .block_on(second.dio().patch("p1", record! { "price" => 3.0 }))
+        .unwrap();
+    second.sim.block_on(queued.durable()).unwrap();
+    second.kill();
+    master.release();
+    let third = Process::start(18, backend, &master);
+    assert!(third.dio().pending_write("p1").is_some());
+    third.sim.run_until_idle();
+    assert_eq!(master.get_row("p1"), Some(record! { "price" => 3.0 }));
+}

@@ -107,7 +107,7 @@ fn check(
             );
         }
         // After a rollback a row may show an older value while marked as
-        // such: stale (demoted) or pending (a distrusted replay).
+        // such: stale (demoted by the rollback) or pending.
         let marked_stale = rolled_back
             && matches!(
                 view.status(),

@@ -61,19 +61,6 @@ pub(crate) fn mirror(
     Some(Mirrored { batch, event })
 }
 
-/// The cache's side of a write whose value cannot be trusted (replayed
-/// from a cache that rolled back): the row `written` is dropped, so it is
-/// refetched, and views are told it changed.
-pub(crate) fn forget(written: Option<Id>) -> Option<Mirrored> {
-    let id = written?;
-    let mut batch = CacheBatch::new();
-    batch.delete(id.clone());
-    Some(Mirrored {
-        batch,
-        event: DioEvent::RecordChanged { id },
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,14 +113,5 @@ mod tests {
         assert_eq!(removed.batch.deletes, ["d"]);
         assert_eq!(removed.event, DioEvent::RecordRemoved { id: "d".into() });
         assert_eq!(mirror(WriteOp::DeleteAll, None, None, at(1)), None);
-    }
-
-    #[test]
-    fn a_distrusted_write_drops_its_row() {
-        let forgotten = forget(Some("r".into())).unwrap();
-        assert_eq!(forgotten.batch.deletes, ["r"]);
-        assert!(forgotten.batch.puts.is_empty());
-        assert_eq!(forgotten.event, DioEvent::RecordChanged { id: "r".into() });
-        assert_eq!(forget(None), None);
     }
 }

@@ -84,23 +84,6 @@ impl PendingWrites {
         };
     }
 
-    /// A write replayed from a cache that rolled back: its value cannot be
-    /// trusted (later writes may have superseded it), so the row reads as
-    /// pending with `base`, what the cache has, until it is answered.
-    pub(crate) fn add_distrusted(&self, op: &WriteOp, base: Option<Record>) {
-        self.total.fetch_add(1, Ordering::AcqRel);
-        let Some(id) = op.id() else { return };
-        let mut rows = self.rows.lock();
-        let entry = rows
-            .entry(String::from(id))
-            .or_insert_with(|| PendingWrite {
-                record: base,
-                count: 0,
-                dirty_fields: Some(Vec::new()),
-            });
-        entry.count += 1;
-    }
-
     /// One write on `id` (or without id) finished, either way.
     pub(crate) fn finish(&self, id: Option<&str>) {
         self.total.fetch_sub(1, Ordering::AcqRel);

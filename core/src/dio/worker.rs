@@ -72,7 +72,6 @@ async fn handle(inner: &Arc<DioInner>, item: QueuedWrite) {
         key,
         durability,
         reply,
-        distrusted,
     } = item;
     let dio = Dio::from_inner(inner.clone());
     repair(&dio);
@@ -90,7 +89,7 @@ async fn handle(inner: &Arc<DioInner>, item: QueuedWrite) {
             Err(error)
         }
         Ok(()) => {
-            send(inner, &dio, &key, op, &named, distrusted)
+            send(inner, &dio, &key, op, &named)
                 .instrument(span.clone())
                 .await
         }
@@ -142,7 +141,6 @@ async fn send(
     key: &WriteKey,
     op: WriteOp,
     named: &Option<String>,
-    distrusted: bool,
 ) -> Result<Option<Id>> {
     match inner.policy.on_write() {
         Some(on_write) => {
@@ -152,22 +150,14 @@ async fn send(
             inner.outbox.confirm(key);
             outcome
         }
-        None => write_through(dio, key, op, distrusted).await,
+        None => write_through(dio, key, op).await,
     }
 }
 
 /// Master first; on success mirror the op into the cache, deleting its
 /// intent in the same batch, and publish the data event. A master failure
 /// leaves the cache untouched (the intent is deleted: the write is over).
-///
-/// A `distrusted` replay (after a rollback) caches nothing of its value:
-/// its row is dropped, so views refetch what the master has.
-async fn write_through(
-    dio: &Dio,
-    key: &WriteKey,
-    op: WriteOp,
-    distrusted: bool,
-) -> Result<Option<Id>> {
+async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<Id>> {
     let outbox = &dio.inner.outbox;
     let written = match dio.master().apply_write(key, op.clone()).await {
         Ok(written) => written,
@@ -197,11 +187,7 @@ async fn write_through(
         Some(id) if matches!(op, WriteOp::Patch { .. }) => cache.get(id).ok().flatten(),
         _ => None,
     };
-    let mirrored = if distrusted {
-        mirror::forget(written.clone())
-    } else {
-        mirror::mirror(op, written.clone(), cached, now)
-    };
+    let mirrored = mirror::mirror(op, written.clone(), cached, now);
     let Some(Mirrored { mut batch, event }) = mirrored else {
         outbox.confirm(key);
         return Ok(written);

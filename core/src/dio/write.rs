@@ -249,7 +249,6 @@ impl Dio {
                 key: admitted.key.clone(),
                 durability: admitted.durability.clone(),
                 reply,
-                distrusted: false,
             };
             match queue.try_send(item) {
                 Ok(()) => (admitted, ticket),

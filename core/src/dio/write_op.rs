@@ -16,11 +16,6 @@ pub(crate) struct QueuedWrite {
     pub(crate) key: WriteKey,
     pub(crate) durability: Arc<Durability>,
     pub(crate) reply: Reply,
-    /// Replayed from a cache that rolled back: the intent may be one the
-    /// master applied long ago and later writes superseded, so its value
-    /// is neither shown (the row reads pending with what the cache has) nor
-    /// cached (the row is dropped and refetched once it is answered).
-    pub(crate) distrusted: bool,
 }
 
 /// Reports the two steps of one queued write: *durable* (its intent is in
