@@ -157,8 +157,14 @@ async fn send(
 /// Master first; on success mirror the op into the cache, deleting its
 /// intent in the same batch, and publish the data event. A master failure
 /// leaves the cache untouched (the intent is deleted: the write is over).
+///
+/// When the row changed in the cache while the master worked on the write
+/// (a change feed, a replica or a chunk load recorded another value), the
+/// order of that change and this write at the master is unknown: the row
+/// is dropped instead of recorded, so it is refetched.
 async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<Id>> {
     let outbox = &dio.inner.outbox;
+    let before = op.id().map(|id| dio.cache().get(id).ok().flatten());
     let written = match dio.master().apply_write(key, op.clone()).await {
         Ok(written) => written,
         Err(error) => {
@@ -187,7 +193,15 @@ async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<
         Some(id) if matches!(op, WriteOp::Patch { .. }) => cache.get(id).ok().flatten(),
         _ => None,
     };
-    let mirrored = mirror::mirror(op, written.clone(), cached, now);
+    let raced = match (&before, op.id()) {
+        (Some(before), Some(id)) => cache.get(id).ok().flatten() != *before,
+        _ => false,
+    };
+    let mirrored = if raced {
+        mirror::forget(written.clone())
+    } else {
+        mirror::mirror(op, written.clone(), cached, now)
+    };
     let Some(Mirrored { mut batch, event }) = mirrored else {
         outbox.confirm(key);
         return Ok(written);
