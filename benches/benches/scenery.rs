@@ -5,7 +5,10 @@
 //! - chunk push of 1,000 rows into the memory cache (sink pushes plus the
 //!   one-batch cache write, positions and extent): budget ≥ 1M rows/s.
 //! - 1,000 table sceneries open on one Dio, one `patched`: time until every
-//!   scenery has applied it (all reactors run, single-threaded simulator).
+//!   scenery has applied it (since issue 11 the sceneries of one query share
+//!   one view and one reactor; every scenery's generation bumps).
+//! - `control_vec_arc_100k`: a plain `Vec<Arc<Record>>` read the same way,
+//!   the floor of `row(i)` on this machine at that moment.
 //!
 //! Measured (release, 2-core VM with other builds running; criterion point
 //! estimates; `row(i)` ranged 25–37 ns between runs with the machine's load):
@@ -15,7 +18,9 @@
 //! | `table_row_100k` | 25–37 ns | ≤ 50 ns |
 //! | `table_snapshot_50` | 0.6–0.7 µs | — |
 //! | `chunk_push/memory_1000_rows` | 0.91 ms = 1.1M rows/s | ≥ 1M rows/s |
-//! | `patched_to_1000_sceneries` | 1.5 ms (≈ 1.5 µs per scenery: cache read, row rebuilt, repaint) | — |
+//! | `patched_to_1000_sceneries` | 37 µs (one shared view; 1.5 ms before issue 11, when each scenery re-read its row) | — |
+//! | `table_row_100k` after issue 11 (two read locks: the scenery's view, then its rows) | 31 ns at load 1.1; 43–85 ns at load 6–9 | ≤ 50 ns |
+//! | `control_vec_arc_100k` at the same times | 16 ns; 34 ns | — |
 //!
 //! Run: `cargo bench -p diorama-benches --bench scenery -- --warm-up-time 1 --measurement-time 3`
 
@@ -61,6 +66,16 @@ fn reads(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 7919) % 100_000;
             black_box(view.row(black_box(i)))
+        })
+    });
+    // The floor on this machine at this moment: a plain vector of shared
+    // records read the same way (pointer fetch, refcount touched).
+    let control: Vec<Arc<Record>> = (0..100_000).map(|i| Arc::new(row(i))).collect();
+    let mut j = 0usize;
+    c.bench_function("control_vec_arc_100k", |b| {
+        b.iter(|| {
+            j = (j + 7919) % 100_000;
+            black_box(control.get(black_box(j)).cloned())
         })
     });
     let mut start = 0usize;

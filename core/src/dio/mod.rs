@@ -266,6 +266,16 @@ impl Dio {
         self.inner.views.register(hook);
     }
 
+    /// The open view of sceneries of one query, shared under `key` (see `views.rs`).
+    pub(crate) fn shared_view<T: core::any::Any + Send + Sync>(&self, key: &str) -> Option<Arc<T>> {
+        self.inner.views.shared(key)
+    }
+
+    /// Share `view` under `key` for the sceneries of its query opened next.
+    pub(crate) fn share_view<T: core::any::Any + Send + Sync>(&self, key: String, view: &Arc<T>) {
+        self.inner.views.share(key, view);
+    }
+
     /// Tell every open scenery, before returning, that a write to `id` was queued.
     pub(crate) fn tell_views_pending(&self, id: &str) {
         self.inner.views.each(|view| view.write_pending(self, id));

@@ -8,8 +8,11 @@
 //! Dio calls it on the writing thread. The bus still carries every event
 //! (other subscribers, and views catching up after a lag).
 
+use alloc::collections::BTreeMap;
+use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
+use core::any::Any;
 
 use super::Dio;
 use crate::sync::Mutex;
@@ -23,10 +26,15 @@ pub(crate) trait ViewHook: Send + Sync {
     fn started(self: Arc<Self>, dio: &Dio);
 }
 
-/// The registered hooks, held weakly (a dropped scenery is pruned lazily).
+/// The registered hooks, held weakly (a dropped scenery is pruned lazily),
+/// and the views shared by sceneries of one query.
 #[derive(Default)]
 pub(crate) struct Views {
     hooks: Mutex<Hooks>,
+    /// Views by query key, held weakly: a scenery opened on a query that
+    /// an open scenery shows attaches to its view instead of building one.
+    /// Typed by the scenery layer (this layer only keeps them).
+    shared: Mutex<BTreeMap<String, Weak<dyn Any + Send + Sync>>>,
 }
 
 #[derive(Default)]
@@ -53,6 +61,23 @@ impl Views {
             hooks.prune_at = (hooks.live.len() * 2).max(16);
         }
         hooks.live.push(hook);
+    }
+
+    /// The view shared under `key`, if one is open.
+    pub(crate) fn shared<T: Any + Send + Sync>(&self, key: &str) -> Option<Arc<T>> {
+        let view = self.shared.lock().get(key)?.upgrade()?;
+        view.downcast::<T>().ok()
+    }
+
+    /// Share `view` under `key` (replacing a dropped one); dropped views'
+    /// entries are pruned as new ones come.
+    pub(crate) fn share<T: Any + Send + Sync>(&self, key: String, view: &Arc<T>) {
+        let any: Arc<dyn Any + Send + Sync> = view.clone();
+        let mut shared = self.shared.lock();
+        if shared.len() >= 64 && shared.len().is_power_of_two() {
+            shared.retain(|_, view| view.strong_count() > 0);
+        }
+        shared.insert(key, Arc::downgrade(&any));
     }
 
     /// Call `f` on every live hook, outside the registry's lock (a hook

@@ -33,10 +33,12 @@ mod moves;
 mod open;
 mod planner;
 mod positions;
+mod presenting;
 mod record;
 mod sorted;
 mod sparse;
 mod table;
+mod tally;
 mod value;
 
 /// Where an `on_load_chunk` callback delivers rows (defined with the Dio,

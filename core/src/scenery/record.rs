@@ -10,8 +10,9 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use super::presenting::{RowFacts, is_expired, present};
 use super::{EnrichedRecord, RowStatus};
-use crate::cache::{CachedRow, RowState};
+use crate::cache::CachedRow;
 use crate::dio::{Dio, DioEvent, DioInner};
 use crate::error::{Error, Result};
 use crate::runtime::{AbortOnDrop, Runtime, RuntimeExt};
@@ -287,56 +288,52 @@ impl RecordState {
         self.generation.bump();
     }
 
-    /// Show what the cache (and pending writes) say; fetch from the master
-    /// when the cache cannot answer for sure.
-    /// Show what the cache and the pending writes hold now, fetching when
-    /// that is not current; `true` when nothing had to be fetched.
+    /// Show what the cache (and pending writes) say, by the one rule of
+    /// `scenery::presenting`; fetch from the master when the cache cannot
+    /// answer for sure (missing, incomplete, stale or expired). Returns
+    /// whether the row was shown without asking the master.
     fn reload(self: Arc<Self>, dio: &Dio) -> bool {
-        if let Some(pending) = dio.pending_write(&self.id) {
-            let base = self.shown.read().0.as_ref().map(|row| row.record.clone());
-            if let Some(record) = pending.record.or(base) {
-                let row =
-                    EnrichedRecord::pending(self.id.clone(), record, pending.dirty_fields, None);
+        let cached = dio.cache().get(&self.id).ok().flatten();
+        let shown = self.shown.read().0.clone();
+        let expired = cached.as_ref().is_some_and(|row| {
+            is_expired(
+                row.fetched_at,
+                dio.invalidated_at(),
+                dio.policy().defaults().cache_ttl,
+                dio.runtime().wall_clock(),
+            )
+        });
+        let was_cached = cached.is_some();
+        let facts = RowFacts {
+            cached,
+            pending: dio.pending_write(&self.id),
+            failure: None,
+            expired,
+            shown: shown.as_deref(),
+        };
+        match present(&self.id, facts) {
+            Some(row) if row.status == RowStatus::PendingWrite => {
                 self.show(Some(row), RecordStatus::PendingWrite);
-                return true;
-            }
-        }
-        match dio.cache().get(&self.id) {
-            Ok(Some(row)) if self.is_current(dio, &row) => {
-                let shown = EnrichedRecord::fresh(self.id.clone(), row.record, row.fetched_at);
-                self.show(Some(shown), RecordStatus::Fresh);
                 true
             }
-            Ok(Some(row)) => {
-                let shown = EnrichedRecord {
-                    status: RowStatus::Stale,
-                    ..EnrichedRecord::fresh(self.id.clone(), row.record, row.fetched_at)
-                };
-                self.show(Some(shown), RecordStatus::Stale);
+            Some(row) if row.status == RowStatus::Fresh => {
+                self.show(Some(row), RecordStatus::Fresh);
+                true
+            }
+            Some(row) if was_cached => {
+                self.show(Some(row), RecordStatus::Stale);
                 self.fetch();
                 false
             }
+            // Not cached: keep what is shown while the master is asked.
             _ => {
-                if self.shown.read().0.is_none() {
+                if shown.is_none() {
                     self.show(None, RecordStatus::Loading);
                 }
                 self.fetch();
                 false
             }
         }
-    }
-
-    fn is_current(&self, dio: &Dio, row: &CachedRow) -> bool {
-        if row.state != RowState::Complete {
-            return false;
-        }
-        let Some(fetched_at) = row.fetched_at else {
-            return true;
-        };
-        let now = dio.runtime().wall_clock();
-        let ttl = dio.policy().defaults().cache_ttl;
-        fetched_at >= dio.invalidated_at()
-            && ttl.is_none_or(|ttl| now.saturating_duration_since(fetched_at) < ttl)
     }
 
     /// Fetch the row from the master in the background and cache it.
@@ -396,22 +393,15 @@ impl RecordState {
             self.clone().reload(dio);
             return;
         }
-        let previous = match dio.cache().get(&self.id) {
-            Ok(Some(row)) => Some(EnrichedRecord::fresh(
-                self.id.clone(),
-                row.record,
-                row.fetched_at,
-            )),
-            _ => self.shown.read().0.as_ref().map(|row| (**row).clone()),
+        let shown = self.shown.read().0.clone();
+        let facts = RowFacts {
+            cached: dio.cache().get(&self.id).ok().flatten(),
+            pending: None,
+            failure: Some(error.clone()),
+            expired: false,
+            shown: shown.as_deref(),
         };
-        let status = RecordStatus::WriteFailed {
-            error: error.clone(),
-        };
-        let previous = previous.map(|row| EnrichedRecord {
-            status: RowStatus::WriteFailed { error },
-            dirty_fields: None,
-            ..row
-        });
-        self.show(previous, status);
+        let previous = present(&self.id, facts);
+        self.show(previous, RecordStatus::WriteFailed { error });
     }
 }

@@ -1,25 +1,30 @@
 //! `ValueScenery`: one aggregate over a Dio's cached rows, kept current.
 //!
-//! Computed over the cache (conditions applied), recomputed when rows change
-//! (`RecordChanged/Inserted/Removed`, `Invalidated`, a completed write) but
-//! not on viewport events, queued or failed writes. Events arriving together
-//! are coalesced into one recomputation. An error keeps the last value and
+//! Computed over the cache (conditions applied) at open, then kept from row
+//! deltas: a changed row (`RecordChanged/Inserted/Removed`, a completed
+//! write) updates count and sum at once and min/max unless the row holding
+//! the extreme left (then the kept rows are rescanned, not the cache); a
+//! custom aggregate, `Invalidated` or a lagging bus mean a scan. Viewport
+//! events, queued or failed writes change nothing. Events arriving together
+//! are coalesced into one update. An error keeps the last value and
 //! sets the error status; the generation bumps only when value or status
 //! changed.
 
 use alloc::boxed::Box;
+use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::cmp::Ordering;
 use core::fmt;
 
+use super::tally::{Tally, TallyKind};
 use crate::dio::{Dio, DioEvent, DioInner};
 use crate::error::{Error, Result};
 use crate::runtime::{AbortOnDrop, RuntimeExt};
-use crate::sync::RwLock;
 use crate::sync::broadcast::{BroadcastReceiver, RecvError, TryRecvError};
 use crate::sync::watch::{Generation, GenerationReceiver, GenerationSender, generation};
+use crate::sync::{Mutex, RwLock};
 use crate::value::{Record, Value};
 use crate::vista::{CmpOp, Condition, Id, Query, QueryDescriptor, eval};
 
@@ -181,6 +186,7 @@ impl ValueSceneryBuilder {
             dio: dio.downgrade(),
             conditions,
             aggregate,
+            tally: Mutex::new(None),
             shown: RwLock::new((None, ValueStatus::Computing)),
             generation: generation_tx,
         });
@@ -199,10 +205,13 @@ impl ValueSceneryBuilder {
 
 /// A reactive aggregate over a Dio's cached rows.
 ///
-/// Computed over the cache (conditions applied), recomputed when rows change
-/// (`RecordChanged/Inserted/Removed`, `Invalidated`, a completed write) but
-/// not on viewport events, queued or failed writes. Events arriving together
-/// are coalesced into one recomputation. An error keeps the last value and
+/// Computed over the cache (conditions applied) at open, then kept from row
+/// deltas (`RecordChanged/Inserted/Removed`, a completed write): count and
+/// sum in O(1), min/max with a rescan of the kept rows only when the row
+/// holding the extreme leaves. A custom aggregate, `Invalidated` or a
+/// lagging bus mean a scan of the cache. Viewport events, queued or failed
+/// writes change nothing. Events arriving together are coalesced into one
+/// update. An error keeps the last value and
 /// sets the error status; the generation bumps only when value or status
 /// changed.
 ///
@@ -221,6 +230,9 @@ struct ValueState {
     dio: Weak<DioInner>,
     conditions: Vec<Condition>,
     aggregate: Aggregate,
+    /// Count, sum, min and max kept from row deltas (`None`: a custom
+    /// aggregate, recomputed over the rows).
+    tally: Mutex<Option<Tally>>,
     shown: RwLock<(Option<Value>, ValueStatus)>,
     generation: GenerationSender,
 }
@@ -264,47 +276,116 @@ impl ValueScenery {
     }
 }
 
-fn is_relevant(event: &DioEvent) -> bool {
-    matches!(
-        event,
-        DioEvent::RecordChanged { .. }
-            | DioEvent::RecordInserted { .. }
-            | DioEvent::RecordRemoved { .. }
-            | DioEvent::Invalidated
-            | DioEvent::WriteCompleted { .. }
-    )
+/// What an event asks of an aggregate.
+enum Change {
+    None,
+    /// One row changed: its delta.
+    Row(Id),
+    /// Anything may have changed: a scan.
+    All,
+}
+
+fn change_of(event: &DioEvent) -> Change {
+    match event {
+        DioEvent::RecordChanged { id }
+        | DioEvent::RecordInserted { id }
+        | DioEvent::RecordRemoved { id }
+        | DioEvent::WriteCompleted { id: Some(id) } => Change::Row(id.clone()),
+        DioEvent::Invalidated | DioEvent::WriteCompleted { id: None } => Change::All,
+        _ => Change::None,
+    }
 }
 
 async fn run(state: Weak<ValueState>, mut events: BroadcastReceiver<DioEvent>) {
     loop {
-        let mut relevant = match events.recv().await {
-            Ok(event) => is_relevant(&event),
-            Err(RecvError::Lagged(_)) => true,
-            Err(RecvError::Closed) => return,
+        let mut all = false;
+        let mut ids: BTreeSet<Id> = BTreeSet::new();
+        let mut note = |change: Change| match change {
+            Change::None => {}
+            Change::Row(id) => {
+                ids.insert(id);
+            }
+            Change::All => all = true,
         };
-        // Coalesce whatever else is already queued into one recomputation.
+        match events.recv().await {
+            Ok(event) => note(change_of(&event)),
+            Err(RecvError::Lagged(_)) => note(Change::All),
+            Err(RecvError::Closed) => return,
+        }
+        // Coalesce whatever else is already queued into one update.
         loop {
             match events.try_recv() {
-                Ok(event) => relevant |= is_relevant(&event),
-                Err(TryRecvError::Lagged(_)) => relevant = true,
+                Ok(event) => note(change_of(&event)),
+                Err(TryRecvError::Lagged(_)) => note(Change::All),
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Closed) => return,
             }
         }
-        if !relevant {
+        if !all && ids.is_empty() {
             continue;
         }
         let Some(state) = state.upgrade() else { return };
         let Some(dio) = Dio::upgrade(&state.dio) else {
             return;
         };
-        state.recompute(&dio);
+        if all || !state.apply_deltas(&dio, &ids) {
+            state.recompute(&dio);
+        }
     }
 }
 
 impl ValueState {
+    fn kind(&self) -> Option<TallyKind> {
+        Some(match &self.aggregate {
+            Aggregate::Count => TallyKind::Count,
+            Aggregate::Sum(field) => TallyKind::Sum(field.clone()),
+            Aggregate::Min(field) => TallyKind::Min(field.clone()),
+            Aggregate::Max(field) => TallyKind::Max(field.clone()),
+            Aggregate::Custom(_) => return None,
+        })
+    }
+
+    /// Update the tally from the rows `ids` as cached now; false when there
+    /// is no tally to update (a custom aggregate, or none built yet).
+    fn apply_deltas(&self, dio: &Dio, ids: &BTreeSet<Id>) -> bool {
+        let outcome = {
+            let mut tally = self.tally.lock();
+            let Some(tally) = tally.as_mut() else {
+                return false;
+            };
+            for id in ids {
+                let row = match dio.cache().get(id) {
+                    Ok(row) => row,
+                    // Unreadable: only a scan can tell.
+                    Err(_) => return false,
+                };
+                let record = row.as_ref().map(|row| &row.record).filter(|record| {
+                    self.conditions
+                        .iter()
+                        .all(|c| eval::matches_condition(record, c))
+                });
+                tally.update(id, record);
+            }
+            tally.value()
+        };
+        self.show(outcome);
+        true
+    }
+
     fn recompute(&self, dio: &Dio) {
-        let outcome = self.rows(dio).and_then(|rows| self.aggregate(&rows));
+        let outcome = self.rows(dio).and_then(|rows| match self.kind() {
+            Some(kind) => {
+                let mut tally = Tally::new(kind, rows.iter().map(|(id, r)| (id.as_str(), r)));
+                let value = tally.value();
+                *self.tally.lock() = Some(tally);
+                value
+            }
+            None => self.aggregate(&rows),
+        });
+        self.show(outcome);
+    }
+
+    fn show(&self, outcome: Result<Value>) {
         let mut shown = self.shown.write();
         let next = match outcome {
             Ok(value) => (Some(value), ValueStatus::Ready),
@@ -366,7 +447,7 @@ fn numbers<'a>(
         })
 }
 
-fn sum(rows: &[(Id, Record)], field: &str) -> Result<Value> {
+pub(super) fn sum(rows: &[(Id, Record)], field: &str) -> Result<Value> {
     let mut int: i128 = 0;
     let mut float: Option<f64> = None;
     for value in numbers(rows, field) {
@@ -386,7 +467,7 @@ fn sum(rows: &[(Id, Record)], field: &str) -> Result<Value> {
     }
 }
 
-fn extreme(rows: &[(Id, Record)], field: &str, wanted: Ordering) -> Result<Value> {
+pub(super) fn extreme(rows: &[(Id, Record)], field: &str, wanted: Ordering) -> Result<Value> {
     let mut best: Option<&Value> = None;
     for value in numbers(rows, field) {
         let value = value?;

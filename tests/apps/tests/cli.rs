@@ -66,6 +66,7 @@ fn grid_help_lists_its_flags() {
             "--script",
             "--screen",
             "--size",
+            "--remote",
         ],
     );
 }
@@ -84,6 +85,8 @@ fn serve_help_lists_its_flags() {
             "--views",
             "--timeout",
             "--write-timeout",
+            "--master",
+            "--table",
         ],
     );
 }
@@ -101,4 +104,25 @@ fn other_bad_flags_are_clear_errors() {
     assert_refused(GRID, &["--size", "10x2"], "--size", "10x2");
     assert_refused(GRID, &["--bogus"], "--bogus", "");
     assert_refused(SERVE, &["--addr", "localhost"], "--addr", "localhost");
+    assert_refused(GRID, &["--remote", "ftp://h"], "--remote", "ftp://h");
+    assert_refused(
+        SERVE,
+        &["--master", "mysql://h/db"],
+        "--master",
+        "mysql://h/db",
+    );
+}
+
+#[test]
+fn a_postgres_master_that_does_not_answer_is_a_clear_failure() {
+    // Port 1 on loopback: nothing listens there.
+    let url = "postgres://postgres@127.0.0.1:1/test";
+    let (output, built) = run(SERVE, &["--master", url, "--addr", "127.0.0.1:0"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(!built, "nothing built for a server that is not there");
+    let error = text(&output.stderr);
+    assert!(
+        error.contains("serve: unavailable") && error.contains("127.0.0.1:1"),
+        "{error}"
+    );
 }

@@ -11,10 +11,10 @@ use portable_atomic::AtomicU64;
 use super::super::positions::PositionKeys;
 use super::state::{Counters, QueryState, TableState, View, ViewportRequest};
 use super::viewport::RequestSlot;
-use super::{Handle, TableScenery, reactor, viewport};
+use super::{SharedView, TableScenery, reactor, viewport};
 use crate::dio::Dio;
 use crate::error::{Error, Result};
-use crate::runtime::RuntimeExt;
+use crate::runtime::{AbortOnDrop, RuntimeExt};
 use crate::sync::watch::generation;
 use crate::sync::{Mutex, RwLock};
 use crate::value::Value;
@@ -99,7 +99,9 @@ impl TableSceneryBuilder {
     /// the cache holds for the initial range, start the reactor and the
     /// viewport loop, and (with `refresh_on_open`) load the initial range.
     /// A local view (no `on_load_chunk`) first lets `on_query` warm its
-    /// query, then shows every matching cached row.
+    /// query, then shows every matching cached row; when a local scenery of
+    /// the same query is open on the Dio, the new one attaches to its view
+    /// instead (no scan, no new task).
     ///
     /// # Errors
     /// [`Unsupported`](crate::ErrorKind::Unsupported) when a paged view's
@@ -134,71 +136,167 @@ impl TableSceneryBuilder {
                 "search on a paged view needs a master that can search",
             ));
         }
+        if !paged {
+            return open_local(&dio, query, page_size, retain_rows).await;
+        }
         let keys = PositionKeys::new(&query.key());
-        let (generation_tx, _) = generation();
-        let state = Arc::new(TableState {
-            scenery_id: dio.next_scenery_id(),
-            dio: dio.downgrade(),
-            runtime: dio.runtime().clone(),
-            capabilities,
-            page_size,
-            retain_rows: retain_rows.unwrap_or(page_size.saturating_mul(10)),
-            paged,
-            ttl: defaults.cache_ttl,
-            view: RwLock::new(View {
-                initial_pending: true,
-                shown_query: query.clone(),
-                ..View::default()
-            }),
-            query: Mutex::new(QueryState {
-                query: query.clone(),
-                keys: keys.clone(),
-            }),
-            epoch: AtomicU64::new(0),
-            loads: Mutex::new(Default::default()),
-            committed: Mutex::new(None),
-            generation: generation_tx,
-            requests: Arc::new(RequestSlot::default()),
-            closed: AtomicBool::new(false),
-            counters: Counters::default(),
-            load_tasks: Mutex::new(Vec::new()),
-        });
+        let state = new_state(&dio, query.clone(), page_size, retain_rows, true);
         // Subscribe before reading anything, so no change slips between.
         let events = dio.subscribe_events();
-        let hook: alloc::sync::Weak<dyn crate::dio::ViewHook> = Arc::downgrade(&state) as _;
-        dio.register_view(hook);
+        register_hook(&dio, &state);
         let initial = super::clamp_viewport(initial_range.unwrap_or(0..page_size));
 
         let mut total_later = false;
-        if paged {
-            let mut extent = keys.read_extent(&**dio.cache())?.unwrap_or_default();
-            match policy.total_provider() {
-                // A warm cache already knows a total: paint first, ask later.
-                Some(_) if extent.stated.is_some() => total_later = true,
-                Some(total_provider) => {
-                    // A failing provider leaves the total to be found by loading.
-                    if let Ok(total) = total_provider(&dio, query.clone()).await {
-                        extent.state_total(total);
-                    }
+        let mut extent = keys.read_extent(&**dio.cache())?.unwrap_or_default();
+        match policy.total_provider() {
+            // A warm cache already knows a total: paint first, ask later.
+            Some(_) if extent.stated.is_some() => total_later = true,
+            Some(total_provider) => {
+                // A failing provider leaves the total to be found by loading.
+                if let Ok(total) = total_provider(&dio, query.clone()).await {
+                    extent.state_total(total);
                 }
-                None => {}
             }
-            state.view.write().extent = extent;
-            state.restore(initial.clone());
-            let loads_now = defaults.refresh_on_open;
-            state.view.write().initial_pending = loads_now;
-        } else {
-            state.reseed_local(&dio).await;
+            None => {}
         }
+        state.view.write().extent = extent;
+        state.restore(initial.clone());
+        let loads_now = defaults.refresh_on_open;
+        state.view.write().initial_pending = loads_now;
 
-        let runtime = dio.runtime().clone();
-        let weak = Arc::downgrade(&state);
-        let mut tasks = Vec::new();
-        tasks.push(
-            runtime
-                .spawn("diorama.table.reactor", reactor::run(weak.clone(), events))
-                .abort_on_drop(),
-        );
+        let tasks = spawn_tasks(&dio, &state, events);
+        if total_later {
+            state.spawn_total();
+        }
+        if defaults.refresh_on_open {
+            state.commit(ViewportRequest {
+                range: initial,
+                force: true,
+            });
+        }
+        let id = state.scenery_id;
+        Ok(TableScenery::attach(
+            Arc::new(SharedView { state, tasks }),
+            id,
+        ))
+    }
+}
+
+/// A local scenery of `query`: attached to the open view of that query
+/// when there is one (no scan, no task: about a handle's cost), else to a
+/// new one that `on_query` warmed and the cache filled.
+async fn open_local(
+    dio: &Dio,
+    query: Query,
+    page_size: usize,
+    retain_rows: Option<usize>,
+) -> Result<TableScenery> {
+    let key = query.key();
+    if let Some(view) = dio.shared_view::<SharedView>(&key) {
+        return Ok(TableScenery::attach(view, dio.next_scenery_id()));
+    }
+    let state = new_state(dio, query, page_size, retain_rows, false);
+    let events = dio.subscribe_events();
+    register_hook(dio, &state);
+    state.reseed_local(dio).await;
+    // Another open of the same query may have finished meanwhile: one view.
+    if let Some(view) = dio.shared_view::<SharedView>(&key) {
+        return Ok(TableScenery::attach(view, dio.next_scenery_id()));
+    }
+    let tasks = spawn_tasks(dio, &state, events);
+    let id = state.scenery_id;
+    let view = Arc::new(SharedView { state, tasks });
+    dio.share_view(key, &view);
+    Ok(TableScenery::attach(view, id))
+}
+
+/// The view of `query` for a local scenery leaving the view of `from`:
+/// the open one when there is one, else a new view showing `from`'s rows
+/// (marked as the old query's) until its re-evaluation in the background.
+pub(super) fn local_view_from(dio: &Dio, from: &TableState, query: Query) -> Arc<SharedView> {
+    let key = query.key();
+    if let Some(view) = dio.shared_view::<SharedView>(&key) {
+        return view;
+    }
+    let state = new_state(dio, query, from.page_size, Some(from.retain_rows), false);
+    let events = dio.subscribe_events();
+    register_hook(dio, &state);
+    {
+        let shown = from.view.read();
+        let mut view = state.view.write();
+        // In the old order (a sorted set keeps its own sort) until the
+        // re-evaluation replaces it.
+        view.sorted = shown.sorted.clone();
+        view.extent = shown.extent;
+        view.shown_query = shown.shown_query.clone();
+        view.initial_pending = false;
+    }
+    let tasks = spawn_tasks(dio, &state, events);
+    state.spawn_reseed();
+    let view = Arc::new(SharedView { state, tasks });
+    dio.share_view(key, &view);
+    view
+}
+
+fn new_state(
+    dio: &Dio,
+    query: Query,
+    page_size: usize,
+    retain_rows: Option<usize>,
+    paged: bool,
+) -> Arc<TableState> {
+    let keys = PositionKeys::new(&query.key());
+    let (generation_tx, _) = generation();
+    Arc::new(TableState {
+        scenery_id: dio.next_scenery_id(),
+        dio: dio.downgrade(),
+        runtime: dio.runtime().clone(),
+        capabilities: dio.master().capabilities(),
+        page_size,
+        retain_rows: retain_rows.unwrap_or(page_size.saturating_mul(10)),
+        paged,
+        ttl: dio.policy().defaults().cache_ttl,
+        view: RwLock::new(View {
+            initial_pending: true,
+            shown_query: query.clone(),
+            ..View::default()
+        }),
+        query: Mutex::new(QueryState { query, keys }),
+        epoch: AtomicU64::new(0),
+        loads: Mutex::new(Default::default()),
+        committed: Mutex::new(None),
+        generation: generation_tx,
+        watchers: Mutex::new(Vec::new()),
+        requests: Arc::new(RequestSlot::default()),
+        closed: AtomicBool::new(false),
+        counters: Counters::default(),
+        load_tasks: Mutex::new(Vec::new()),
+    })
+}
+
+/// Pending writes and a finished `on_start` reach the view synchronously.
+fn register_hook(dio: &Dio, state: &Arc<TableState>) {
+    let hook: alloc::sync::Weak<dyn crate::dio::ViewHook> = Arc::downgrade(state) as _;
+    dio.register_view(hook);
+}
+
+/// The reactor, the viewport loop (paged views: a local one loads nothing)
+/// and the TTL sweep of `state`.
+fn spawn_tasks(
+    dio: &Dio,
+    state: &Arc<TableState>,
+    events: crate::sync::broadcast::BroadcastReceiver<crate::dio::DioEvent>,
+) -> Vec<AbortOnDrop> {
+    let runtime = dio.runtime().clone();
+    let defaults = dio.policy().defaults();
+    let weak = Arc::downgrade(state);
+    let mut tasks = Vec::new();
+    tasks.push(
+        runtime
+            .spawn("diorama.table.reactor", reactor::run(weak.clone(), events))
+            .abort_on_drop(),
+    );
+    if state.paged {
         tasks.push(
             runtime
                 .spawn(
@@ -207,27 +305,13 @@ impl TableSceneryBuilder {
                 )
                 .abort_on_drop(),
         );
-        if let Some(ttl) = defaults.cache_ttl {
-            tasks.push(
-                runtime
-                    .spawn("diorama.table.ttl", reactor::run_ttl(weak, ttl))
-                    .abort_on_drop(),
-            );
-        }
-        if total_later {
-            state.spawn_total();
-        }
-        if paged && defaults.refresh_on_open {
-            state.commit(ViewportRequest {
-                range: initial,
-                force: true,
-            });
-        }
-        Ok(TableScenery {
-            handle: Arc::new(Handle {
-                state,
-                _tasks: tasks,
-            }),
-        })
     }
+    if let Some(ttl) = defaults.cache_ttl {
+        tasks.push(
+            runtime
+                .spawn("diorama.table.ttl", reactor::run_ttl(weak, ttl))
+                .abort_on_drop(),
+        );
+    }
+    tasks
 }

@@ -34,9 +34,12 @@ use core::sync::atomic::Ordering;
 
 use super::EnrichedRecord;
 use super::positions::PositionKeys;
+use crate::dio::DioEvent;
 use crate::error::{Error, Result};
 use crate::runtime::AbortOnDrop;
 use crate::sync::watch::{Generation, GenerationReceiver};
+use crate::sync::watch::{GenerationSender, generation};
+use crate::sync::{Mutex, RwLock};
 use crate::vista::{Query, Sort, SortDir, VistaCapabilities};
 
 use state::{TableState, ViewportRequest};
@@ -97,22 +100,37 @@ pub struct TableStats {
 /// visible change bumps the generation returned by
 /// [`subscribe`](TableScenery::subscribe).
 ///
-/// Cheap to clone; clones share one view. Dropping the last clone stops the
-/// scenery's tasks. A scenery holds its Dio weakly: it never keeps it alive.
+/// Cheap to clone; clones share one view. Local sceneries opened on the
+/// same query of one Dio share one view too (its rows, its reactor), each
+/// with its own id and generation; the last one dropped stops the view's
+/// tasks, and a query change gives a scenery a view of the new query (the
+/// others keep theirs). A scenery holds its Dio weakly: it never keeps it alive.
 #[derive(Clone)]
 pub struct TableScenery {
     handle: Arc<Handle>,
 }
 
+/// One opened scenery: its id and generation, attached to a view.
 struct Handle {
-    state: Arc<TableState>,
-    _tasks: Vec<AbortOnDrop>,
+    id: u64,
+    view: RwLock<Arc<SharedView>>,
+    generation: Arc<GenerationSender>,
+    /// A local scenery's viewport (it loads nothing: committed at once).
+    committed: Mutex<Option<Range<usize>>>,
 }
 
-impl Drop for Handle {
+/// A view and its tasks, held by every scenery attached to it; the last
+/// one dropped stops them.
+pub(crate) struct SharedView {
+    pub(crate) state: Arc<TableState>,
+    pub(crate) tasks: Vec<AbortOnDrop>,
+}
+
+impl Drop for SharedView {
     fn drop(&mut self) {
         self.state.closed.store(true, Ordering::Release);
         self.state.load_tasks.lock().clear();
+        self.tasks.clear();
     }
 }
 
@@ -127,13 +145,28 @@ impl fmt::Debug for TableScenery {
 }
 
 impl TableScenery {
-    fn state(&self) -> &Arc<TableState> {
-        &self.handle.state
+    /// A scenery attached to `view`, with a generation of its own.
+    pub(crate) fn attach(view: Arc<SharedView>, id: u64) -> TableScenery {
+        let (generation, _) = generation();
+        let generation = Arc::new(generation);
+        view.state.watch(&generation);
+        TableScenery {
+            handle: Arc::new(Handle {
+                id,
+                view: RwLock::new(view),
+                generation,
+                committed: Mutex::new(None),
+            }),
+        }
+    }
+
+    fn state(&self) -> Arc<TableState> {
+        self.handle.view.read().state.clone()
     }
 
     /// This scenery's id, as carried by its viewport events.
     pub fn id(&self) -> u64 {
-        self.state().scenery_id
+        self.handle.id
     }
 
     /// Rows in the set: the total when known, else the rows known to exist.
@@ -154,7 +187,14 @@ impl TableScenery {
     /// The row at `index`, if loaded. Never fetches.
     #[inline]
     pub fn row(&self, index: usize) -> Option<Arc<EnrichedRecord>> {
-        self.state().view.read().row(index).cloned()
+        self.handle
+            .view
+            .read()
+            .state
+            .view
+            .read()
+            .row(index)
+            .cloned()
     }
 
     /// The rows of `range` as one consistent snapshot (`None` where not
@@ -163,7 +203,8 @@ impl TableScenery {
     /// the rows held are given. So a huge range costs what the set holds,
     /// never `range.len()`.
     pub fn rows(&self, range: Range<usize>) -> Vec<Option<Arc<EnrichedRecord>>> {
-        let view = self.state().view.read();
+        let state = self.state();
+        let view = state.view.read();
         let set_end = match view.extent.limit() {
             Some(limit) => limit.max(view.end()),
             None => view
@@ -184,7 +225,8 @@ impl TableScenery {
 
     /// Whether the set is loading, partly or completely loaded.
     pub fn load_state(&self) -> LoadState {
-        let view = self.state().view.read();
+        let state = self.state();
+        let view = state.view.read();
         if view.held() == 0 && view.initial_pending {
             return LoadState::Loading;
         }
@@ -201,31 +243,51 @@ impl TableScenery {
     /// [`MAX_VIEWPORT_ROWS`] is clamped to that many rows from its start
     /// (and an inverted one is empty), so `0..usize::MAX` costs what a
     /// large screen does.
+    ///
+    /// A local view loads nothing: its viewport is committed at once.
     pub fn set_viewport(&self, range: Range<usize>) {
-        self.state().requests.put(ViewportRequest {
-            range: clamp_viewport(range),
-            force: false,
-        });
+        let range = clamp_viewport(range);
+        let state = self.state();
+        if state.paged {
+            state.requests.put(ViewportRequest {
+                range,
+                force: false,
+            });
+        } else {
+            *self.handle.committed.lock() = Some(range.clone());
+            state.publish(DioEvent::ViewportChanged {
+                scenery: self.handle.id,
+                range,
+            });
+        }
     }
 
     /// The last committed viewport.
     pub fn viewport(&self) -> Option<Range<usize>> {
-        self.state().committed.lock().clone()
+        let state = self.state();
+        if state.paged {
+            state.committed.lock().clone()
+        } else {
+            self.handle.committed.lock().clone()
+        }
     }
 
     /// Load the next `page_size` rows after the highest loaded index (for
     /// cursor-like masters and "load more" buttons).
     pub fn request_load_more(&self) {
-        let start = self.state().view.read().end();
-        let range = start..start + self.state().page_size;
-        self.state()
-            .requests
-            .put(ViewportRequest { range, force: true });
+        let state = self.state();
+        if !state.paged {
+            // Everything is loaded already.
+            return;
+        }
+        let start = state.view.read().end();
+        let range = start..start.saturating_add(state.page_size);
+        state.requests.put(ViewportRequest { range, force: true });
     }
 
     /// Refetch the committed viewport (paged) or re-read the cache (local).
     pub fn request_refresh(&self) {
-        let state = self.state().clone();
+        let state = self.state();
         if state.paged {
             let range = state.committed.lock().clone().unwrap_or(0..state.page_size);
             state.requests.put(ViewportRequest { range, force: true });
@@ -259,7 +321,12 @@ impl TableScenery {
     }
 
     fn change_query(&self, change: impl FnOnce(&mut Query)) -> Result<()> {
-        let state = self.state().clone();
+        let state = self.state();
+        if !state.paged {
+            let mut query = state.query.lock().query.clone();
+            change(&mut query);
+            return self.requery_local(&state, query);
+        }
         {
             let mut current = state.query.lock();
             let mut query = current.query.clone();
@@ -271,11 +338,25 @@ impl TableScenery {
             current.query = query;
             state.epoch.fetch_add(1, Ordering::AcqRel);
         }
-        if state.paged {
-            state.requery();
-        } else {
-            state.spawn_reseed();
+        state.requery();
+        Ok(())
+    }
+
+    /// A local scenery's query changed: attach it to the view of the new
+    /// query (shared when one is open, else made from the rows shown, in
+    /// the old order until its re-evaluation lands). The sceneries sharing
+    /// the old view keep it.
+    fn requery_local(&self, state: &Arc<TableState>, query: Query) -> Result<()> {
+        if query == state.query.lock().query {
+            return Ok(());
         }
+        let Some(dio) = state.dio() else {
+            return Err(Error::new(crate::ErrorKind::Closed, "the Dio is gone"));
+        };
+        let view = builder::local_view_from(&dio, state, query);
+        view.state.watch(&self.handle.generation);
+        *self.handle.view.write() = view;
+        self.handle.generation.bump();
         Ok(())
     }
 
@@ -295,17 +376,17 @@ impl TableScenery {
 
     /// A receiver of this view's generation: it changes on every visible change.
     pub fn subscribe(&self) -> GenerationReceiver {
-        self.state().generation.subscribe()
+        self.handle.generation.subscribe()
     }
 
     /// The current generation.
     pub fn generation(&self) -> Generation {
-        self.state().generation.get()
+        self.handle.generation.get()
     }
 
     /// The capabilities of the master behind the Dio.
-    pub fn master_capabilities(&self) -> &VistaCapabilities {
-        &self.state().capabilities
+    pub fn master_capabilities(&self) -> VistaCapabilities {
+        self.state().capabilities
     }
 
     /// Activity counters.

@@ -31,15 +31,7 @@ impl TableState {
         let query = self.query.lock().query.clone();
         let cached = dio.and_then(|dio| dio.cache().get(id).ok().flatten());
         let decide = |shown: Option<&EnrichedRecord>| {
-            let mut row = self.build_row(dio, id, cached.clone(), shown)?;
-            if let Some(error) = failed.clone()
-                && row.status != RowStatus::PendingWrite
-            {
-                let mut failed_row = (*row).clone();
-                failed_row.status = RowStatus::WriteFailed { error };
-                row = Arc::new(failed_row);
-            }
-            Some(row)
+            self.present_row(dio, id, cached.clone(), shown, failed.clone())
         };
         let reorders =
             query.sort.is_some() || !query.conditions.is_empty() || query.search.is_some();

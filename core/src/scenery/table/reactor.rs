@@ -110,11 +110,7 @@ impl TableState {
     fn show_failure(&self, dio: Option<&Dio>, id: &str, error: Error) -> bool {
         let cached = dio.and_then(|dio| dio.cache().get(id).ok().flatten());
         self.update_in_place(id, |shown| {
-            let mut row = (*self.build_row(dio, id, cached, Some(shown))?).clone();
-            if row.status != RowStatus::PendingWrite {
-                row.status = RowStatus::WriteFailed { error };
-            }
-            Some(Arc::new(row))
+            self.present_row(dio, id, cached, Some(shown), Some(error))
         })
     }
 

@@ -15,11 +15,12 @@ use portable_atomic::AtomicU64;
 use super::super::extent::Extent;
 use super::super::planner::RowsState;
 use super::super::positions::PositionKeys;
+use super::super::presenting::{RowFacts, is_expired, present};
 use super::super::sorted::SortedRows;
 use super::super::sparse::SparseRows;
 use super::super::{EnrichedRecord, RowStatus};
 use super::viewport::RequestSlot;
-use crate::cache::{CachedRow, RowState};
+use crate::cache::CachedRow;
 use crate::dio::{Dio, DioEvent, DioInner};
 use crate::runtime::{AbortOnDrop, Runtime, Timestamp};
 use crate::sync::watch::GenerationSender;
@@ -150,6 +151,9 @@ pub(crate) struct TableState {
     pub(crate) loads: Mutex<Loads>,
     pub(crate) committed: Mutex<Option<Range<usize>>>,
     pub(crate) generation: GenerationSender,
+    /// The generations of the sceneries attached to this view: each bumps
+    /// with it (weak: a dropped scenery is pruned at the next bump).
+    pub(crate) watchers: Mutex<Vec<Weak<GenerationSender>>>,
     pub(crate) requests: Arc<RequestSlot>,
     pub(crate) closed: AtomicBool,
     pub(crate) counters: Counters,
@@ -212,32 +216,33 @@ impl TableState {
 
     pub(crate) fn bump(&self) {
         self.generation.bump();
+        let mut watchers = self.watchers.lock();
+        let mut dropped = false;
+        for watcher in watchers.iter() {
+            match watcher.upgrade() {
+                Some(generation) => {
+                    generation.bump();
+                }
+                None => dropped = true,
+            }
+        }
+        if dropped {
+            watchers.retain(|watcher| watcher.strong_count() > 0);
+        }
+    }
+
+    /// Bump `generation` with this view from now on.
+    pub(crate) fn watch(&self, generation: &Arc<GenerationSender>) {
+        self.watchers.lock().push(Arc::downgrade(generation));
     }
 
     pub(crate) fn now(&self) -> Timestamp {
         self.runtime.wall_clock()
     }
 
-    /// Whether a row fetched at `fetched_at` has outlived the TTL or an
-    /// invalidation of its Dio.
-    pub(crate) fn is_expired(
-        &self,
-        dio: Option<&Dio>,
-        fetched_at: Option<Timestamp>,
-        now: Timestamp,
-    ) -> bool {
-        let Some(fetched_at) = fetched_at else {
-            return false;
-        };
-        if dio.is_some_and(|dio| fetched_at < dio.invalidated_at()) {
-            return true;
-        }
-        self.ttl
-            .is_some_and(|ttl| now.saturating_duration_since(fetched_at) >= ttl)
-    }
-
     /// The row to show for `id` given its cached state (`None`: not cached)
-    /// and the record shown so far, honouring pending writes.
+    /// and the record shown so far, honouring pending writes (the one rule
+    /// of `scenery::presenting`).
     pub(crate) fn build_row(
         &self,
         dio: Option<&Dio>,
@@ -245,39 +250,34 @@ impl TableState {
         cached: Option<CachedRow>,
         shown: Option<&EnrichedRecord>,
     ) -> Option<Arc<EnrichedRecord>> {
-        let now = self.now();
-        let pending = dio.and_then(|dio| dio.pending_write(id));
-        let (record, fetched_at, status) = match cached {
-            Some(row) => {
-                let stale =
-                    row.state != RowState::Complete || self.is_expired(dio, row.fetched_at, now);
-                let status = if stale {
-                    RowStatus::Stale
-                } else {
-                    RowStatus::Fresh
-                };
-                (row.record, row.fetched_at, status)
-            }
-            None => {
-                let shown = shown?;
-                (shown.record.clone(), shown.fetched_at, RowStatus::NotFound)
-            }
+        self.present_row(dio, id, cached, shown, None)
+    }
+
+    /// [`build_row`](Self::build_row), with the last write's `failure`.
+    pub(crate) fn present_row(
+        &self,
+        dio: Option<&Dio>,
+        id: &str,
+        cached: Option<CachedRow>,
+        shown: Option<&EnrichedRecord>,
+        failure: Option<crate::error::Error>,
+    ) -> Option<Arc<EnrichedRecord>> {
+        let expired = cached.as_ref().is_some_and(|row| {
+            is_expired(
+                row.fetched_at,
+                dio.map_or(Timestamp::from_millis(0), Dio::invalidated_at),
+                self.ttl,
+                self.now(),
+            )
+        });
+        let facts = RowFacts {
+            cached,
+            pending: dio.and_then(|dio| dio.pending_write(id)),
+            failure,
+            expired,
+            shown,
         };
-        Some(Arc::new(match pending {
-            Some(pending) => EnrichedRecord::pending(
-                Id::from(id),
-                pending.record.unwrap_or(record),
-                pending.dirty_fields,
-                fetched_at,
-            ),
-            None => EnrichedRecord {
-                id: Id::from(id),
-                record,
-                status,
-                dirty_fields: None,
-                fetched_at,
-            },
-        }))
+        present(id, facts).map(Arc::new)
     }
 
     /// A freshly fetched row (from a chunk), honouring pending writes.

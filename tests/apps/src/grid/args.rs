@@ -38,8 +38,9 @@ pub struct GridArgs {
     pub dataset: DataArgs,
     /// Read a running `serve` at this URL (http://HOST:PORT) instead of
     /// the local SQLite table: the grid caches the service, which caches
-    /// the database. Edits go to the service.
-    #[arg(long, value_name = "URL", value_parser = parse_remote)]
+    /// the database. Edits go to the service; --data holds only the
+    /// grid's cache (no --rows: the service has its table).
+    #[arg(long, value_name = "URL", value_parser = parse_remote, conflicts_with = "rows")]
     pub remote: Option<String>,
     /// Delay every master call by this, like a remote API.
     #[arg(long, value_name = "DURATION", default_value = "0ms", value_parser = parse_duration)]
@@ -148,6 +149,9 @@ mod tests {
             let error = parse(&["--remote", bad]).unwrap_err();
             assert!(error.to_string().contains("--remote"), "{bad}: {error}");
         }
+        // The service decides the table: no --rows with it.
+        let error = parse(&["--remote", "http://h:1", "--rows", "10"]).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::ArgumentConflict, "{error}");
     }
 
     #[test]

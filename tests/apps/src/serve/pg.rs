@@ -1,8 +1,7 @@
 //! `serve --master postgres://…`: the product table in PostgreSQL, generated
-//! on first run like the SQLite one, served through
-//! [`PgVista`] with its change feed
-//! installed, so a write made anywhere (psql, a migration, another
-//! service) reaches the service's views and answers.
+//! on first run like the SQLite one, served through [`PgVista`] with its
+//! change feed installed, so a write made anywhere (psql, a migration,
+//! another service) reaches the service's views and answers.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

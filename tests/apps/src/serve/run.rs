@@ -187,6 +187,11 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
     let addr = listener
         .local_addr()
         .map_err(|e| Error::failed(format!("reading the bound address: {e}")))?;
+    // `ctrl_c()` installs its handler when first polled: polled once now,
+    // before "serving" is printed, a Ctrl-C sent as soon as the line shows
+    // is caught rather than killing the process with the default action.
+    let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
+    let early = futures_lite::future::poll_once(&mut ctrl_c).await;
     eprintln!("serving http://{addr} (Ctrl-C stops)");
     eprintln!("  curl 'http://{addr}/products?limit=5&sort=-price&q=lamp'");
     eprintln!("  curl http://{addr}/products/p0000042");
@@ -195,9 +200,13 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
     );
     eprintln!("  curl http://{addr}/stats");
     eprintln!("  curl http://{addr}/metrics");
-    let stop = async {
+    let stop = async move {
+        let caught = match early {
+            Some(caught) => caught,
+            None => ctrl_c.await,
+        };
         // Without a signal handler, serve until the process is killed.
-        if tokio::signal::ctrl_c().await.is_err() {
+        if caught.is_err() {
             std::future::pending::<()>().await;
         }
     };

@@ -428,3 +428,184 @@ pub fn a_query_change_marks_the_old_order_until_the_new_lands<H: Harness>(h: &H)
     assert_eq!(view.row(0).unwrap().id, product_id(999));
     assert_eq!(view.row(0).unwrap().status, RowStatus::Fresh);
 }
+
+/// Local sceneries of one query share one view: the same row objects, one
+/// set of tasks however many are open; each has its own id and
+/// generation, and a change bumps every one. A sort on one gives it a view
+/// of its own; the others keep theirs. The last drop stops the tasks.
+pub fn local_sceneries_of_one_query_share_one_view<H: Harness>(h: &H) {
+    let master = products(50);
+    let lens = local_lens(h, h.backend()).build().unwrap();
+    let dio = open_dio(h, &lens, &master);
+    let table_tasks = || {
+        h.live_tasks().map(|tasks| {
+            tasks
+                .iter()
+                .filter(|name| name.starts_with("diorama.table"))
+                .count()
+        })
+    };
+    let first = h.block_on(dio.table_scenery().open()).unwrap();
+    h.settle();
+    let one = table_tasks();
+    let views: Vec<_> = (0..20)
+        .map(|_| h.block_on(dio.table_scenery().open()).unwrap())
+        .collect();
+    h.settle();
+    assert_eq!(table_tasks(), one, "no task per scenery");
+    let last = views.last().unwrap();
+    assert!(std::sync::Arc::ptr_eq(
+        &first.row(3).unwrap(),
+        &last.row(3).unwrap()
+    ));
+    assert_ne!(first.id(), last.id());
+    let generations: Vec<_> = views.iter().map(|v| v.generation()).collect();
+
+    dio.patched(product_id(3), record! { "stock" => 99 })
+        .unwrap();
+    h.settle();
+    for (view, before) in views.iter().zip(&generations) {
+        assert!(view.generation() > *before, "every scenery bumps");
+        assert_eq!(
+            view.row(3).unwrap().record.get("stock"),
+            Some(&Value::from(99))
+        );
+    }
+
+    // A sort on one: its own view, in the new order; the others keep theirs.
+    let sorted = &views[0];
+    sorted
+        .set_sort(Some("price".into()), diorama_core::vista::SortDir::Desc)
+        .unwrap();
+    h.settle();
+    assert_eq!(sorted.row(0).unwrap().id, product_id(49));
+    assert_eq!(sorted.shown_query(), sorted.query());
+    assert_eq!(last.row(0).unwrap().id, product_id(0));
+    assert_eq!(last.query().sort, None);
+    // Another scenery opened on the sorted query shares the sorted view.
+    let again = h
+        .block_on(
+            dio.table_scenery()
+                .sort("price", diorama_core::vista::SortDir::Desc)
+                .open(),
+        )
+        .unwrap();
+    assert!(std::sync::Arc::ptr_eq(
+        &again.row(0).unwrap(),
+        &sorted.row(0).unwrap()
+    ));
+
+    drop((first, views, again));
+    h.settle();
+    if let Some(left) = table_tasks() {
+        assert_eq!(left, 0, "the last drop stopped the views' tasks");
+    }
+}
+
+/// Aggregates kept from row deltas equal what the master's rows give after
+/// every change: the min's row rising past others, the max's row removed,
+/// rows leaving and entering a filtered count, floats entering a sum.
+pub fn aggregates_follow_row_changes_as_a_fresh_scan_would<H: Harness>(h: &H) {
+    let master = products(60);
+    let lens = local_lens(h, h.backend()).build().unwrap();
+    let dio = open_dio(h, &lens, &master);
+    let open = |b: diorama_core::scenery::ValueSceneryBuilder| h.block_on(b.open()).unwrap();
+    let min = open(dio.value_scenery().min("price"));
+    let max = open(dio.value_scenery().max("price"));
+    let sum = open(dio.value_scenery().sum("stock"));
+    let count = open(
+        dio.value_scenery()
+            .count_where("stock", diorama_core::vista::CmpOp::Eq, 3),
+    );
+    let truth = |field: &str, f: &dyn Fn(&[f64]) -> f64| {
+        let rows = h
+            .block_on(diorama_core::Vista::new(master.clone()).list())
+            .unwrap();
+        let values: Vec<f64> = rows
+            .iter()
+            .filter_map(|(_, r)| r.get(field).and_then(Value::as_f64))
+            .collect();
+        f(&values)
+    };
+    let check = |what: &str| {
+        let as_f64 = |v: Option<Value>| v.and_then(|v| v.as_f64());
+        assert_eq!(
+            as_f64(min.value()),
+            Some(truth("price", &|v| v
+                .iter()
+                .cloned()
+                .fold(f64::INFINITY, f64::min))),
+            "min after {what}"
+        );
+        assert_eq!(
+            as_f64(max.value()),
+            Some(truth("price", &|v| v
+                .iter()
+                .cloned()
+                .fold(f64::NEG_INFINITY, f64::max))),
+            "max after {what}"
+        );
+        assert_eq!(
+            as_f64(sum.value()),
+            Some(truth("stock", &|v| v.iter().sum())),
+            "sum after {what}"
+        );
+        let threes = h
+            .block_on(diorama_core::Vista::new(master.clone()).list())
+            .unwrap()
+            .iter()
+            .filter(|(_, r)| r.get("stock") == Some(&Value::from(3)))
+            .count();
+        assert_eq!(
+            count.value(),
+            Some(Value::from(threes)),
+            "count after {what}"
+        );
+    };
+    check("open");
+    let writes: Vec<(usize, diorama_core::Record)> = vec![
+        (0, record! { "price" => 1000 }),
+        (1, record! { "price" => -1.5 }),
+        (3, record! { "stock" => 0 }),
+        (4, record! { "stock" => 3 }),
+        (5, record! { "stock" => 2.5 }),
+        (59, record! { "price" => 0.25 }),
+    ];
+    for (i, fields) in writes {
+        h.block_on(async {
+            dio.patch(product_id(i), fields.clone())
+                .await
+                .unwrap()
+                .outcome()
+                .await
+                .unwrap()
+        });
+        h.settle();
+        check(&format!("patching {i}"));
+    }
+    h.block_on(async {
+        dio.delete(product_id(0))
+            .await
+            .unwrap()
+            .outcome()
+            .await
+            .unwrap()
+    });
+    h.settle();
+    check("removing the max");
+}
+
+/// A filtered local view over more rows than one cache scan step, whose
+/// last match comes well before the end of a step, opens with exactly the
+/// matching rows (the scan goes on from the last row read, not from the
+/// last match, which read the same rows for ever).
+pub fn a_filtered_local_view_over_many_unmatched_rows_opens<H: Harness>(h: &H) {
+    let master = products(3000);
+    let lens = local_lens(h, h.backend()).build().unwrap();
+    let dio = open_dio(h, &lens, &master);
+    let view = h
+        .block_on(dio.table_scenery().where_eq("name", "Product 2").open())
+        .unwrap();
+    assert_eq!(view.row_count(), 1);
+    assert_eq!(view.row(0).unwrap().id, product_id(2));
+}

@@ -83,6 +83,9 @@ macro_rules! scenery_suite {
             live::a_failed_write_moves_its_row_back,
             live::rows_leave_and_enter_a_filtered_paged_view,
             live::a_query_change_marks_the_old_order_until_the_new_lands,
+            live::local_sceneries_of_one_query_share_one_view,
+            live::aggregates_follow_row_changes_as_a_fresh_scan_would,
+            live::a_filtered_local_view_over_many_unmatched_rows_opens,
         );
     };
 }
