@@ -25,14 +25,17 @@
 //! is not run.
 //!
 //! Measured back to back with `run-upstream.sh fan-out --runs 3 --modes
-//! shared` (2-core VM while other helpers built, load average 6–9):
-//! shared, medians of 3 runs, two Diorama invocations around the upstream one —
+//! shared`, three rounds on the 2-core VM (the first while other helpers
+//! built, load 6–9; the others at load 1.4–2.6); ranges of the medians —
 //!
 //! | N | Diorama notify | upstream notify | Diorama open all | upstream open all |
 //! |---|---|---|---|---|
-//! | 1 | 51–73 µs | 133 µs | 0.47–0.73 ms | 0.77 ms |
-//! | 100 | 76–107 µs | 229 µs | 0.50–0.57 ms | 0.93 ms |
-//! | 1,000 | 308–366 µs | 710 µs | 0.68–0.76 ms | 2.0 ms |
+//! | 1 | 51–84 µs | 133–189 µs | 0.47–0.73 ms | 0.77–0.87 ms |
+//! | 100 | 76–132 µs | 229–273 µs | 0.50–0.60 ms | 0.77–0.93 ms |
+//! | 1,000 | 308–448 µs | 679–798 µs | 0.68–0.93 ms | 2.0–2.2 ms |
+//!
+//! Per round: notify 2.1–3× faster at 100, 1.8–2.3× at 1,000; open
+//! 1.4–1.9× faster at 100, 2.5–2.9× at 1,000.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -302,7 +302,7 @@ fn when_the_disk_refuses_even_the_drop_the_row_reads_pending_until_it_can() {
 }
 
 #[test]
-fn an_intent_that_cannot_be_stored_is_not_durable_but_still_written() {
+fn an_intent_stored_at_the_second_try_is_durable_and_written() {
     let disk = FaultyDisk::new(6);
     let master = master();
     let process = Process::start(9, disk.backend(), &master);
@@ -311,29 +311,43 @@ fn an_intent_that_cannot_be_stored_is_not_durable_but_still_written() {
         .sim
         .block_on(process.dio().patch("p1", record! { "price" => 2.0 }))
         .unwrap();
-    let durable = process.sim.block_on(ticket.durable());
-    assert!(durable.is_err(), "{durable:?}");
+    // The worker stores it again before sending it.
+    process.sim.run_until_idle();
+    process.sim.block_on(ticket.durable()).unwrap();
+    assert_eq!(disk.stats().failed_writes, 1);
     assert!(process.sim.block_on(ticket.outcome()).is_ok());
     assert_eq!(master.get_row("p1"), Some(record! { "price" => 2.0 }));
 }
 
 #[test]
-fn a_failed_flush_is_not_durable_and_a_crash_then_loses_the_write() {
+fn a_write_that_cannot_be_made_durable_is_not_sent() {
     let disk = FaultyDisk::new(7);
     let master = master();
     let first = Process::start(10, disk.backend(), &master);
-    master.hold();
-    disk.fail_next_flushes(1);
+    warm(&first);
+    let mut events = first.dio().subscribe_events();
+    disk.fail_next_flushes(2);
     let ticket = first
         .sim
         .block_on(first.dio().patch("p1", record! { "price" => 2.0 }))
         .unwrap();
     assert!(first.sim.block_on(ticket.durable()).is_err());
+    let error = first.sim.block_on(ticket.outcome()).unwrap_err();
+    assert!(
+        error.message().contains("not sent to the master"),
+        "{error}"
+    );
+    assert_eq!(master.calls(VistaOp::Patch), 0);
+    let failed = std::iter::from_fn(|| events.try_recv().ok())
+        .any(|e| matches!(e, DioEvent::WriteFailed { id: Some(id), .. } if id == "p1"));
+    assert!(failed);
+    // The user sees the value the master has.
+    let (status, shown) = first.shown("p1");
+    assert_eq!(shown.as_ref().and_then(price), Some(39.71), "{status:?}");
     first.kill();
-    master.release();
     let second = Process::start(11, disk.crash_and_reopen(), &master);
     second.sim.run_until_idle();
-    assert_eq!(second.dio().pending_writes(), 0, "never acknowledged, lost");
+    assert_eq!(second.dio().pending_writes(), 0, "nothing to replay");
     assert_eq!(master.get_row("p1"), Some(record! { "price" => 39.71 }));
 }
 
@@ -377,4 +391,100 @@ fn delete_all_keeps_the_intents_queued_behind_it() {
     second.sim.run_until_idle();
     assert_eq!(master.get_row("after"), Some(record! { "price" => 7.0 }));
     assert_eq!(master.get_row("p1"), None);
+}
+
+#[test]
+fn a_chunk_the_cache_cannot_take_is_shown_and_the_failure_said() {
+    use diorama_core::scenery::RowStatus;
+    let disk = FaultyDisk::new(10);
+    let master = MemoryVista::generate("products", 40, |i| {
+        (format!("p{i:02}"), record! { "price" => i as f64 })
+    });
+    let sim = SimRuntime::new(15);
+    let lens = Lens::builder()
+        .cache_source(disk.backend())
+        .runtime(sim.runtime())
+        .page_from_master()
+        .build()
+        .unwrap();
+    let dio = sim
+        .block_on(lens.make_dio(Vista::new(master.clone())))
+        .unwrap();
+    let mut events = dio.subscribe_events();
+    // Every cache write fails: the disk is full.
+    disk.set_write_failure_rate(1.0);
+    let view = sim
+        .block_on(
+            dio.table_scenery()
+                .page_size(10)
+                .initial_range(0..10)
+                .open(),
+        )
+        .unwrap();
+    sim.run_until_idle();
+    for i in 0..10 {
+        let row = view.row(i).unwrap_or_else(|| panic!("row {i} not shown"));
+        assert_eq!(row.status, RowStatus::Fresh, "row {i}");
+        assert_eq!(
+            Some(row.record.clone()),
+            master.get_row(&format!("p{i:02}"))
+        );
+    }
+    let seen: Vec<DioEvent> = std::iter::from_fn(|| events.try_recv().ok()).collect();
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, DioEvent::CacheWriteFailed { id: None, .. })),
+        "{seen:?}"
+    );
+    assert!(
+        !seen
+            .iter()
+            .any(|e| matches!(e, DioEvent::LoadFailed { .. })),
+        "{seen:?}"
+    );
+    assert_eq!(dio.cache().count().unwrap(), 0, "nothing was kept");
+}
+
+#[test]
+fn after_a_rollback_the_older_outbox_is_not_replayed_and_later_intents_are() {
+    let disk = FaultyDisk::new(11);
+    let master = master();
+    let first = Process::start(16, disk.backend(), &master);
+    warm(&first);
+    // Applied at the master and confirmed, then the disk goes back to a
+    // flush when its intent was still in the outbox.
+    let ticket = first
+        .sim
+        .block_on(first.dio().patch("p1", record! { "price" => 1.0 }))
+        .unwrap();
+    first.sim.block_on(ticket.durable()).unwrap();
+    first.sim.block_on(ticket.outcome()).unwrap();
+    let later = first
+        .sim
+        .block_on(first.dio().patch("p1", record! { "price" => 2.0 }))
+        .unwrap();
+    first.sim.block_on(later.outcome()).unwrap();
+    first.sim.block_on(first.dio().cache().flush()).unwrap();
+    first.kill();
+    let backend = disk.rollback(2);
+    let second = Process::start(17, backend.clone(), &master);
+    second.sim.run_until_idle();
+    assert_eq!(second.dio().pending_writes(), 0, "nothing replayed");
+    assert_eq!(master.get_row("p1"), Some(record! { "price" => 2.0 }));
+    let (status, shown) = second.shown("p1");
+    assert_eq!(shown.as_ref().and_then(price), Some(2.0), "{status:?}");
+    // A write queued under the same (still reported) rollback is replayed
+    // by the next Dio over the same backend.
+    master.hold();
+    let queued = second
+        .sim
+        .block_on(second.dio().patch("p1", record! { "price" => 3.0 }))
+        .unwrap();
+    second.sim.block_on(queued.durable()).unwrap();
+    second.kill();
+    master.release();
+    let third = Process::start(18, backend, &master);
+    assert!(third.dio().pending_write("p1").is_some());
+    third.sim.run_until_idle();
+    assert_eq!(master.get_row("p1"), Some(record! { "price" => 3.0 }));
 }

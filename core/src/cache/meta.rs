@@ -10,6 +10,7 @@
 //! | [`FEED_POSITIONS`] ‖ feed name | the [`FeedPosition`](crate::vista::FeedPosition) bytes applied up to | `dio` (change-feed followers) |
 //! | [`OUTBOX`] ‖ run u64 BE ‖ seq u64 BE | one write intent not yet confirmed (`dio::intent`) | `dio` (durable writes) |
 //! | [`WRITE_RUN`] | u64 BE: the run number of the last opening that queued a write | `dio` (durable writes) |
+//! | [`ROLLBACK_SEEN`] | u64 BE: the flush sequence of the rollback whose outbox was discarded | `dio` (durable writes) |
 //!
 //! Values are encoded by their keepers; this file owns only the keys.
 //!
@@ -46,10 +47,15 @@ pub(crate) const OUTBOX: &[u8] = b"w/";
 /// Whole key: the run number idempotency keys were last issued under.
 pub(crate) const WRITE_RUN: &[u8] = b"r";
 
+/// Whole key: the rollback (by the flush sequence its store resumed from)
+/// whose older outbox a Dio already discarded, so a later opening under
+/// the same report keeps what was queued since.
+pub(crate) const ROLLBACK_SEEN: &[u8] = b"b";
+
 /// Every key and prefix above; none may be a prefix of another (checked by
 /// the test below).
 #[cfg(test)]
-pub(crate) const ALL: [&[u8]; 7] = [
+pub(crate) const ALL: [&[u8]; 8] = [
     INVALIDATED_AT,
     ANSWERED,
     POSITIONS,
@@ -57,6 +63,7 @@ pub(crate) const ALL: [&[u8]; 7] = [
     FEED_POSITIONS,
     OUTBOX,
     WRITE_RUN,
+    ROLLBACK_SEEN,
 ];
 
 fn joined(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {

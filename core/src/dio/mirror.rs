@@ -61,6 +61,19 @@ pub(crate) fn mirror(
     Some(Mirrored { batch, event })
 }
 
+/// The cache's side of a write whose row changed in the cache while the
+/// master worked on it (the order of the two at the master is unknown):
+/// the row `written` is dropped, so it is refetched, and views are told.
+pub(crate) fn forget(written: Option<Id>) -> Option<Mirrored> {
+    let id = written?;
+    let mut batch = CacheBatch::new();
+    batch.delete(id.clone());
+    Some(Mirrored {
+        batch,
+        event: DioEvent::RecordChanged { id },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +126,14 @@ mod tests {
         assert_eq!(removed.batch.deletes, ["d"]);
         assert_eq!(removed.event, DioEvent::RecordRemoved { id: "d".into() });
         assert_eq!(mirror(WriteOp::DeleteAll, None, None, at(1)), None);
+    }
+
+    #[test]
+    fn a_raced_write_drops_its_row() {
+        let forgotten = forget(Some("r".into())).unwrap();
+        assert_eq!(forgotten.batch.deletes, ["r"]);
+        assert!(forgotten.batch.puts.is_empty());
+        assert_eq!(forgotten.event, DioEvent::RecordChanged { id: "r".into() });
+        assert_eq!(forget(None), None);
     }
 }

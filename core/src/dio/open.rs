@@ -147,18 +147,43 @@ fn open_outbox(
     let stored_run = cache
         .meta_get(meta::WRITE_RUN)?
         .and_then(|bytes| meta::decode_millis(&bytes));
-    let run = intent::next_run(stored_run, &found, cache.integrity().resumed_from_flush);
-    if !found.damaged.is_empty() {
-        let mut batch = CacheBatch::new();
-        for key in &found.damaged {
-            batch.meta_delete(key.clone());
-        }
-        // Unreadable either way; a failed delete only means it is skipped
-        // again next time.
+    let integrity = cache.integrity();
+    let run = intent::next_run(stored_run, &found, integrity.resumed_from_flush);
+    // A rollback is reported for as long as its store stays open; only the
+    // first opening under it discards the outbox.
+    let seen = cache
+        .meta_get(meta::ROLLBACK_SEEN)?
+        .and_then(|bytes| meta::decode_millis(&bytes));
+    let rolled_back = integrity.rollback.is_some() && seen != Some(integrity.resumed_from_flush);
+    let mut batch = CacheBatch::new();
+    for key in &found.damaged {
+        batch.meta_delete(key.clone());
+    }
+    if rolled_back {
+        // The outbox is an older one: each intent in it may have been
+        // applied and superseded since, or refused (its deletion was rolled
+        // back). Replaying one could put an old value back at the master
+        // over a newer one, so none is; the rows read stale (the backend
+        // demotes them) and are refetched. What was durable only since the
+        // flush the store went back to is lost with the rollback.
+        batch.meta_delete_prefix(meta::OUTBOX);
+        batch.meta_put(
+            meta::ROLLBACK_SEEN,
+            meta::encode_millis(integrity.resumed_from_flush),
+        );
+    }
+    if !batch.is_empty() {
+        // Unreadable or not to be replayed either way; a failed delete only
+        // means they are skipped again next time.
         let _ = cache.apply(batch);
     }
+    let replay = if rolled_back {
+        Vec::new()
+    } else {
+        found.replay
+    };
     let outbox = Outbox::new(cache.clone(), name.clone(), enabled, run);
-    Ok((Arc::new(outbox), found.replay))
+    Ok((Arc::new(outbox), replay))
 }
 
 async fn run_on_start(dio: &Dio) -> Result<()> {

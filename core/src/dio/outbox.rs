@@ -34,13 +34,16 @@ use crate::vista::WriteKey;
 /// Where one write stands on the way to disk.
 #[derive(Clone, Debug)]
 enum Stage {
+    /// It has its key and is queued; its intent is being stored.
+    Storing,
     /// Its intent is applied to the cache; durable once a flush that
     /// started after `applied` reached that count succeeds.
     Stored { applied: u64 },
     /// Its intent is on disk (or the backend keeps nothing on disk and
     /// has it in memory).
     Durable,
-    /// Its intent could not be stored or flushed; the write goes on.
+    /// Its intent could not be stored or flushed (the worker tries once
+    /// more before it would send the write).
     Failed(Error),
     /// The Lens keeps no intents (`durable_writes(false)`).
     Off,
@@ -50,12 +53,15 @@ enum Stage {
 #[derive(Debug)]
 pub(crate) struct Durability {
     stage: Mutex<Stage>,
+    /// Woken when the intent has been stored (or failed to be).
+    stored: Event,
 }
 
 impl Durability {
     fn new(stage: Stage) -> Arc<Self> {
         Arc::new(Durability {
             stage: Mutex::new(stage),
+            stored: Event::new(),
         })
     }
 
@@ -68,11 +74,18 @@ impl Durability {
         self.stage.lock().clone()
     }
 
+    /// Whether the Lens keeps no intents.
+    pub(crate) fn is_off(&self) -> bool {
+        matches!(*self.stage.lock(), Stage::Off)
+    }
+
     fn settle(&self, stage: Stage) {
         let mut current = self.stage.lock();
-        if matches!(*current, Stage::Stored { .. }) {
+        if matches!(*current, Stage::Stored { .. } | Stage::Storing) {
             *current = stage;
         }
+        drop(current);
+        self.stored.notify(usize::MAX);
     }
 }
 
@@ -84,8 +97,9 @@ pub(crate) struct Outbox {
     run: u64,
     /// The next sequence number (under `order`).
     next_seq: Mutex<u64>,
-    /// Held while a write takes its sequence number, stores its intent and
-    /// enters the queue, so sequence order is queue order.
+    /// Held while a write takes its sequence number and enters the queue,
+    /// so sequence order is queue order (its intent is stored right after,
+    /// outside the lock).
     pub(crate) order: Mutex<()>,
     /// Intents stored and not yet confirmed, by (run, seq).
     unconfirmed: Mutex<BTreeMap<(u64, u64), Vec<u8>>>,
@@ -94,6 +108,11 @@ pub(crate) struct Outbox {
     leftovers: Mutex<Vec<Vec<u8>>>,
     applied: AtomicU64,
     flushed: AtomicU64,
+    /// The `applied` count a flush must reach before the next write leaves
+    /// for the master: the deletion of a refused write's intent (which a
+    /// flush of another write may have made durable) must be on disk first,
+    /// or a crash would replay it after later writes.
+    refused_through: AtomicU64,
     /// Woken when the worker takes a write off the queue (room for one
     /// more) and when the queue closes.
     pub(crate) room: Event,
@@ -110,8 +129,10 @@ impl fmt::Debug for Outbox {
     }
 }
 
-/// A write as it enters the queue: its key and its durability.
+/// A write as it enters the queue: its key, its durability and its
+/// intent's bytes to store.
 pub(crate) struct Admitted {
+    intent: Option<Vec<u8>>,
     pub(crate) key: WriteKey,
     pub(crate) durability: Arc<Durability>,
 }
@@ -131,13 +152,14 @@ impl Outbox {
             leftovers: Mutex::new(Vec::new()),
             applied: AtomicU64::new(0),
             flushed: AtomicU64::new(0),
+            refused_through: AtomicU64::new(0),
             room: Event::new(),
         }
     }
 
-    /// Take the next key and store `op`'s intent. The caller holds `order`
-    /// and queues the write right after (or calls [`withdraw`](Self::withdraw)).
-    /// A failure to store leaves the write going on, not durable.
+    /// Take the next key for `op` (the caller holds `order` and queues the
+    /// write right after; its intent is then stored with
+    /// [`store`](Self::store), outside the lock).
     pub(crate) fn admit(&self, op: &WriteOp) -> Admitted {
         let seq = {
             let mut next = self.next_seq.lock();
@@ -148,26 +170,49 @@ impl Outbox {
         let key = WriteKey::new(self.name.clone(), self.run, seq);
         if !self.enabled {
             return Admitted {
+                intent: None,
                 key,
                 durability: Durability::new(Stage::Off),
             };
         }
-        let bytes = intent::encode(op);
+        Admitted {
+            intent: Some(intent::encode(op)),
+            key,
+            durability: Durability::new(Stage::Storing),
+        }
+    }
+
+    /// Store the intent of a write [`admit`](Self::admit)ted and queued. A
+    /// failure leaves the write queued, not durable (the worker tries once
+    /// more before it would send it).
+    pub(crate) fn store(&self, admitted: Admitted) {
+        let Some(bytes) = admitted.intent else { return };
+        let (run, seq) = (admitted.key.run(), admitted.key.seq());
         let mut batch = CacheBatch::new();
-        batch.meta_put(meta::outbox(self.run, seq), bytes.clone());
+        // Intents whose deletion failed go in the same batch: a flush that
+        // makes this intent durable must not make one of a refused write
+        // durable without its deletion (it would be replayed).
+        let leftovers: Vec<Vec<u8>> = self.leftovers.lock().clone();
+        for key in &leftovers {
+            batch.meta_delete(key.clone());
+        }
+        batch.meta_put(meta::outbox(run, seq), bytes.clone());
         batch.meta_put(meta::WRITE_RUN, self.run.to_be_bytes().to_vec());
+        // Listed before it is stored: a DeleteAll clearing the table now
+        // stores it again.
+        self.unconfirmed.lock().insert((run, seq), bytes);
         let stage = match self.cache.apply(batch) {
             Ok(()) => {
-                self.unconfirmed.lock().insert((self.run, seq), bytes);
+                self.leftovers.lock().retain(|key| !leftovers.contains(key));
                 let applied = self.applied.fetch_add(1, Ordering::AcqRel) + 1;
                 Stage::Stored { applied }
             }
-            Err(error) => Stage::Failed(error.context("storing the write's intent")),
+            Err(error) => {
+                self.unconfirmed.lock().remove(&(run, seq));
+                Stage::Failed(error.context("storing the write's intent"))
+            }
         };
-        Admitted {
-            key,
-            durability: Durability::new(stage),
-        }
+        admitted.durability.settle(stage);
     }
 
     /// A replayed intent found at open, under its stored key.
@@ -178,16 +223,9 @@ impl Outbox {
         WriteKey::new(self.name.clone(), run, seq)
     }
 
-    /// A write admitted but never queued (the queue closed): forget it.
-    pub(crate) fn withdraw(&self, key: &WriteKey) {
-        if self.forget(key) {
-            let mut batch = CacheBatch::new();
-            batch.meta_delete(meta::outbox(key.run(), key.seq()));
-            self.apply_or_remember(batch);
-        }
-    }
-
-    fn forget(&self, key: &WriteKey) -> bool {
+    /// Drop `key` from the intents kept in memory (it is over, or about to
+    /// be cleared with the whole table).
+    pub(crate) fn forget(&self, key: &WriteKey) -> bool {
         self.unconfirmed
             .lock()
             .remove(&(key.run(), key.seq()))
@@ -207,16 +245,24 @@ impl Outbox {
         }
     }
 
-    /// The batch that carried a confirmation failed: its intent stays on
-    /// disk until a later batch deletes it (a replay of it is applied once
-    /// by a master that keeps keys).
-    pub(crate) fn confirm_failed(&self, batch: &CacheBatch) {
+    /// The batch that carried `key`'s confirmation failed: the earlier
+    /// leftovers it carried are left over again. `key`'s own intent stays
+    /// (on disk, and in the cache): the row was not recorded, so a replay
+    /// must still find it; see [`intent_key`](Self::intent_key).
+    pub(crate) fn confirm_failed(&self, batch: &CacheBatch, key: &WriteKey) {
+        let own = meta::outbox(key.run(), key.seq());
         let mut leftovers = self.leftovers.lock();
-        for key in &batch.meta_deletes {
-            if key.starts_with(meta::OUTBOX) && !leftovers.contains(key) {
-                leftovers.push(key.clone());
+        for deleted in &batch.meta_deletes {
+            if deleted.starts_with(meta::OUTBOX) && *deleted != own && !leftovers.contains(deleted)
+            {
+                leftovers.push(deleted.clone());
             }
         }
+    }
+
+    /// The meta key of `key`'s intent.
+    pub(crate) fn intent_key(key: &WriteKey) -> alloc::vec::Vec<u8> {
+        meta::outbox(key.run(), key.seq())
     }
 
     /// Delete `key`'s intent on its own (a write routed by `on_write`, or a
@@ -231,7 +277,12 @@ impl Outbox {
 
     fn apply_or_remember(&self, batch: CacheBatch) {
         if self.cache.apply(batch.clone()).is_err() {
-            self.confirm_failed(&batch);
+            let mut leftovers = self.leftovers.lock();
+            for deleted in batch.meta_deletes {
+                if deleted.starts_with(meta::OUTBOX) && !leftovers.contains(&deleted) {
+                    leftovers.push(deleted);
+                }
+            }
         }
     }
 
@@ -247,6 +298,69 @@ impl Outbox {
         self.cache.apply(batch)
     }
 
+    /// A write was refused (its intent could not be made durable): delete
+    /// its intent, and see that the deletion is on disk before any later
+    /// write is sent (now if the disk allows, else before the next send).
+    pub(crate) async fn refuse(&self, key: &WriteKey) {
+        self.confirm(key);
+        let applied = self.applied.fetch_add(1, Ordering::AcqRel) + 1;
+        self.refused_through.fetch_max(applied, Ordering::AcqRel);
+        let _ = self.clear_refusals().await;
+    }
+
+    /// `Ok` once no refused write's intent can come back: their deletions
+    /// are stored and flushed. Cheap when nothing was refused.
+    ///
+    /// # Errors
+    /// The cache's error when it still cannot store or flush them.
+    pub(crate) async fn clear_refusals(&self) -> Result<()> {
+        let leftovers: Vec<Vec<u8>> = self.leftovers.lock().clone();
+        if !leftovers.is_empty() {
+            let mut batch = CacheBatch::new();
+            for key in &leftovers {
+                batch.meta_delete(key.clone());
+            }
+            self.cache.apply(batch)?;
+            self.leftovers.lock().retain(|key| !leftovers.contains(key));
+            self.applied.fetch_add(1, Ordering::AcqRel);
+        }
+        let through = self.refused_through.load(Ordering::Acquire);
+        if self.flushed.load(Ordering::Acquire) >= through {
+            return Ok(());
+        }
+        let covered = self.applied.load(Ordering::Acquire);
+        self.cache.flush().await?;
+        self.flushed.fetch_max(covered, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// One more attempt for a write whose intent could not be stored or
+    /// flushed (a disk failing for a moment): store it again (the same key)
+    /// and flush.
+    ///
+    /// # Errors
+    /// The cache's error when it fails again.
+    pub(crate) async fn retry(
+        &self,
+        durability: &Durability,
+        key: &WriteKey,
+        op: &WriteOp,
+    ) -> Result<()> {
+        if matches!(durability.stage(), Stage::Failed(_)) {
+            let bytes = intent::encode(op);
+            let mut batch = CacheBatch::new();
+            batch.meta_put(meta::outbox(key.run(), key.seq()), bytes.clone());
+            batch.meta_put(meta::WRITE_RUN, self.run.to_be_bytes().to_vec());
+            self.cache.apply(batch)?;
+            self.unconfirmed
+                .lock()
+                .insert((key.run(), key.seq()), bytes);
+            let applied = self.applied.fetch_add(1, Ordering::AcqRel) + 1;
+            *durability.stage.lock() = Stage::Stored { applied };
+        }
+        self.make_durable(durability).await
+    }
+
     /// Wait until `durability`'s intent is on disk, flushing the cache
     /// (shared with every other waiter) when it is not yet.
     ///
@@ -257,6 +371,13 @@ impl Outbox {
     pub(crate) async fn make_durable(&self, durability: &Durability) -> Result<()> {
         loop {
             let applied = match durability.stage() {
+                Stage::Storing => {
+                    let stored = durability.stored.listen();
+                    if matches!(durability.stage(), Stage::Storing) {
+                        stored.await;
+                    }
+                    continue;
+                }
                 Stage::Durable => return Ok(()),
                 Stage::Failed(error) => return Err(error),
                 Stage::Off => {

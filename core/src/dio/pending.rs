@@ -25,6 +25,10 @@ pub struct PendingWrite {
     pub dirty_fields: Option<Vec<String>>,
 }
 
+/// A row held by [`PendingWrites::hold_unrecorded`]: the value the master
+/// has, and the meta keys of the intents to delete with the row.
+type Unrecorded = (Option<Record>, Vec<Vec<u8>>);
+
 /// Pending writes by row id, plus a total including writes without an id.
 ///
 /// Also the rows whose applied write the cache could not record *and*
@@ -35,7 +39,7 @@ pub struct PendingWrite {
 pub(crate) struct PendingWrites {
     rows: Mutex<BTreeMap<String, PendingWrite>>,
     total: AtomicUsize,
-    unrecorded: Mutex<BTreeMap<String, Option<Record>>>,
+    unrecorded: Mutex<BTreeMap<String, Unrecorded>>,
     unrecorded_count: AtomicUsize,
 }
 
@@ -100,7 +104,7 @@ impl PendingWrites {
         if self.unrecorded_count.load(Ordering::Acquire) == 0 {
             return None;
         }
-        let record = self.unrecorded.lock().get(id).cloned()?;
+        let record = self.unrecorded.lock().get(id).cloned()?.0;
         Some(PendingWrite {
             record,
             count: 0,
@@ -119,20 +123,31 @@ impl PendingWrites {
     }
 
     /// Row `id` is cached with an old value the master no longer has, and
-    /// the cache refused to drop it: read it as `record` (pending) instead.
-    pub(crate) fn hold_unrecorded(&self, id: &str, record: Option<Record>) {
+    /// the cache refused to drop it: read it as `record` (pending) instead,
+    /// until the row can be dropped together with `intent` (the meta key of
+    /// the write's intent, kept so a crash meanwhile replays it).
+    pub(crate) fn hold_unrecorded(&self, id: &str, record: Option<Record>, intent: Vec<u8>) {
         let mut unrecorded = self.unrecorded.lock();
-        unrecorded.insert(String::from(id), record);
+        let entry = unrecorded
+            .entry(String::from(id))
+            .or_insert_with(|| (None, Vec::new()));
+        entry.0 = record;
+        entry.1.push(intent);
         self.unrecorded_count
             .store(unrecorded.len(), Ordering::Release);
     }
 
-    /// The rows held by [`hold_unrecorded`](Self::hold_unrecorded).
-    pub(crate) fn unrecorded(&self) -> Vec<String> {
+    /// The rows held by [`hold_unrecorded`](Self::hold_unrecorded), each
+    /// with the intents to delete when it is dropped.
+    pub(crate) fn unrecorded(&self) -> Vec<(String, Vec<Vec<u8>>)> {
         if self.unrecorded_count.load(Ordering::Acquire) == 0 {
             return Vec::new();
         }
-        self.unrecorded.lock().keys().cloned().collect()
+        let unrecorded = self.unrecorded.lock();
+        unrecorded
+            .iter()
+            .map(|(id, (_, intents))| (id.clone(), intents.clone()))
+            .collect()
     }
 
     /// Row `id` was dropped from the cache at last: read it as cached again.

@@ -3,7 +3,8 @@
 //! It first replays the intents found in the outbox at open (writes queued
 //! before a crash whose answer was never recorded), then takes the queue.
 //! Before a write leaves for the master its intent is made durable (the
-//! flush is shared with every ticket waiting at the time). With `on_write`
+//! flush is shared with every ticket waiting at the time); a write whose
+//! intent cannot be made durable, even at a second try, is not sent. With `on_write`
 //! registered every op goes to it; otherwise the default is write-through:
 //! master first (under the write's idempotency key), then the cache, with
 //! the intent deleted in the same batch, then the matching data event.
@@ -21,6 +22,7 @@ use alloc::vec::Vec;
 use tracing::Instrument;
 
 use super::mirror::{self, Mirrored};
+use super::outbox::{Durability, Outbox};
 use super::write_op::QueuedWrite;
 use super::{Dio, DioEvent, DioInner, WriteOp};
 use crate::cache::CacheBatch;
@@ -51,8 +53,13 @@ pub(super) async fn run(
 /// Drop the rows held as unrecorded, now that the cache may take writes
 /// again; each one dropped is refetched by the views that show it.
 fn repair(dio: &Dio) {
-    for id in dio.inner.pending.unrecorded() {
-        if dio.cache().delete(&id).is_ok() {
+    for (id, intents) in dio.inner.pending.unrecorded() {
+        let mut batch = CacheBatch::new();
+        batch.delete(id.clone());
+        for intent in intents {
+            batch.meta_delete(intent);
+        }
+        if dio.cache().apply(batch).is_ok() {
             dio.inner.pending.release_unrecorded(&id);
             dio.publish(DioEvent::RecordChanged { id });
         }
@@ -68,23 +75,24 @@ async fn handle(inner: &Arc<DioInner>, item: QueuedWrite) {
     } = item;
     let dio = Dio::from_inner(inner.clone());
     repair(&dio);
+    let named = op.id().map(String::from);
     // The intent reaches the disk before the write reaches the master, so
     // a write the master may have applied is always replayed after a
-    // crash. When it cannot be stored or flushed the write goes on all the
-    // same (its ticket says it is not durable).
-    let _ = inner.outbox.make_durable(&durability).await;
-    let named = op.id().map(String::from);
+    // crash. A write whose intent cannot be made durable (after one more
+    // try) is not sent: were it applied and the process then killed, the
+    // cache would come back without a trace of it and show the row's old
+    // value as fresh.
     let span = super::spans::write(dio.table_name(), &op);
-    let outcome = match inner.policy.on_write() {
-        Some(on_write) => {
-            let outcome = on_write(&dio, (key.clone(), op))
+    let outcome = match durable_or_refused(inner, &durability, &key, &op).await {
+        Err(error) => {
+            inner.outbox.refuse(&key).await;
+            Err(error)
+        }
+        Ok(()) => {
+            send(inner, &dio, &key, op, &named)
                 .instrument(span.clone())
                 .await
-                .map(|()| named.clone());
-            inner.outbox.confirm(&key);
-            outcome
         }
-        None => write_through(&dio, &key, op).instrument(span.clone()).await,
     };
     super::spans::outcome(&span, &outcome);
     inner.pending.finish(named.as_deref());
@@ -99,11 +107,64 @@ async fn handle(inner: &Arc<DioInner>, item: QueuedWrite) {
     let _ = reply.try_send(outcome);
 }
 
+/// `Ok` once the write may leave for the master: its intent is durable,
+/// or the Lens keeps none.
+async fn durable_or_refused(
+    inner: &DioInner,
+    durability: &Durability,
+    key: &WriteKey,
+    op: &WriteOp,
+) -> Result<()> {
+    if durability.is_off() || inner.outbox.make_durable(durability).await.is_ok() {
+        return Ok(());
+    }
+    inner
+        .outbox
+        .retry(durability, key, op)
+        .await
+        .map_err(|error| {
+            Error::new(
+                error.kind(),
+                alloc::format!(
+                    "the write was not sent to the master: the cache could not make it durable \
+                 ({}); a crash could have left the cache without a trace of it",
+                    error.message()
+                ),
+            )
+        })
+}
+
+/// Route the write (`on_write`) or write it through.
+async fn send(
+    inner: &DioInner,
+    dio: &Dio,
+    key: &WriteKey,
+    op: WriteOp,
+    named: &Option<String>,
+) -> Result<Option<Id>> {
+    match inner.policy.on_write() {
+        Some(on_write) => {
+            let outcome = on_write(dio, (key.clone(), op))
+                .await
+                .map(|()| named.clone());
+            inner.outbox.confirm(key);
+            outcome
+        }
+        None => write_through(dio, key, op).await,
+    }
+}
+
 /// Master first; on success mirror the op into the cache, deleting its
 /// intent in the same batch, and publish the data event. A master failure
 /// leaves the cache untouched (the intent is deleted: the write is over).
+///
+/// When the row changed in the cache while the master worked on the write
+/// (a change feed, a replica or a chunk load recorded another value), the
+/// order of that change and this write at the master is unknown: the row
+/// is dropped instead of recorded, so it is refetched.
 async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<Id>> {
     let outbox = &dio.inner.outbox;
+    let before = op.id().map(|id| dio.cache().get(id).ok().flatten());
     let written = match dio.master().apply_write(key, op.clone()).await {
         Ok(written) => written,
         Err(error) => {
@@ -118,11 +179,12 @@ async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<
         // mark its key answered again. It wipes the meta space, so the
         // intents of the writes still queued are stored again.
         dio.queries().invalidate();
-        outbox.confirm_in(&mut CacheBatch::new(), key);
+        outbox.forget(key);
         if let Err(error) = cache.clear().and_then(|()| outbox.restore_after_clear()) {
             // Rows still cached were fetched before now: they read stale.
+            // Its intent may still be cached: replayed, it is applied once.
             dio.mark_invalidated();
-            cache_write_failed(dio, None, error);
+            cache_write_failed(dio, None, None, error);
         }
         dio.publish(DioEvent::Invalidated);
         return Ok(None);
@@ -131,8 +193,16 @@ async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<
         Some(id) if matches!(op, WriteOp::Patch { .. }) => cache.get(id).ok().flatten(),
         _ => None,
     };
-    let Some(Mirrored { mut batch, event }) = mirror::mirror(op, written.clone(), cached, now)
-    else {
+    let raced = match (&before, op.id()) {
+        (Some(before), Some(id)) => cache.get(id).ok().flatten() != *before,
+        _ => false,
+    };
+    let mirrored = if raced {
+        mirror::forget(written.clone())
+    } else {
+        mirror::mirror(op, written.clone(), cached, now)
+    };
+    let Some(Mirrored { mut batch, event }) = mirrored else {
         outbox.confirm(key);
         return Ok(written);
     };
@@ -140,25 +210,35 @@ async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<
     match cache.apply(batch.clone()) {
         Ok(()) => dio.publish(event),
         Err(error) => {
-            outbox.confirm_failed(&batch);
-            cache_write_failed(dio, written.as_deref(), error);
+            outbox.confirm_failed(&batch, key);
+            let intent = Outbox::intent_key(key);
+            cache_write_failed(dio, written.as_deref(), Some(intent), error);
         }
     }
     Ok(written)
 }
 
 /// The master applied a write the cache could not record: drop the row
-/// (a cached old value must not read as fresh; views refetch it) and say so.
-fn cache_write_failed(dio: &Dio, id: Option<&str>, error: Error) {
-    if let Some(id) = id
-        && dio.cache().delete(id).is_err()
-    {
-        // The disk refused the delete too: the old value is still cached.
-        // Until it can be dropped the row reads as pending with the value
-        // the master now has (its intent is still on disk too, so after a
-        // restart it reads pending until replayed).
-        let now = dio.inner.pending.get(id).and_then(|pending| pending.record);
-        dio.inner.pending.hold_unrecorded(id, now);
+/// (a cached old value must not read as fresh; views refetch it) together
+/// with the write's `intent` (until the row is gone, a crash must still
+/// replay the write), and say so.
+fn cache_write_failed(dio: &Dio, id: Option<&str>, intent: Option<Vec<u8>>, error: Error) {
+    if let Some(id) = id {
+        let mut batch = CacheBatch::new();
+        batch.delete(String::from(id));
+        if let Some(intent) = &intent {
+            batch.meta_delete(intent.clone());
+        }
+        if dio.cache().apply(batch).is_err() {
+            // The disk refused the drop too: the old value is still cached.
+            // Until it can be dropped the row reads as pending with the
+            // value the master now has (after a restart the intent, still
+            // on disk, makes it read pending until replayed).
+            let now = dio.inner.pending.get(id).and_then(|pending| pending.record);
+            dio.inner
+                .pending
+                .hold_unrecorded(id, now, intent.unwrap_or_default());
+        }
     }
     dio.publish(DioEvent::CacheWriteFailed {
         id: id.map(String::from),

@@ -222,46 +222,47 @@ impl Dio {
         });
     }
 
-    /// Take a key, store the intent and queue `op`, as one step under the
-    /// outbox's order lock: sequence order is queue order. A full queue
-    /// hands `op` back untouched.
+    /// Take a key and queue `op` as one step under the outbox's order lock
+    /// (sequence order is queue order), then store its intent. A full
+    /// queue hands `op` back untouched.
     fn admit(&self, op: WriteOp) -> core::result::Result<WriteTicket, Refused> {
         let outbox = &self.inner.outbox;
-        let _order = outbox.order.lock();
-        let queue = &self.inner.queue;
-        if queue.is_closed() {
-            return Err(Refused::Closed);
-        }
-        if queue.is_full() {
-            return Err(Refused::Full(op));
-        }
-        let admitted = outbox.admit(&op);
-        let (reply, outcome) = async_channel::bounded(1);
-        let ticket = WriteTicket {
-            key: admitted.key.clone(),
-            durability: admitted.durability.clone(),
-            outbox: outbox.clone(),
-            outcome,
-        };
-        let item = QueuedWrite {
-            op,
-            key: admitted.key,
-            durability: admitted.durability,
-            reply,
-        };
-        match queue.try_send(item) {
-            Ok(()) => Ok(ticket),
-            // Every sender takes the order lock, so the queue cannot have
-            // filled since the check; only a close can refuse.
-            Err(TrySendError::Full(item)) => {
-                outbox.withdraw(&item.key);
-                Err(Refused::Full(item.op))
+        let admitted = {
+            let _order = outbox.order.lock();
+            let queue = &self.inner.queue;
+            if queue.is_closed() {
+                return Err(Refused::Closed);
             }
-            Err(TrySendError::Closed(item)) => {
-                outbox.withdraw(&item.key);
-                Err(Refused::Closed)
+            if queue.is_full() {
+                return Err(Refused::Full(op));
             }
-        }
+            let admitted = outbox.admit(&op);
+            let (reply, outcome) = async_channel::bounded(1);
+            let ticket = WriteTicket {
+                key: admitted.key.clone(),
+                durability: admitted.durability.clone(),
+                outbox: outbox.clone(),
+                outcome,
+            };
+            let item = QueuedWrite {
+                op,
+                key: admitted.key.clone(),
+                durability: admitted.durability.clone(),
+                reply,
+            };
+            match queue.try_send(item) {
+                Ok(()) => (admitted, ticket),
+                // Every sender takes the order lock, so the queue cannot
+                // have filled since the check; only a close can refuse.
+                Err(TrySendError::Full(item)) => return Err(Refused::Full(item.op)),
+                Err(TrySendError::Closed(_)) => return Err(Refused::Closed),
+            }
+        };
+        // Outside the lock: writers store their intents in parallel (the
+        // worker waits for this one's before sending it).
+        let (admitted, ticket) = admitted;
+        outbox.store(admitted);
+        Ok(ticket)
     }
 }
 

@@ -45,9 +45,11 @@ impl WriteTicket {
     /// memory: durable there means as long as the backend lives.
     ///
     /// # Errors
-    /// Why the write is not durable: the cache could not store or flush its
-    /// intent (a full disk; the write still goes on and its outcome tells
-    /// whether the master applied it), or the Lens was built with
+    /// Why the write is not durable (yet): the cache could not store or
+    /// flush its intent (a full or failing disk). The worker tries once
+    /// more before it would send the write; if that fails too the write is
+    /// not sent and its outcome is a `WriteFailed` saying so, and if it
+    /// succeeds a later call returns `Ok`. Or the Lens was built with
     /// `durable_writes(false)` ([`Unsupported`](ErrorKind::Unsupported)).
     ///
     /// # Cancel safety

@@ -345,8 +345,17 @@ impl RecordState {
             let Some(dio) = Dio::upgrade(&state.dio) else {
                 return;
             };
+            let before = dio.cache().get(&state.id).ok().flatten();
             match dio.master().get(&state.id).await {
                 Ok(Some(record)) => {
+                    // A write queued, or recorded, while the fetch ran is
+                    // newer than what the fetch read: neither the cache nor
+                    // the view may go back to the fetched value.
+                    let after = dio.cache().get(&state.id).ok().flatten();
+                    if dio.pending_write(&state.id).is_some() || after != before {
+                        state.clone().reload(&dio);
+                        return;
+                    }
                     let now = dio.runtime().wall_clock();
                     let row = CachedRow::complete(record.clone(), Some(now));
                     // A failed cache write still shows what the master said.

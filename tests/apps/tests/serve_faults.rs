@@ -6,9 +6,11 @@
 //!    restarted service shows the written price, and SQLite has it;
 //! 2. 8 bytes flipped in the middle of sled's `db` file after a PATCH and a
 //!    clean stop: never the pre-PATCH price as `fresh`;
-//! 3. the cache on a 2 MiB tmpfs filled by paging: a PATCH SQLite took is
-//!    answered 200, and the next GET shows the new price (needs root to
-//!    mount; prints one line and passes otherwise);
+//! 3. the cache on a 2 MiB tmpfs filled up: a PATCH is answered 503 and
+//!    not sent (the cache cannot make it durable, so a crash could not
+//!    replay it), SQLite keeps its price and the next GET shows that price
+//!    — never a price SQLite does not have (needs root to mount; prints one
+//!    line and passes otherwise);
 //! 4. one flipped byte in sled's `conf`: the service starts, says what it
 //!    moved aside, and serves the master's rows.
 #![cfg(unix)]
@@ -282,7 +284,10 @@ fn a_cache_that_cannot_be_opened_names_the_directory_to_delete() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_path_buf();
     let cache = dir.path().join("cache");
-    Serve::start(&data, &cache, &[]).stop();
+    let serve = Serve::start(&data, &cache, &[]);
+    // Answered once: its Ctrl-C handler is installed.
+    serve.settled("p0000001");
+    serve.stop();
     // A file where sled's directory should be: nothing to rebuild.
     std::fs::remove_dir_all(sled_dir(&cache)).unwrap();
     std::fs::write(sled_dir(&cache), b"not a directory").unwrap();
@@ -334,7 +339,7 @@ impl Drop for SmallDisk {
 }
 
 #[test]
-fn on_a_full_disk_a_write_the_master_took_is_200_and_read_back_new() {
+fn on_a_full_disk_a_write_is_refused_and_reads_show_the_master() {
     let Some(disk) = SmallDisk::mount("2m") else {
         eprintln!("skipped: mounting a tmpfs is not permitted here");
         return;
@@ -343,22 +348,24 @@ fn on_a_full_disk_a_write_the_master_took_is_200_and_read_back_new() {
     let data = dir.path().to_path_buf();
     let cache = disk.mount.join("cache");
     let serve = Serve::start(&data, &cache, &[]);
-    // Page through until the cache cannot take more (or the table ends).
     for page in 0..(ROWS / 100) {
         let (status, body) = serve.get(&format!("/products?offset={}&limit=100", page * 100));
         assert_eq!(status, 200, "page {page}: {body}");
     }
-    let filler = disk.mount.join("filler");
     // Whatever room is left goes too.
-    let _ = std::fs::write(&filler, vec![0u8; 4 << 20]);
-    for (i, id) in ["p0000007", "p0001907"].iter().enumerate() {
-        let written = 3.0 + i as f64;
-        let (status, row) = serve.patch(id, written);
-        assert_eq!(status, 200, "{id}: {row}");
-        assert_eq!(master_price(&data, id), written);
+    let _ = std::fs::write(disk.mount.join("filler"), vec![0u8; 4 << 20]);
+    for id in ["p0000007", "p0001907"] {
+        let before = master_price(&data, id);
+        let (status, row) = serve.patch(id, 3.0);
+        assert_eq!(status, 503, "{id}: {row}");
+        assert!(
+            row["error"].as_str().unwrap_or("").contains("not sent"),
+            "{row}"
+        );
+        assert_eq!(master_price(&data, id), before, "{id}: not applied");
         let (status, row) = serve.get(&format!("/products/{id}"));
         assert_eq!(status, 200, "{row}");
-        assert_eq!(price(&row), written, "{id}: {row}");
+        assert_eq!(price(&row), before, "{id}: {row}");
     }
     serve.kill9();
 }

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use diorama_core::runtime::BoxFuture;
-use diorama_core::vista::{ChangeFeed, Clause, Id, Page, Query, TableShell, VistaCapabilities};
+use diorama_core::vista::{
+    ChangeFeed, Clause, Id, Page, Query, TableShell, VistaCapabilities, WriteKey, WriteOp,
+};
 use diorama_core::{Record, Result};
 
 use super::translate::{pushable, search_pushable};
@@ -59,35 +61,75 @@ impl TableShell for PgVista {
     fn insert<'a>(&'a self, id: Option<Id>, record: Record) -> BoxFuture<'a, Result<Id>> {
         Box::pin(async move {
             self.check(self.inner.schema.can_insert, "insert")?;
-            self.insert_row(id, &record).await
+            self.insert_row(id, &record, None).await
         })
     }
 
     fn replace<'a>(&'a self, id: &'a str, record: Record) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             self.check(self.inner.schema.can_update, "replace")?;
-            self.replace_row(id, &record).await
+            self.replace_row(id, &record, None).await
         })
     }
 
     fn patch<'a>(&'a self, id: &'a str, fields: Record) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             self.check(self.inner.schema.can_update, "patch")?;
-            self.patch_row(id, &fields).await
+            self.patch_row(id, &fields, None).await
         })
     }
 
     fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             self.check(self.inner.schema.can_delete, "delete")?;
-            self.delete_row(id).await
+            self.delete_row(id, None).await
         })
     }
 
     fn delete_all(&self) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move {
             self.check(self.inner.schema.can_delete, "delete_all")?;
-            self.delete_all_rows().await
+            self.delete_all_rows(None).await
+        })
+    }
+
+    /// Applies each key once: the key is looked up and recorded in the
+    /// same transaction as the write (see the `write` module), and a key
+    /// applied before answers with the row it wrote then.
+    fn apply_write<'a>(
+        &'a self,
+        key: &'a WriteKey,
+        op: WriteOp,
+    ) -> BoxFuture<'a, Result<Option<Id>>> {
+        let key = Some(key.to_string());
+        let schema = &self.inner.schema;
+        Box::pin(async move {
+            match op {
+                WriteOp::Insert { id, record } => {
+                    self.check(schema.can_insert, "insert")?;
+                    self.insert_row(id, &record, key).await.map(Some)
+                }
+                WriteOp::Replace { id, record } => {
+                    self.check(schema.can_update, "replace")?;
+                    self.replace_row(&id, &record, key).await?;
+                    Ok(Some(id))
+                }
+                WriteOp::Patch { id, fields } => {
+                    self.check(schema.can_update, "patch")?;
+                    self.patch_row(&id, &fields, key).await?;
+                    Ok(Some(id))
+                }
+                WriteOp::Delete { id } => {
+                    self.check(schema.can_delete, "delete")?;
+                    self.delete_row(&id, key).await?;
+                    Ok(Some(id))
+                }
+                WriteOp::DeleteAll => {
+                    self.check(schema.can_delete, "delete_all")?;
+                    self.delete_all_rows(key).await?;
+                    Ok(None)
+                }
+            }
         })
     }
 

@@ -51,6 +51,8 @@ pub(super) struct Inner {
     pub(super) feed: RwLock<Option<PgChangeFeed>>,
     /// Totals of recent filters (see [`super::count`]).
     pub(super) counts: super::count::CountCache,
+    /// The applied-keys table of keyed writes exists (see `write`).
+    pub(super) applied_ready: std::sync::atomic::AtomicBool,
 }
 
 impl PgVista {
@@ -109,6 +111,7 @@ impl PgVista {
                 names,
                 feed: RwLock::new(None),
                 counts: Default::default(),
+                applied_ready: Default::default(),
             }),
         };
         match vista.inner.settings.feed {

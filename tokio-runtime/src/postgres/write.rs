@@ -1,10 +1,15 @@
 //! Writes: each is one statement in a transaction of its own.
 //!
-//! The transaction is where exactly-once replay will live: the durability
-//! work hands each write a stable idempotency key, and [`PgVista::apply`]
-//! is the one place every write passes, so checking the key against an
-//! applied-keys table and recording it happen in the same transaction as
-//! the write (see the comment there). Nothing else needs to change.
+//! A Dio's write comes with a stable idempotency key
+//! ([`TableShell::apply_write`](diorama_core::vista::TableShell::apply_write)):
+//! [`PgVista::apply`], the one place every write passes, looks the key up
+//! in the applied-keys table `_diorama_applied (key text primary key, id
+//! text)` of the table's schema and, when it is new, records it in the same
+//! transaction as the write, so a write replayed after a crash is applied
+//! once and answered with the id it wrote the first time. Keys are never
+//! pruned: one short row per write applied through a Dio.
+
+use std::sync::atomic::Ordering;
 
 use diorama_core::vista::Id;
 use diorama_core::{Error, Record, Result};
@@ -21,6 +26,8 @@ pub(super) struct Write {
     context: String,
     /// The row written, when one is named (to name an id clash).
     id: Option<Id>,
+    /// The idempotency key of a Dio's write: applied once.
+    key: Option<String>,
     sql: String,
     params: Params,
     expect: Expect,
@@ -38,7 +45,12 @@ enum Expect {
 
 impl PgVista {
     /// Insert `record`, under `id` or the id the table assigns.
-    pub(super) async fn insert_row(&self, id: Option<Id>, record: &Record) -> Result<Id> {
+    pub(super) async fn insert_row(
+        &self,
+        id: Option<Id>,
+        record: &Record,
+        key: Option<String>,
+    ) -> Result<Id> {
         let schema = &self.inner.schema;
         let context = format!("inserting into \"{}\"", schema.table);
         let mut params = Params::default();
@@ -77,6 +89,7 @@ impl PgVista {
             .apply(Write {
                 context,
                 id,
+                key,
                 sql,
                 params,
                 expect: Expect::Id,
@@ -87,7 +100,12 @@ impl PgVista {
 
     /// Set every writable field of row `id`: the record's values, NULL for
     /// the fields it lacks.
-    pub(super) async fn replace_row(&self, id: &str, record: &Record) -> Result<()> {
+    pub(super) async fn replace_row(
+        &self,
+        id: &str,
+        record: &Record,
+        key: Option<String>,
+    ) -> Result<()> {
         let schema = &self.inner.schema;
         for (field, _) in record.iter() {
             schema.writable_field(field)?;
@@ -101,11 +119,16 @@ impl PgVista {
             };
             sets.push(format!("{} = {value}", column.quoted));
         }
-        self.update(id, "replace", sets, params).await
+        self.update(id, "replace", sets, params, key).await
     }
 
     /// Set the given fields of row `id`.
-    pub(super) async fn patch_row(&self, id: &str, fields: &Record) -> Result<()> {
+    pub(super) async fn patch_row(
+        &self,
+        id: &str,
+        fields: &Record,
+        key: Option<String>,
+    ) -> Result<()> {
         let schema = &self.inner.schema;
         let mut params = Params::default();
         let mut sets = Vec::with_capacity(fields.len());
@@ -117,17 +140,18 @@ impl PgVista {
                 write_value(column, value, &mut params)?
             ));
         }
-        self.update(id, "patch", sets, params).await
+        self.update(id, "patch", sets, params, key).await
     }
 
     /// Delete row `id`; absent is not an error.
-    pub(super) async fn delete_row(&self, id: &str) -> Result<()> {
+    pub(super) async fn delete_row(&self, id: &str, key: Option<String>) -> Result<()> {
         let schema = &self.inner.schema;
         let mut params = Params::default();
         let condition = id_condition(schema, id, &mut params)?;
         self.apply(Write {
             context: format!("deleting \"{id}\" of \"{}\"", schema.table),
             id: Some(id.to_owned()),
+            key,
             sql: format!("DELETE FROM {} AS t WHERE {condition}", schema.qualified),
             params,
             expect: Expect::Any,
@@ -137,11 +161,12 @@ impl PgVista {
     }
 
     /// Delete every row (row by row, so the change feed sees each).
-    pub(super) async fn delete_all_rows(&self) -> Result<()> {
+    pub(super) async fn delete_all_rows(&self, key: Option<String>) -> Result<()> {
         let schema = &self.inner.schema;
         self.apply(Write {
             context: format!("emptying \"{}\"", schema.table),
             id: None,
+            key,
             sql: format!("DELETE FROM {}", schema.qualified),
             params: Params::default(),
             expect: Expect::Any,
@@ -157,6 +182,7 @@ impl PgVista {
         op: &str,
         sets: Vec<String>,
         mut params: Params,
+        key: Option<String>,
     ) -> Result<()> {
         let schema = &self.inner.schema;
         let condition = id_condition(schema, id, &mut params)?;
@@ -173,6 +199,7 @@ impl PgVista {
         self.apply(Write {
             context: format!("{op} of \"{id}\" in \"{}\"", schema.table),
             id: Some(id.to_owned()),
+            key,
             sql,
             params,
             expect: Expect::Row(format!(
@@ -190,11 +217,16 @@ impl PgVista {
         let Write {
             context,
             id,
+            key,
             sql,
             params,
             expect,
         } = write;
         let schema = &self.inner.schema;
+        let applied = format!(
+            "{}.\"_diorama_applied\"",
+            super::schema::quote(&schema.namespace)
+        );
         let clash = |e: &tokio_postgres::Error| -> Error {
             match (&id, &schema.id_constraint) {
                 (Some(id), Some(constraint)) if is_unique_violation_of(e, constraint) => {
@@ -205,13 +237,34 @@ impl PgVista {
         };
         self.answer(&context, true, async {
             let mut client = self.client(&context).await?;
+            if key.is_some() && !self.inner.applied_ready.load(Ordering::Acquire) {
+                let created = client
+                    .batch_execute(&format!(
+                        "CREATE TABLE IF NOT EXISTS {applied} (key text PRIMARY KEY, id text)"
+                    ))
+                    .await;
+                // Another session creating it at the same moment may make
+                // this one fail; the table is there either way.
+                if created.is_ok() {
+                    self.inner.applied_ready.store(true, Ordering::Release);
+                }
+            }
             let tx = client
                 .transaction()
                 .await
                 .map_err(|e| pg_error(&context, &e))?;
-            // Idempotency keys go here: `SELECT` the key in the applied-keys
-            // table (found: commit and report the recorded outcome), else
-            // run the write and `INSERT` the key, all before this commit.
+            if let Some(key) = &key {
+                let first = tx
+                    .query_opt(&format!("SELECT id FROM {applied} WHERE key = $1"), &[key])
+                    .await
+                    .map_err(|e| pg_error(&context, &e))?;
+                if let Some(row) = first {
+                    // Applied before: its first answer, nothing changed.
+                    let id: Option<String> = row.try_get(0).map_err(|e| pg_error(&context, &e))?;
+                    tx.commit().await.map_err(|e| pg_error(&context, &e))?;
+                    return Ok(id);
+                }
+            }
             let statement = tx
                 .prepare_cached(&sql)
                 .await
@@ -242,6 +295,16 @@ impl PgVista {
                     None
                 }
             };
+            if let Some(key) = &key {
+                let recorded = written.clone().or_else(|| id.clone());
+                let row: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [key, &recorded];
+                tx.execute(
+                    &format!("INSERT INTO {applied} (key, id) VALUES ($1, $2)"),
+                    &row,
+                )
+                .await
+                .map_err(|e| pg_error(&format!("recording write {key}"), &e))?;
+            }
             tx.commit().await.map_err(|e| {
                 let error = pg_error(&context, &e);
                 if error.kind() == diorama_core::ErrorKind::Unavailable {

@@ -99,7 +99,9 @@ impl TableSceneryBuilder {
     /// the cache holds for the initial range, start the reactor and the
     /// viewport loop, and (with `refresh_on_open`) load the initial range.
     /// A local view (no `on_load_chunk`) first lets `on_query` warm its
-    /// query, then shows every matching cached row.
+    /// query, then shows every matching cached row; when a local scenery of
+    /// the same query is open on the Dio, the new one attaches to its view
+    /// instead (no scan, no new task).
     ///
     /// # Errors
     /// [`Unsupported`](crate::ErrorKind::Unsupported) when a paged view's

@@ -52,10 +52,13 @@ impl TableState {
     fn evaluate_local(&self, dio: &Dio, query: &Query) -> Result<Vec<Arc<EnrichedRecord>>> {
         let cache = dio.cache();
         let mut rows: Vec<(Id, CachedRow)> = Vec::new();
+        // The last id scanned, matching or not: scanning on from the last
+        // match would read the same unmatched rows for ever.
+        let mut after: Option<Id> = None;
         loop {
-            let after = rows.last().map(|(id, _)| id.clone());
             let step = cache.scan(after.as_deref(), SCAN_STEP)?;
             let done = step.len() < SCAN_STEP;
+            after = step.last().map(|(id, _)| id.clone());
             rows.extend(
                 step.into_iter()
                     .filter(|(_, row)| matches(query, &row.record)),

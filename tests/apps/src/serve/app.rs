@@ -290,12 +290,14 @@ impl Service {
     /// — but only once the write is *durable*: its intent is flushed to the
     /// cache, so it reaches the master even if this process is killed. A
     /// write that is not durable (the cache could not store its intent, a
-    /// full disk) is never answered `202`: the answer waits for the master
-    /// (up to four write timeouts, then `504`; the write still goes on).
+    /// full disk) is never answered `202`: the answer waits for the outcome
+    /// (up to four write timeouts, then `504`); a write whose intent cannot
+    /// be made durable at all is not sent (`503`).
     ///
     /// Errors: 404 when the master has no such row, 400 when it refuses
-    /// the input, 502 when it fails, 503 while the queue stays full or the
-    /// service shuts down, 504 as above.
+    /// the input, 502 when it fails, 503 while the queue stays full, the
+    /// service shuts down or the cache cannot make the write durable (then
+    /// it was not sent: nothing changed), 504 as above.
     pub async fn patch(&self, id: &str, fields: Record) -> Result<(StatusCode, Json), ApiError> {
         let dio = &self.inner.dio;
         let timeout = self.inner.options.write_timeout;
@@ -325,6 +327,12 @@ impl Service {
             Ok(Err(error)) if error.kind() == diorama_core::ErrorKind::NotFound => {
                 Err(no_product(id))
             }
+            // The cache could not make the write durable, so it was not
+            // sent (a full disk): nothing changed, try again later.
+            Ok(Err(error)) if !durable => Err(ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message: error.to_string(),
+            }),
             Ok(Err(error)) => Err(ApiError::from(error)),
             Err(_) if !durable => Err(ApiError::timeout(format!(
                 "the write to {id:?} is not durable (the cache could not store it) and the \

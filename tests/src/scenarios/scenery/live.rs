@@ -594,3 +594,18 @@ pub fn aggregates_follow_row_changes_as_a_fresh_scan_would<H: Harness>(h: &H) {
     h.settle();
     check("removing the max");
 }
+
+/// A filtered local view over more rows than one cache scan step, whose
+/// last match comes well before the end of a step, opens with exactly the
+/// matching rows (the scan goes on from the last row read, not from the
+/// last match, which read the same rows for ever).
+pub fn a_filtered_local_view_over_many_unmatched_rows_opens<H: Harness>(h: &H) {
+    let master = products(3000);
+    let lens = local_lens(h, h.backend()).build().unwrap();
+    let dio = open_dio(h, &lens, &master);
+    let view = h
+        .block_on(dio.table_scenery().where_eq("name", "Product 2").open())
+        .unwrap();
+    assert_eq!(view.row_count(), 1);
+    assert_eq!(view.row(0).unwrap().id, product_id(2));
+}

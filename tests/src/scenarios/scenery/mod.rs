@@ -86,6 +86,7 @@ macro_rules! scenery_suite {
             live::a_query_change_marks_the_old_order_until_the_new_lands,
             live::local_sceneries_of_one_query_share_one_view,
             live::aggregates_follow_row_changes_as_a_fresh_scan_would,
+            live::a_filtered_local_view_over_many_unmatched_rows_opens,
             detail::summary_rows_read_incomplete_until_a_viewport_reaches_them_then_fresh,
             detail::details_are_single_flight_across_sceneries_and_bounded,
             detail::a_dropped_scenery_withdraws_its_queued_detail_ids,
