@@ -232,7 +232,6 @@ mod tests {
     use super::*;
     use crate::record;
     use alloc::string::String;
-    use alloc::vec;
 
     fn ids(names: &[&str]) -> Vec<Id> {
         names.iter().map(|n| String::from(*n)).collect()
