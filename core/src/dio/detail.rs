@@ -202,10 +202,13 @@ impl Dio {
         }));
     }
 
-    /// Merge `detail` over the cached list row and store it complete.
+    /// Merge `detail` over the cached list row and store it complete. A
+    /// row removed while its detail was on the way stays removed.
     fn store_detail(&self, id: &str, detail: &Record) -> Result<()> {
-        let list = self.cache().get(id)?.map(|row| row.record);
-        let merged = merge_detail(list, detail);
+        let Some(list) = self.cache().get(id)? else {
+            return Ok(());
+        };
+        let merged = merge_detail(Some(list.record), detail);
         let now = self.runtime().wall_clock();
         let mut batch = CacheBatch::new();
         batch.put(id, CachedRow::complete(merged, Some(now)));
