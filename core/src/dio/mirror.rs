@@ -63,22 +63,11 @@ pub(crate) fn mirror(
 
 /// The cache's side of a write whose row changed in the cache while the
 /// master worked on it (the order of the two at the master is unknown):
-/// the value the cache holds now (`current`: another source's, often the
-/// master's own echo of this very write) is kept but marked stale, so every
-/// view shows it as not yet confirmed and revalidates it; a row the other
-/// source removed stays removed. Views are told either way.
-pub(crate) fn distrust(written: Option<Id>, current: Option<CachedRow>) -> Option<Mirrored> {
+/// the row `written` is dropped, so it is refetched, and views are told.
+pub(crate) fn forget(written: Option<Id>) -> Option<Mirrored> {
     let id = written?;
     let mut batch = CacheBatch::new();
-    match current {
-        Some(mut row) => {
-            row.state = RowState::Stale;
-            batch.put(id.clone(), row);
-        }
-        None => {
-            batch.delete(id.clone());
-        }
-    }
+    batch.delete(id.clone());
     Some(Mirrored {
         batch,
         event: DioEvent::RecordChanged { id },
@@ -140,19 +129,11 @@ mod tests {
     }
 
     #[test]
-    fn a_raced_write_keeps_the_other_value_marked_stale() {
-        let now = CachedRow::complete(record! { "price" => 41 }, at(3));
-        let distrusted = distrust(Some("r".into()), Some(now.clone())).unwrap();
-        assert!(distrusted.batch.deletes.is_empty());
-        let (id, row) = &distrusted.batch.puts[0];
-        assert_eq!(id, "r");
-        assert_eq!(row.state, RowState::Stale);
-        assert_eq!(row.record, now.record);
-        assert_eq!(distrusted.event, DioEvent::RecordChanged { id: "r".into() });
-
-        let removed = distrust(Some("r".into()), None).unwrap();
-        assert_eq!(removed.batch.deletes, ["r"]);
-        assert!(removed.batch.puts.is_empty());
-        assert_eq!(distrust(None, None), None);
+    fn a_raced_write_drops_its_row() {
+        let forgotten = forget(Some("r".into())).unwrap();
+        assert_eq!(forgotten.batch.deletes, ["r"]);
+        assert!(forgotten.batch.puts.is_empty());
+        assert_eq!(forgotten.event, DioEvent::RecordChanged { id: "r".into() });
+        assert_eq!(forget(None), None);
     }
 }

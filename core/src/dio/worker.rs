@@ -160,9 +160,8 @@ async fn send(
 ///
 /// When the row changed in the cache while the master worked on the write
 /// (a change feed, a replica or a chunk load recorded another value), the
-/// order of that change and this write at the master is unknown: the
-/// cache keeps the other value marked stale instead of recording this
-/// write's, so views revalidate it.
+/// order of that change and this write at the master is unknown: the row
+/// is dropped instead of recorded, so it is refetched.
 async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<Id>> {
     let outbox = &dio.inner.outbox;
     let before = op.id().map(|id| dio.cache().get(id).ok().flatten());
@@ -194,15 +193,12 @@ async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<
         Some(id) if matches!(op, WriteOp::Patch { .. }) => cache.get(id).ok().flatten(),
         _ => None,
     };
-    let raced = match (before, op.id()) {
-        (Some(before), Some(id)) => {
-            let current = cache.get(id).ok().flatten();
-            (current != before).then_some(current)
-        }
-        _ => None,
+    let raced = match (&before, op.id()) {
+        (Some(before), Some(id)) => cache.get(id).ok().flatten() != *before,
+        _ => false,
     };
-    let mirrored = if let Some(current) = raced {
-        mirror::distrust(written.clone(), current)
+    let mirrored = if raced {
+        mirror::forget(written.clone())
     } else {
         mirror::mirror(op, written.clone(), cached, now)
     };
