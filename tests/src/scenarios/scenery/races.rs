@@ -37,15 +37,16 @@ fn late_chunks<H: Harness>(h: &H, barrier: &MemoryVista) -> diorama_core::Lens {
         .unwrap()
 }
 
-fn price(row: &diorama_core::Record) -> Option<&Value> {
-    row.get("price")
-}
-
-/// The master changes a row's price while a chunk holding its old value
-/// is on the way, and its change feed tells the Dio (`patched`): once the
-/// chunk lands, the cache and the view show the new price, the row whole
-/// (the chunk completes the fields the change did not name).
-pub fn a_change_arriving_during_a_chunk_load_wins_over_the_chunk<H: Harness>(h: &H) {
+/// A paged view of 60 products whose first chunk has been read from the
+/// master and waits at the (held) barrier.
+fn first_chunk_on_its_way<H: Harness>(
+    h: &H,
+) -> (
+    MemoryVista,
+    MemoryVista,
+    diorama_core::Dio,
+    diorama_core::TableScenery,
+) {
     let master = products(60);
     let barrier = MemoryVista::new("barrier");
     barrier.hold();
@@ -59,6 +60,19 @@ pub fn a_change_arriving_during_a_chunk_load_wins_over_the_chunk<H: Harness>(h: 
         barrier.calls(diorama_core::vista::VistaOp::Get) >= 1,
         "the chunk is on its way"
     );
+    (master, barrier, dio, view)
+}
+
+fn price(row: &diorama_core::Record) -> Option<&Value> {
+    row.get("price")
+}
+
+/// The master changes a row's price while a chunk holding its old value
+/// is on the way, and its change feed tells the Dio (`patched`): once the
+/// chunk lands, the cache and the view show the new price, the row whole
+/// (the chunk completes the fields the change did not name).
+pub fn a_change_arriving_during_a_chunk_load_wins_over_the_chunk<H: Harness>(h: &H) {
+    let (master, barrier, dio, view) = first_chunk_on_its_way(h);
 
     let changed = product_id(3);
     let mut now = master.get_row(&changed).unwrap();
@@ -91,15 +105,7 @@ pub fn a_change_arriving_during_a_chunk_load_wins_over_the_chunk<H: Harness>(h: 
 /// A row removed at the master (and reported removed) while a chunk
 /// holding it is on the way is not brought back by the chunk.
 pub fn a_removal_during_a_chunk_load_is_not_undone_by_the_chunk<H: Harness>(h: &H) {
-    let master = products(60);
-    let barrier = MemoryVista::new("barrier");
-    barrier.hold();
-    let lens = late_chunks(h, &barrier);
-    let dio = open_dio(h, &lens, &master);
-    let view = h
-        .block_on(dio.table_scenery().page_size(20).open())
-        .unwrap();
-    settle(h);
+    let (master, barrier, dio, view) = first_chunk_on_its_way(h);
 
     let gone = product_id(5);
     master.remove_row(&gone);
