@@ -15,6 +15,7 @@ use super::durability::Durability;
 use super::recovery::{self, Refusal};
 use super::report::{MovedAside, OpenReport};
 use super::sled_error;
+use super::snapshot::SnapshotOnClose;
 use super::table::SledTable;
 use crate::support::{panic_message, system_wall_clock};
 
@@ -186,7 +187,12 @@ impl SledBuilder {
         let mut report = OpenReport::new(&self.path);
         report.rollback = recovered.rollback.clone();
         Ok(SledBackend {
-            durability: Arc::new(Durability::new(db, marker_dir, recovered)),
+            durability: Arc::new(Durability::new(
+                db,
+                marker_dir.clone(),
+                recovered,
+                SnapshotOnClose::new(marker_dir, self.cache_capacity),
+            )),
             path: self.path.clone(),
             report,
             tables: Mutex::new(BTreeMap::new()),

@@ -11,7 +11,8 @@
 //! value), `marker` (the flush marker file outside sled), `durability`
 //! (group-commit flushes, flush counter, epochs and the trust floor),
 //! `recovery` (at open: the format and the rollback verdict, decided apart
-//! from I/O), `report` (what opening found, for the application).
+//! from I/O), `report` (what opening found, for the application);
+//! `snapshot` keeps the next start fast after a session that wrote a lot.
 
 mod backend;
 pub(crate) mod block;
@@ -22,6 +23,7 @@ mod recovery;
 mod report;
 mod rows;
 pub(crate) mod seal;
+mod snapshot;
 mod table;
 
 pub use backend::{SledBackend, SledBuilder};

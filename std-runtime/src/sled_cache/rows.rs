@@ -109,6 +109,8 @@ pub(super) struct Written {
     /// Whether a damaged block was rewritten (its rows dropped): the
     /// table's counter must be recounted.
     pub(super) recount: bool,
+    /// Bytes of the blocks written.
+    pub(super) bytes: u64,
 }
 
 /// Add to `writes` the block writes that apply `ops` (in batch order:
@@ -133,6 +135,7 @@ pub(super) fn write(
     let mut written = Written {
         delta: 0,
         recount: false,
+        bytes: 0,
     };
     let mut scratch = Scratch::default();
     let mut rest = last.as_slice();
@@ -174,7 +177,9 @@ pub(super) fn write(
             None => (rest, Vec::new()),
         };
         rest = &rest[group.len()..];
-        written.delta += scratch.merge(&old, group, epoch, writes);
+        let (delta, bytes) = scratch.merge(&old, group, epoch, writes);
+        written.delta += delta;
+        written.bytes += bytes;
     }
     Ok(written)
 }
@@ -203,14 +208,15 @@ enum Source<'a> {
 
 impl Scratch {
     /// Merge `ops` (ascending ids) into the `old` entries of one block,
-    /// add the resulting blocks to `writes` and return rows after − before.
+    /// add the resulting blocks to `writes` and return rows after − before
+    /// and the bytes written.
     fn merge(
         &mut self,
         old: &[Entry<'_>],
         ops: &[Op<'_>],
         epoch: u64,
         writes: &mut sled::Batch,
-    ) -> i64 {
+    ) -> (i64, u64) {
         self.payloads.clear();
         let mut merged: Vec<Source<'_>> = Vec::with_capacity(old.len() + ops.len());
         let mut stored = old.iter().peekable();
@@ -236,12 +242,14 @@ impl Scratch {
                 Source::New(id, range) => (*id, &payloads[range.clone()]),
             })
             .collect();
+        let mut bytes = 0u64;
         for cut in block::plan(&entries) {
             let entries = &entries[cut];
             let key = codec::row_key_bytes(entries[0].0);
             block::encode(&mut self.block, &key, entries);
+            bytes += (key.len() + self.block.len()) as u64;
             writes.insert(key, self.block.as_slice());
         }
-        entries.len() as i64 - old.len() as i64
+        (entries.len() as i64 - old.len() as i64, bytes)
     }
 }

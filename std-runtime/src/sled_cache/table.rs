@@ -202,8 +202,10 @@ impl SledTable {
             u64::try_from(state.count as i64 + delta).unwrap_or(0)
         };
         writes.insert(COUNT_KEY, codec::encode_u64(COUNT_KEY, count));
+        let meta_bytes: usize = batch.meta_puts.iter().map(|(k, v)| k.len() + v.len()).sum();
         tree.apply_batch(writes).map_err(sled_error)?;
-        self.durability.touched();
+        self.durability
+            .wrote(written.as_ref().map_or(0, |w| w.bytes) + meta_bytes as u64);
         let delta = count as i64 - state.count as i64;
         state.count = count;
         Ok(delta)
