@@ -135,6 +135,77 @@ fn write_session(dir: &std::path::Path, rows: usize, chunks: usize) {
     drop(sim);
 }
 
+/// A whole warm start, as an application pays it: `SledBackend::open`,
+/// the Lens, `make_dio`, a paged table scenery on `v..v + 100` and its 100
+/// rows readable, at a random `v`. Closing is not timed.
+fn warm_start(c: &mut Criterion) {
+    let mut group = c.benchmark_group("warm_start");
+    group.sample_size(20);
+    for rows in SIZES {
+        let dir = sled_fixture::cache_dir(rows).0;
+        let mut rng = fastrand::Rng::with_seed(rows as u64);
+        group.bench_with_input(BenchmarkId::from_parameter(rows), &dir, |b, dir| {
+            b.iter_custom(|iters| {
+                let mut spent = Duration::ZERO;
+                for _ in 0..iters {
+                    let start = rng.usize(0..rows - VIEWPORT);
+                    let sim = SimRuntime::new(5);
+                    let started = Instant::now();
+                    let backend = SledBackend::open(dir).expect("open").arc();
+                    let lens = sled_fixture::reading_lens(&sim, backend);
+                    let dio = sled_fixture::dio(&sim, &lens);
+                    let view = sim
+                        .block_on(
+                            dio.table_scenery()
+                                .page_size(VIEWPORT)
+                                .initial_range(start..start + VIEWPORT)
+                                .open(),
+                        )
+                        .expect("open");
+                    for i in start..start + VIEWPORT {
+                        view.row(i).expect("the viewport is readable at once");
+                    }
+                    spent += started.elapsed();
+                    assert_eq!(view.row_count(), rows);
+                    drop((view, dio, lens, sim));
+                }
+                spent
+            })
+        });
+    }
+    group.finish();
+}
+
+/// By-id reads on a freshly reopened cache, random ids: the cache table's
+/// `get`, and the Dio facade's `get` (what record sceneries and
+/// `dio.vista().get` read through).
+fn get_by_id(c: &mut Criterion) {
+    let mut group = c.benchmark_group("get_by_id_after_reopen");
+    for rows in SIZES {
+        let dir = sled_fixture::cache_dir(rows).0;
+        let sim = SimRuntime::new(6);
+        let backend: Arc<dyn CacheBackend> = SledBackend::open(&dir).expect("open").arc();
+        let lens = sled_fixture::reading_lens(&sim, backend);
+        let dio = sled_fixture::dio(&sim, &lens);
+        let table = dio.cache().clone();
+        let mut rng = fastrand::Rng::with_seed(rows as u64 + 1);
+        group.bench_function(BenchmarkId::new("cache_table", rows), |b| {
+            b.iter(|| {
+                let row = table.get(&id(rng.usize(0..rows))).expect("get");
+                black_box(row.expect("cached"))
+            })
+        });
+        let facade = dio.vista();
+        group.bench_function(BenchmarkId::new("facade", rows), |b| {
+            b.iter(|| {
+                let row = sim.block_on(facade.get(&id(rng.usize(0..rows)))).expect("get");
+                black_box(row.expect("cached"))
+            })
+        });
+    }
+    group.finish();
+}
+
 fn first_viewport(c: &mut Criterion) {
     let mut group = c.benchmark_group("first_viewport");
     for rows in SIZES {
@@ -171,5 +242,12 @@ fn first_viewport(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, first_viewport, sled_open, sled_open_after_writes);
+criterion_group!(
+    benches,
+    first_viewport,
+    warm_start,
+    get_by_id,
+    sled_open,
+    sled_open_after_writes
+);
 criterion_main!(benches);
