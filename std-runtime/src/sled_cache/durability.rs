@@ -300,6 +300,7 @@ impl Drop for Durability {
         if self.dirty.load(Ordering::Acquire)
             && let Err(error) = self.flush()
         {
+            self.snapshot.cancel();
             log::warn!("closing the cache: {error}");
         }
     }

@@ -12,8 +12,9 @@
 //! of at the next start. Nothing is written but sled's snapshot; a failure
 //! is logged and costs only the replay at the next open.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Bytes written in one session past which closing takes a snapshot.
@@ -31,6 +32,9 @@ pub(super) struct SnapshotOnClose {
     path: Option<PathBuf>,
     cache_capacity: u64,
     written: AtomicU64,
+    /// Set when the final flush failed: the store is not in a state worth
+    /// snapshotting (a full disk, say), so leave it alone.
+    cancelled: AtomicBool,
 }
 
 impl SnapshotOnClose {
@@ -39,7 +43,13 @@ impl SnapshotOnClose {
             path,
             cache_capacity,
             written: AtomicU64::new(0),
+            cancelled: AtomicBool::new(false),
         }
+    }
+
+    /// Take no snapshot at close.
+    pub(super) fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
     }
 
     /// Note `bytes` written to sled.
@@ -49,7 +59,9 @@ impl SnapshotOnClose {
 
     /// Whether closing now would take a snapshot.
     fn due(&self) -> bool {
-        self.path.is_some() && self.written.load(Ordering::Relaxed) >= SNAPSHOT_AFTER_BYTES
+        self.path.is_some()
+            && !self.cancelled.load(Ordering::Relaxed)
+            && self.written.load(Ordering::Relaxed) >= SNAPSHOT_AFTER_BYTES
     }
 }
 
@@ -61,6 +73,11 @@ impl Drop for SnapshotOnClose {
             return;
         }
         let Some(path) = &self.path else { return };
+        // A directory already gone (deleted by its owner once the handles it
+        // knew of closed) is not recreated by a snapshot.
+        if !path.join("conf").exists() {
+            return;
+        }
         let started = Instant::now();
         let config = sled::Config::new()
             .path(path)
@@ -68,9 +85,11 @@ impl Drop for SnapshotOnClose {
             .mode(sled::Mode::LowSpace)
             .flush_every_ms(None);
         loop {
-            match config.open() {
-                Ok(db) => {
-                    drop(db);
+            // sled 0.34 can panic on files changing under it (a directory
+            // being deleted): closing must never take the process down.
+            let opened = catch_unwind(AssertUnwindSafe(|| config.open().map(drop)));
+            match opened {
+                Ok(Ok(())) => {
                     log::debug!(
                         "cache at {}: snapshot taken at close in {:?}",
                         path.display(),
@@ -79,12 +98,19 @@ impl Drop for SnapshotOnClose {
                     return;
                 }
                 // sled releases the lock from threads still winding down.
-                Err(_) if started.elapsed() < LOCK_WAIT => {
+                Ok(Err(_)) if started.elapsed() < LOCK_WAIT && path.join("conf").exists() => {
                     std::thread::sleep(Duration::from_millis(5));
                 }
-                Err(error) => {
+                Ok(Err(error)) => {
                     log::debug!(
                         "cache at {}: no snapshot at close ({error}); the next open replays the log",
+                        path.display()
+                    );
+                    return;
+                }
+                Err(_) => {
+                    log::warn!(
+                        "cache at {}: sled panicked taking a snapshot at close; the next open replays the log",
                         path.display()
                     );
                     return;
