@@ -212,8 +212,11 @@ fn an_unreadable_row_is_reported_and_read_as_absent() {
     // A refetch replaces the damaged block (the write meets it once) and
     // the row reads normally again; the counter is recounted from what is
     // readable: 50 + 1 + 1 + 50 rows.
-    t.insert_batch(vec![("i050".into(), row("Desk", RowState::Complete, Some(5)))])
-        .unwrap();
+    t.insert_batch(vec![(
+        "i050".into(),
+        row("Desk", RowState::Complete, Some(5)),
+    )])
+    .unwrap();
     assert_eq!(t.corrupt_reads(), 8);
     assert_eq!(
         t.get("i050").unwrap(),

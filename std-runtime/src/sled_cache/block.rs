@@ -186,7 +186,10 @@ mod tests {
     fn a_block_round_trips_and_finds_its_rows() {
         let (key, stored) = block(&["a", "b", "d"]);
         let entries = parse(&key, &stored).unwrap();
-        assert_eq!(entries.iter().map(|e| e.0).collect::<Vec<_>>(), [b"a", b"b", b"d"]);
+        assert_eq!(
+            entries.iter().map(|e| e.0).collect::<Vec<_>>(),
+            [b"a", b"b", b"d"]
+        );
         assert_eq!(find(&key, &stored, b"b").unwrap(), Some(&b"row"[..]));
         assert_eq!(find(&key, &stored, b"c").unwrap(), None);
         assert_eq!(find(&key, &stored, b"z").unwrap(), None);
@@ -223,7 +226,10 @@ mod tests {
     #[test]
     fn plans_cut_evenly_within_the_limits() {
         let ids: Vec<String> = (0..1063).map(|i| format!("{i:07}")).collect();
-        let entries: Vec<Entry<'_>> = ids.iter().map(|id| (id.as_bytes(), &[0u8; 100][..])).collect();
+        let entries: Vec<Entry<'_>> = ids
+            .iter()
+            .map(|id| (id.as_bytes(), &[0u8; 100][..]))
+            .collect();
         let cuts = plan(&entries);
         assert_eq!(cuts.len(), 17);
         assert!(cuts.iter().all(|c| c.len() <= MAX_ROWS && c.len() >= 50));
@@ -234,7 +240,10 @@ mod tests {
         assert_eq!(plan(&entries[..1]), vec![0..1]);
         assert!(plan(&[]).is_empty());
         let big = vec![0u8; MAX_BYTES];
-        let large: Vec<Entry<'_>> = ids[..3].iter().map(|id| (id.as_bytes(), &big[..])).collect();
+        let large: Vec<Entry<'_>> = ids[..3]
+            .iter()
+            .map(|id| (id.as_bytes(), &big[..]))
+            .collect();
         assert_eq!(plan(&large), vec![0..1, 1..2, 2..3]);
     }
 }

@@ -50,7 +50,11 @@ fn next_block(tree: &sled::Tree, key: &[u8]) -> Result<Option<IVec>> {
 
 /// The row payload of `id`, if stored. A damaged block reads as absent
 /// (reported).
-pub(super) fn payload_of(tree: &sled::Tree, id: &str, damaged: Damaged<'_>) -> Result<Option<IVec>> {
+pub(super) fn payload_of(
+    tree: &sled::Tree,
+    id: &str,
+    damaged: Damaged<'_>,
+) -> Result<Option<IVec>> {
     let key = codec::row_key(id);
     let Some((block_key, stored)) = block_at(tree, &key)? else {
         return Ok(None);

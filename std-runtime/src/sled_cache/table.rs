@@ -176,7 +176,13 @@ impl SledTable {
         let written = if ops.is_empty() {
             None
         } else {
-            Some(rows::write(tree, ops, self.durability.epoch(), &mut writes, &damaged)?)
+            Some(rows::write(
+                tree,
+                ops,
+                self.durability.epoch(),
+                &mut writes,
+                &damaged,
+            )?)
         };
         for key in &batch.meta_deletes {
             writes.remove(codec::meta_key(key));
@@ -342,11 +348,17 @@ impl CacheTable for SledTable {
                 if after.is_some_and(|after| id <= after.as_bytes()) {
                     continue;
                 }
-                if end.as_ref().is_some_and(|end| end.get(1..).is_some_and(|e| id >= e)) {
+                if end
+                    .as_ref()
+                    .is_some_and(|end| end.get(1..).is_some_and(|e| id >= e))
+                {
                     break;
                 }
                 let Ok(id) = std::str::from_utf8(id) else {
-                    log::warn!("cache table `{}`: skipping a row: id is not valid UTF-8", self.name);
+                    log::warn!(
+                        "cache table `{}`: skipping a row: id is not valid UTF-8",
+                        self.name
+                    );
                     continue;
                 };
                 if let Some(row) = self.decode(id, payload) {
