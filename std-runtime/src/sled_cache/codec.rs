@@ -129,9 +129,10 @@ pub(crate) struct StoredRow {
     pub(crate) epoch: u64,
 }
 
-/// `row`, written in `epoch`, as stored on its own under tree key `key`
-/// (sealed), for the codec's tests.
-#[cfg(test)]
+/// `row`, written in `epoch`, as a row payload sealed under tree key `key`
+/// (for the codec's tests and the fuzzer; the backend stores payloads in
+/// blocks, see `block`).
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn encode_row(key: &[u8], row: &CachedRow, epoch: u64) -> Vec<u8> {
     let mut payload = Vec::new();
     encode_row_payload(&mut payload, row, epoch);
@@ -168,7 +169,7 @@ fn write_row<W: Write>(
 }
 
 /// Decode the row sealed under tree key `key` (see [`encode_row`]).
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn decode_row(key: &[u8], stored: &[u8]) -> Result<StoredRow> {
     decode_row_payload(unseal(key, stored)?)
 }
