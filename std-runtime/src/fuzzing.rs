@@ -20,11 +20,14 @@ pub fn encode_row(key: &[u8], row: &CachedRow, epoch: u64) -> Vec<u8> {
     codec::encode_row(key, row, epoch)
 }
 
+/// A row decoded from a block: the row and its epoch, or why it is damaged.
+pub type DecodedRow = Result<(CachedRow, u64)>;
+
 /// Decode a stored block of rows found under row key `key` (`0x01 ‖ first
 /// id`): each row's id and its decoded row and epoch. A damaged block is
 /// an error of kind `Corrupt`; a damaged row inside an intact block is that
 /// row's error.
-pub fn decode_block(key: &[u8], stored: &[u8]) -> Result<Vec<(Vec<u8>, Result<(CachedRow, u64)>)>> {
+pub fn decode_block(key: &[u8], stored: &[u8]) -> Result<Vec<(Vec<u8>, DecodedRow)>> {
     let entries = block::parse(key, stored)?;
     Ok(entries
         .into_iter()
