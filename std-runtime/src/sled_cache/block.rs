@@ -15,6 +15,10 @@
 //! payload, which carries the row's own epoch). The first entry's id must
 //! be the one in the key. Anything else is damage: the whole block reads
 //! as absent.
+//!
+//! Blocks are cut again whenever a write touches them and never merged
+//! with a neighbour: deletes can leave small blocks behind, which costs a
+//! few more keys, never a wrong read.
 
 use std::ops::Range;
 
