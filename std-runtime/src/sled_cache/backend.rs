@@ -46,6 +46,14 @@ use crate::support::{panic_message, system_wall_clock};
 ///   [`CacheTable::integrity`] and [`open_report`](Self::open_report), and
 ///   logs a warning. The last handle closing runs a final flush, so a clean
 ///   stop leaves sled and marker in step.
+///
+/// Rows are stored up to 64 to a sled key (sled's cost is per key: a
+/// million rows fill in about 2.5 s and reopen in under 10 ms), and a
+/// by-id read decodes only its row. When a session that wrote 8 MiB or
+/// more closes, the last handle also opens and closes the database once
+/// more after the final flush, so sled takes its snapshot then instead of
+/// replaying the session's log at the next start (the close takes about as
+/// long as a start).
 /// - **Unreadable caches.** [`open_or_rebuild`](SledBuilder::open_or_rebuild)
 ///   moves a cache that cannot be read (damaged files, sled's `conf`,
 ///   another cache format) aside and starts empty, saying what it moved.
