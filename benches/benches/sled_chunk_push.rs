@@ -24,11 +24,12 @@
 //!
 //! Format 3 measured at load 4.8; format 2 at ≈ 1.5 (at ≈ 4 it measured 64k /
 //! 120k / 104k rows/s). The peer-bench `chunk-push` workload (tokio, 2
-//! workers, `set_viewport` → `RangeLoaded`), run back to back with upstream
-//! at load 5.2–6.7 (`benches/peer/sled-chunk-push`): sled 216k [181k – 245k]
-//! and 205k [201k – 208k] rows/s against upstream's redb 68k [48k – 73k] and
-//! 70k [49k – 87k] (2.9–3.2×); the cache commit per chunk 1.8 ms against
-//! redb's 9.0–10.3 ms (redb fsyncs each chunk, sled does not).
+//! workers, `set_viewport` → `RangeLoaded`), three rounds back to back with
+//! upstream at load 5.0–6.7 (`benches/peer/sled-chunk-push`): sled 216k
+//! [181k – 245k], 205k [201k – 208k] and 256k [243k – 295k] rows/s against
+//! upstream's redb 68k [48k – 73k], 70k [49k – 87k] and 110k [105k – 134k]
+//! (2.3–3.2× per round); the cache commit per chunk 1.6–1.8 ms against
+//! redb's 4.3–10.3 ms (redb fsyncs each chunk, sled does not).
 //!
 //! Why: sled's insert of a new key cost ≈ 6.4 µs (every insert copies a
 //! leaf; sequential ids split a leaf every few inserts), so one key per row
