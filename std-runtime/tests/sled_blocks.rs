@@ -33,6 +33,21 @@ fn check(table: &dyn CacheTable, model: &BTreeMap<String, i64>, ids: &[String], 
         .collect();
     let want: Vec<bool> = many.iter().map(|id| model.contains_key(*id)).collect();
     assert_eq!(got, want, "{step}: get_many");
+    // Ascending runs (a viewport's ids: read block by block), values too.
+    for window in ids.chunks(150) {
+        let run: Vec<&str> = window.iter().map(String::as_str).collect();
+        let got: Vec<_> = table
+            .get_many(&run)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.map(|r| r.record))
+            .collect();
+        let want: Vec<_> = run
+            .iter()
+            .map(|id| model.get(*id).map(|n| row(*n).record))
+            .collect();
+        assert_eq!(got, want, "{step}: get_many of an ascending run");
+    }
     for page in [1, 63, 64, 65, 1000] {
         let mut seen = Vec::new();
         let mut after: Option<String> = None;

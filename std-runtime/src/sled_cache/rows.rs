@@ -73,6 +73,65 @@ pub(super) fn payload_of(
     }
 }
 
+/// A block read whole and checked once, so reads of several of its rows
+/// (`get_many` of a viewport's ids) cost one lookup and one checksum.
+pub(super) struct HeldBlock {
+    key: IVec,
+    stored: IVec,
+    /// Per entry: the id's and the payload's byte ranges in `stored`.
+    entries: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+}
+
+impl HeldBlock {
+    /// The readable block whose range holds `id`, read and checked; `None`
+    /// when no block does or it is damaged (a plain lookup then reports it).
+    pub(super) fn at(tree: &sled::Tree, id: &str) -> Result<Option<HeldBlock>> {
+        let Some((key, stored)) = block_at(tree, &codec::row_key(id))? else {
+            return Ok(None);
+        };
+        let base = stored.as_ptr() as usize;
+        let offset = |part: &[u8]| {
+            let start = part.as_ptr() as usize - base;
+            start..start + part.len()
+        };
+        let entries = match block::parse(&key, &stored) {
+            Ok(entries) => entries
+                .into_iter()
+                .map(|(id, payload)| (offset(id), offset(payload)))
+                .collect(),
+            Err(_) => return Ok(None),
+        };
+        Ok(Some(HeldBlock {
+            key,
+            stored,
+            entries,
+        }))
+    }
+
+    /// What this block says about `id`: `None` when `id` is outside the
+    /// ids it holds (another block may hold it), else the row's payload if
+    /// stored.
+    pub(super) fn lookup(&self, id: &str) -> Option<Option<&[u8]>> {
+        let id = id.as_bytes();
+        let first = self.key.get(1..)?;
+        let last = self
+            .entries
+            .last()
+            .map(|(range, _)| &self.stored[range.clone()])?;
+        if id < first || id > last {
+            return None;
+        }
+        let found = self
+            .entries
+            .binary_search_by(|(range, _)| self.stored[range.clone()].cmp(id));
+        Some(
+            found
+                .ok()
+                .map(|at| &self.stored[self.entries[at].1.clone()]),
+        )
+    }
+}
+
 /// Every stored block from the one holding `after` (or the first), in key
 /// order, as an iterator of (key, value).
 pub(super) fn blocks_from(tree: &sled::Tree, after: Option<&str>) -> Result<sled::Iter> {

@@ -261,10 +261,29 @@ impl CacheTable for SledTable {
 
     fn get_many(&self, ids: &[&str]) -> Result<Vec<Option<CachedRow>>> {
         let state = self.read();
-        match &state.tree {
-            Some(tree) => ids.iter().map(|id| self.get_in(tree, id)).collect(),
-            None => Ok(vec![None; ids.len()]),
+        let Some(tree) = &state.tree else {
+            return Ok(vec![None; ids.len()]);
+        };
+        // Ids of one viewport mostly share a few blocks: keep the last one
+        // read instead of looking it up (and checking it) once per row.
+        let mut held: Option<rows::HeldBlock> = None;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(found) = held.as_ref().and_then(|block| block.lookup(id)) {
+                out.push(found.and_then(|payload| self.decode(id, payload)));
+                continue;
+            }
+            match rows::HeldBlock::at(tree, id)? {
+                Some(block) => {
+                    let found = block.lookup(id).flatten();
+                    out.push(found.and_then(|payload| self.decode(id, payload)));
+                    held = Some(block);
+                }
+                // Before every block, or damaged: the plain read reports it.
+                None => out.push(self.get_in(tree, id)?),
+            }
         }
+        Ok(out)
     }
 
     fn apply(&self, batch: CacheBatch) -> Result<()> {
