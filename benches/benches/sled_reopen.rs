@@ -31,9 +31,9 @@
 //!
 //! | rows | `warm_start` | `get_by_id` cache / facade | `sled_open` | `sled_open_after_writes` | `first_viewport` |
 //! |---|---|---|---|---|---|
-//! | 10k | 3.6 ms | 1.9 / 1.9 µs | 3.6 ms (2.4) | 12.4 ms (7.1) | 0.32 ms (0.16) |
-//! | 100k | 3.3 ms | 2.9 / 2.4 µs | 5.3 ms (6.8) | 13.7 ms (12.1) | 0.33 ms (0.19) |
-//! | 1M | 8.5 ms | 7.4 / 10.9 µs | 8.5 ms (28.4) | 13.6 ms (45.7) | 0.41 ms (0.32) |
+//! | 10k | 3.6–3.8 ms | 1.9 / 1.9 µs | 3.6 ms (2.4) | 12.4 ms (7.1) | 0.11 ms (0.16) |
+//! | 100k | 3.3–4.7 ms | 2.9 / 2.4 µs | 5.3 ms (6.8) | 13.7 ms (12.1) | 0.10 ms (0.19) |
+//! | 1M | 7.8–8.5 ms | 7.4 / 10.9 µs | 8.5 ms (28.4) | 13.6 ms (45.7) | 0.16 ms (0.32) |
 //!
 //! Budgets: `warm_start` ≤ 50 ms at every size (met; it grows 3.6 → 8.5 ms
 //! from 10k to 1M, all of it sled's open); by-id ≤ 50 µs (met). sled's open
@@ -45,9 +45,10 @@
 //! grows: sled rewrites every free segment of its file at open, so a cache
 //! whose file holds much garbage (rows written twice in one session, as the
 //! peer bench's fill-then-scroll does) opens in 22–61 ms at 1M (see
-//! `peer_warm_reopen`). The first viewport's 0.3–0.4 ms (slower than with
-//! one key per row by ≈ 0.1 ms) is the two position blocks and the blocks
-//! holding the 100 rows, each checksummed whole.
+//! `peer_warm_reopen`). The first viewport reads the extent, two position
+//! blocks and the two or three row blocks holding its 100 rows
+//! (`get_many` keeps the last block it read; reading a block per row, as
+//! first written, measured 0.32 / 0.33 / 0.41 ms).
 
 //! Run: `cargo bench -p diorama-benches --bench sled_reopen -- --warm-up-time 1 --measurement-time 3`
 
