@@ -24,6 +24,7 @@ use alloc::vec::Vec;
 use super::{Dio, DioEvent};
 use crate::cache::{CacheBatch, CachedRow, RowState};
 use crate::error::Result;
+use crate::runtime::RuntimeExt;
 use crate::sync::Mutex;
 use crate::vista::Id;
 
@@ -188,7 +189,19 @@ impl Dio {
         &self,
         stamp: &ReadStamp,
         rows: Vec<(Id, CachedRow)>,
+        batch: CacheBatch,
+    ) -> Result<BTreeSet<Id>> {
+        self.store_read_then(stamp, rows, batch, true)
+    }
+
+    /// [`store_read`](Self::store_read); rows dropped are read again only
+    /// when `refetch` (a refetch's own store does not start another).
+    fn store_read_then(
+        &self,
+        stamp: &ReadStamp,
+        rows: Vec<(Id, CachedRow)>,
         mut batch: CacheBatch,
+        refetch: bool,
     ) -> Result<BTreeSet<Id>> {
         // Changes from here on race the store itself.
         let storing = self.begin_read();
@@ -230,9 +243,39 @@ impl Dio {
         let _ = self.cache().apply(drop);
         for id in dropped {
             self.publish(DioEvent::RecordChanged { id: id.clone() });
+            if refetch {
+                self.refetch_dropped(id.clone());
+            }
             raced.insert(id);
         }
         Ok(raced)
+    }
+
+    /// Read row `id`, dropped because two changes of it raced, again from
+    /// the master in the background, so every view of the Dio has it back
+    /// (an aggregate over the cache too, not only the views that refetch
+    /// what they show). A failed read leaves it absent: views read it when
+    /// they need it.
+    pub(crate) fn refetch_dropped(&self, id: Id) {
+        let weak = self.downgrade();
+        drop(self.runtime().spawn("diorama.dio.refetch", async move {
+            let Some(dio) = Dio::upgrade(&weak).filter(|dio| !dio.is_shutting_down()) else {
+                return;
+            };
+            let stamp = dio.begin_read();
+            let Ok(Some(record)) = dio.master().get(&id).await else {
+                // Gone at the master (the change that raced said so) or
+                // unreadable now: absent is the truth or a refetch later.
+                return;
+            };
+            let now = Some(dio.runtime().wall_clock());
+            let rows = alloc::vec![(id.clone(), CachedRow::complete(record, now))];
+            if let Ok(raced) = dio.store_read_then(&stamp, rows, CacheBatch::new(), false)
+                && raced.is_empty()
+            {
+                dio.publish(DioEvent::RecordChanged { id });
+            }
+        }));
     }
 }
 

@@ -229,6 +229,10 @@ async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<
                 dio.publish(DioEvent::RecordChanged {
                     id: String::from(id),
                 });
+                dio.refetch_dropped(String::from(id));
+            }
+            if raced && let Some(id) = row {
+                dio.refetch_dropped(id);
             }
         }
         Err(error) => {

@@ -30,6 +30,7 @@ use crate::vista::{Id, Query, QueryDescriptor, Vista};
 /// cache backend.
 ///
 /// ```
+/// # #[cfg(feature = "sim")] {
 /// use diorama_core::{Lens, MemoryBackend, MemoryVista, Vista, record};
 /// use diorama_core::cache::CachedRow;
 /// use diorama_core::sim::SimRuntime;
@@ -57,6 +58,7 @@ use crate::vista::{Id, Query, QueryDescriptor, Vista};
 ///     assert_eq!(rows.len(), 1);
 ///     dio.shutdown().await.unwrap();
 /// });
+/// # }
 /// ```
 #[derive(Clone)]
 pub struct Lens {
@@ -92,6 +94,7 @@ impl Lens {
     /// published from now on; lag and closing as on a Dio's bus.
     ///
     /// ```
+    /// # #[cfg(feature = "sim")] {
     /// use diorama_core::{Lens, MemoryBackend, MemoryVista, Vista, record};
     /// use diorama_core::dio::DioEvent;
     /// use diorama_core::sim::SimRuntime;
@@ -112,6 +115,7 @@ impl Lens {
     ///     assert_eq!(&*event.dio, "orders");
     ///     assert_eq!(event.event, DioEvent::RecordChanged { id: "o1".into() });
     /// });
+    /// # }
     /// ```
     pub fn subscribe_events(&self) -> crate::dio::LensEvents {
         crate::dio::LensEvents::new(self.policy.lens_events().subscribe())
@@ -338,6 +342,7 @@ impl LensBuilder {
     /// timer.
     ///
     /// ```
+    /// # #[cfg(feature = "sim")] {
     /// use diorama_core::{Lens, MemoryBackend, MemoryVista, Vista, record};
     /// use diorama_core::scenery::RowStatus;
     /// use diorama_core::sim::SimRuntime;
@@ -364,6 +369,7 @@ impl LensBuilder {
     /// let row = view.row(0).unwrap();
     /// assert_eq!(row.status, RowStatus::Fresh);
     /// assert_eq!(row.record, record! { "name" => "Lamp", "description" => "all about p1" });
+    /// # }
     /// ```
     pub fn on_load_detail<F, Fut>(mut self, f: F) -> Self
     where
