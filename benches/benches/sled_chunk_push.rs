@@ -14,33 +14,32 @@
 //!   share of the above.
 //!
 //! Measured (release, 2-core VM with other builds running; criterion point
-//! estimates, the table holding 0.3–0.4M rows by the end of a run):
+//! estimates):
 //!
-//! | bench | before | after | budget |
+//! | bench | one key per row (format 2) | blocks of 64 rows (format 3) | budget |
 //! |---|---|---|---|
-//! | `scenery_scroll_1000_rows` | 15.7 ms = 64k rows/s | 13.5 ms = 74k rows/s | ≥ 100k rows/s: **missed** |
-//! | `scenery_refresh_1000_rows` | 18.1 ms = 55k rows/s | 8.9 ms = 112k rows/s | ≥ 100k rows/s: met |
-//! | `apply_1000_rows` | 14.8 ms = 68k rows/s | 8.8 ms = 114k rows/s | — |
+//! | `scenery_scroll_1000_rows` | 13.5 ms = 74k rows/s | 4.1 ms = 245k rows/s | ≥ 100k rows/s; ≥ 2× upstream: met |
+//! | `scenery_refresh_1000_rows` | 8.9 ms = 112k rows/s | 2.6 ms = 391k rows/s | ≥ 100k rows/s: met |
+//! | `apply_1000_rows` | 8.8 ms = 114k rows/s | 2.1 ms = 481k rows/s | — |
 //!
-//! Before and after were measured back to back at a load average of ≈ 1.5;
-//! with the other builds pushing it to ≈ 4 the same code measured 64k /
-//! 120k / 104k rows/s (scroll / refresh / apply).
+//! Format 3 measured at load 4.8; format 2 at ≈ 1.5 (at ≈ 4 it measured 64k /
+//! 120k / 104k rows/s). The peer-bench `chunk-push` workload (tokio, 2
+//! workers, `set_viewport` → `RangeLoaded`), three rounds back to back with
+//! upstream at load 5.0–6.7 (`benches/peer/sled-chunk-push`): sled 216k
+//! [181k – 245k], 205k [201k – 208k] and 256k [243k – 295k] rows/s against
+//! upstream's redb 68k [48k – 73k], 70k [49k – 87k] and 110k [105k – 134k]
+//! (2.3–3.2× per round); the cache commit per chunk 1.6–1.8 ms against
+//! redb's 4.3–10.3 ms (redb fsyncs each chunk, sled does not).
 //!
-//! "Before" is the backend checking each row's existence with a sled lookup
-//! to keep the row counter exact and growing a fresh `Vec` per encoded row;
-//! "after" answers existence with one cursor walk over the sorted batch keys
-//! and encodes into one reused buffer. Where the 8.8 ms of `apply` go
-//! (instrumented): sled's `apply_batch` 6.4 µs/row (its floor on this
-//! machine: every insert copies a leaf of up to 16 entries, sequential ids
-//! split a leaf every few inserts and copy the 256-entry parent), freeing
-//! the batch's records 1.4 µs/row, building the sled batch 0.7–0.9 µs/row,
-//! the counter 0.05 µs/row. A scroll adds the scenery's own work (sink,
-//! view, cloning records into the batch, trimming rows out of the retained
-//! window) at ≈ 3.8 µs/row, against 0.9 µs/row over the memory cache: glibc
-//! malloc is slow on the heap sled fragments. `Mode::HighThroughput`,
-//! other segment sizes (256 KiB – 8 MiB) and a 256 MiB page cache measured
-//! within noise of the defaults (`LowSpace`, 512 KiB, 64 MiB); a 16 MiB page
-//! cache was 30 % slower.
+//! Why: sled's insert of a new key cost ≈ 6.4 µs (every insert copies a
+//! leaf; sequential ids split a leaf every few inserts), so one key per row
+//! could not go faster. Rows now go 64 to a key (`block` in the sled
+//! backend): a chunk of 1,000 new rows is ≈ 16 block inserts, and keeping
+//! the row counter exact needs no lookups (the blocks say which rows they
+//! held). What is left per chunk is encoding the rows, the scenery's own
+//! work and sled's log append. `Mode::HighThroughput`, other segment sizes
+//! and page-cache sizes measured within noise of the defaults with one key
+//! per row (not measured again).
 
 //! Run: `cargo bench -p diorama-benches --bench sled_chunk_push -- --warm-up-time 1 --measurement-time 3`
 

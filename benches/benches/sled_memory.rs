@@ -8,22 +8,24 @@
 //! (built once into the target directory). `SLED_MEMORY_ROWS=<n>` picks
 //! another of the fixture sizes (10000, 100000).
 //!
-//! Measured (release; VmRSS and its change from the step before):
+//! Measured (release; VmRSS and its change from the step before), rows in
+//! blocks of 64 (cache format 3); one key per row (format 2) in
+//! parentheses:
 //!
 //! | step | 100k rows | 1M rows |
 //! |---|---|---|
-//! | before opening the cache | 2.5 MiB | 2.4 MiB |
-//! | `SledBackend::open` + table | 7.2 MiB (+4.7) | 35.1 MiB (+32.8) |
-//! | `make_dio` | 7.3 MiB (+0.1) | 35.4 MiB (+0.2) |
-//! | scenery open, 100-row viewport readable | 7.3 MiB (+0.0) | 35.4 MiB (+0.0) |
-//! | after 50 scroll jumps across the table | 9.2 MiB (+1.8) | 35.4 MiB (+0.0) |
+//! | before opening the cache | 2.6 MiB | 2.6 MiB (2.4) |
+//! | `SledBackend::open` + table | 4.5 MiB (+2.0) | 5.5 MiB (+2.9; format 2: 35.1, +32.8) |
+//! | `make_dio` | 4.9 MiB (+0.3) | 5.8 MiB (+0.3) |
+//! | scenery open, 100-row viewport readable | 5.2 MiB (+0.3) | 6.1 MiB (+0.4) |
+//! | after 50 scroll jumps across the table | 7.6 MiB (+2.4) | 10.1 MiB (+3.9) |
 //!
 //! The scenery holds exactly its 100 rows (`rows_held` 100 after opening
 //! and after every jump: rows left behind are dropped), so its memory does
 //! not depend on the table. What does is sled's: its page table (one entry
-//! per page, loaded at open) is ≈ 33 MiB at 1M rows, and its page cache
-//! grows with the rows read, up to the backend's 64 MiB bound.
-
+//! per page, loaded at open) was ≈ 33 MiB at 1M rows with one key per row
+//! and is ≈ 3 MiB with 64 rows per key; its page cache grows with the
+//! blocks read, up to the backend's 64 MiB bound.
 //! Run: `cargo bench -p diorama-benches --bench sled_memory`
 
 mod sled_fixture;

@@ -6,18 +6,56 @@
 use diorama_core::cache::CachedRow;
 use diorama_core::error::Result;
 
-use crate::sled_cache::{codec, marker, seal};
+use crate::sled_cache::{block, codec, marker, seal};
 
-/// Decode a stored row found under tree key `key`: the row and the flush
-/// epoch it was written in. Malformed input is an error of kind `Corrupt`.
+/// Decode a row payload (the codec of every row inside a block) sealed
+/// under tree key `key`: the row and the flush epoch it was written in.
+/// Malformed input is an error of kind `Corrupt`.
 pub fn decode_row(key: &[u8], stored: &[u8]) -> Result<(CachedRow, u64)> {
     codec::decode_row(key, stored).map(|stored| (stored.row, stored.epoch))
 }
 
-/// `row`, written in `epoch`, as stored under tree key `key`.
+/// `row`, written in `epoch`, as a row payload sealed under tree key `key`.
 pub fn encode_row(key: &[u8], row: &CachedRow, epoch: u64) -> Vec<u8> {
+    codec::encode_row(key, row, epoch)
+}
+
+/// A row decoded from a block: the row and its epoch, or why it is damaged.
+pub type DecodedRow = Result<(CachedRow, u64)>;
+
+/// Decode a stored block of rows found under row key `key` (`0x01 ‖ first
+/// id`): each row's id and its decoded row and epoch. A damaged block is
+/// an error of kind `Corrupt`; a damaged row inside an intact block is that
+/// row's error.
+pub fn decode_block(key: &[u8], stored: &[u8]) -> Result<Vec<(Vec<u8>, DecodedRow)>> {
+    let entries = block::parse(key, stored)?;
+    Ok(entries
+        .into_iter()
+        .map(|(id, payload)| {
+            let row = codec::decode_row_payload(payload).map(|s| (s.row, s.epoch));
+            (id.to_vec(), row)
+        })
+        .collect())
+}
+
+/// `rows` (ascending ids, each with its row and epoch) as the block stored
+/// under the row key of the first id.
+pub fn encode_block(rows: &[(&[u8], &CachedRow, u64)]) -> Vec<u8> {
+    let mut payloads = Vec::new();
+    let mut ranges = Vec::with_capacity(rows.len());
+    for (_, row, epoch) in rows {
+        let start = payloads.len();
+        codec::encode_row_payload(&mut payloads, row, *epoch);
+        ranges.push(start..payloads.len());
+    }
+    let entries: Vec<block::Entry<'_>> = rows
+        .iter()
+        .zip(&ranges)
+        .map(|((id, _, _), range)| (*id, &payloads[range.clone()]))
+        .collect();
+    let key = codec::row_key_bytes(rows.first().map_or(&[][..], |r| r.0));
     let mut buf = Vec::new();
-    codec::encode_row_into(&mut buf, key, row, epoch);
+    block::encode(&mut buf, &key, &entries);
     buf
 }
 

@@ -2,8 +2,8 @@
 //! surviving a reopen, damaged caches and rows, dropped tables, flushing.
 //!
 //! Tests that damage a cache write through sled directly and therefore know
-//! the on-disk layout (tree `diorama-table:<name>`, row keys `0x01 ‖ id`,
-//! values behind a CRC-32 of key and value).
+//! the on-disk layout (tree `diorama-table:<name>`, blocks of rows under
+//! `0x01 ‖ first id`, values behind a CRC-32 of key and value).
 
 mod common;
 mod layout;
@@ -18,7 +18,7 @@ use diorama_std::SledBackend;
 use futures_lite::future;
 
 use common::{capture_logs, logged};
-use layout::sealed;
+use layout::block;
 
 fn row(name: &str, state: RowState, fetched_at: Option<u64>) -> CachedRow {
     CachedRow {
@@ -150,30 +150,34 @@ fn an_unreadable_row_is_reported_and_read_as_absent() {
     capture_logs();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cache");
+    let id = |i: usize| format!("i{i:03}");
     {
         let backend = SledBackend::open(&path).unwrap();
-        backend
-            .open_table("damaged")
-            .unwrap()
-            .apply(sample_batch())
-            .unwrap();
+        let t = backend.open_table("damaged").unwrap();
+        // 200 rows: four blocks of 50, from i000, i050, i100 and i150.
+        let rows = (0..200).map(|i| (id(i), row("r", RowState::Complete, None)));
+        t.insert_batch(rows.collect()).unwrap();
     }
-    // Damaged bytes (the checksum fails), and a row that passes the
-    // checksum but has a format this build does not know.
-    write_raw(&path, "damaged", b"\x01b", b"\x01\xff\xff garbage");
+    // The block from i050 damaged (the checksum fails), and the one from
+    // i100 replaced by a block that passes the checksum but holds one row
+    // of a format this build does not know.
+    write_raw(&path, "damaged", b"\x01i050", b"\x01\xff\xff garbage");
+    let future: &[u8] = b"\x09\x84\x00\xf6\xa0\x00";
     write_raw(
         &path,
         "damaged",
-        b"\x01future",
-        &sealed(b"\x01future", b"\x09\x84\x00\xf6\xa0\x00"),
+        b"\x01i100",
+        &block(b"\x01i100", &[(b"i100", future)]),
     );
     let backend = SledBackend::open(&path).unwrap();
     let t = backend.open_table("damaged").unwrap();
 
-    assert_eq!(t.get("b").unwrap(), None);
-    assert_eq!(t.get("future").unwrap(), None);
+    assert!(t.get("i049").unwrap().is_some());
+    assert_eq!(t.get("i050").unwrap(), None);
+    assert_eq!(t.get("i100").unwrap(), None);
+    assert_eq!(t.get("i101").unwrap(), None, "not in the forged block");
     assert_eq!(
-        t.get_many(&["a", "b", "c"])
+        t.get_many(&["i049", "i099", "i150"])
             .unwrap()
             .iter()
             .map(Option::is_some)
@@ -181,37 +185,45 @@ fn an_unreadable_row_is_reported_and_read_as_absent() {
         vec![true, false, true]
     );
     let ids: Vec<_> = t
-        .scan(None, 10)
+        .scan(None, 1000)
         .unwrap()
         .into_iter()
         .map(|(id, _)| id)
         .collect();
-    assert_eq!(ids, vec!["a", "c"]);
-    // The limit counts readable rows: skipping a bad one does not shorten a page.
+    let expected: Vec<String> = (0..50).chain(150..200).map(id).collect();
+    assert_eq!(ids, expected);
+    // The limit counts readable rows: skipping bad ones does not shorten a page.
     let page: Vec<_> = t
-        .scan(Some("a"), 1)
+        .scan(Some("i049"), 1)
         .unwrap()
         .into_iter()
         .map(|(id, _)| id)
         .collect();
-    assert_eq!(page, vec!["c"]);
+    assert_eq!(page, vec!["i150"]);
 
-    assert!(!logged(&["WARN", "`damaged`", "`b`", "checksum mismatch"]).is_empty());
-    assert!(!logged(&["WARN", "`damaged`", "`future`", "unknown row format 9"]).is_empty());
+    assert!(!logged(&["WARN", "`damaged`", "`i050`", "checksum mismatch"]).is_empty());
+    assert!(!logged(&["WARN", "`damaged`", "`i100`", "unknown row format 9"]).is_empty());
 
-    // Every read that met a damaged row counted it: get b, get future,
-    // get_many's b, the full scan's b and future, the page's b.
-    assert_eq!(t.corrupt_reads(), 6);
-    assert_eq!(t.integrity().corrupt_reads, 6);
+    // Every read that met damage counted it: get i050, get i100, get_many's
+    // i099, the full scan's block and row, the page's block and row.
+    assert_eq!(t.corrupt_reads(), 7);
+    assert_eq!(t.integrity().corrupt_reads, 7);
 
-    // A refetch overwrites the bad row and it reads normally again.
-    t.insert_batch(vec![("b".into(), row("Desk", RowState::Complete, Some(5)))])
-        .unwrap();
+    // A refetch replaces the damaged block (the write meets it once) and
+    // the row reads normally again; the counter is recounted from what is
+    // readable: 50 + 1 + 1 + 50 rows.
+    t.insert_batch(vec![(
+        "i050".into(),
+        row("Desk", RowState::Complete, Some(5)),
+    )])
+    .unwrap();
+    assert_eq!(t.corrupt_reads(), 8);
     assert_eq!(
-        t.get("b").unwrap(),
+        t.get("i050").unwrap(),
         Some(row("Desk", RowState::Complete, Some(5)))
     );
-    assert_eq!(t.corrupt_reads(), 6, "a good read counts nothing");
+    assert_eq!(t.corrupt_reads(), 8, "a good read counts nothing");
+    assert_eq!(t.count().unwrap(), 102);
 }
 
 fn damage_config(path: &Path) {

@@ -144,12 +144,12 @@ fn a_cache_of_another_format_is_moved_aside() {
         let db = sled::open(&path).unwrap();
         db.insert(
             b"diorama:format",
-            sealed(b"diorama:format", &3u64.to_be_bytes()),
+            sealed(b"diorama:format", &4u64.to_be_bytes()),
         )
         .unwrap();
         db.flush().unwrap();
     }
-    assert_moved_aside(&path, "cache format 3");
+    assert_moved_aside(&path, "cache format 4");
 }
 
 #[test]

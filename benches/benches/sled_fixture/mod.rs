@@ -5,8 +5,8 @@
 //! scenery leaves behind: every row, the positions of the default query
 //! (blocks of 64) and the stated total, in cache table `products` of
 //! `<target>/diorama-bench-cache/sled-<rows>`. A marker file
-//! `sled-<rows>.format2.built` next to it says the build finished (in the
-//! sled backend's cache format 2); without it the directory is deleted and
+//! `sled-<rows>.format3.built` next to it says the build finished (in the
+//! sled backend's cache format 3); without it the directory is deleted and
 //! built again. Building takes about 12 s for 1M
 //! rows in release (chunks of 1,000 pushed through a scenery on the
 //! simulator); later runs reuse it. Delete `<target>/diorama-bench-cache` to
@@ -45,7 +45,7 @@ fn target_dir() -> PathBuf {
 pub(crate) fn cache_dir(rows: usize) -> (PathBuf, bool) {
     let root = target_dir().join("diorama-bench-cache");
     let dir = root.join(format!("sled-{rows}"));
-    let marker = root.join(format!("sled-{rows}.format2.built"));
+    let marker = root.join(format!("sled-{rows}.format3.built"));
     if marker.exists() && dir.exists() {
         return (dir, false);
     }

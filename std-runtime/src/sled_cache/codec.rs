@@ -3,11 +3,11 @@
 //! Key layout (one tree per table, so one `sled::Batch` covers rows, meta
 //! and the row counter and is atomic for crashes):
 //!
-//! | key                   | value (after its checksum, see `seal`)  |
-//! |-----------------------|-----------------------------------------|
-//! | `0x00 "count"`        | number of row keys, `u64` big-endian    |
-//! | `0x01 ‖ id (UTF-8)`   | an encoded row (below)                  |
-//! | `0x02 ‖ meta key`     | the meta value as given                 |
+//! | key                      | value (after its checksum, see `seal`)   |
+//! |--------------------------|------------------------------------------|
+//! | `0x00 "count"`           | number of rows, `u64` big-endian         |
+//! | `0x01 ‖ first id (UTF-8)`| a block of rows (`block`)                |
+//! | `0x02 ‖ meta key`        | the meta value as given                  |
 //!
 //! The one-byte prefixes keep each space contiguous and ordered by the bytes
 //! that follow, which is the order `scan` and `meta_range` promise.
@@ -16,21 +16,23 @@
 //! `seal` module), so a damaged entry reads as absent instead of as another
 //! value.
 //!
-//! Row payload: a format byte ([`ROW_FORMAT`]), then one CBOR array
-//! `[state, fetched_at, record, epoch]`: state `0` complete, `1` incomplete,
-//! `2` stale; `fetched_at` Unix milliseconds or `null`; the record as a CBOR
-//! map (the core's `Record` codec); `epoch` the backend's flush epoch when
-//! the row was written (rows older than the backend's trust floor read as
-//! stale, see `durability`). A future format gets a new format byte; a
-//! reader that does not know a byte treats the row as unreadable.
+//! Row payload (an entry of a block): a format byte ([`ROW_FORMAT`]), then
+//! one CBOR array `[state, fetched_at, record, epoch]`: state `0` complete,
+//! `1` incomplete, `2` stale; `fetched_at` Unix milliseconds or `null`; the
+//! record as a CBOR map (the core's `Record` codec); `epoch` the backend's
+//! flush epoch when the row was written (rows older than the backend's
+//! trust floor read as stale, see `durability`). A future format gets a new
+//! format byte; a reader that does not know a byte treats the row as
+//! unreadable.
 //!
 //! Database keys (sled's default tree, sealed `u64` big-endian values):
 //! [`FORMAT_KEY`] the cache format ([`CACHE_FORMAT`]), [`FLUSHED_KEY`] the
 //! last completed flush, [`FLOOR_KEY`] the trust floor.
 //!
-//! Format history: format 1 (no checksums, no epoch, no database keys) is
-//! not read: a cache written by it is unreadable and rebuilt by
-//! `open_or_rebuild` (it is a cache; the master has the data).
+//! Format history: format 1 (no checksums, no epoch, no database keys) and
+//! format 2 (one sealed key per row) are not read: a cache written by them
+//! is unreadable and rebuilt by `open_or_rebuild` (it is a cache; the
+//! master has the data).
 
 use diorama_core::cache::{CachedRow, RowState};
 use diorama_core::error::{Error, Result};
@@ -40,13 +42,13 @@ use minicbor::data::Type;
 use minicbor::encode::{self, Write};
 use minicbor::{Decoder, Encoder};
 
-use super::seal::{begin_seal, finish_seal, seal, unseal};
+use super::seal::{seal, unseal};
 
 /// The format byte in front of every row payload.
 pub(crate) const ROW_FORMAT: u8 = 2;
 
 /// The cache format this build writes and reads, stored at [`FORMAT_KEY`].
-pub(crate) const CACHE_FORMAT: u64 = 2;
+pub(crate) const CACHE_FORMAT: u64 = 3;
 
 /// Tree names of cache tables start with this, so other trees in the
 /// database (sled's default tree) are never listed as tables.
@@ -79,34 +81,14 @@ pub(crate) fn row_key(id: &str) -> Vec<u8> {
     prefixed(ROW_PREFIX, id.as_bytes())
 }
 
-/// The tree key of row `id` as sled's key type (short keys are stored
-/// inline, without an allocation).
-pub(crate) fn row_ivec(id: &str) -> sled::IVec {
-    let mut key = [0u8; 24];
-    let len = 1 + id.len();
-    if len <= key.len() {
-        key[0] = ROW_PREFIX;
-        key[1..len].copy_from_slice(id.as_bytes());
-        sled::IVec::from(&key[..len])
-    } else {
-        sled::IVec::from(row_key(id))
-    }
+/// The tree key of the row whose id has the bytes `id`.
+pub(crate) fn row_key_bytes(id: &[u8]) -> Vec<u8> {
+    prefixed(ROW_PREFIX, id)
 }
 
 /// The tree key of meta key `key`.
 pub(crate) fn meta_key(key: &[u8]) -> Vec<u8> {
     prefixed(META_PREFIX, key)
-}
-
-/// The id of a row key, or an error when the key is not a row key of
-/// valid UTF-8.
-pub(crate) fn id_of(key: &[u8]) -> Result<String> {
-    match key.split_first() {
-        Some((&ROW_PREFIX, id)) => {
-            String::from_utf8(id.to_vec()).map_err(|_| Error::corrupt("row key is not valid UTF-8"))
-        }
-        _ => Err(Error::corrupt("not a row key")),
-    }
 }
 
 /// The meta key of a tree key from the meta space.
@@ -147,26 +129,24 @@ pub(crate) struct StoredRow {
     pub(crate) epoch: u64,
 }
 
-/// `row`, written in `epoch`, as stored under tree key `key`.
-#[cfg(test)]
+/// `row`, written in `epoch`, as a row payload sealed under tree key `key`
+/// (for the codec's tests and the fuzzer; the backend stores payloads in
+/// blocks, see `block`).
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn encode_row(key: &[u8], row: &CachedRow, epoch: u64) -> Vec<u8> {
-    let mut buf = Vec::new();
-    encode_row_into(&mut buf, key, row, epoch);
-    buf
+    let mut payload = Vec::new();
+    encode_row_payload(&mut payload, row, epoch);
+    seal(key, &payload)
 }
 
-/// Replace the contents of `buf` with `row` (written in `epoch`) as stored
-/// under tree key `key`. A batch encodes every row into one reused buffer:
-/// sled copies the bytes into a value of their own anyway, so growing a
-/// fresh `Vec` per row would only add allocations.
-pub(crate) fn encode_row_into(buf: &mut Vec<u8>, key: &[u8], row: &CachedRow, epoch: u64) {
-    begin_seal(buf);
+/// Append `row` (written in `epoch`) to `buf` as a row payload: what a
+/// block stores per row.
+pub(crate) fn encode_row_payload(buf: &mut Vec<u8>, row: &CachedRow, epoch: u64) {
     buf.push(ROW_FORMAT);
     // Writing into a Vec cannot fail, and the record codec reports nothing
     // but writer errors.
     let written = write_row(row, epoch, &mut Encoder::new(&mut *buf));
     debug_assert!(written.is_ok(), "encoding a row into a Vec failed");
-    finish_seal(buf, key);
 }
 
 fn write_row<W: Write>(
@@ -188,11 +168,16 @@ fn write_row<W: Write>(
     Ok(())
 }
 
-/// Decode the row stored under tree key `key`. Every malformation (a
-/// checksum mismatch, an unknown format byte, bad CBOR, an unknown state,
-/// trailing bytes) is an error of kind `Corrupt`; nothing panics.
+/// Decode the row sealed under tree key `key` (see [`encode_row`]).
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn decode_row(key: &[u8], stored: &[u8]) -> Result<StoredRow> {
-    let payload = unseal(key, stored)?;
+    decode_row_payload(unseal(key, stored)?)
+}
+
+/// Decode a row payload. Every malformation (an unknown format byte, bad
+/// CBOR, an unknown state, trailing bytes) is an error of kind `Corrupt`;
+/// nothing panics.
+pub(crate) fn decode_row_payload(payload: &[u8]) -> Result<StoredRow> {
     let (&format, body) = payload
         .split_first()
         .ok_or_else(|| Error::corrupt("empty row"))?;
@@ -328,12 +313,6 @@ mod tests {
         assert!(row_key("\u{10FFFF}").as_slice() < ROWS_END);
         assert!(ROWS_END <= meta_key(b"").as_slice());
         assert!(row_key("a") < row_key("ab") && row_key("ab") < row_key("b"));
-        assert_eq!(id_of(&row_key("é1")), Ok("é1".to_owned()));
-        let long = "x".repeat(40);
-        for id in ["", "a", "é1", "exactly-23-bytes-long-x", long.as_str()] {
-            assert_eq!(row_ivec(id).as_ref(), row_key(id).as_slice(), "{id}");
-        }
-        assert!(id_of(&[0x01, 0xff]).is_err());
         assert_eq!(meta_of(&meta_key(b"k\x00")), b"k\x00".to_vec());
     }
 }

@@ -34,6 +34,7 @@ use diorama_core::error::{Error, Result};
 use super::codec::{self, FLUSHED_KEY};
 use super::marker;
 use super::sled_error;
+use super::snapshot::SnapshotOnClose;
 
 /// What opening the database established (from `recovery`).
 #[derive(Clone, Debug)]
@@ -65,6 +66,8 @@ pub(super) struct Durability {
     /// Wakes tasks in [`flush_async`](Durability::flush_async) when a round
     /// ends.
     round_done_event: Event,
+    /// Last: dropped after `db` closed (see `snapshot`).
+    snapshot: SnapshotOnClose,
 }
 
 /// What a flusher does next.
@@ -90,8 +93,14 @@ struct Gate {
 }
 
 impl Durability {
-    pub(super) fn new(db: sled::Db, marker_dir: Option<PathBuf>, recovered: Recovered) -> Self {
+    pub(super) fn new(
+        db: sled::Db,
+        marker_dir: Option<PathBuf>,
+        recovered: Recovered,
+        snapshot: SnapshotOnClose,
+    ) -> Self {
         Durability {
+            snapshot,
             db,
             marker_dir,
             floor: recovered.floor,
@@ -140,6 +149,13 @@ impl Durability {
     /// round.
     pub(super) fn touched(&self) {
         self.dirty.store(true, Ordering::Release);
+    }
+
+    /// Note a write of `bytes` (keys and values): a session that wrote a
+    /// lot takes sled's snapshot when it closes (`snapshot`).
+    pub(super) fn wrote(&self, bytes: u64) {
+        self.touched();
+        self.snapshot.wrote(bytes);
     }
 
     fn gate(&self) -> MutexGuard<'_, Gate> {
@@ -284,6 +300,7 @@ impl Drop for Durability {
         if self.dirty.load(Ordering::Acquire)
             && let Err(error) = self.flush()
         {
+            self.snapshot.cancel();
             log::warn!("closing the cache: {error}");
         }
     }

@@ -1,8 +1,9 @@
 //! The sled cache backend: a cache that survives restarts.
 //!
 //! One sled database per [`SledBackend`]; one sled tree per cache table
-//! (named `diorama-table:<name>`), holding the table's rows, its meta space
-//! and its row counter under one-byte key prefixes (see `codec`). Keeping a
+//! (named `diorama-table:<name>`), holding the table's rows (in blocks of
+//! up to 64, see `block` and `rows`), its meta space and its row counter
+//! under one-byte key prefixes (see `codec`). Keeping a
 //! table in a single tree makes every `apply` one `sled::Batch`, atomic for
 //! readers and crashes, and cheaper than a transaction across two trees.
 //!
@@ -10,16 +11,19 @@
 //! value), `marker` (the flush marker file outside sled), `durability`
 //! (group-commit flushes, flush counter, epochs and the trust floor),
 //! `recovery` (at open: the format and the rollback verdict, decided apart
-//! from I/O), `report` (what opening found, for the application).
+//! from I/O), `report` (what opening found, for the application);
+//! `snapshot` keeps the next start fast after a session that wrote a lot.
 
 mod backend;
+pub(crate) mod block;
 pub(crate) mod codec;
 mod durability;
 pub(crate) mod marker;
-mod presence;
 mod recovery;
 mod report;
+mod rows;
 pub(crate) mod seal;
+mod snapshot;
 mod table;
 
 pub use backend::{SledBackend, SledBuilder};

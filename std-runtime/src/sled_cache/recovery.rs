@@ -379,8 +379,11 @@ mod tests {
             matches!(judge(&old), Verdict::Unreadable(why) if why.contains("older cache format"))
         );
         let mut newer = found(Stored::Value(1), MarkerRead::Flush(1));
-        newer.format = Stored::Value(3);
-        assert!(matches!(judge(&newer), Verdict::Unreadable(why) if why.contains("format 3")));
+        newer.format = Stored::Value(4);
+        assert!(matches!(judge(&newer), Verdict::Unreadable(why) if why.contains("format 4")));
+        // Format 2 (one key per row) is not read by this build either.
+        newer.format = Stored::Value(2);
+        assert!(matches!(judge(&newer), Verdict::Unreadable(why) if why.contains("format 2")));
         newer.format = Stored::Damaged("x".into());
         assert!(matches!(judge(&newer), Verdict::Unreadable(why) if why.contains("format record")));
     }

@@ -1,7 +1,6 @@
 //! [`SledTable`]: one cache table stored in one sled tree.
 
 use std::fmt;
-use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -10,24 +9,30 @@ use diorama_core::error::{Error, Result};
 use diorama_core::runtime::BoxFuture;
 use diorama_core::vista::Id;
 
-use super::codec::{self, COUNT_KEY, ROWS_END};
+use super::block;
+use super::codec::{self, COUNT_KEY};
 use super::durability::Durability;
-use super::presence;
+use super::rows::{self, Op};
 use super::sled_error;
 
-/// A [`CacheTable`] of [`SledBackend`](crate::SledBackend): rows, meta and a
-/// row counter in one sled tree (layout in the `codec` module docs).
+/// A [`CacheTable`] of [`SledBackend`](crate::SledBackend): rows (in blocks
+/// of up to 64 under one key each), meta and a row counter in one sled tree
+/// (layout in the `codec` module docs).
 ///
 /// - [`apply`](CacheTable::apply) writes one `sled::Batch`: after a crash
 ///   either the whole batch or none of it is on disk (up to the last flush).
+///   It rewrites the blocks holding the batch's rows; a by-id read decodes
+///   only its own row.
 /// - [`count`](CacheTable::count) is O(1): the counter is kept in memory and
 ///   stored in the same batch as the rows it counts. It counts stored rows,
-///   including any that can no longer be decoded. Keeping it exact costs one
-///   sorted walk over the batch's keys, not a lookup per row (`presence`).
-/// - Every stored value carries a checksum of its key and bytes. A row or
-///   meta entry that fails it or cannot be decoded is logged (`warn`, with
-///   table and key), counted ([`corrupt_reads`](CacheTable::corrupt_reads))
-///   and read as absent; [`scan`](CacheTable::scan) and
+///   including any that can no longer be decoded (a damaged block a write
+///   replaces is dropped, and the counter recounted from the readable
+///   blocks).
+/// - Every stored value carries a checksum of its key and bytes. A block of
+///   rows or a meta entry that fails it or cannot be decoded is logged
+///   (`warn`, with table and key), counted
+///   ([`corrupt_reads`](CacheTable::corrupt_reads)) and read as absent (all
+///   the rows of a damaged block); [`scan`](CacheTable::scan) and
 ///   [`meta_range`](CacheTable::meta_range) skip it (their limits count
 ///   readable entries).
 /// - After a rollback (see [`SledBackend`](crate::SledBackend)), a complete
@@ -70,7 +75,12 @@ impl SledTable {
         {
             Some(Ok(count)) => count,
             stored => {
-                let count = count_rows(&tree)?;
+                let count = rows::count_readable(&tree, &|key, error| {
+                    log::warn!(
+                        "cache table `{name}`: row block {} is unreadable: {error}",
+                        String::from_utf8_lossy(key.get(1..).unwrap_or_default())
+                    );
+                })?;
                 if stored.is_some() || count > 0 {
                     log::warn!(
                         "cache table `{name}`: row counter missing or unreadable, recounted {count} rows"
@@ -124,10 +134,16 @@ impl SledTable {
         );
     }
 
-    /// Decode the row stored under `key`, hiding (and counting) an
-    /// unreadable one and demoting one from before a rollback.
-    fn decode(&self, id: &str, key: &[u8], bytes: &[u8]) -> Option<CachedRow> {
-        match codec::decode_row(key, bytes) {
+    /// The damaged block under `key`: counted, logged, read as absent.
+    fn damaged_block(&self, key: &[u8], error: &Error) {
+        let first = String::from_utf8_lossy(key.get(1..).unwrap_or_default()).into_owned();
+        self.damaged(&format!("the row block from `{first}`"), error);
+    }
+
+    /// Decode the row payload of `id`, hiding (and counting) an unreadable
+    /// one and demoting one from before a rollback.
+    fn decode(&self, id: &str, payload: &[u8]) -> Option<CachedRow> {
+        match codec::decode_row_payload(payload) {
             Ok(stored) => {
                 let mut row = stored.row;
                 if stored.epoch < self.durability.floor() && row.state == RowState::Complete {
@@ -143,9 +159,62 @@ impl SledTable {
     }
 
     fn get_in(&self, tree: &sled::Tree, id: &str) -> Result<Option<CachedRow>> {
-        let key = codec::row_ivec(id);
-        let stored = tree.get(&key).map_err(sled_error)?;
-        Ok(stored.and_then(|bytes| self.decode(id, &key, &bytes)))
+        let payload = rows::payload_of(tree, id, &|key, error| self.damaged_block(key, error))?;
+        Ok(payload.and_then(|bytes| self.decode(id, &bytes)))
+    }
+
+    /// Apply `batch` under the write lock; returns rows after − before.
+    fn apply_locked(&self, state: &mut State, batch: &CacheBatch) -> Result<i64> {
+        let Some(tree) = &state.tree else {
+            return Err(self.dropped());
+        };
+        let mut writes = sled::Batch::default();
+        let mut ops = Vec::with_capacity(batch.deletes.len() + batch.puts.len());
+        ops.extend(batch.deletes.iter().map(|id| Op { id, row: None }));
+        ops.extend(batch.puts.iter().map(|(id, row)| Op { id, row: Some(row) }));
+        let damaged = |key: &[u8], error: &Error| self.damaged_block(key, error);
+        let written = if ops.is_empty() {
+            None
+        } else {
+            Some(rows::write(
+                tree,
+                ops,
+                self.durability.epoch(),
+                &mut writes,
+                &damaged,
+            )?)
+        };
+        for key in &batch.meta_deletes {
+            writes.remove(codec::meta_key(key));
+        }
+        for prefix in &batch.meta_delete_prefixes {
+            for entry in tree.scan_prefix(codec::meta_key(prefix)).keys() {
+                writes.remove(entry.map_err(sled_error)?);
+            }
+        }
+        for (key, value) in &batch.meta_puts {
+            let key = codec::meta_key(key);
+            let value = codec::encode_meta(&key, value);
+            writes.insert(key, value);
+        }
+        let delta = written.as_ref().map_or(0, |w| w.delta);
+        let count = if written.as_ref().is_some_and(|w| w.recount) {
+            // A damaged block was dropped: count the readable rows (a
+            // damaged block counts none, in the delta too) and move on
+            // from there.
+            let readable = rows::count_readable(tree, &|_, _| {})?;
+            u64::try_from(readable as i64 + delta).unwrap_or(0)
+        } else {
+            u64::try_from(state.count as i64 + delta).unwrap_or(0)
+        };
+        writes.insert(COUNT_KEY, codec::encode_u64(COUNT_KEY, count));
+        let meta_bytes: usize = batch.meta_puts.iter().map(|(k, v)| k.len() + v.len()).sum();
+        tree.apply_batch(writes).map_err(sled_error)?;
+        self.durability
+            .wrote(written.as_ref().map_or(0, |w| w.bytes) + meta_bytes as u64);
+        let delta = count as i64 - state.count as i64;
+        state.count = count;
+        Ok(delta)
     }
 
     /// The meta value stored under tree key `key`, `None` (counted) when
@@ -160,15 +229,6 @@ impl SledTable {
             }
         }
     }
-}
-
-fn count_rows(tree: &sled::Tree) -> Result<u64> {
-    let mut count = 0;
-    for entry in tree.range(codec::row_key("").as_slice()..ROWS_END) {
-        entry.map_err(sled_error)?;
-        count += 1;
-    }
-    Ok(count)
 }
 
 impl fmt::Debug for SledTable {
@@ -201,10 +261,29 @@ impl CacheTable for SledTable {
 
     fn get_many(&self, ids: &[&str]) -> Result<Vec<Option<CachedRow>>> {
         let state = self.read();
-        match &state.tree {
-            Some(tree) => ids.iter().map(|id| self.get_in(tree, id)).collect(),
-            None => Ok(vec![None; ids.len()]),
+        let Some(tree) = &state.tree else {
+            return Ok(vec![None; ids.len()]);
+        };
+        // Ids of one viewport mostly share a few blocks: keep the last one
+        // read instead of looking it up (and checking it) once per row.
+        let mut held: Option<rows::HeldBlock> = None;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(found) = held.as_ref().and_then(|block| block.lookup(id)) {
+                out.push(found.and_then(|payload| self.decode(id, payload)));
+                continue;
+            }
+            match rows::HeldBlock::at(tree, id)? {
+                Some(block) => {
+                    let found = block.lookup(id).flatten();
+                    out.push(found.and_then(|payload| self.decode(id, payload)));
+                    held = Some(block);
+                }
+                // Before every block, or damaged: the plain read reports it.
+                None => out.push(self.get_in(tree, id)?),
+            }
         }
+        Ok(out)
     }
 
     fn apply(&self, batch: CacheBatch) -> Result<()> {
@@ -212,45 +291,7 @@ impl CacheTable for SledTable {
             return Ok(());
         }
         let mut guard = self.write();
-        let state = &mut *guard;
-        let Some(tree) = &state.tree else {
-            return Err(self.dropped());
-        };
-        let mut writes = sled::Batch::default();
-        // Every row key the batch touches, and whether it is there after
-        // that operation, for the counter (see `presence`).
-        let mut touched = Vec::with_capacity(batch.deletes.len() + batch.puts.len());
-        for id in &batch.deletes {
-            let key = codec::row_ivec(id);
-            writes.remove(key.clone());
-            touched.push((key, false));
-        }
-        let mut value = Vec::new();
-        let epoch = self.durability.epoch();
-        for (id, row) in &batch.puts {
-            let key = codec::row_ivec(id);
-            codec::encode_row_into(&mut value, &key, row, epoch);
-            writes.insert(key.clone(), value.as_slice());
-            touched.push((key, true));
-        }
-        let count = presence::count_after(tree, state.count, touched)?;
-        for key in &batch.meta_deletes {
-            writes.remove(codec::meta_key(key));
-        }
-        for prefix in &batch.meta_delete_prefixes {
-            for entry in tree.scan_prefix(codec::meta_key(prefix)).keys() {
-                writes.remove(entry.map_err(sled_error)?);
-            }
-        }
-        for (key, value) in &batch.meta_puts {
-            let key = codec::meta_key(key);
-            let value = codec::encode_meta(&key, value);
-            writes.insert(key, value);
-        }
-        writes.insert(COUNT_KEY, codec::encode_u64(COUNT_KEY, count));
-        tree.apply_batch(writes).map_err(sled_error)?;
-        self.durability.touched();
-        state.count = count;
+        self.apply_locked(&mut guard, &batch)?;
         // Readers wait on the lock; freeing the batch's records need not
         // make them wait longer.
         drop(guard);
@@ -260,24 +301,18 @@ impl CacheTable for SledTable {
 
     fn delete(&self, id: &str) -> Result<bool> {
         let mut state = self.write();
-        let state = &mut *state;
         let Some(tree) = &state.tree else {
             return Ok(false);
         };
-        let key = codec::row_key(id);
-        if !tree.contains_key(&key).map_err(sled_error)? {
+        let damaged = |key: &[u8], error: &Error| self.damaged_block(key, error);
+        if rows::payload_of(tree, id, &damaged)?.is_none() {
             return Ok(false);
         }
-        let mut writes = sled::Batch::default();
-        writes.remove(key);
-        writes.insert(
-            COUNT_KEY,
-            codec::encode_u64(COUNT_KEY, state.count.saturating_sub(1)),
-        );
-        tree.apply_batch(writes).map_err(sled_error)?;
-        self.durability.touched();
-        state.count = state.count.saturating_sub(1);
-        Ok(true)
+        let batch = CacheBatch {
+            deletes: vec![id.into()],
+            ..CacheBatch::default()
+        };
+        Ok(self.apply_locked(&mut state, &batch)? < 0)
     }
 
     fn clear(&self) -> Result<()> {
@@ -308,25 +343,49 @@ impl CacheTable for SledTable {
         let Some(tree) = &state.tree else {
             return Ok(Vec::new());
         };
-        let start = match after {
-            Some(after) => Bound::Excluded(codec::row_key(after)),
-            None => Bound::Included(codec::row_key("")),
-        };
         let mut rows = Vec::with_capacity(limit.min(1024));
-        for entry in tree.range::<Vec<u8>, _>((start, Bound::Excluded(ROWS_END.to_vec()))) {
-            if rows.len() >= limit {
-                break;
-            }
-            let (key, value) = entry.map_err(sled_error)?;
-            let id = match codec::id_of(&key) {
-                Ok(id) => id,
+        if limit == 0 {
+            return Ok(rows);
+        }
+        let mut blocks = rows::blocks_from(tree, after)?.peekable();
+        while let Some(stored) = blocks.next() {
+            let (key, value) = stored.map_err(sled_error)?;
+            // Rows at or past the next block's key are that block's (a
+            // `get` looks them up there): never read them from this one.
+            let end = match blocks.peek() {
+                Some(Ok((next, _))) => Some(next.clone()),
+                _ => None,
+            };
+            let entries = match block::parse(&key, &value) {
+                Ok(entries) => entries,
                 Err(error) => {
-                    log::warn!("cache table `{}`: skipping a row: {error}", self.name);
+                    self.damaged_block(&key, &error);
                     continue;
                 }
             };
-            if let Some(row) = self.decode(&id, &key, &value) {
-                rows.push((id, row));
+            for (id, payload) in entries {
+                if after.is_some_and(|after| id <= after.as_bytes()) {
+                    continue;
+                }
+                if end
+                    .as_ref()
+                    .is_some_and(|end| end.get(1..).is_some_and(|e| id >= e))
+                {
+                    break;
+                }
+                let Ok(id) = std::str::from_utf8(id) else {
+                    log::warn!(
+                        "cache table `{}`: skipping a row: id is not valid UTF-8",
+                        self.name
+                    );
+                    continue;
+                };
+                if let Some(row) = self.decode(id, payload) {
+                    rows.push((id.to_owned(), row));
+                    if rows.len() >= limit {
+                        return Ok(rows);
+                    }
+                }
             }
         }
         Ok(rows)

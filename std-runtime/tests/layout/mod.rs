@@ -15,6 +15,22 @@ pub fn sealed(key: &[u8], payload: &[u8]) -> Vec<u8> {
     stored
 }
 
+/// A block of rows as the sled backend stores it under row key `key`
+/// (`0x01 ‖ first id`): format byte 3, the entry count, then per entry the
+/// id and the row payload, each behind its length (u32 little-endian), all
+/// sealed. Lets tests forge blocks whose rows are wrong.
+pub fn block(key: &[u8], entries: &[(&[u8], &[u8])]) -> Vec<u8> {
+    let mut payload = vec![3u8];
+    payload.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+    for (id, row) in entries {
+        payload.extend_from_slice(&(id.len() as u32).to_le_bytes());
+        payload.extend_from_slice(id);
+        payload.extend_from_slice(&(row.len() as u32).to_le_bytes());
+        payload.extend_from_slice(row);
+    }
+    sealed(key, &payload)
+}
+
 /// Copy the directory tree at `from` to `to` (a cache, to damage a copy).
 pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
