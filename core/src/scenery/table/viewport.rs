@@ -1,9 +1,12 @@
-//! The viewport loop: trailing-edge debounce, then commit.
+//! The viewport loop: debounce (the rule in `scenery/debounce.rs`), then
+//! commit.
 //!
 //! Requests arriving within `viewport_debounce` of each other collapse into
-//! the last one (a forced request keeps the burst forced). Committing
-//! publishes `ViewportChanged`, plans and starts the load, and drops rows
-//! far from the viewport so memory stays proportional to it.
+//! the last one (a forced request keeps the burst forced); with a zero
+//! debounce a request is committed as soon as the loop takes it, no timer
+//! armed. Committing publishes `ViewportChanged`, plans and starts the
+//! load, and drops rows far from the viewport so memory stays proportional
+//! to it.
 
 use alloc::sync::{Arc, Weak};
 use core::ops::Range;
@@ -12,6 +15,7 @@ use core::time::Duration;
 use event_listener::Event;
 use futures_lite::future::or;
 
+use super::super::debounce::{self, Next};
 use super::load::Repaint;
 use super::state::{TableState, ViewportRequest};
 use crate::dio::DioEvent;
@@ -74,21 +78,20 @@ pub(crate) async fn run(state: Weak<TableState>, debounce: Duration) {
     };
     loop {
         let mut request = slot.next().await;
-        loop {
-            let quiet = runtime.sleep(debounce);
+        let mut last_request = runtime.now();
+        while let Next::Wait(left) = debounce::next(debounce, last_request, runtime.now()) {
+            let quiet = runtime.sleep(left);
             let newer = or(async { Some(slot.next().await) }, async {
                 quiet.await;
                 None
             })
             .await;
-            match newer {
-                Some(newer) => {
-                    request = ViewportRequest {
-                        force: request.force || newer.force,
-                        ..newer
-                    };
-                }
-                None => break,
+            if let Some(newer) = newer {
+                request = ViewportRequest {
+                    force: request.force || newer.force,
+                    ..newer
+                };
+                last_request = runtime.now();
             }
         }
         let Some(state) = state.upgrade() else { return };
