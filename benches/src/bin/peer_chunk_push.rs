@@ -278,11 +278,16 @@ async fn one(
                 async move {
                     let started = Instant::now();
                     sink.set_total(rows)?;
+                    // Moved out (built again only if a window were asked
+                    // twice, which a strictly sequential scroll never does).
                     let batch: Vec<(usize, (String, Record))> = {
                         let mut slots = slots.lock().unwrap();
                         range
                             .clone()
-                            .filter_map(|i| Some((i, slots.get_mut(i)?.take()?)))
+                            .map(|i| {
+                                let row = slots.get_mut(i).and_then(Option::take);
+                                (i, row.unwrap_or_else(|| (row_id(i), record(i))))
+                            })
                             .collect()
                     };
                     for (i, (id, record)) in batch {

@@ -21,6 +21,10 @@ use crate::runtime::RuntimeExt;
 use crate::value::Record;
 use crate::vista::Id;
 
+/// The most rows a load reserves room for up front (a chunk of the default
+/// page sizes fits; a longer one grows as usual).
+const STAGED_RESERVE: usize = 4096;
+
 /// When a load that turns shown rows [`Loading`](RowStatus::Loading) repaints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Repaint {
@@ -148,7 +152,8 @@ impl TableState {
                 id,
                 epoch,
                 range: range.clone(),
-                staged: Vec::new(),
+                // Room for the whole chunk: no regrowth while rows arrive.
+                staged: Vec::with_capacity(range.len().min(STAGED_RESERVE)),
                 stated_total: None,
             });
             let marked = self.mark_loading(&range);
@@ -278,6 +283,7 @@ impl TableState {
         let keys = self.query.lock().keys.clone();
         let now = self.now();
         let mut batch = CacheBatch::new();
+        batch.puts.reserve_exact(load.staged.len());
         for staged in &load.staged {
             let row = self.stored_row(&dio, &staged.row.record, now, &staged.row.id);
             batch.put(staged.row.id.clone(), row);
