@@ -185,7 +185,7 @@ mod tests {
     fn rows_follow_the_published_data_set() {
         let r = record(42);
         assert_eq!(r.get("id"), Some(&Value::from("0000042")));
-        assert_eq!(r.get("category"), Some(&Value::from("personal-care")));
+        assert_eq!(r.get("category"), Some(&Value::from("snacks")));
         assert_eq!(r.get("stock"), Some(&Value::from((42 * 37 % 1000) as i64)));
         assert_eq!(stamp(86_400 * 28 + 3661), "2026-02-01T01:01:01Z");
     }
