@@ -35,19 +35,19 @@
 //! `async_executor::Executor` run by 2 threads, the measuring code in
 //! `smol::block_on` on the main thread).
 //!
-//! Measured back to back with upstream 1.5.0, 4 rounds on the 2-core VM at
+//! Measured back to back with upstream 1.5.0, 5 rounds on the 2-core VM at
 //! load 3–5 (medians of 3 runs per round; `benches/peer/README.md` has the
 //! phases and the raw outputs):
 //!
 //! | figure | upstream 1.5.0 (tokio) | Diorama tokio | Diorama smol |
 //! |---|---|---|---|
-//! | memory rows/s | 196–210k | 327–705k (best run 1.15M) | 348–722k |
+//! | memory rows/s | 196–223k | 327–705k (best run 1.15M) | 348–722k |
 //! | memory dispatch | 1.21–1.24 ms | 26–42 µs | 32–45 µs |
 //! | memory push phase | 1.74–1.80 ms | 0.40–0.59 ms | 0.39–0.62 ms |
 //! | memory commit phase | 0.53–0.65 ms | 0.79–1.44 ms | 0.95–1.44 ms |
-//! | disk rows/s (redb / sled) | 63–96k | 82–110k | 90–113k |
+//! | disk rows/s (redb / sled) | 63–96k | 81–110k | 90–113k |
 //!
-//! Tokio current-thread, memory: 500–878k rows/s, dispatch 6–9 µs.
+//! Tokio current-thread, memory: 500–878k rows/s, dispatch 6–11 µs.
 
 use std::ops::Range;
 use std::process::ExitCode;
