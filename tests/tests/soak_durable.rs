@@ -15,20 +15,27 @@
 //!   rollback) reached the master under its key, each key once, and each
 //!   row ends at least at its last durable value.
 //!
+//! Some seeds run the same lifetimes over a real sled cache in a temporary
+//! directory instead (no injected disk faults there; a crash is the process
+//! state dropped without a shutdown, a rollback is not simulated), so the
+//! soak is not only the simulator's model of a disk checking itself.
+//!
 //! A failing seed is printed; `SOAK_SEED=<n> cargo test -p diorama-tests
 //! --test soak_durable` replays it (add `SOAK_DEBUG=1` to print each
 //! durable acknowledgement and each lifetime's end), `SOAK_SEEDS=<n>` runs
-//! more (1,000 by default).
+//! more (1,000 by default; `SOAK_SLED_SEEDS`, 30 by default, on sled).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use diorama_core::cache::{FaultyBackend, FaultyDisk};
+use diorama_core::cache::{CacheBackend, FaultyDisk};
 use diorama_core::scenery::{RecordScenery, RecordStatus};
 use diorama_core::sim::SimRuntime;
 use diorama_core::{Dio, Lens, MemoryVista, Record, RuntimeExt, Value, Vista, record};
+use diorama_std::SledBackend;
+use diorama_tests::harness::inline_flush;
 
 const ROWS: usize = 6;
 const LIVES: usize = 4;
@@ -61,13 +68,74 @@ enum End {
     Rollback(u64),
 }
 
+/// Where a seed's cache lives.
+enum Disk {
+    /// The simulator's disk: failing writes and flushes, crashes that lose
+    /// what was not flushed, rollbacks to an older flush.
+    Faulty(FaultyDisk),
+    /// A sled directory on the real disk, reopened for each lifetime.
+    Sled(tempfile::TempDir),
+}
+
+impl Disk {
+    fn first(&self) -> Arc<dyn CacheBackend> {
+        match self {
+            Disk::Faulty(disk) => disk.backend(),
+            Disk::Sled(dir) => open_sled(dir),
+        }
+    }
+
+    fn fail_next_writes(&self, n: u64) {
+        if let Disk::Faulty(disk) = self {
+            disk.fail_next_writes(n);
+        }
+    }
+
+    fn fail_next_flushes(&self, n: u64) {
+        if let Disk::Faulty(disk) = self {
+            disk.fail_next_flushes(n);
+        }
+    }
+
+    fn heal(&self) {
+        if let Disk::Faulty(disk) = self {
+            disk.heal();
+        }
+    }
+
+    fn can_roll_back(&self) -> bool {
+        matches!(self, Disk::Faulty(_))
+    }
+
+    /// The backend of the next lifetime after `end` (every handle of the
+    /// last one is dropped).
+    fn after(&self, end: End) -> Arc<dyn CacheBackend> {
+        match self {
+            Disk::Faulty(disk) => match end {
+                End::Clean => disk.reopen(),
+                End::Crash => disk.crash_and_reopen(),
+                End::Rollback(flushes) => disk.rollback(flushes),
+            },
+            Disk::Sled(dir) => open_sled(dir),
+        }
+    }
+}
+
+fn open_sled(dir: &tempfile::TempDir) -> Arc<dyn CacheBackend> {
+    let sled = SledBackend::builder(dir.path().join("cache"))
+        .open()
+        .expect("open the sled cache");
+    // Flushed on the simulator's thread: it cannot see sled's pool.
+    inline_flush(sled.arc())
+}
+
 struct Life {
     sim: SimRuntime,
     dio: Dio,
     views: Vec<RecordScenery>,
 }
 
-fn start(seed: u64, life: usize, backend: Arc<FaultyBackend>, master: &MemoryVista) -> Life {
+fn start(seed: u64, life: usize, backend: Arc<dyn CacheBackend>, master: &MemoryVista) -> Life {
     let sim = SimRuntime::new(seed.wrapping_mul(31).wrapping_add(life as u64));
     sim.set_tracing(false);
     let lens = Lens::builder()
@@ -128,9 +196,8 @@ fn check(
     }
 }
 
-fn run_seed(seed: u64) {
+fn run_seed(seed: u64, disk: Disk) {
     let mut rng = fastrand::Rng::with_seed(seed);
-    let disk = FaultyDisk::new(seed);
     let master =
         MemoryVista::new("items").with_rows((0..ROWS).map(|i| (id(i), record! { "n" => 0 })));
     let acks = Arc::new(Mutex::new(Acks::default()));
@@ -139,7 +206,7 @@ fn run_seed(seed: u64) {
     let mut excused: BTreeSet<String> = BTreeSet::new();
     let mut next_n = 1i64;
     let mut rolled_back = false;
-    let mut backend = disk.backend();
+    let mut backend = disk.first();
     for life_no in 0..LIVES {
         let life = start(seed, life_no, backend, &master);
         check(seed, &life, &master, &floor, rolled_back, "on open");
@@ -199,7 +266,7 @@ fn run_seed(seed: u64) {
         }
         let end = match rng.u8(0..4) {
             0 => End::Clean,
-            1 => End::Rollback(rng.u64(1..3)),
+            1 if disk.can_roll_back() => End::Rollback(rng.u64(1..3)),
             _ => End::Crash,
         };
         if std::env::var("SOAK_DEBUG").is_ok() {
@@ -220,9 +287,8 @@ fn run_seed(seed: u64) {
         master.clear_latency();
         disk.heal();
         backend = match end {
-            End::Clean => disk.reopen(),
-            End::Crash => disk.crash_and_reopen(),
-            End::Rollback(flushes) => {
+            End::Clean | End::Crash => disk.after(end),
+            End::Rollback(_) => {
                 // Durable writes not yet at the master may be lost with
                 // the flushes rolled back: excuse them, and their rows'
                 // floors, from here on.
@@ -236,7 +302,7 @@ fn run_seed(seed: u64) {
                 }
                 acks.durable.retain(|key, _| applied.contains(key));
                 rolled_back = true;
-                disk.rollback(flushes)
+                disk.after(end)
             }
         };
     }
@@ -271,22 +337,39 @@ fn run_seed(seed: u64) {
     sim.shutdown();
 }
 
-#[test]
-fn durable_writes_survive_crashes_and_rollbacks_on_the_faulty_disk() {
-    let seeds: Vec<u64> = match std::env::var("SOAK_SEED") {
+/// The seeds to run: `SOAK_SEED` alone, else `0..$var` (default `default`).
+fn seeds(var: &str, default: u64) -> Vec<u64> {
+    match std::env::var("SOAK_SEED") {
         Ok(seed) => vec![seed.parse().expect("SOAK_SEED is a number")],
         Err(_) => {
-            let n = std::env::var("SOAK_SEEDS")
+            let n = std::env::var(var)
                 .ok()
                 .and_then(|n| n.parse().ok())
-                .unwrap_or(1000);
+                .unwrap_or(default);
             (0..n).collect()
         }
-    };
+    }
+}
+
+fn soak(what: &str, seeds: Vec<u64>, disk: impl Fn(u64) -> Disk) {
     for seed in seeds {
-        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| run_seed(seed))) {
-            eprintln!("durable soak failed at seed {seed}; replay with SOAK_SEED={seed}");
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| run_seed(seed, disk(seed)))) {
+            eprintln!("durable soak {what} failed at seed {seed}; replay with SOAK_SEED={seed}");
             std::panic::resume_unwind(panic);
         }
     }
+}
+
+#[test]
+fn durable_writes_survive_crashes_and_rollbacks_on_the_faulty_disk() {
+    soak("on the faulty disk", seeds("SOAK_SEEDS", 1000), |seed| {
+        Disk::Faulty(FaultyDisk::new(seed))
+    });
+}
+
+#[test]
+fn durable_writes_survive_restarts_on_sled() {
+    soak("on sled", seeds("SOAK_SLED_SEEDS", 30), |_| {
+        Disk::Sled(tempfile::tempdir().expect("a temporary directory"))
+    });
 }

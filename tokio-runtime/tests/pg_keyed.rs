@@ -92,3 +92,76 @@ async fn a_replayed_key_is_applied_once() {
     assert_eq!(qty(&db, 77).await, Some(3));
     db.finish().await;
 }
+
+async fn applied_keys(db: &Scratch) -> Vec<String> {
+    db.client()
+        .query(
+            &format!(
+                "SELECT key FROM \"{}\"._diorama_applied ORDER BY key",
+                db.schema
+            ),
+            &[],
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+/// Keys older than the retention go, by hand or every 1,024 keyed writes;
+/// a table made before `applied_at` existed gets it, its keys stamped then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applied_keys_older_than_the_retention_are_pruned() {
+    use std::time::Duration;
+    let Some(db) = Scratch::new("keyed_prune").await else {
+        return;
+    };
+    db.exec(
+        "CREATE TABLE items (id bigint PRIMARY KEY, qty integer NOT NULL); \
+         CREATE TABLE _diorama_applied (key text PRIMARY KEY, id text); \
+         INSERT INTO _diorama_applied VALUES ('items/0/1', '1')",
+    )
+    .await;
+    let items = db.vista("items").open().await.unwrap();
+    let insert = |seq: u64| {
+        let items = items.clone();
+        async move {
+            let op = WriteOp::Insert {
+                id: Some(seq.to_string()),
+                record: record! { "qty" => 1 },
+            };
+            items.apply_write(&WriteKey::new("items", 1, seq), op).await
+        }
+    };
+    insert(2).await.unwrap();
+    // The old key was kept and stamped: a replay of it changes nothing.
+    let replay = WriteOp::Insert {
+        id: Some("1".into()),
+        record: record! { "qty" => 1 },
+    };
+    items
+        .apply_write(&WriteKey::new("items", 0, 1), replay)
+        .await
+        .unwrap();
+    assert_eq!(qty(&db, 1).await, None);
+    assert_eq!(applied_keys(&db).await, ["items/0/1", "items/1/2"]);
+
+    db.exec(
+        "UPDATE _diorama_applied SET applied_at = applied_at - 8 * 86400 WHERE key = 'items/0/1'",
+    )
+    .await;
+    let week = Duration::from_secs(7 * 86400);
+    assert_eq!(items.prune_applied_keys(week).await.unwrap(), 1);
+    assert_eq!(applied_keys(&db).await, ["items/1/2"]);
+
+    // With the default retention, keyed write 1,024 prunes by itself.
+    db.exec("UPDATE _diorama_applied SET applied_at = 0").await;
+    for seq in 3..=1025 {
+        insert(seq).await.unwrap();
+    }
+    let left = applied_keys(&db).await;
+    assert!(!left.contains(&"items/1/2".to_string()), "pruned");
+    assert!(left.len() < 1024, "{}", left.len());
+    db.finish().await;
+}

@@ -11,6 +11,7 @@
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::vec::Vec;
 
+use super::stamps::ReadStamp;
 use super::{Dio, DioInner};
 use crate::cache::{CacheBatch, CachedRow, RowState};
 use crate::error::{Error, Result};
@@ -189,11 +190,12 @@ impl Dio {
         // Detached: the call is bounded by the user's callback, and the
         // queue must hear its end to free the slot.
         drop(self.runtime().spawn("diorama.dio.load_detail", async move {
+            let stamp = dio.begin_read();
             let outcome = match dio.policy().on_load_detail() {
                 Some(load) => load(&dio, id.clone()).await,
                 None => return,
             };
-            let outcome = outcome.and_then(|detail| dio.store_detail(&id, &detail));
+            let outcome = outcome.and_then(|detail| dio.store_detail(&stamp, &id, &detail));
             let next = dio.inner.details.lock().finished(&id, outcome.err());
             dio.tell_views_detail(&id);
             for id in next {
@@ -202,17 +204,18 @@ impl Dio {
         }));
     }
 
-    /// Merge `detail` over the cached list row and store it complete. A
-    /// row removed while its detail was on the way stays removed.
-    fn store_detail(&self, id: &str, detail: &Record) -> Result<()> {
+    /// Merge `detail` (read since `stamp`) over the cached list row and
+    /// store it complete. A row removed while its detail was on the way
+    /// stays removed; a row changed meanwhile keeps its change (the detail
+    /// predates it) and stays incomplete, so a view asks again.
+    fn store_detail(&self, stamp: &ReadStamp, id: &str, detail: &Record) -> Result<()> {
         let Some(list) = self.cache().get(id)? else {
             return Ok(());
         };
         let merged = merge_detail(Some(list.record), detail);
         let now = self.runtime().wall_clock();
-        let mut batch = CacheBatch::new();
-        batch.put(id, CachedRow::complete(merged, Some(now)));
-        self.cache().apply(batch)
+        let rows = alloc::vec![(Id::from(id), CachedRow::complete(merged, Some(now)))];
+        self.store_read(stamp, rows, CacheBatch::new()).map(drop)
     }
 
     fn tell_views_detail(&self, id: &str) {

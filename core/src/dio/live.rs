@@ -51,6 +51,7 @@ impl Dio {
     /// it) and publish `RecordChanged`. No effect on the cache when absent.
     pub fn invalidate_record(&self, id: impl Into<Id>) {
         let id = id.into();
+        self.touch_row(&id);
         if let Ok(Some(mut row)) = self.inner.cache.get(&id) {
             row.state = RowState::Stale;
             // A failed write leaves the row as it was: still served, just not marked.
@@ -84,6 +85,7 @@ impl Dio {
     /// published then).
     pub fn patched(&self, id: impl Into<Id>, fields: Record) -> Result<()> {
         let id = id.into();
+        self.touch_row(&id);
         let now = self.runtime().wall_clock();
         let row = match self.inner.cache.get(&id)? {
             Some(mut row) => {
@@ -120,6 +122,7 @@ impl Dio {
     /// The cache's error when the delete fails (nothing is published then).
     pub fn removed(&self, id: impl Into<Id>) -> Result<()> {
         let id = id.into();
+        self.touch_row(&id);
         self.inner.cache.delete(&id)?;
         self.tap(LocalChange::Removed { id: &id });
         self.publish(DioEvent::RecordRemoved { id });
@@ -127,6 +130,7 @@ impl Dio {
     }
 
     fn upsert(&self, id: Id, record: Record, inserted: bool) -> Result<()> {
+        self.touch_row(&id);
         let now = self.runtime().wall_clock();
         self.inner.cache.insert_batch(alloc::vec![(
             id.clone(),

@@ -28,6 +28,7 @@ mod refresh;
 mod shell;
 mod sink;
 mod spans;
+pub(crate) mod stamps;
 mod tap;
 mod views;
 mod worker;
@@ -113,6 +114,9 @@ pub(crate) struct DioInner {
     views: views::Views,
     /// Issue 15: the `on_load_detail` calls, queued and in flight.
     details: Mutex<detail::DetailQueue>,
+    /// Which rows changed while reads of the master were on their way
+    /// (see `stamps.rs`).
+    stamps: Arc<stamps::ChangeStamps>,
 }
 
 impl Dio {
@@ -252,6 +256,7 @@ impl Dio {
     /// Record a wholesale invalidation now: answered queries turn cold and
     /// rows fetched before now read as stale.
     pub(crate) fn mark_invalidated(&self) {
+        self.touch_all();
         self.inner.queries.invalidate();
         let now = self.runtime().wall_clock();
         self.inner

@@ -55,6 +55,7 @@ pub(crate) async fn open(policy: Arc<Policy>, master: Vista, table_name: &str) -
         tap: spin::Once::new(),
         views: Default::default(),
         details: Mutex::new(super::detail::DetailQueue::new(defaults.detail_concurrency)),
+        stamps: Default::default(),
     });
     let dio = Dio::from_inner(inner.clone());
     // Replayed writes read as pending (with their optimistic value) from

@@ -12,7 +12,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{Dio, WriteOp};
-use crate::cache::{CachedRow, RowState};
+use crate::cache::{CacheBatch, CachedRow, RowState};
 use crate::error::{Error, Result};
 use crate::runtime::BoxFuture;
 use crate::value::Record;
@@ -140,13 +140,14 @@ impl TableShell for DioShell {
                 // Only part of the row is cached and nothing completed it:
                 // read it through rather than pass the part off as the whole.
                 Some(_) => {
+                    let stamp = self.dio.begin_read();
                     let record = self.dio.master().get(id).await?;
                     if let Some(record) = &record {
                         let now = Some(self.dio.runtime().wall_clock());
                         let row = CachedRow::complete(record.clone(), now);
-                        self.dio
-                            .cache()
-                            .insert_batch(alloc::vec![(String::from(id), row)])?;
+                        let rows = alloc::vec![(String::from(id), row)];
+                        // A change that raced the read is newer: the cache keeps it.
+                        self.dio.store_read(&stamp, rows, CacheBatch::new())?;
                     }
                     Ok(record)
                 }

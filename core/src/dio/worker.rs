@@ -158,13 +158,15 @@ async fn send(
 /// intent in the same batch, and publish the data event. A master failure
 /// leaves the cache untouched (the intent is deleted: the write is over).
 ///
-/// When the row changed in the cache while the master worked on the write
-/// (a change feed, a replica or a chunk load recorded another value), the
-/// order of that change and this write at the master is unknown: the row
-/// is dropped instead of recorded, so it is refetched.
+/// When another change of the row reached the Dio while the master worked
+/// on the write (a change feed, a replica, `patched`), or while the write
+/// was being recorded, the order of the two at the master is unknown: the
+/// row is dropped instead of recorded, so it is refetched. (A chunk load
+/// storing the row meanwhile is no such change: the mirror is computed
+/// from the cache as it is after the master answered.)
 async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<Id>> {
     let outbox = &dio.inner.outbox;
-    let before = op.id().map(|id| dio.cache().get(id).ok().flatten());
+    let stamp = dio.begin_read();
     let written = match dio.master().apply_write(key, op.clone()).await {
         Ok(written) => written,
         Err(error) => {
@@ -178,6 +180,7 @@ async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<
         // Clearing drops the answered keys too: no running on_query may
         // mark its key answered again. It wipes the meta space, so the
         // intents of the writes still queued are stored again.
+        dio.touch_all();
         dio.queries().invalidate();
         outbox.forget(key);
         if let Err(error) = cache.clear().and_then(|()| outbox.restore_after_clear()) {
@@ -193,10 +196,9 @@ async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<
         Some(id) if matches!(op, WriteOp::Patch { .. }) => cache.get(id).ok().flatten(),
         _ => None,
     };
-    let raced = match (&before, op.id()) {
-        (Some(before), Some(id)) => cache.get(id).ok().flatten() != *before,
-        _ => false,
-    };
+    let row = op.id().map(String::from).or_else(|| written.clone());
+    let raced = op.id().is_some_and(|id| stamp.changed().contains(id));
+    drop(stamp);
     let mirrored = if raced {
         mirror::forget(written.clone())
     } else {
@@ -207,8 +209,32 @@ async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<
         return Ok(written);
     };
     outbox.confirm_in(&mut batch, key);
+    // Reads in flight must not store their older answer over this write;
+    // a change arriving from now on races it (checked after the store).
+    let recording = row.as_deref().map(|id| {
+        dio.touch_row(id);
+        dio.begin_read()
+    });
     match cache.apply(batch.clone()) {
-        Ok(()) => dio.publish(event),
+        Ok(()) => {
+            dio.publish(event);
+            if let (Some(id), Some(recording)) = (row.as_deref(), recording)
+                && !raced
+                && recording.changed().contains(id)
+            {
+                let mut forget = CacheBatch::new();
+                forget.delete(String::from(id));
+                // Failing, the row keeps whichever value landed last.
+                let _ = cache.apply(forget);
+                dio.publish(DioEvent::RecordChanged {
+                    id: String::from(id),
+                });
+                dio.refetch_dropped(String::from(id));
+            }
+            if raced && let Some(id) = row {
+                dio.refetch_dropped(id);
+            }
+        }
         Err(error) => {
             outbox.confirm_failed(&batch, key);
             let intent = Outbox::intent_key(key);

@@ -12,7 +12,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use super::presenting::{RowFacts, is_expired, present};
 use super::{EnrichedRecord, RowStatus};
-use crate::cache::CachedRow;
+use crate::cache::{CacheBatch, CachedRow};
 use crate::dio::{Dio, DioEvent, DioInner};
 use crate::error::{Error, Result};
 use crate::runtime::{AbortOnDrop, Runtime, RuntimeExt};
@@ -345,23 +345,27 @@ impl RecordState {
             let Some(dio) = Dio::upgrade(&state.dio) else {
                 return;
             };
-            let before = dio.cache().get(&state.id).ok().flatten();
+            let stamp = dio.begin_read();
             match dio.master().get(&state.id).await {
                 Ok(Some(record)) => {
-                    // A write queued, or recorded, while the fetch ran is
-                    // newer than what the fetch read: neither the cache nor
-                    // the view may go back to the fetched value.
-                    let after = dio.cache().get(&state.id).ok().flatten();
-                    if dio.pending_write(&state.id).is_some() || after != before {
+                    // A write queued, or a change recorded, while the fetch
+                    // ran is newer than what the fetch read: neither the
+                    // cache nor the view may go back to the fetched value.
+                    if dio.pending_write(&state.id).is_some() {
                         state.clone().reload(&dio);
                         return;
                     }
                     let now = dio.runtime().wall_clock();
                     let row = CachedRow::complete(record.clone(), Some(now));
-                    // A failed cache write still shows what the master said.
-                    let _ = dio
-                        .cache()
-                        .insert_batch(alloc::vec![(state.id.clone(), row)]);
+                    let rows = alloc::vec![(state.id.clone(), row)];
+                    match dio.store_read(&stamp, rows, CacheBatch::new()) {
+                        Ok(raced) if !raced.is_empty() => {
+                            state.clone().reload(&dio);
+                            return;
+                        }
+                        // A failed cache write still shows what the master said.
+                        _ => {}
+                    }
                     state.show(
                         Some(EnrichedRecord::fresh(state.id.clone(), record, Some(now))),
                         RecordStatus::Fresh,

@@ -20,6 +20,8 @@ pub(crate) struct State {
     pub(crate) schema: Arc<Schema>,
     pub(crate) counts: CountCache,
     pub(crate) matches: MatchCache,
+    /// The writer's bookkeeping of applied keys (see `applied.rs`).
+    pub(crate) applied: super::applied::AppliedKeys,
 }
 
 impl State {
@@ -29,6 +31,7 @@ impl State {
             schema,
             counts: CountCache::default(),
             matches: MatchCache::default(),
+            applied: Default::default(),
         }
     }
 }

@@ -116,17 +116,19 @@ pub struct SqliteOptions {
     read_only: bool,
     busy_timeout: Duration,
     mmap_size: u64,
+    applied_key_retention: Option<Duration>,
 }
 
 impl Default for SqliteOptions {
     /// Four read connections, read-write, a five-second busy timeout, no
-    /// memory map.
+    /// memory map, applied write keys kept seven days.
     fn default() -> Self {
         SqliteOptions {
             readers: DEFAULT_READERS,
             read_only: false,
             busy_timeout: BUSY_TIMEOUT,
             mmap_size: 0,
+            applied_key_retention: Some(super::applied::DEFAULT_RETENTION),
         }
     }
 }
@@ -161,6 +163,20 @@ impl SqliteOptions {
     /// `0`, the default, maps nothing.
     pub fn mmap_size(mut self, bytes: u64) -> Self {
         self.mmap_size = bytes;
+        self
+    }
+
+    /// How long the key of a Dio's write stays in `_diorama_applied` after
+    /// it was applied (seven days by default; `None` keeps every key).
+    /// Older keys are removed now and then as keyed writes come in (see
+    /// [`SqliteVista::prune_applied_keys`]). A Dio replays a write only
+    /// while its cache still holds the write's intent — after a crash,
+    /// at its next open — so a key is needed only until then; a write
+    /// replayed after its key was removed is applied again (a patch or a
+    /// replace lands on the same value; an insert with an id fails as a
+    /// duplicate).
+    pub fn applied_key_retention(mut self, retention: Option<Duration>) -> Self {
+        self.applied_key_retention = retention;
         self
     }
 
@@ -273,7 +289,8 @@ impl SqliteVista {
     /// `diorama_search`) are registered on it.
     pub fn from_connection(conn: Connection, table: &str, id_column: &str) -> Result<SqliteVista> {
         let schema = prepare(&conn, table, id_column, BUSY_TIMEOUT)?;
-        Self::assemble(schema, Some(conn), None)
+        let retention = Some(super::applied::DEFAULT_RETENTION);
+        Self::assemble(schema, Some(conn), None, retention)
     }
 
     /// The vista over `conn`, a connection to the file at `path`: the
@@ -300,18 +317,21 @@ impl SqliteVista {
             }
         }
         let schema = prepare(&conn, table, id_column, options.busy_timeout)?;
+        let retention = options.applied_key_retention;
         if options.readers == 0 {
-            return Self::assemble(schema, (!options.read_only).then_some(conn), None);
+            let writer = (!options.read_only).then_some(conn);
+            return Self::assemble(schema, writer, None, retention);
         }
         let readers = Readers::open(path.to_path_buf(), schema.clone(), options)?;
         let writer = (!options.read_only).then_some(conn);
-        Self::assemble(schema, writer, Some(readers))
+        Self::assemble(schema, writer, Some(readers), retention)
     }
 
     fn assemble(
         schema: Arc<Schema>,
         writer: Option<Connection>,
         readers: Option<Readers>,
+        retention: Option<Duration>,
     ) -> Result<SqliteVista> {
         let writable = schema.writable && writer.is_some();
         let capabilities = VistaCapabilities {
@@ -326,10 +346,11 @@ impl SqliteVista {
             can_count: true,
         };
         let writer = match writer {
-            Some(conn) => Some(Worker::spawn(
-                &schema.table,
-                State::new(conn, schema.clone()),
-            )?),
+            Some(conn) => {
+                let mut state = State::new(conn, schema.clone());
+                state.applied.retention = retention;
+                Some(Worker::spawn(&schema.table, state)?)
+            }
             None => None,
         };
         Ok(SqliteVista {
@@ -450,6 +471,21 @@ impl SqliteVista {
                 inner.schema.table
             ))),
         }
+    }
+
+    /// Remove from `_diorama_applied` the keys of Dio writes applied more
+    /// than `older_than` ago; returns how many. Keyed writes do this by
+    /// themselves every 1,024 writes with the
+    /// [retention](SqliteOptions::applied_key_retention) of the options;
+    /// call it to prune on a schedule of your own.
+    ///
+    /// Errors: `Unsupported` on a read-only vista; the database's error.
+    pub async fn prune_applied_keys(&self, older_than: Duration) -> Result<u64> {
+        self.inner
+            .write("prune_applied_keys", move |state| {
+                state.prune_applied(older_than)
+            })
+            .await
     }
 
     /// True when searches use the search index (found intact at open, or

@@ -410,13 +410,20 @@ fn the_grid_reports_a_stopped_service_and_recovers_when_it_is_back() {
     });
     assert_eq!(session.master_calls(), calls, "from the cache");
     // The status line as the grid draws it.
-    let app = App::new(session, 20);
+    let mut app = App::new(session, 20);
+    // Before a frame the grid reads the Dio's events: the failure, with
+    // its range and error, is on the message line.
+    app.sync_viewport();
     let mut terminal = Terminal::new(TestBackend::new(120, 24)).expect("terminal");
     terminal.draw(|frame| draw(frame, &app)).expect("draw");
     let screen = buffer_text(terminal.backend().buffer());
     assert!(
         screen.contains("failed 1 ·"),
         "the failed load is told: {screen}"
+    );
+    assert!(
+        screen.contains("rows 1001–1050 could not be loaded"),
+        "with its range: {screen}"
     );
     let session = app.session;
 

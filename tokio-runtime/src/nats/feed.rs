@@ -32,6 +32,10 @@ const RETRY: Duration = Duration::from_millis(100);
 pub(crate) struct ReplicaFeed {
     pub(crate) table: Arc<TableState>,
     pub(crate) name: String,
+    /// Wall-clock millis when the Dio began following: the feed's
+    /// [`position`](ChangeFeed::position) is the end of the stream as it
+    /// was then, however late the follow task asks.
+    pub(crate) since_ms: u64,
 }
 
 /// A stream position: the stream sequence, when that message was stored
@@ -112,13 +116,70 @@ impl ChangeFeed for ReplicaFeed {
             let info = link
                 .bounded("reading the change stream", handles.stream.get_info())
                 .await?;
+            let (first, last) = (info.state.first_sequence, info.state.last_sequence);
+            // The follow task runs a moment after `follow` returned; a
+            // change stored in between was made after the Dio began
+            // following and must be delivered. Clocks may differ by the
+            // skew: changes stored up to that much earlier are delivered
+            // too (applied in stream order, they end where the stream ends).
+            let skew = u64::try_from(link.options.clock_skew.as_millis()).unwrap_or(u64::MAX);
+            let cutoff = self.since_ms.saturating_sub(skew);
+            let stored_at = |sequence: u64| {
+                let stream = &handles.stream;
+                async move {
+                    link.bounded("reading the change stream", async {
+                        stream
+                            .get_raw_message(sequence)
+                            .await
+                            .map_err(|e| Error::unavailable(e.to_string()))
+                    })
+                    .await
+                    .map(|message| millis(message.time.unix_timestamp_nanos()))
+                }
+            };
+            let anchor = anchor_before(first, last, cutoff, stored_at).await;
+            let stored_ms = if anchor == last {
+                millis(info.state.last_timestamp.unix_timestamp_nanos())
+            } else {
+                cutoff
+            };
             Ok(Some(position(At {
-                sequence: info.state.last_sequence,
-                stored_ms: millis(info.state.last_timestamp.unix_timestamp_nanos()),
+                sequence: anchor,
+                stored_ms,
                 epoch_ms: millis(info.created.unix_timestamp_nanos()),
             })))
         })
     }
+}
+
+/// The last sequence of `first..=last` stored before `cutoff` (`first - 1`
+/// when none is), found by bisection over the stream's storage times,
+/// which grow with the sequence. A message that cannot be read counts as
+/// stored after the cutoff: more is delivered, nothing is missed.
+async fn anchor_before<F, Fut>(first: u64, last: u64, cutoff: u64, stored_at: F) -> u64
+where
+    F: Fn(u64) -> Fut,
+    Fut: std::future::Future<Output = Result<u64>>,
+{
+    if last == 0 || first > last {
+        return last;
+    }
+    // Invariant: everything after `hi` is at or after the cutoff;
+    // everything up to `lo` is before it.
+    let (mut lo, mut hi) = (first.saturating_sub(1), last);
+    match stored_at(last).await {
+        Ok(at) if at < cutoff => return last,
+        _ => {}
+    }
+    hi -= 1;
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        match stored_at(mid).await {
+            Ok(at) if at < cutoff => lo = mid,
+            _ => hi = mid - 1,
+        }
+    }
+    lo
 }
 
 struct Reader {
@@ -362,6 +423,34 @@ impl Reader {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn anchor(times: &[u64], first: u64, cutoff: u64, unreadable: Option<u64>) -> u64 {
+        let last = first + times.len() as u64 - 1;
+        futures_lite::future::block_on(anchor_before(first, last, cutoff, |seq| {
+            let at = if Some(seq) == unreadable {
+                Err(Error::unavailable("gone"))
+            } else {
+                Ok(times[(seq - first) as usize])
+            };
+            async move { at }
+        }))
+    }
+
+    #[test]
+    fn the_anchor_is_the_last_change_stored_before_following_began() {
+        let times = [10, 20, 20, 30, 40, 50];
+        assert_eq!(anchor(&times, 1, 100, None), 6, "all before");
+        assert_eq!(anchor(&times, 1, 35, None), 4);
+        assert_eq!(anchor(&times, 1, 20, None), 1, "ties are delivered");
+        assert_eq!(anchor(&times, 1, 5, None), 0, "none before");
+        assert_eq!(anchor(&times, 11, 5, None), 10, "a trimmed stream");
+        // An unreadable message is treated as after the cutoff.
+        assert!(anchor(&times, 1, 35, Some(3)) <= 4);
+        for cutoff in 0..60 {
+            let expected = times.iter().filter(|&&t| t < cutoff).count() as u64;
+            assert_eq!(anchor(&times, 1, cutoff, None), expected, "cutoff {cutoff}");
+        }
+    }
 
     #[test]
     fn positions_round_trip_and_shorter_forms_are_read() {

@@ -401,6 +401,7 @@ impl Replica {
         dio.follow(Arc::new(ReplicaFeed {
             table,
             name: self.feed_name(),
+            since_ms: shell::now_ms(),
         }))
     }
 

@@ -44,6 +44,7 @@ pub(crate) struct Settings {
     pub(crate) change_log: Option<String>,
     pub(crate) trim: TrimPolicy,
     pub(crate) poll_interval: Duration,
+    pub(crate) applied_key_retention: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -56,6 +57,7 @@ impl Default for Settings {
             change_log: None,
             trim: TrimPolicy::default(),
             poll_interval: DEFAULT_POLL_INTERVAL,
+            applied_key_retention: Some(super::write::DEFAULT_APPLIED_RETENTION),
         }
     }
 }
@@ -154,6 +156,20 @@ impl PgVistaBuilder {
     /// How old change log entries are trimmed (see [`TrimPolicy`]).
     pub fn trim_policy(mut self, policy: TrimPolicy) -> Self {
         self.settings.trim = policy;
+        self
+    }
+
+    /// How long the key of a Dio's write stays in the applied-keys table
+    /// after it was applied (seven days by default; `None` keeps every
+    /// key). Older keys are removed every 1,024 keyed writes (and by
+    /// [`PgVista::prune_applied_keys`](super::PgVista::prune_applied_keys)).
+    /// A Dio replays a write only while its cache holds the write's intent
+    /// (after a crash, until its next open), so a key is needed only until
+    /// then; a write replayed after its key was removed is applied again
+    /// (a patch or replace lands on the same value, an insert with an id
+    /// fails as a duplicate).
+    pub fn applied_key_retention(mut self, retention: Option<Duration>) -> Self {
+        self.settings.applied_key_retention = retention;
         self
     }
 

@@ -53,6 +53,8 @@ pub(super) struct Inner {
     pub(super) counts: super::count::CountCache,
     /// The applied-keys table of keyed writes exists (see `write`).
     pub(super) applied_ready: std::sync::atomic::AtomicBool,
+    /// Keyed writes since the applied keys were last pruned.
+    pub(super) since_prune: std::sync::atomic::AtomicU32,
 }
 
 impl PgVista {
@@ -112,6 +114,7 @@ impl PgVista {
                 feed: RwLock::new(None),
                 counts: Default::default(),
                 applied_ready: Default::default(),
+                since_prune: Default::default(),
             }),
         };
         match vista.inner.settings.feed {

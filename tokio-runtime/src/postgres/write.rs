@@ -6,10 +6,15 @@
 //! in the applied-keys table `_diorama_applied (key text primary key, id
 //! text)` of the table's schema and, when it is new, records it in the same
 //! transaction as the write, so a write replayed after a crash is applied
-//! once and answered with the id it wrote the first time. Keys are never
-//! pruned: one short row per write applied through a Dio.
+//! once and answered with the id it wrote the first time. Each key is
+//! stamped `applied_at` (Unix seconds); keys older than the retention
+//! ([`PgVistaBuilder::applied_key_retention`](super::PgVistaBuilder::applied_key_retention),
+//! seven days by default) are removed every [`PRUNE_EVERY`] keyed writes
+//! and by [`PgVista::prune_applied_keys`]. A table made before the column
+//! existed gets it on the first keyed write, its keys stamped then.
 
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use diorama_core::vista::Id;
 use diorama_core::{Error, Record, Result};
@@ -18,6 +23,12 @@ use super::convert::{Params, id_condition, id_value, read_id, write_value};
 use super::error::{is_unique_violation_of, pg_error};
 use super::schema::read_expr;
 use super::vista::PgVista;
+
+/// How long applied keys are kept unless the builder says otherwise.
+pub(crate) const DEFAULT_APPLIED_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Keyed writes between two automatic prunes of the applied keys.
+pub(crate) const PRUNE_EVERY: u32 = 1024;
 
 /// One write statement and what its outcome must be.
 #[derive(Debug)]
@@ -223,10 +234,7 @@ impl PgVista {
             expect,
         } = write;
         let schema = &self.inner.schema;
-        let applied = format!(
-            "{}.\"_diorama_applied\"",
-            super::schema::quote(&schema.namespace)
-        );
+        let applied = self.applied_table();
         let clash = |e: &tokio_postgres::Error| -> Error {
             match (&id, &schema.id_constraint) {
                 (Some(id), Some(constraint)) if is_unique_violation_of(e, constraint) => {
@@ -238,14 +246,13 @@ impl PgVista {
         self.answer(&context, true, async {
             let mut client = self.client(&context).await?;
             if key.is_some() && !self.inner.applied_ready.load(Ordering::Acquire) {
-                let created = client
-                    .batch_execute(&format!(
-                        "CREATE TABLE IF NOT EXISTS {applied} (key text PRIMARY KEY, id text)"
-                    ))
-                    .await;
                 // Another session creating it at the same moment may make
                 // this one fail; the table is there either way.
-                if created.is_ok() {
+                if client
+                    .batch_execute(&prepare_applied(&applied))
+                    .await
+                    .is_ok()
+                {
                     self.inner.applied_ready.store(true, Ordering::Release);
                 }
             }
@@ -299,7 +306,10 @@ impl PgVista {
                 let recorded = written.clone().or_else(|| id.clone());
                 let row: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [key, &recorded];
                 tx.execute(
-                    &format!("INSERT INTO {applied} (key, id) VALUES ($1, $2)"),
+                    &format!(
+                        "INSERT INTO {applied} (key, id, applied_at) \
+                         VALUES ($1, $2, extract(epoch from now())::bigint)"
+                    ),
                     &row,
                 )
                 .await
@@ -316,8 +326,75 @@ impl PgVista {
                     error
                 }
             })?;
+            if key.is_some()
+                && let Some(retention) = self.inner.settings.applied_key_retention
+                && self.inner.since_prune.fetch_add(1, Ordering::AcqRel) + 1 >= PRUNE_EVERY
+            {
+                self.inner.since_prune.store(0, Ordering::Release);
+                // A failed prune only keeps some keys longer.
+                let _ = client
+                    .execute(&prune_sql(&applied), &[&age_secs(retention)])
+                    .await;
+            }
             Ok(written)
         })
         .await
     }
+
+    fn applied_table(&self) -> String {
+        format!(
+            "{}.\"_diorama_applied\"",
+            super::schema::quote(&self.inner.schema.namespace)
+        )
+    }
+
+    /// Remove from the applied-keys table the keys of Dio writes applied
+    /// more than `older_than` ago; returns how many. Keyed writes do this
+    /// by themselves every 1,024 writes with the builder's
+    /// [retention](super::PgVistaBuilder::applied_key_retention); call it
+    /// to prune on a schedule of your own.
+    ///
+    /// Errors: `Unavailable` when the database cannot be reached; the
+    /// database's error otherwise.
+    pub async fn prune_applied_keys(&self, older_than: Duration) -> Result<u64> {
+        let context = format!(
+            "pruning the applied keys of \"{}\"",
+            self.inner.schema.table
+        );
+        let applied = self.applied_table();
+        self.answer(&context, true, async {
+            let client = self.client(&context).await?;
+            client
+                .batch_execute(&prepare_applied(&applied))
+                .await
+                .map_err(|e| pg_error(&context, &e))?;
+            self.inner.applied_ready.store(true, Ordering::Release);
+            client
+                .execute(&prune_sql(&applied), &[&age_secs(older_than)])
+                .await
+                .map_err(|e| pg_error(&context, &e))
+        })
+        .await
+    }
+}
+
+/// Make the applied-keys table, or give an older one its `applied_at`.
+fn prepare_applied(applied: &str) -> String {
+    let index = applied.trim_end_matches('"').to_string() + "_at\"";
+    let index_name = index.rsplit('.').next().unwrap_or(&index).to_string();
+    format!(
+        "CREATE TABLE IF NOT EXISTS {applied} (key text PRIMARY KEY, id text, applied_at bigint); \
+         ALTER TABLE {applied} ADD COLUMN IF NOT EXISTS applied_at bigint; \
+         UPDATE {applied} SET applied_at = extract(epoch from now())::bigint \
+             WHERE applied_at IS NULL; \
+         CREATE INDEX IF NOT EXISTS {index_name} ON {applied} (applied_at)"
+    )
+}
+
+fn prune_sql(applied: &str) -> String {
+    format!("DELETE FROM {applied} WHERE applied_at < extract(epoch from now())::bigint - $1")
+}
+
+fn age_secs(age: Duration) -> i64 {
+    i64::try_from(age.as_secs()).unwrap_or(i64::MAX)
 }

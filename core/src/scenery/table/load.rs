@@ -6,6 +6,7 @@
 //! delivers it, and back to `Stale` when the load ends without it (failed,
 //! short, or no longer wanted).
 
+use alloc::collections::BTreeSet;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::ops::Range;
@@ -15,6 +16,7 @@ use super::super::planner::{PlanInput, plan};
 use super::super::{EnrichedRecord, RowStatus};
 use super::state::{Load, Loads, PlannerView, Staged, TableState};
 use crate::cache::CacheBatch;
+use crate::dio::stamps::ReadStamp;
 use crate::dio::{ChunkSink, ChunkTarget, DioEvent};
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::RuntimeExt;
@@ -165,13 +167,16 @@ impl TableState {
         let state = Arc::downgrade(self);
         let task_range = range.clone();
         let task = self.runtime.spawn("diorama.table.load_chunk", async move {
+            // Changes of rows reaching the Dio from now on are newer than
+            // what the callback reads.
+            let stamp = dio.begin_read();
             let outcome = match dio.policy().on_load_chunk() {
                 Some(on_load_chunk) => on_load_chunk(&dio, task_range, query, sink).await,
                 None => Ok(()),
             };
             drop(dio);
             if let Some(state) = state.upgrade() {
-                state.finish(id, outcome).await;
+                state.finish(id, outcome, &stamp).await;
             }
         });
         let mut tasks = self.load_tasks.lock();
@@ -226,7 +231,7 @@ impl TableState {
     }
 
     /// Land (or roll back) load `id` once its callback returned.
-    pub(crate) async fn finish(self: &Arc<Self>, id: u64, outcome: Result<()>) {
+    pub(crate) async fn finish(self: &Arc<Self>, id: u64, outcome: Result<()>, stamp: &ReadStamp) {
         // Take the chunk's rows, leaving the load registered (its range
         // stays in flight for the planner) until it has landed.
         let Some(load) = ({
@@ -254,13 +259,13 @@ impl TableState {
             }
             // A chunk the cache cannot record is still what the master
             // said: it is shown (and refetched next time), never held back.
-            Ok(()) => match self.persist(&load).await {
+            Ok(()) => match self.persist(&load, stamp).await {
                 Err(error) if error.kind() != ErrorKind::Closed => {
                     self.publish(DioEvent::CacheWriteFailed {
                         id: None,
                         error: error.context("a loaded chunk could not be cached"),
                     });
-                    Ok(())
+                    Ok(BTreeSet::new())
                 }
                 persisted => persisted,
             },
@@ -268,7 +273,7 @@ impl TableState {
         };
         self.loads.lock().active.retain(|load| load.id != id);
         match outcome {
-            Ok(()) => self.land(load),
+            Ok(raced) => self.land(load, raced),
             Err(error) => self.roll_back(load, error),
         }
     }
@@ -276,18 +281,23 @@ impl TableState {
     /// Write the chunk's rows, positions and the new extent as one batch.
     /// Position blocks are read, merged and written under the Dio's
     /// positions lock, so concurrent loads never lose each other's entries.
-    async fn persist(&self, load: &Load) -> Result<()> {
+    /// Rows changed since the load began (`stamp`) keep the cache's newer
+    /// value; they are returned.
+    async fn persist(&self, load: &Load, stamp: &ReadStamp) -> Result<BTreeSet<Id>> {
         let dio = self
             .dio()
             .ok_or_else(|| Error::new(ErrorKind::Closed, "the Dio is gone"))?;
         let keys = self.query.lock().keys.clone();
         let now = self.now();
         let mut batch = CacheBatch::new();
-        batch.puts.reserve_exact(load.staged.len());
-        for staged in &load.staged {
-            let row = self.stored_row(&dio, &staged.row.record, now, &staged.row.id);
-            batch.put(staged.row.id.clone(), row);
-        }
+        let rows: Vec<_> = load
+            .staged
+            .iter()
+            .map(|staged| {
+                let row = self.stored_row(&dio, &staged.row.record, now, &staged.row.id);
+                (staged.row.id.clone(), row)
+            })
+            .collect();
         let extent = {
             let mut extent = self.view.read().extent;
             if let Some(total) = load.stated_total {
@@ -306,10 +316,14 @@ impl TableState {
                 .iter()
                 .map(|staged| (staged.index, staged.row.id.as_str())),
         )?;
-        cache.apply(batch)
+        // Room for the chunk's rows: no regrowth while they are staged.
+        batch.puts.reserve_exact(rows.len());
+        dio.store_read(stamp, rows, batch)
     }
 
-    fn land(self: &Arc<Self>, load: Load) {
+    /// Show the landed chunk. Rows in `raced` changed while it was on the
+    /// way: they read `Stale` until the scenery has read them again.
+    fn land(self: &Arc<Self>, load: Load, raced: BTreeSet<Id>) {
         let served = load.staged.len();
         let served_end_reached = served_end(&load).is_some_and(|end| end >= load.range.end);
         // Taken before the view (lock order); the load is of this query.
@@ -327,7 +341,16 @@ impl TableState {
                 view.shown_query = query;
             }
             for staged in load.staged {
-                if staged.placed.is_none() || view.rows.get(staged.index).is_none() {
+                let ours = view
+                    .rows
+                    .get(staged.index)
+                    .is_none_or(|row| Arc::ptr_eq(row, &staged.row));
+                if raced.contains(&staged.row.id) {
+                    if ours {
+                        view.rows
+                            .set(staged.index, with_status(&staged.row, RowStatus::Stale));
+                    }
+                } else if staged.placed.is_none() || view.rows.get(staged.index).is_none() {
                     view.rows.set(staged.index, staged.row);
                 }
             }
@@ -354,6 +377,11 @@ impl TableState {
             scenery: self.scenery_id,
             range: load.range,
         });
+        // Read again what changed under the load (the changes' own events
+        // may have come before the rows were shown).
+        for id in raced {
+            self.publish(DioEvent::RecordChanged { id });
+        }
         // Rows of the viewport left out because another load was in flight,
         // or the next probe towards the end. Not after a short page: what
         // it left out is not there now, and asking again at once would

@@ -53,6 +53,7 @@ pub mod args;
 pub mod headless;
 pub mod keys;
 pub mod model;
+pub mod notices;
 pub mod remote;
 pub mod render;
 pub mod screen;

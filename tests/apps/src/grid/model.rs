@@ -9,6 +9,7 @@ use diorama_core::sync::watch::Generation;
 use diorama_core::vista::{Id, Sort, SortDir};
 use diorama_core::{Record, TableScenery};
 
+use super::notices;
 use super::session::Session;
 
 /// The record fields, in column order; the ones a sort may name.
@@ -156,6 +157,12 @@ impl App {
     /// Notice a search's rows landing (clear its note) and the master's
     /// answer for the row to keep the cursor on.
     fn follow_changes(&mut self) {
+        let view = self.view().id();
+        while let Ok(event) = self.session.events.try_recv() {
+            if let Some(notice) = notices::notice(&event, view) {
+                self.message = Some((notice, true));
+            }
+        }
         if let Some(asked) = self.search_pending {
             let view = self.view();
             let range = self.visible_range();

@@ -5,7 +5,9 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use diorama_core::dio::DioEvent;
 use diorama_core::runtime::IntoRuntime;
+use diorama_core::sync::broadcast::BroadcastReceiver;
 use diorama_core::{Dio, Lens, Result, TableScenery, Vista};
 use diorama_std::sqlite::SqliteVista;
 use diorama_std::{SledBackend, SmolRuntime};
@@ -35,6 +37,9 @@ pub struct Session {
     /// What opening the cache found when it was not clean (an unreadable
     /// cache moved aside, a rollback), to show the user.
     pub cache_notice: Option<String>,
+    /// The Dio's events, drained by the grid for the failures it shows
+    /// (see [`notices`](super::notices)).
+    pub events: BroadcastReceiver<DioEvent>,
 }
 
 impl Session {
@@ -85,6 +90,8 @@ impl Session {
         };
         let lens = lens.build()?;
         let dio = lens.make_dio(Vista::new(remote)).await?;
+        // Subscribed before the view opens: a failure of its first load is told.
+        let events = dio.subscribe_events();
         let view = dio
             .table_scenery()
             .page_size(args.page_size)
@@ -99,6 +106,7 @@ impl Session {
             source,
             master: sqlite,
             cache_notice,
+            events,
         })
     }
 

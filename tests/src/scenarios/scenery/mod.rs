@@ -21,6 +21,7 @@ pub mod live;
 pub mod local;
 pub mod paged;
 pub mod query;
+pub mod races;
 pub mod record;
 pub mod restart;
 mod support;
@@ -75,6 +76,9 @@ macro_rules! scenery_suite {
             restart::a_warm_open_paints_before_asking_for_the_total,
             lifetime::dropping_a_scenery_ends_its_tasks_and_sceneries_do_not_pin_the_dio,
             lifetime::a_push_after_the_scenery_dropped_is_refused,
+            races::a_change_arriving_during_a_chunk_load_wins_over_the_chunk,
+            races::a_removal_during_a_chunk_load_is_not_undone_by_the_chunk,
+            races::a_change_reported_during_a_write_leaves_the_row_to_be_refetched,
             live::a_non_blocking_on_start_reaches_views_opened_before_it_finished,
             live::pending_writes_show_before_the_write_call_returns,
             live::an_empty_page_past_the_known_rows_finds_the_real_end,
