@@ -41,54 +41,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use diorama_benches::peer::{emit_machine, emit_stats, id, median, note, record};
 use diorama_core::cache::CachedRow;
 use diorama_core::dio::ChangeEvent;
 use diorama_core::scenery::LoadState;
 use diorama_core::vista::{CmpOp, SortDir};
-use diorama_core::{Dio, Lens, MemoryBackend, MemoryVista, Record, TableScenery, Value, Vista};
+use diorama_core::{Dio, Lens, MemoryBackend, MemoryVista, TableScenery, Value, Vista};
 use diorama_tokio::TokioRuntime;
-
-const CATEGORIES: [&str; 12] = [
-    "beverages",
-    "bakery",
-    "dairy",
-    "produce",
-    "frozen",
-    "pantry",
-    "snacks",
-    "household",
-    "personal-care",
-    "pet",
-    "baby",
-    "outdoor",
-];
-
-fn id(i: usize) -> String {
-    format!("{i:07}")
-}
-
-fn stamp(i: usize) -> String {
-    let s = i as u64;
-    let (day, rem) = (s / 86_400, s % 86_400);
-    let (month, dom) = (1 + (day / 28) % 12, 1 + day % 28);
-    format!(
-        "2026-{month:02}-{dom:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
-fn record(i: usize) -> Record {
-    let mut r = Record::new();
-    r.insert("id", id(i));
-    r.insert("name", format!("Product {i}"));
-    r.insert("category", CATEGORIES[i % CATEGORIES.len()]);
-    r.insert("price", ((i * 7919) % 100_000) as f64 / 100.0 + 0.01);
-    r.insert("stock", ((i * 37) % 1000) as i64);
-    r.insert("updated_at", stamp(i));
-    r
-}
 
 #[derive(Clone, Copy)]
 enum Mode {
@@ -103,83 +62,6 @@ impl Mode {
             Mode::Distinct => "distinct",
         }
     }
-}
-
-fn emit(name: &str, value: impl std::fmt::Display, unit: &str) {
-    println!("name={name} value={value} unit={unit}");
-}
-
-fn note(msg: impl std::fmt::Display) {
-    println!("# {msg}");
-}
-
-fn fmt(v: f64) -> String {
-    if v.abs() >= 1000.0 {
-        format!("{v:.0}")
-    } else if v.abs() >= 10.0 {
-        format!("{v:.2}")
-    } else {
-        format!("{v:.3}")
-    }
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-fn emit_stats(name: &str, values: &[f64], unit: &str) {
-    if values.is_empty() {
-        return;
-    }
-    let runs: Vec<String> = values.iter().map(|v| fmt(*v)).collect();
-    note(format!("{name} runs=[{}] unit={unit}", runs.join(",")));
-    let mut v = values.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    emit(&format!("{name}.min"), fmt(v[0]), unit);
-    emit(&format!("{name}.median"), fmt(median(&v)), unit);
-    emit(&format!("{name}.max"), fmt(v[v.len() - 1]), unit);
-}
-
-fn emit_machine() {
-    let nproc = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name"))
-        .and_then(|l| l.split_once(':'))
-        .map(|(_, m)| m.trim().replace(char::is_whitespace, "_"))
-        .unwrap_or_else(|| "unknown".to_string());
-    let mem_kb = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            m.lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .unwrap_or(0);
-    let load = std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|l| l.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "nan".to_string());
-    emit("workload", "fan-out", "text");
-    emit("machine.nproc", nproc, "count");
-    emit("machine.cpu_model", model, "text");
-    emit("machine.mem_total", mem_kb, "kB");
-    emit("machine.loadavg_1m_at_start", load, "load");
-    emit("lib.diorama", env!("CARGO_PKG_VERSION"), "version");
-    emit("runtime", "tokio_multi_thread_2_workers", "text");
 }
 
 struct Args(Vec<String>);
@@ -242,7 +124,7 @@ fn main() {
             .collect(),
         None => vec![Mode::Shared, Mode::Distinct],
     };
-    emit_machine();
+    emit_machine("fan-out", "tokio_multi_thread_2_workers");
     note(format!(
         "rows={rows} iters_per_run={iters} (+2 warm-up) sceneries={counts:?} order=id cache=memory loader=on_start_copy"
     ));

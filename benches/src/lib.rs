@@ -1,2 +1,4 @@
-//! Helpers shared by the criterion benches in `benches/`.
+//! Helpers shared by the criterion benches and bench binaries in `benches/`.
 #![forbid(unsafe_code)]
+
+pub mod peer;

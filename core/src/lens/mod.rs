@@ -425,6 +425,15 @@ impl LensBuilder {
     }
 
     /// Quiet time that coalesces rapid viewport changes (default 50 ms).
+    ///
+    /// A paged table scenery commits (and loads) a requested viewport once
+    /// `debounce` passed without a newer one; a burst of requests commits
+    /// only its last. There is no leading edge: the first viewport after a
+    /// quiet spell waits out the debounce too, so a scroll gesture never
+    /// loads where it started and a viewport set in the same frame as a
+    /// sort or search loads in the new order only. `Duration::ZERO`
+    /// commits every viewport as soon as the scenery's viewport task takes
+    /// it, without arming a timer (no wait for the runtime's timer tick).
     pub fn viewport_debounce(mut self, debounce: Duration) -> Self {
         self.defaults.viewport_debounce = debounce;
         self

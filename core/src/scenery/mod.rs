@@ -27,6 +27,7 @@
 //! the cache) lets `on_query` warm it. Without those callbacks `open`
 //! completes at its first poll.
 
+mod debounce;
 mod enriched;
 mod extent;
 mod moves;

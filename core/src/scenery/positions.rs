@@ -12,6 +12,7 @@
 //! handful of meta entries instead of one per row (a sled write per entry is
 //! what a chunk push pays for). Block keys of one query form a contiguous
 //! key range: reading positions `a..b` costs O((b − a) / 64 + 1).
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
@@ -69,7 +70,7 @@ impl PositionKeys {
             for (slot, id) in slots.into_iter().enumerate() {
                 let index = block * BLOCK + slot;
                 if let (Some(id), true) = (id, range.contains(&index)) {
-                    out.push((index, id));
+                    out.push((index, id.into_owned()));
                 }
             }
         }
@@ -97,7 +98,7 @@ impl PositionKeys {
                 None => empty_block(),
             };
             for (index, id) in &rest[..in_block] {
-                slots[index % BLOCK] = Some(Id::from(*id));
+                slots[index % BLOCK] = Some(Cow::Borrowed(*id));
             }
             batch.meta_put(key, encode_block(&slots));
             rest = &rest[in_block..];
@@ -162,10 +163,12 @@ fn decode_words(bytes: &[u8]) -> Option<[u64; 4]> {
 pub(crate) const BLOCK: usize = 64;
 
 /// One block's slots. Its bound is the layout's (always [`BLOCK`]), so it
-/// lives inline (heapless) instead of in one more heap allocation.
-type Block = heapless::Vec<Option<Id>, BLOCK>;
+/// lives inline (heapless) instead of in one more heap allocation. Slots
+/// decoded from the cache own their ids; slots a chunk stages borrow them
+/// from its rows (no copy per row just to encode the block).
+type Block<'a> = heapless::Vec<Option<Cow<'a, str>>, BLOCK>;
 
-fn empty_block() -> Block {
+fn empty_block<'a>() -> Block<'a> {
     let mut slots = Block::new();
     while slots.push(None).is_ok() {}
     slots
@@ -174,7 +177,7 @@ fn empty_block() -> Block {
 /// A block is [`BLOCK`] slots, each a u16 BE of the id's length plus one
 /// (0: empty) followed by the id's bytes. Ids longer than 65,534 bytes are
 /// not stored (their rows are refetched instead of restored).
-fn encode_block(slots: &[Option<Id>]) -> Vec<u8> {
+fn encode_block(slots: &[Option<Cow<'_, str>>]) -> Vec<u8> {
     let mut bytes =
         Vec::with_capacity(BLOCK * 2 + slots.iter().flatten().map(|id| id.len()).sum::<usize>());
     for slot in slots {
@@ -192,7 +195,7 @@ fn encode_block(slots: &[Option<Id>]) -> Vec<u8> {
     bytes
 }
 
-fn decode_block(mut bytes: &[u8]) -> Option<Block> {
+fn decode_block(mut bytes: &[u8]) -> Option<Block<'static>> {
     let mut slots = Block::new();
     for _ in 0..BLOCK {
         let (len, rest) = bytes.split_first_chunk::<2>()?;
@@ -204,7 +207,9 @@ fn decode_block(mut bytes: &[u8]) -> Option<Block> {
         }
         let id = rest.get(..len - 1)?;
         slots
-            .push(Some(String::from(core::str::from_utf8(id).ok()?)))
+            .push(Some(Cow::Owned(String::from(
+                core::str::from_utf8(id).ok()?,
+            ))))
             .ok()?;
         bytes = &rest[len - 1..];
     }

@@ -6,6 +6,7 @@
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
+use alloc::collections::btree_map::Entry;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::ops::Range;
@@ -93,11 +94,19 @@ impl SparseRows {
         {
             return slot.replace(row);
         }
-        if let Some(old_index) = self.ids.get(&row.id).copied().filter(|&old| old != index) {
-            self.take(old_index);
-        }
         let previous = self.take(index);
-        self.ids.insert(row.id.clone(), index);
+        // One search of the id index per row (a chunk push sets a thousand).
+        match self.ids.entry(row.id.clone()) {
+            Entry::Vacant(entry) => {
+                entry.insert(index);
+            }
+            Entry::Occupied(mut entry) => {
+                let old_index = core::mem::replace(entry.get_mut(), index);
+                if old_index != index {
+                    self.take_slot(old_index);
+                }
+            }
+        }
         let p = index >> PAGE_BITS;
         if self.pages.len() <= p {
             self.pages.resize_with(p + 1, || None);
@@ -116,6 +125,15 @@ impl SparseRows {
 
     /// Remove and return the row at `index`.
     pub(crate) fn take(&mut self, index: usize) -> Option<Arc<EnrichedRecord>> {
+        let row = self.take_slot(index)?;
+        if self.ids.get(&row.id) == Some(&index) {
+            self.ids.remove(&row.id);
+        }
+        Some(row)
+    }
+
+    /// Empty the slot at `index`, leaving the id index to the caller.
+    fn take_slot(&mut self, index: usize) -> Option<Arc<EnrichedRecord>> {
         let p = index >> PAGE_BITS;
         let page = self.pages.get_mut(p)?.as_mut()?;
         let row = page.slots[index & (PAGE - 1)].take()?;
@@ -124,9 +142,6 @@ impl SparseRows {
             self.pages[p] = None;
         }
         self.len -= 1;
-        if self.ids.get(&row.id) == Some(&index) {
-            self.ids.remove(&row.id);
-        }
         Some(row)
     }
 
@@ -221,6 +236,20 @@ mod tests {
         assert_eq!(rows.take(700).unwrap().id, "b");
         assert_eq!(rows.index_of("b"), None);
         assert_eq!(rows.end(), 7);
+    }
+
+    #[test]
+    fn a_row_moving_onto_another_replaces_it_and_leaves_its_old_index() {
+        let mut rows = SparseRows::default();
+        rows.set(1, row("a"));
+        rows.set(2, row("b"));
+        assert_eq!(rows.set(1, row("b")).unwrap().id, "a");
+        assert_eq!(rows.get(1).unwrap().id, "b");
+        assert!(rows.get(2).is_none());
+        assert_eq!(rows.index_of("a"), None);
+        assert_eq!(rows.index_of("b"), Some(1));
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows.iter().count(), 1);
     }
 
     #[test]

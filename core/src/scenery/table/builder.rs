@@ -170,9 +170,10 @@ impl TableSceneryBuilder {
         }
         if defaults.refresh_on_open {
             state.commit(ViewportRequest {
-                range: initial,
+                range: initial.clone(),
                 force: true,
             });
+            state.trim(&initial);
         }
         let id = state.scenery_id;
         Ok(TableScenery::attach(

@@ -23,6 +23,10 @@ use crate::runtime::RuntimeExt;
 use crate::value::Record;
 use crate::vista::Id;
 
+/// The most rows a load reserves room for up front (a chunk of the default
+/// page sizes fits; a longer one grows as usual).
+const STAGED_RESERVE: usize = 4096;
+
 /// When a load that turns shown rows [`Loading`](RowStatus::Loading) repaints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Repaint {
@@ -150,7 +154,8 @@ impl TableState {
                 id,
                 epoch,
                 range: range.clone(),
-                staged: Vec::new(),
+                // Room for the whole chunk: no regrowth while rows arrive.
+                staged: Vec::with_capacity(range.len().min(STAGED_RESERVE)),
                 stated_total: None,
             });
             let marked = self.mark_loading(&range);
@@ -311,6 +316,8 @@ impl TableState {
                 .iter()
                 .map(|staged| (staged.index, staged.row.id.as_str())),
         )?;
+        // Room for the chunk's rows: no regrowth while they are staged.
+        batch.puts.reserve_exact(rows.len());
         dio.store_read(stamp, rows, batch)
     }
 

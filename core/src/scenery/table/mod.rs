@@ -241,6 +241,11 @@ impl TableScenery {
     /// Show `range`: after the debounce the last requested range is
     /// committed (`ViewportChanged`) and whatever it needs is loaded.
     ///
+    /// The debounce is trailing only (see
+    /// [`LensBuilder::viewport_debounce`](crate::LensBuilder::viewport_debounce)):
+    /// a request is committed once the debounce passed with no newer one,
+    /// and with a zero debounce at once, no timer involved.
+    ///
     /// A viewport is what a UI shows: one longer than
     /// [`MAX_VIEWPORT_ROWS`] is clamped to that many rows from its start
     /// (and an inverted one is empty), so `0..usize::MAX` costs what a

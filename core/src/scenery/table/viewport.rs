@@ -1,17 +1,22 @@
-//! The viewport loop: trailing-edge debounce, then commit.
+//! The viewport loop: debounce (the rule in `scenery/debounce.rs`), then
+//! commit.
 //!
 //! Requests arriving within `viewport_debounce` of each other collapse into
-//! the last one (a forced request keeps the burst forced). Committing
-//! publishes `ViewportChanged`, plans and starts the load, and drops rows
-//! far from the viewport so memory stays proportional to it.
+//! the last one (a forced request keeps the burst forced); with a zero
+//! debounce a request is committed as soon as the loop takes it, no timer
+//! armed. Committing publishes `ViewportChanged`, plans and starts the
+//! load; then, once the loop has yielded so the load reaches its callback
+//! first, rows far from the viewport are dropped so memory stays
+//! proportional to it.
 
 use alloc::sync::{Arc, Weak};
 use core::ops::Range;
 use core::time::Duration;
 
 use event_listener::Event;
-use futures_lite::future::or;
+use futures_lite::future::{or, yield_now};
 
+use super::super::debounce::{self, Next};
 use super::load::Repaint;
 use super::state::{TableState, ViewportRequest};
 use crate::dio::DioEvent;
@@ -74,30 +79,36 @@ pub(crate) async fn run(state: Weak<TableState>, debounce: Duration) {
     };
     loop {
         let mut request = slot.next().await;
-        loop {
-            let quiet = runtime.sleep(debounce);
+        let mut last_request = runtime.now();
+        while let Next::Wait(left) = debounce::next(debounce, last_request, runtime.now()) {
+            let quiet = runtime.sleep(left);
             let newer = or(async { Some(slot.next().await) }, async {
                 quiet.await;
                 None
             })
             .await;
-            match newer {
-                Some(newer) => {
-                    request = ViewportRequest {
-                        force: request.force || newer.force,
-                        ..newer
-                    };
-                }
-                None => break,
+            if let Some(newer) = newer {
+                request = ViewportRequest {
+                    force: request.force || newer.force,
+                    ..newer
+                };
+                last_request = runtime.now();
             }
         }
         let Some(state) = state.upgrade() else { return };
+        let range = request.range.clone();
         state.commit(request);
+        // Let the load just spawned reach its callback before the far rows
+        // are dropped: freeing a chunk's worth of rows costs more than the
+        // whole dispatch, and nothing reads them meanwhile.
+        yield_now().await;
+        state.trim(&range);
     }
 }
 
 impl TableState {
-    /// Commit a (debounced) request: announce it, load what it needs.
+    /// Commit a (debounced) request: announce it, load what it needs. The
+    /// rows far from it stay until [`trim`](Self::trim).
     pub(crate) fn commit(self: &Arc<Self>, request: ViewportRequest) {
         let ViewportRequest { range, force } = request;
         let forward = {
@@ -116,10 +127,15 @@ impl TableState {
         if loading.is_none() {
             self.drop_replaced_rows();
         }
-        if self.paged {
-            self.view.write().rows.retain_pages(self.retained(&range));
-        }
         self.hydrate_visible(true);
+    }
+
+    /// Drop the rows far from the committed `range`, so memory stays
+    /// proportional to the viewport.
+    pub(crate) fn trim(&self, range: &Range<usize>) {
+        if self.paged {
+            self.view.write().rows.retain_pages(self.retained(range));
+        }
     }
 
     /// After a query change whose viewport needs no load (it lies past the

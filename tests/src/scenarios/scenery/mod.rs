@@ -47,6 +47,7 @@ macro_rules! scenery_suite {
             // The one list of the suite.
             paged::open_then_scroll_loads_exactly_the_viewport,
             paged::a_burst_of_viewports_commits_only_the_last,
+            paged::a_zero_debounce_loads_without_waiting_for_a_timer,
             paged::fetch_ranges_are_edge_anchored,
             paged::a_failing_chunk_changes_nothing_and_is_retried_on_demand_only,
             paged::unknown_totals_grow_and_stop_at_a_short_page,

@@ -93,6 +93,42 @@ pub fn a_burst_of_viewports_commits_only_the_last<H: Harness>(h: &H) {
     assert_eq!(windows(&master), vec![0..100, 650..750]);
 }
 
+/// With a zero debounce a viewport reaches the chunk callback while the
+/// clock stands still: no wait stands between `set_viewport` and the load,
+/// and its events come in order.
+pub fn a_zero_debounce_loads_without_waiting_for_a_timer<H: Harness>(h: &H) {
+    let master = products(1000);
+    let lens = paged_lens(h, h.backend(), true)
+        .viewport_debounce(Duration::ZERO)
+        .build()
+        .unwrap();
+    let dio = open_dio(h, &lens, &master);
+    let view = h.block_on(dio.table_scenery().open()).unwrap();
+    h.settle();
+    let mut events = dio.subscribe_events();
+    let before = h.runtime().now();
+    view.set_viewport(500..600);
+    h.settle_until("the viewport's chunk landed", || view.row(550).is_some());
+    if h.virtual_clock() {
+        assert_eq!(h.runtime().now(), before, "the clock did not move");
+    }
+    assert_eq!(windows(&master), vec![0..100, 500..600]);
+    let id = view.id();
+    assert_eq!(
+        viewport_events(&drain(&mut events)),
+        vec![
+            DioEvent::ViewportChanged {
+                scenery: id,
+                range: 500..600
+            },
+            DioEvent::RangeLoaded {
+                scenery: id,
+                range: 500..600
+            },
+        ]
+    );
+}
+
 /// Fetches start at the viewport edge in the scroll direction, read ahead
 /// a page, fill gaps up to loaded rows, stop at the total, and refetch
 /// nothing loaded.
