@@ -55,25 +55,25 @@
 //! every row, superseded by the scroll's rewrite, as garbage. A cache
 //! written once (the `sled_reopen` fixture) opens in 8.5 ms at 1M.
 
-mod peer_common;
-
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use diorama_benches::peer::{
+    Args, emit, emit_machine, emit_stats, fmt, note, record, status_kb, tokio_runtime as runtime,
+};
 use diorama_core::cache::CachedRow;
 use diorama_core::{Dio, Error, Lens, MemoryVista, Result, TableScenery, Vista};
 use diorama_std::SledBackend;
 use diorama_tokio::TokioRuntime;
-use peer_common::{Args, emit, emit_machine, emit_stats, fmt, note, record, runtime, status_kb};
 
 const VIEWPORT: usize = 100;
 const CHUNK: usize = 1000;
 
 fn main() {
-    let args = Args(std::env::args().skip(1).collect());
+    let args = Args::from_env();
     // `cargo bench` passes `--bench`; the first word naming a subcommand wins.
     let command = args
         .0
@@ -90,13 +90,21 @@ fn main() {
     }
 }
 
+/// A malformed option: said, and the process ends (exit code 2).
+fn bad_input(message: &str) -> ! {
+    eprintln!("peer_warm_reopen: {message}");
+    std::process::exit(2)
+}
+
 fn run(args: &Args) {
-    let runs = args.usize_or("--runs", 3);
-    let mut sizes = args.list_or("--sizes", &[10_000, 100_000, 1_000_000]);
-    if args.flag("--skip-1m") {
+    let runs = args.usize_or("--runs", 3).unwrap_or_else(|e| bad_input(&e));
+    let mut sizes = args
+        .list_or("--sizes", &[10_000, 100_000, 1_000_000])
+        .unwrap_or_else(|e| bad_input(&e));
+    if args.has("--skip-1m") {
         sizes.retain(|&n| n < 1_000_000);
     }
-    emit_machine("warm-reopen");
+    emit_machine("warm-reopen", "tokio_multi_thread_2_workers");
     note("cache=sled fill=on_start_copy_one_batch view=paged_positions|local_view");
     let exe = std::env::current_exe().expect("current exe");
     for n in sizes {
@@ -220,11 +228,14 @@ async fn wait_rows(view: &TableScenery, range: std::ops::Range<usize>) -> Result
 /// Child: the eager fill of `--n` rows into the sled cache at `--path`,
 /// then a scroll recording positions; flushed and closed.
 fn child_fill(args: &Args) {
-    let n = args.usize_or("--n", 10_000);
+    let n = args
+        .usize_or("--n", 10_000)
+        .unwrap_or_else(|e| bad_input(&e));
     let path = args.value("--path").expect("--path").to_string();
     let rt = runtime();
     rt.block_on(async move {
-        let master = MemoryVista::generate("products", n, |i| (peer_common::id(i), record(i)));
+        let master =
+            MemoryVista::generate("products", n, |i| (diorama_benches::peer::id(i), record(i)));
         let backend = Arc::new(SledBackend::open(&path)?);
         let lens = Lens::builder()
             .cache_source(backend.clone())
@@ -277,7 +288,9 @@ fn child_fill(args: &Args) {
 /// Child: reopen the cache at `--path` in this fresh process and time it
 /// to the first 100-row viewport readable (`--view paged|local`).
 fn child_open(args: &Args) {
-    let n = args.usize_or("--n", 10_000);
+    let n = args
+        .usize_or("--n", 10_000)
+        .unwrap_or_else(|e| bad_input(&e));
     let path = args.value("--path").expect("--path").to_string();
     let paged = args.value("--view") != Some("local");
     let rt = runtime();
@@ -321,7 +334,7 @@ fn child_open(args: &Args) {
             n,
             "the reopened view holds the filled rows"
         );
-        assert_eq!(view.row(0).expect("row 0").id, peer_common::id(0));
+        assert_eq!(view.row(0).expect("row 0").id, diorama_benches::peer::id(0));
         assert_eq!(view.stats().chunk_loads, 0, "no master call");
         emit("first_viewport_ms", fmt(first_ms), "ms");
         emit("lens_build_ms", fmt(lens_ms), "ms");

@@ -28,8 +28,6 @@
 
 //! Run: `cargo bench -p diorama-benches --bench sled_fill -- --warm-up-time 1 --measurement-time 20`
 
-mod peer_common;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -52,7 +50,10 @@ fn eager_fill(c: &mut Criterion) {
     group.sample_size(10);
     for rows in SIZES {
         let master = Vista::new(MemoryVista::generate("products", rows, |i| {
-            (peer_common::id(i), peer_common::record(i))
+            (
+                diorama_benches::peer::id(i),
+                diorama_benches::peer::record(i),
+            )
         }));
         group.bench_with_input(BenchmarkId::from_parameter(rows), &master, |b, master| {
             b.iter_custom(|iters| {
@@ -98,8 +99,8 @@ fn insert_batch(c: &mut Criterion) {
                 for _ in 0..iters {
                     let batch: Vec<_> = (0..rows)
                         .map(|i| {
-                            let row = CachedRow::complete(peer_common::record(i), None);
-                            (peer_common::id(i), row)
+                            let row = CachedRow::complete(diorama_benches::peer::record(i), None);
+                            (diorama_benches::peer::id(i), row)
                         })
                         .collect();
                     let (dir, backend) = fresh();

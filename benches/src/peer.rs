@@ -176,6 +176,46 @@ impl Args {
     }
 }
 
+impl Args {
+    /// The comma-separated numbers after `key` (underscores allowed), or
+    /// `default`.
+    ///
+    /// # Errors
+    /// A value that is not a list of numbers, naming the option.
+    pub fn list_or(&self, key: &str, default: &[usize]) -> Result<Vec<usize>, String> {
+        match self.value(key) {
+            Some(v) => v
+                .split(',')
+                .map(|x| {
+                    x.replace('_', "")
+                        .parse()
+                        .map_err(|_| format!("{key} wants numbers, got {v:?}"))
+                })
+                .collect(),
+            None => Ok(default.to_vec()),
+        }
+    }
+}
+
+/// A `/proc/self/status` field in kB (`VmHWM`: the peak resident set).
+pub fn status_kb(field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+    text.lines().find_map(|line| {
+        let rest = line.strip_prefix(field)?.strip_prefix(':')?;
+        rest.trim().trim_end_matches("kB").trim().parse().ok()
+    })
+}
+
+/// A tokio multi-thread runtime with 2 workers, timers on: what upstream's
+/// workloads run on (the measuring code in `block_on` on the main thread).
+pub fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +235,8 @@ mod tests {
         let args = Args(vec!["--runs".into(), "x".into()]);
         assert!(args.usize_or("--runs", 3).is_err());
         assert_eq!(args.usize_or("--rows", 7), Ok(7));
+        let sizes = Args(vec!["--sizes".into(), "10_000,1000".into()]);
+        assert_eq!(sizes.list_or("--sizes", &[1]), Ok(vec![10_000, 1000]));
+        assert!(args.list_or("--runs", &[1]).is_err());
     }
 }
