@@ -1,6 +1,7 @@
 //! One row: named fields in insertion order.
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use super::Value;
@@ -9,21 +10,32 @@ use super::Value;
 ///
 /// Lookups scan the fields; rows are short (tens of fields), where a scan
 /// beats hashing and keeps the type `no_std` without a hasher.
+///
+/// Cloning is cheap: clones share the fields until one of them is changed
+/// (copy on write), so the same row held by a view, the cache and an event
+/// is one allocation, not one per holder.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Record {
-    fields: Vec<(String, Value)>,
+    fields: Arc<Vec<(String, Value)>>,
 }
 
 impl Record {
     /// An empty record.
     pub fn new() -> Self {
-        Record { fields: Vec::new() }
+        Record::default()
     }
 
     /// A record of `fields` as given; the caller has checked that no name
     /// repeats (the decoder does, in O(n log n) instead of `insert`'s O(n²)).
     pub(super) fn from_fields_unchecked(fields: Vec<(String, Value)>) -> Self {
-        Record { fields }
+        Record {
+            fields: Arc::new(fields),
+        }
+    }
+
+    /// The fields, to change them (copied first when shared).
+    fn fields_mut(&mut self) -> &mut Vec<(String, Value)> {
+        Arc::make_mut(&mut self.fields)
     }
 
     /// The value of `field`, if present.
@@ -39,10 +51,11 @@ impl Record {
     pub fn insert(&mut self, field: impl Into<String>, value: impl Into<Value>) -> Option<Value> {
         let field = field.into();
         let value = value.into();
-        match self.fields.iter_mut().find(|(name, _)| *name == field) {
+        let fields = self.fields_mut();
+        match fields.iter_mut().find(|(name, _)| *name == field) {
             Some((_, slot)) => Some(core::mem::replace(slot, value)),
             None => {
-                self.fields.push((field, value));
+                fields.push((field, value));
                 None
             }
         }
@@ -57,7 +70,7 @@ impl Record {
     /// Remove `field`, returning its value.
     pub fn remove(&mut self, field: &str) -> Option<Value> {
         let pos = self.fields.iter().position(|(name, _)| name == field)?;
-        Some(self.fields.remove(pos).1)
+        Some(self.fields_mut().remove(pos).1)
     }
 
     /// Number of fields.
@@ -72,7 +85,7 @@ impl Record {
 
     /// The fields in insertion order, by value.
     pub fn into_fields(self) -> Vec<(String, Value)> {
-        self.fields
+        Arc::try_unwrap(self.fields).unwrap_or_else(|shared| (*shared).clone())
     }
 
     /// Fields in insertion order.
@@ -83,6 +96,9 @@ impl Record {
     /// Overwrite this record's fields with those of `patch` (new fields are
     /// appended), as a partial update does.
     pub fn merge(&mut self, patch: &Record) {
+        if patch.is_empty() {
+            return;
+        }
         for (field, value) in patch.iter() {
             self.insert(field, value.clone());
         }
