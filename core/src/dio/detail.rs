@@ -168,6 +168,18 @@ impl Dio {
         if ids.is_empty() || !self.loads_details() {
             return;
         }
+        // A view may still show a row incomplete whose detail has just
+        // been stored (it is told right after the call's slot is freed):
+        // the cache decides, and such a view is told again instead.
+        let (hydrated, ids): (Vec<Id>, Vec<Id>) = ids.into_iter().partition(
+            |id| matches!(self.cache().get(id), Ok(Some(row)) if row.state == RowState::Complete),
+        );
+        for id in &hydrated {
+            self.tell_views_detail(id);
+        }
+        if ids.is_empty() {
+            return;
+        }
         let retried: Vec<Id> = {
             let details = self.inner.details.lock();
             ids.iter()

@@ -261,3 +261,43 @@ pub fn a_reopen_shows_hydrated_rows_without_calls<H: Harness>(h: &H) {
     assert_eq!(master.total_calls(), 0, "no list call");
     assert_eq!(details.total_calls(), 0, "no detail call");
 }
+
+/// A row a view still shows incomplete whose detail is already in the
+/// cache (stored a moment before the view was told) is not called for
+/// again when the viewport reaches it: the cache decides, and the view
+/// shows the stored row.
+pub fn a_row_already_hydrated_in_the_cache_is_not_called_for_again<H: Harness>(h: &H) {
+    let master = products(200);
+    let details = details(200);
+    let seen = Concurrency::default();
+    let lens = detail_lens(h, h.backend(), true, &details, 4, &seen)
+        .build()
+        .unwrap();
+    let dio = open_dio(h, &lens, &master);
+    let view = h
+        .block_on(dio.table_scenery().initial_range(0..3).open())
+        .unwrap();
+    settle(h);
+    assert_eq!(details.calls(VistaOp::Get), 3);
+    assert_eq!(view.row(20).unwrap().status, RowStatus::Incomplete);
+    // Row 20's detail lands in the cache with no view told (as between a
+    // call's end and the views hearing of it).
+    let mut whole = product(20);
+    whole.merge(&record! { "description" => "About product 20" });
+    let now = dio.runtime().wall_clock();
+    dio.cache()
+        .insert_batch(vec![(
+            product_id(20),
+            diorama_core::cache::CachedRow::complete(whole.clone(), Some(now)),
+        )])
+        .unwrap();
+    view.set_viewport(20..22);
+    settle(h);
+    assert_eq!(details.calls(VistaOp::Get), 4, "only row 21 is called for");
+    h.settle_until("the view shows the stored row", || {
+        view.row(20)
+            .is_some_and(|row| row.status == RowStatus::Fresh)
+    });
+    assert_eq!(view.row(20).unwrap().record, whole);
+    assert_eq!(view.row(21).unwrap().status, RowStatus::Fresh);
+}

@@ -97,6 +97,7 @@ macro_rules! scenery_suite {
             detail::a_dropped_scenery_withdraws_its_queued_detail_ids,
             detail::a_failed_detail_shows_on_its_row_and_is_retried_when_reached_again,
             detail::a_reopen_shows_hydrated_rows_without_calls,
+            detail::a_row_already_hydrated_in_the_cache_is_not_called_for_again,
         );
     };
 }
