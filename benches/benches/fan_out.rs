@@ -42,11 +42,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use diorama_benches::peer::{emit_machine, emit_stats, id, median, note, record};
-use diorama_core::cache::CachedRow;
 use diorama_core::dio::ChangeEvent;
 use diorama_core::scenery::LoadState;
 use diorama_core::vista::{CmpOp, SortDir};
-use diorama_core::{Dio, Lens, MemoryBackend, MemoryVista, TableScenery, Value, Vista};
+use diorama_core::{Lens, MemoryBackend, MemoryVista, TableScenery, Value, Vista};
 use diorama_tokio::TokioRuntime;
 
 #[derive(Clone, Copy)]
@@ -165,14 +164,7 @@ async fn one(mode: Mode, n: usize, rows: usize, iters: usize, run: usize) -> Run
     let lens = Lens::builder()
         .cache_source(Arc::new(MemoryBackend::new()))
         .runtime(TokioRuntime::current().arc())
-        .on_start(|dio: Dio| async move {
-            let rows = dio.master().list().await?;
-            dio.cache().insert_batch(
-                rows.into_iter()
-                    .map(|(id, r)| (id, CachedRow::complete(r, None)))
-                    .collect(),
-            )
-        })
+        .on_start(diorama_benches::peer::eager_copy)
         .build()
         .expect("lens");
     let dio = lens.make_dio(Vista::new(master)).await.expect("dio");

@@ -30,7 +30,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use diorama_core::cache::CachedRow;
 use diorama_core::sim::SimRuntime;
 use diorama_core::vista::SortDir;
 use diorama_core::{Dio, Lens, MemoryBackend, MemoryVista, Record, TableScenery, Vista, record};
@@ -46,14 +45,7 @@ fn sorted_dio(sim: &SimRuntime) -> (Dio, TableScenery) {
     let lens = Lens::builder()
         .cache_source(Arc::new(MemoryBackend::new()))
         .runtime(sim.runtime())
-        .on_start(|dio| async move {
-            let rows = dio.master().list().await?;
-            dio.cache().insert_batch(
-                rows.into_iter()
-                    .map(|(id, r)| (id, CachedRow::complete(r, None)))
-                    .collect(),
-            )
-        })
+        .on_start(diorama_benches::peer::eager_copy)
         .build()
         .unwrap();
     let dio = sim.block_on(lens.make_dio(Vista::new(master))).unwrap();
@@ -126,14 +118,7 @@ fn open_first(c: &mut Criterion) {
     let lens = Lens::builder()
         .cache_source(Arc::new(MemoryBackend::new()))
         .runtime(sim.runtime())
-        .on_start(|dio| async move {
-            let rows = dio.master().list().await?;
-            dio.cache().insert_batch(
-                rows.into_iter()
-                    .map(|(id, r)| (id, CachedRow::complete(r, None)))
-                    .collect(),
-            )
-        })
+        .on_start(diorama_benches::peer::eager_copy)
         .build()
         .unwrap();
     let dio = sim.block_on(lens.make_dio(Vista::new(master))).unwrap();

@@ -64,8 +64,7 @@ use std::time::{Duration, Instant};
 use diorama_benches::peer::{
     Args, emit, emit_machine, emit_stats, fmt, note, record, status_kb, tokio_runtime as runtime,
 };
-use diorama_core::cache::CachedRow;
-use diorama_core::{Dio, Error, Lens, MemoryVista, Result, TableScenery, Vista};
+use diorama_core::{Error, Lens, MemoryVista, Result, TableScenery, Vista};
 use diorama_std::SledBackend;
 use diorama_tokio::TokioRuntime;
 
@@ -242,14 +241,7 @@ fn child_fill(args: &Args) {
             .runtime(TokioRuntime::current().arc())
             .refresh_on_open(false)
             .viewport_debounce(Duration::ZERO)
-            .on_start(|dio: Dio| async move {
-                let rows = dio.master().list().await?;
-                dio.cache().insert_batch(
-                    rows.into_iter()
-                        .map(|(id, r)| (id, CachedRow::complete(r, None)))
-                        .collect(),
-                )
-            })
+            .on_start(diorama_benches::peer::eager_copy)
             .page_from_master()
             .build()?;
         let t = Instant::now();

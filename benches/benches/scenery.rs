@@ -29,7 +29,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use diorama_core::cache::CachedRow;
 use diorama_core::sim::SimRuntime;
 use diorama_core::{Dio, Lens, MemoryBackend, MemoryVista, Record, TableScenery, Vista, record};
 
@@ -42,14 +41,7 @@ fn local_view(sim: &SimRuntime, n: usize) -> (Dio, TableScenery) {
     let lens = Lens::builder()
         .cache_source(Arc::new(MemoryBackend::new()))
         .runtime(sim.runtime())
-        .on_start(|dio| async move {
-            let rows = dio.master().list().await?;
-            dio.cache().insert_batch(
-                rows.into_iter()
-                    .map(|(id, r)| (id, CachedRow::complete(r, None)))
-                    .collect(),
-            )
-        })
+        .on_start(diorama_benches::peer::eager_copy)
         .build()
         .unwrap();
     let dio = sim.block_on(lens.make_dio(Vista::new(master))).unwrap();

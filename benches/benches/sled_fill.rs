@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use diorama_core::cache::{CacheBackend, CachedRow};
 use diorama_core::sim::SimRuntime;
-use diorama_core::{Dio, Lens, MemoryVista, Vista};
+use diorama_core::{Lens, MemoryVista, Vista};
 use diorama_std::SledBackend;
 
 const SIZES: [usize; 1] = [1_000_000];
@@ -65,14 +65,7 @@ fn eager_fill(c: &mut Criterion) {
                     let lens = Lens::builder()
                         .cache_source(backend.clone())
                         .runtime(sim.runtime())
-                        .on_start(|dio: Dio| async move {
-                            let rows = dio.master().list().await?;
-                            dio.cache().insert_batch(
-                                rows.into_iter()
-                                    .map(|(id, r)| (id, CachedRow::complete(r, None)))
-                                    .collect(),
-                            )
-                        })
+                        .on_start(diorama_benches::peer::eager_copy)
                         .build()
                         .expect("lens");
                     let started = Instant::now();

@@ -6,7 +6,8 @@
 //! `name=<dotted.name> value=<v> unit=<u>` with `#` lines as human detail,
 //! so the harness's `compare.py` tables Diorama beside upstream.
 
-use diorama_core::Record;
+use diorama_core::cache::CachedRow;
+use diorama_core::{Dio, Record};
 
 /// The 12 categories, `CATEGORIES[i % 12]`.
 pub const CATEGORIES: [&str; 12] = [
@@ -195,6 +196,20 @@ impl Args {
             None => Ok(default.to_vec()),
         }
     }
+}
+
+/// The eager loader of the workloads (`LensBuilder::on_start`): the
+/// whole master copied into the cache in one batch.
+///
+/// # Errors
+/// The master's or the cache's error.
+pub async fn eager_copy(dio: Dio) -> diorama_core::Result<()> {
+    let rows = dio.master().list().await?;
+    dio.cache().insert_batch(
+        rows.into_iter()
+            .map(|(id, r)| (id, CachedRow::complete(r, None)))
+            .collect(),
+    )
 }
 
 /// A `/proc/self/status` field in kB (`VmHWM`: the peak resident set).
