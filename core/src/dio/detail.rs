@@ -168,15 +168,21 @@ impl Dio {
         if ids.is_empty() || !self.loads_details() {
             return;
         }
-        // A view may still show a row incomplete whose detail has just
-        // been stored (it is told right after the call's slot is freed):
-        // the cache decides, and such a view is told again instead.
-        let (hydrated, ids): (Vec<Id>, Vec<Id>) = ids.into_iter().partition(
-            |id| matches!(self.cache().get(id), Ok(Some(row)) if row.state == RowState::Complete),
-        );
-        for id in &hydrated {
-            self.tell_views_detail(id);
+        // The cache decides, not what a view shows: a row whose detail has
+        // just been stored (the views are told right after the call's
+        // slot is freed) is told again instead of called for, and a row
+        // pushed by a chunk not yet stored waits for that chunk to land
+        // (its detail would find no list row to complete; the landing
+        // asks again).
+        let mut wanted = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.cache().get(&id) {
+                Ok(Some(row)) if row.state == RowState::Complete => self.tell_views_detail(&id),
+                Ok(Some(_)) => wanted.push(id),
+                Ok(None) | Err(_) => {}
+            }
         }
+        let ids = wanted;
         if ids.is_empty() {
             return;
         }

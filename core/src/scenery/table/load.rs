@@ -16,7 +16,7 @@ use super::super::planner::{PlanInput, plan};
 use super::super::{EnrichedRecord, RowStatus};
 use super::state::{Load, Loads, PlannerView, Staged, TableState};
 use crate::cache::CacheBatch;
-use crate::dio::stamps::ReadStamp;
+use crate::dio::stamps::{Changed, ReadStamp};
 use crate::dio::{ChunkSink, ChunkTarget, DioEvent};
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::RuntimeExt;
@@ -273,9 +273,45 @@ impl TableState {
         };
         self.loads.lock().active.retain(|load| load.id != id);
         match outcome {
-            Ok(raced) => self.land(load, raced),
+            Ok(raced) => {
+                let missed = self.missed_entries(stamp, &load);
+                self.land(load, raced);
+                if missed {
+                    // The window and its total predate a row entering the
+                    // query: read what the view shows again.
+                    self.revalidate();
+                }
+            }
             Err(error) => self.roll_back(load, error),
         }
+    }
+
+    /// Whether a row the load did not bring changed while it was out and
+    /// matches the query's conditions or search now (it may belong in the
+    /// window, and the chunk's total may not count it).
+    fn missed_entries(&self, stamp: &ReadStamp, load: &Load) -> bool {
+        let Some(dio) = self.dio() else { return false };
+        let rows = match stamp.changed() {
+            Changed::Everything => return true,
+            Changed::Rows(rows) => rows,
+        };
+        if rows.is_empty() {
+            return false;
+        }
+        let query = self.query.lock().query.clone();
+        if query.conditions.is_empty() && query.search.is_none() {
+            // Every row is in the set: a change moves rows (re-placed by
+            // its event), it does not bring one in.
+            return false;
+        }
+        let brought: BTreeSet<&str> = load.staged.iter().map(|s| s.row.id.as_str()).collect();
+        rows.iter()
+            .filter(|id| !brought.contains(id.as_str()))
+            .any(|id| match dio.cache().get(id) {
+                Ok(Some(row)) => super::local::matches(&query, &row.record),
+                Ok(None) => false,
+                Err(_) => true,
+            })
     }
 
     /// Write the chunk's rows, positions and the new extent as one batch.

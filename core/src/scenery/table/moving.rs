@@ -118,7 +118,7 @@ impl TableState {
 
     /// Which loaded rows moved is unknown: every loaded row reads stale
     /// (its index may be off), and the viewport is refetched.
-    fn revalidate(self: &Arc<Self>) {
+    pub(super) fn revalidate(self: &Arc<Self>) {
         self.mark_all_stale();
         let committed = self.committed.lock().clone();
         if let Some(visible) = committed {

@@ -79,6 +79,7 @@ macro_rules! scenery_suite {
             races::a_change_arriving_during_a_chunk_load_wins_over_the_chunk,
             races::a_removal_during_a_chunk_load_is_not_undone_by_the_chunk,
             races::a_change_reported_during_a_write_leaves_the_row_to_be_refetched,
+            races::a_row_entering_a_filter_during_a_chunk_load_is_not_lost,
             live::a_non_blocking_on_start_reaches_views_opened_before_it_finished,
             live::pending_writes_show_before_the_write_call_returns,
             live::an_empty_page_past_the_known_rows_finds_the_real_end,

@@ -161,3 +161,57 @@ pub fn a_change_reported_during_a_write_leaves_the_row_to_be_refetched<H: Harnes
     assert_eq!(record.status(), RecordStatus::Fresh);
     assert_eq!(record.record().unwrap().record, truth);
 }
+
+/// A row that starts matching a filtered view's condition while the
+/// view's first chunk (read before the change) is on its way is in the
+/// view once that chunk has landed, and the count includes it.
+pub fn a_row_entering_a_filter_during_a_chunk_load_is_not_lost<H: Harness>(h: &H) {
+    let master = products(700);
+    let barrier = MemoryVista::new("barrier");
+    barrier.hold();
+    let gate = barrier.clone();
+    let lens = lens_over(h, h.backend())
+        .on_load_chunk(move |dio, range, query, sink| {
+            let gate = gate.clone();
+            async move {
+                let page = dio
+                    .master()
+                    .shell()
+                    .fetch_window(&query, range.start, range.len())
+                    .await?;
+                gate.get("wait").await?;
+                if let Some(total) = page.total {
+                    sink.set_total(total)?;
+                }
+                for (i, (id, record)) in page.rows.into_iter().enumerate() {
+                    sink.push(range.start + i, id, record)?;
+                }
+                Ok(())
+            }
+        })
+        .build()
+        .unwrap();
+    let dio = open_dio(h, &lens, &master);
+    // stock = i % 7 == 3: 100 rows.
+    let view = h
+        .block_on(
+            dio.table_scenery()
+                .where_eq("stock", 3)
+                .sort("price", diorama_core::vista::SortDir::Asc)
+                .open(),
+        )
+        .unwrap();
+    settle(h);
+    let ticket = dio
+        .try_patch(product_id(11), record! { "stock" => 3 })
+        .unwrap();
+    h.block_on(ticket.outcome()).unwrap();
+    h.settle();
+    barrier.release();
+    settle(h);
+    h.settle();
+    h.settle_until("the entered row is shown", || {
+        view.index_of(&product_id(11)).is_some()
+    });
+    assert_eq!(view.row_count(), 101);
+}
