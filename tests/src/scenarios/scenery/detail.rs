@@ -60,6 +60,25 @@ fn detail_lens<H: Harness>(
         })
 }
 
+/// A Dio over 200 products and their details that hydrates at most
+/// `limit` rows at once (concurrency measured into `seen`).
+struct Hydrating {
+    details: MemoryVista,
+    seen: Concurrency,
+    dio: diorama_core::Dio,
+}
+
+fn hydrating<H: Harness>(h: &H, limit: usize) -> Hydrating {
+    let master = products(200);
+    let details = details(200);
+    let seen = Concurrency::default();
+    let lens = detail_lens(h, h.backend(), true, &details, limit, &seen)
+        .build()
+        .unwrap();
+    let dio = open_dio(h, &lens, &master);
+    Hydrating { details, seen, dio }
+}
+
 fn statuses(view: &TableScenery, range: std::ops::Range<usize>) -> Vec<Option<RowStatus>> {
     view.rows(range)
         .into_iter()
@@ -75,13 +94,7 @@ fn all(status: RowStatus, n: usize) -> Vec<Option<RowStatus>> {
 /// detail's fields merged over the list's once they load; rows the chunk
 /// delivered outside the viewport stay incomplete and are never called for.
 pub fn summary_rows_read_incomplete_until_a_viewport_reaches_them_then_fresh<H: Harness>(h: &H) {
-    let master = products(200);
-    let details = details(200);
-    let seen = Concurrency::default();
-    let lens = detail_lens(h, h.backend(), true, &details, 4, &seen)
-        .build()
-        .unwrap();
-    let dio = open_dio(h, &lens, &master);
+    let Hydrating { details, dio, .. } = hydrating(h, 4);
     details.hold();
     // The first chunk loads a page (0..100); the viewport is 0..10.
     let view = h
@@ -110,13 +123,9 @@ pub fn summary_rows_read_incomplete_until_a_viewport_reaches_them_then_fresh<H: 
 /// Two sceneries reaching the same rows cause one detail call per id, and
 /// no more than `detail_concurrency` run at once.
 pub fn details_are_single_flight_across_sceneries_and_bounded<H: Harness>(h: &H) {
-    let master = products(200);
-    let details = details(200);
-    let seen = Concurrency::default();
-    let lens = detail_lens(h, h.backend(), true, &details, 3, &seen)
-        .build()
-        .unwrap();
-    let dio = open_dio(h, &lens, &master);
+    let Hydrating {
+        details, seen, dio, ..
+    } = hydrating(h, 3);
     details.hold();
     let first = h
         .block_on(dio.table_scenery().initial_range(0..12).open())
@@ -141,13 +150,7 @@ pub fn details_are_single_flight_across_sceneries_and_bounded<H: Harness>(h: &H)
 /// A dropped scenery's queued ids are never called for; ids another
 /// scenery still wants are.
 pub fn a_dropped_scenery_withdraws_its_queued_detail_ids<H: Harness>(h: &H) {
-    let master = products(200);
-    let details = details(200);
-    let seen = Concurrency::default();
-    let lens = detail_lens(h, h.backend(), true, &details, 1, &seen)
-        .build()
-        .unwrap();
-    let dio = open_dio(h, &lens, &master);
+    let Hydrating { details, dio, .. } = hydrating(h, 1);
     details.hold();
     let leaving = h
         .block_on(dio.table_scenery().initial_range(0..10).open())
@@ -178,13 +181,7 @@ pub fn a_dropped_scenery_withdraws_its_queued_detail_ids<H: Harness>(h: &H) {
 /// A failed detail shows on its row with the error; no timer retries it;
 /// the next time a viewport reaches the row it is called again.
 pub fn a_failed_detail_shows_on_its_row_and_is_retried_when_reached_again<H: Harness>(h: &H) {
-    let master = products(200);
-    let details = details(200);
-    let seen = Concurrency::default();
-    let lens = detail_lens(h, h.backend(), true, &details, 1, &seen)
-        .build()
-        .unwrap();
-    let dio = open_dio(h, &lens, &master);
+    let Hydrating { details, dio, .. } = hydrating(h, 1);
     let view = h
         .block_on(dio.table_scenery().initial_range(0..3).open())
         .unwrap();
@@ -267,13 +264,7 @@ pub fn a_reopen_shows_hydrated_rows_without_calls<H: Harness>(h: &H) {
 /// again when the viewport reaches it: the cache decides, and the view
 /// shows the stored row.
 pub fn a_row_already_hydrated_in_the_cache_is_not_called_for_again<H: Harness>(h: &H) {
-    let master = products(200);
-    let details = details(200);
-    let seen = Concurrency::default();
-    let lens = detail_lens(h, h.backend(), true, &details, 4, &seen)
-        .build()
-        .unwrap();
-    let dio = open_dio(h, &lens, &master);
+    let Hydrating { details, dio, .. } = hydrating(h, 4);
     let view = h
         .block_on(dio.table_scenery().initial_range(0..3).open())
         .unwrap();

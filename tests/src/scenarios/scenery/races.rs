@@ -14,8 +14,9 @@ use crate::harness::Harness;
 
 /// A Lens whose chunks are read from `master` at once and delivered only
 /// once `barrier` lets them through: the window is read before anything
-/// the test does while the barrier is held.
-fn late_chunks<H: Harness>(h: &H, barrier: &MemoryVista) -> diorama_core::Lens {
+/// the test does while the barrier is held. With `with_total` the sink is
+/// told the window's total too (as read then).
+fn late_chunks<H: Harness>(h: &H, barrier: &MemoryVista, with_total: bool) -> diorama_core::Lens {
     let barrier = barrier.clone();
     lens_over(h, h.backend())
         .on_load_chunk(move |dio, range, query, sink| {
@@ -27,6 +28,9 @@ fn late_chunks<H: Harness>(h: &H, barrier: &MemoryVista) -> diorama_core::Lens {
                     .fetch_window(&query, range.start, range.len())
                     .await?;
                 barrier.get("wait").await?;
+                if let (true, Some(total)) = (with_total, page.total) {
+                    sink.set_total(total)?;
+                }
                 for (i, (id, record)) in page.rows.into_iter().enumerate() {
                     sink.push(range.start + i, id, record)?;
                 }
@@ -50,7 +54,7 @@ fn first_chunk_on_its_way<H: Harness>(
     let master = products(60);
     let barrier = MemoryVista::new("barrier");
     barrier.hold();
-    let lens = late_chunks(h, &barrier);
+    let lens = late_chunks(h, &barrier, false);
     let dio = open_dio(h, &lens, &master);
     let view = h
         .block_on(dio.table_scenery().page_size(20).open())
@@ -169,28 +173,7 @@ pub fn a_row_entering_a_filter_during_a_chunk_load_is_not_lost<H: Harness>(h: &H
     let master = products(700);
     let barrier = MemoryVista::new("barrier");
     barrier.hold();
-    let gate = barrier.clone();
-    let lens = lens_over(h, h.backend())
-        .on_load_chunk(move |dio, range, query, sink| {
-            let gate = gate.clone();
-            async move {
-                let page = dio
-                    .master()
-                    .shell()
-                    .fetch_window(&query, range.start, range.len())
-                    .await?;
-                gate.get("wait").await?;
-                if let Some(total) = page.total {
-                    sink.set_total(total)?;
-                }
-                for (i, (id, record)) in page.rows.into_iter().enumerate() {
-                    sink.push(range.start + i, id, record)?;
-                }
-                Ok(())
-            }
-        })
-        .build()
-        .unwrap();
+    let lens = late_chunks(h, &barrier, true);
     let dio = open_dio(h, &lens, &master);
     // stock = i % 7 == 3: 100 rows.
     let view = h
