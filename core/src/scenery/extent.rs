@@ -92,6 +92,15 @@ impl Extent {
         }
     }
 
+    /// Where the set ends is not known any more (rows may have entered
+    /// it unseen): found again by loading. A stated total stays until a
+    /// load states another.
+    pub(crate) fn forget_end(&mut self) {
+        self.end = None;
+        self.bound = None;
+        self.short_attempts = 0;
+    }
+
     /// Record a stated total.
     pub(crate) fn state_total(&mut self, total: usize) {
         self.stated = Some(total);

@@ -6,11 +6,11 @@ use alloc::vec::Vec;
 use core::ops::Range;
 use core::sync::atomic::AtomicBool;
 
-use portable_atomic::AtomicU64;
+use event_listener::Event;
 
 use super::super::positions::PositionKeys;
-use super::state::{Counters, QueryState, TableState, View, ViewportRequest};
-use super::viewport::RequestSlot;
+use super::model::{Action, ModelConfig, TableModel, ViewportRequest};
+use super::state::TableState;
 use super::{SharedView, TableScenery, reactor, viewport};
 use crate::dio::Dio;
 use crate::error::{Error, Result};
@@ -159,21 +159,33 @@ impl TableSceneryBuilder {
             }
             None => {}
         }
-        state.view.write().extent = extent;
-        state.restore(initial.clone());
-        let loads_now = defaults.refresh_on_open;
-        state.view.write().initial_pending = loads_now;
+        state.model.write().set_extent(extent);
+        state.execute(alloc::vec![Action::Restore {
+            epoch: 0,
+            range: initial.clone(),
+            keys,
+            then: None,
+        }]);
+        state
+            .model
+            .write()
+            .set_initial_pending(defaults.refresh_on_open);
 
         let tasks = spawn_tasks(&dio, &state, events);
         if total_later {
-            state.spawn_total();
+            state.execute(alloc::vec![Action::AskTotal {
+                epoch: 0,
+                query: query.clone(),
+            }]);
         }
         if defaults.refresh_on_open {
-            state.commit(ViewportRequest {
-                range: initial.clone(),
-                force: true,
+            state.drive(|model| {
+                model.handle_commit(ViewportRequest {
+                    range: initial.clone(),
+                    force: true,
+                });
+                model.trim(&initial);
             });
-            state.trim(&initial);
         }
         let id = state.scenery_id;
         Ok(TableScenery::attach(
@@ -219,19 +231,19 @@ pub(super) fn local_view_from(dio: &Dio, from: &TableState, query: Query) -> Arc
     if let Some(view) = dio.shared_view::<SharedView>(&key) {
         return view;
     }
-    let state = new_state(dio, query, from.page_size, Some(from.retain_rows), false);
+    let config = *from.model.read().config();
+    let state = new_state(
+        dio,
+        query,
+        config.page_size,
+        Some(config.retain_rows),
+        false,
+    );
     let events = dio.subscribe_events();
     register_hook(dio, &state);
-    {
-        let shown = from.view.read();
-        let mut view = state.view.write();
-        // In the old order (a sorted set keeps its own sort) until the
-        // re-evaluation replaces it.
-        view.sorted = shown.sorted.clone();
-        view.extent = shown.extent;
-        view.shown_query = shown.shown_query.clone();
-        view.initial_pending = false;
-    }
+    // In the old order (a sorted set keeps its own sort) until the
+    // re-evaluation replaces it.
+    state.model.write().show_until_reseeded(&from.model.read());
     let tasks = spawn_tasks(dio, &state, events);
     state.spawn_reseed();
     let view = Arc::new(SharedView { state, tasks });
@@ -246,31 +258,29 @@ fn new_state(
     retain_rows: Option<usize>,
     paged: bool,
 ) -> Arc<TableState> {
-    let keys = PositionKeys::new(&query.key());
     let (generation_tx, _) = generation();
-    Arc::new(TableState {
+    let policy = dio.policy();
+    let defaults = policy.defaults();
+    let config = ModelConfig {
         scenery_id: dio.next_scenery_id(),
-        dio: dio.downgrade(),
-        runtime: dio.runtime().clone(),
-        capabilities: dio.master().capabilities(),
         page_size,
         retain_rows: retain_rows.unwrap_or(page_size.saturating_mul(10)),
         paged,
-        ttl: dio.policy().defaults().cache_ttl,
-        view: RwLock::new(View {
-            initial_pending: true,
-            shown_query: query.clone(),
-            ..View::default()
-        }),
-        query: Mutex::new(QueryState { query, keys }),
-        epoch: AtomicU64::new(0),
-        loads: Mutex::new(Default::default()),
-        committed: Mutex::new(None),
+        debounce: defaults.viewport_debounce,
+        details: dio.loads_details(),
+        total_provider: policy.total_provider().is_some(),
+    };
+    Arc::new(TableState {
+        scenery_id: config.scenery_id,
+        dio: dio.downgrade(),
+        runtime: dio.runtime().clone(),
+        capabilities: dio.master().capabilities(),
+        ttl: defaults.cache_ttl,
+        model: RwLock::new(TableModel::new(config, query)),
         generation: generation_tx,
         watchers: Mutex::new(Vec::new()),
-        requests: Arc::new(RequestSlot::default()),
+        wake: Event::new(),
         closed: AtomicBool::new(false),
-        counters: Counters::default(),
         load_tasks: Mutex::new(Vec::new()),
     })
 }
@@ -297,13 +307,10 @@ fn spawn_tasks(
             .spawn("diorama.table.reactor", reactor::run(weak.clone(), events))
             .abort_on_drop(),
     );
-    if state.paged {
+    if state.paged() {
         tasks.push(
             runtime
-                .spawn(
-                    "diorama.table.viewport",
-                    viewport::run(weak.clone(), defaults.viewport_debounce),
-                )
+                .spawn("diorama.table.viewport", viewport::run(weak.clone()))
                 .abort_on_drop(),
         );
     }

@@ -1,10 +1,9 @@
 //! List/detail hydration in a table view (`LensBuilder::on_load_detail`):
-//! rows a chunk delivers read `Incomplete` until their detail loads; a
-//! committed viewport asks the Dio's detail queue for the incomplete rows
-//! it covers, and a settled detail re-presents its row.
+//! rows a chunk delivers read `Incomplete` until their detail loads (the
+//! model asks the Dio's detail queue for the incomplete rows a committed
+//! viewport covers, and a settled detail re-presents its row).
 
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 
 use super::super::presenting::{Hydration, is_expired};
 use super::super::{EnrichedRecord, RowStatus};
@@ -29,6 +28,20 @@ impl TableState {
 
     fn expired(&self, dio: &Dio, row: &CachedRow) -> bool {
         is_expired(row.fetched_at, dio.invalidated_at(), self.ttl, self.now())
+    }
+
+    /// A freshly fetched row (from a chunk), honouring pending writes.
+    fn fetched_row(&self, id: Id, record: Record, now: Timestamp) -> Arc<EnrichedRecord> {
+        let pending = self.dio.upgrade().and_then(|dio| dio.pending_write(&id));
+        Arc::new(match pending {
+            Some(pending) => EnrichedRecord::pending(
+                id,
+                pending.record.unwrap_or(record),
+                pending.dirty_fields,
+                Some(now),
+            ),
+            None => EnrichedRecord::fresh(id, record, Some(now)),
+        })
     }
 
     /// A list row delivered by a chunk as the view shows it: fresh without a
@@ -74,41 +87,6 @@ impl TableState {
             record,
             state,
             fetched_at: Some(now),
-        }
-    }
-
-    /// Ask for the details of the incomplete rows of the committed
-    /// viewport; failed ones too when `retry_failed` (a viewport reached
-    /// them again, as opposed to a chunk landing).
-    pub(crate) fn hydrate_visible(&self, retry_failed: bool) {
-        let Some(dio) = self.dio().filter(Dio::loads_details) else {
-            return;
-        };
-        let Some(range) = self.committed.lock().clone() else {
-            return;
-        };
-        let ids: Vec<Id> = {
-            let view = self.view.read();
-            view.rows
-                .range(range)
-                .filter(|(_, row)| match row.status {
-                    RowStatus::Incomplete => true,
-                    RowStatus::DetailFailed { .. } => retry_failed,
-                    _ => false,
-                })
-                .map(|(_, row)| row.id.clone())
-                .collect()
-        };
-        dio.request_details(self.scenery_id, ids);
-    }
-
-    /// Row `id`'s detail settled (or a retry started): show it anew.
-    pub(crate) fn show_detail(self: Arc<Self>, dio: &Dio, id: &str) {
-        if self.is_closed() || !self.paged {
-            return;
-        }
-        if self.changed_paged(Some(dio), id, false, None) {
-            self.bump();
         }
     }
 

@@ -1,6 +1,6 @@
 //! What a table view does when its Dio tells it synchronously (see the
 //! Dio's `views.rs`): a pending write shows before `try_patch` returns; a
-//! non-blocking `on_start` that finished re-reads a local view.
+//! non-blocking `on_start` that finished re-reads the view.
 
 use alloc::sync::Arc;
 
@@ -9,33 +9,23 @@ use crate::dio::{Dio, ViewHook};
 
 impl ViewHook for TableState {
     fn write_pending(self: Arc<Self>, dio: &Dio, id: &str) {
-        if self.is_closed() {
-            return;
-        }
-        let changed = if self.paged {
-            self.changed_paged(Some(dio), id, false, None)
-        } else {
-            self.replace_local(Some(dio), id)
-        };
-        if changed {
-            self.bump();
+        if !self.is_closed() {
+            self.row_changed(dio, id, false, None);
         }
     }
 
     fn detail_settled(self: Arc<Self>, dio: &Dio, id: &str) {
-        self.show_detail(dio, id);
+        if !self.is_closed() && self.paged() {
+            self.row_changed(dio, id, false, None);
+        }
     }
 
     fn started(self: Arc<Self>, _dio: &Dio) {
         if self.is_closed() {
             return;
         }
-        if self.paged {
-            let visible = self.committed.lock().clone();
-            let visible = visible.unwrap_or(0..self.page_size);
-            if self.restore(visible) > 0 {
-                self.bump();
-            }
+        if self.paged() {
+            self.drive(|model| model.handle_started());
         } else {
             self.spawn_reseed();
         }

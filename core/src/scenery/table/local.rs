@@ -1,5 +1,6 @@
 //! Local views: without `on_load_chunk` the set is the whole cache, filtered,
-//! searched and sorted in memory with the shared evaluation helpers.
+//! searched and sorted in memory with the shared evaluation helpers (the
+//! model keeps it in order; this reads it from the cache).
 //!
 //! Without a sort the order is by id (a defined order, never the cache's
 //! iteration order by accident). Sort and search changes are instant.
@@ -8,11 +9,11 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use super::super::EnrichedRecord;
-use super::super::sorted::SortedRows;
 use super::state::TableState;
 use crate::cache::CachedRow;
 use crate::dio::Dio;
 use crate::error::Result;
+use crate::runtime::RuntimeExt;
 use crate::vista::{Id, Query, QueryDescriptor, eval};
 
 /// Rows read per cache scan step.
@@ -20,9 +21,9 @@ const SCAN_STEP: usize = 1024;
 
 impl TableState {
     /// Re-evaluate the whole set from the cache (warming the query through
-    /// `on_query` first). Returns whether the view changed.
-    pub(crate) async fn reseed_local(&self, dio: &Dio) -> bool {
-        let query = self.query.lock().query.clone();
+    /// `on_query` first). Returns whether the view changed (it repaints).
+    pub(crate) async fn reseed_local(self: &Arc<Self>, dio: &Dio) -> bool {
+        let query = self.model.read().query().clone();
         let descriptor = QueryDescriptor {
             query: query.clone(),
             ..QueryDescriptor::default()
@@ -32,21 +33,18 @@ impl TableState {
         let Ok(rows) = self.evaluate_local(dio, &query) else {
             return false;
         };
-        let sorted = SortedRows::new(query.sort.clone(), rows);
-        let mut view = self.view.write();
-        let changed = view.sorted.as_ref().is_none_or(|shown| {
-            shown.len() != sorted.len()
-                || shown
-                    .rows()
-                    .iter()
-                    .zip(sorted.rows())
-                    .any(|(shown, row)| shown != row)
+        self.drive(|model| model.handle_reseeded(query, rows))
+    }
+
+    /// Re-evaluate a local view in the background (one repaint if it changed).
+    pub(crate) fn spawn_reseed(self: &Arc<Self>) {
+        let state = self.clone();
+        let task = self.runtime.spawn("diorama.table.reseed", async move {
+            if let Some(dio) = state.dio() {
+                state.reseed_local(&dio).await;
+            }
         });
-        view.extent.state_total(sorted.len());
-        view.sorted = Some(sorted);
-        view.shown_query = query;
-        view.initial_pending = false;
-        changed
+        self.keep(task.abort_on_drop());
     }
 
     fn evaluate_local(&self, dio: &Dio, query: &Query) -> Result<Vec<Arc<EnrichedRecord>>> {
@@ -69,34 +67,12 @@ impl TableState {
         }
         Ok(rows
             .into_iter()
-            .filter_map(|(id, row)| self.build_row(Some(dio), &id, Some(row), None))
+            .filter_map(|(id, row)| self.build_row(dio, &id, Some(row)))
             .collect())
-    }
-
-    /// Re-place row `id` after a single-row event or a pending write:
-    /// found by binary search on the key it was shown with, placed by
-    /// binary search on its new one (rows between shift by one); it leaves
-    /// when it no longer matches (its pending value, if any, decides) or
-    /// is gone, and enters when it starts matching.
-    pub(crate) fn replace_local(&self, dio: Option<&Dio>, id: &str) -> bool {
-        let query = self.query.lock().query.clone();
-        let cached = dio.and_then(|dio| dio.cache().get(id).ok().flatten());
-        let row = self
-            .build_row(dio, id, cached, None)
-            .filter(|row| matches(&query, &row.record));
-        let mut view = self.view.write();
-        let Some(sorted) = view.sorted.as_mut() else {
-            return false;
-        };
-        if !sorted.upsert(id, row) {
-            return false;
-        }
-        let total = sorted.len();
-        view.extent.state_total(total);
-        true
     }
 }
 
+/// Whether `record` is in the set of `query` (its conditions and search).
 pub(crate) fn matches(query: &Query, record: &crate::value::Record) -> bool {
     query
         .conditions

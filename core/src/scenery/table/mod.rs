@@ -18,9 +18,8 @@ mod detail;
 mod hook;
 mod load;
 mod local;
-mod moving;
+mod model;
 mod reactor;
-mod requery;
 mod state;
 mod viewport;
 
@@ -43,7 +42,7 @@ use crate::sync::watch::{GenerationSender, generation};
 use crate::sync::{Mutex, RwLock};
 use crate::vista::{Query, Sort, SortDir, VistaCapabilities};
 
-use state::{TableState, ViewportRequest};
+use state::TableState;
 
 /// The longest viewport a table view takes (see
 /// [`TableScenery::set_viewport`]); longer ones are clamped.
@@ -173,17 +172,17 @@ impl TableScenery {
 
     /// Rows in the set: the total when known, else the rows known to exist.
     pub fn row_count(&self) -> usize {
-        self.state().view.read().extent.row_count()
+        self.state().model.read().view().extent.row_count()
     }
 
     /// True while the end of the set is unknown (more rows may follow).
     pub fn has_more(&self) -> bool {
-        self.state().view.read().extent.has_more()
+        self.state().model.read().view().extent.has_more()
     }
 
     /// The total number of rows, `None` while unknown.
     pub fn estimated_total(&self) -> Option<usize> {
-        self.state().view.read().extent.limit()
+        self.state().model.read().view().extent.limit()
     }
 
     /// The row at `index`, if loaded. Never fetches.
@@ -193,8 +192,9 @@ impl TableScenery {
             .view
             .read()
             .state
-            .view
+            .model
             .read()
+            .view()
             .row(index)
             .cloned()
     }
@@ -206,7 +206,8 @@ impl TableScenery {
     /// never `range.len()`.
     pub fn rows(&self, range: Range<usize>) -> Vec<Option<Arc<EnrichedRecord>>> {
         let state = self.state();
-        let view = state.view.read();
+        let model = state.model.read();
+        let view = model.view();
         let set_end = match view.extent.limit() {
             Some(limit) => limit.max(view.end()),
             None => view
@@ -222,13 +223,14 @@ impl TableScenery {
 
     /// The index of row `id`, if loaded.
     pub fn index_of(&self, id: &str) -> Option<usize> {
-        self.state().view.read().index_of(id)
+        self.state().model.read().view().index_of(id)
     }
 
     /// Whether the set is loading, partly or completely loaded.
     pub fn load_state(&self) -> LoadState {
         let state = self.state();
-        let view = state.view.read();
+        let model = state.model.read();
+        let view = model.view();
         if view.held() == 0 && view.initial_pending {
             return LoadState::Loading;
         }
@@ -255,11 +257,10 @@ impl TableScenery {
     pub fn set_viewport(&self, range: Range<usize>) {
         let range = clamp_viewport(range);
         let state = self.state();
-        if state.paged {
-            state.requests.put(ViewportRequest {
-                range,
-                force: false,
-            });
+        if state.paged() {
+            let now = state.runtime.now();
+            state.drive(|model| model.handle_viewport(range, false, now));
+            state.wake.notify(1);
         } else {
             *self.handle.committed.lock() = Some(range.clone());
             state.publish(DioEvent::ViewportChanged {
@@ -272,8 +273,8 @@ impl TableScenery {
     /// The last committed viewport.
     pub fn viewport(&self) -> Option<Range<usize>> {
         let state = self.state();
-        if state.paged {
-            state.committed.lock().clone()
+        if state.paged() {
+            state.model.read().committed()
         } else {
             self.handle.committed.lock().clone()
         }
@@ -283,21 +284,21 @@ impl TableScenery {
     /// cursor-like masters and "load more" buttons).
     pub fn request_load_more(&self) {
         let state = self.state();
-        if !state.paged {
-            // Everything is loaded already.
-            return;
+        // A local view has everything loaded already.
+        if state.paged() {
+            let now = state.runtime.now();
+            state.drive(|model| model.handle_load_more(now));
+            state.wake.notify(1);
         }
-        let start = state.view.read().end();
-        let range = start..start.saturating_add(state.page_size);
-        state.requests.put(ViewportRequest { range, force: true });
     }
 
     /// Refetch the committed viewport (paged) or re-read the cache (local).
     pub fn request_refresh(&self) {
         let state = self.state();
-        if state.paged {
-            let range = state.committed.lock().clone().unwrap_or(0..state.page_size);
-            state.requests.put(ViewportRequest { range, force: true });
+        if state.paged() {
+            let now = state.runtime.now();
+            state.drive(|model| model.handle_refresh(now));
+            state.wake.notify(1);
         } else {
             state.spawn_reseed();
         }
@@ -307,7 +308,7 @@ impl TableScenery {
     /// once; paged views need a master that can search (else an
     /// `Unsupported` error and nothing changes) and refetch the viewport.
     pub fn set_search(&self, search: Option<String>) -> Result<()> {
-        if search.is_some() && self.state().paged && !self.state().capabilities.can_search {
+        if search.is_some() && self.state().paged() && !self.state().capabilities.can_search {
             return Err(Error::unsupported(
                 "search on a paged view needs a master that can search; a local search would show a filtered sample",
             ));
@@ -319,7 +320,7 @@ impl TableScenery {
     /// paged views need a master that can order (else an `Unsupported`
     /// error and nothing changes) and refetch the viewport in the new order.
     pub fn set_sort(&self, column: Option<String>, dir: SortDir) -> Result<()> {
-        if column.is_some() && self.state().paged && !self.state().capabilities.can_order {
+        if column.is_some() && self.state().paged() && !self.state().capabilities.can_order {
             return Err(Error::unsupported(
                 "sorting a paged view needs a master that can order; a local sort would show a sorted sample",
             ));
@@ -329,23 +330,23 @@ impl TableScenery {
 
     fn change_query(&self, change: impl FnOnce(&mut Query)) -> Result<()> {
         let state = self.state();
-        if !state.paged {
-            let mut query = state.query.lock().query.clone();
-            change(&mut query);
+        let mut query = state.model.read().query().clone();
+        change(&mut query);
+        if !state.paged() {
             return self.requery_local(&state, query);
         }
-        {
-            let mut current = state.query.lock();
-            let mut query = current.query.clone();
-            change(&mut query);
-            if query == current.query {
-                return Ok(());
-            }
-            current.keys = PositionKeys::new(&query.key());
-            current.query = query;
-            state.epoch.fetch_add(1, Ordering::AcqRel);
+        // What the cache knows of the new query's extent, read before the
+        // model is told (no cache read under its lock).
+        let stored = state.dio().and_then(|dio| {
+            PositionKeys::new(&query.key())
+                .read_extent(&**dio.cache())
+                .ok()
+                .flatten()
+        });
+        let now = state.runtime.now();
+        if state.drive(|model| model.handle_query(query, stored, now)) {
+            state.wake.notify(1);
         }
-        state.requery();
         Ok(())
     }
 
@@ -354,7 +355,7 @@ impl TableScenery {
     /// the old order until its re-evaluation lands). The sceneries sharing
     /// the old view keep it.
     fn requery_local(&self, state: &Arc<TableState>, query: Query) -> Result<()> {
-        if query == state.query.lock().query {
+        if query == *state.model.read().query() {
             return Ok(());
         }
         let Some(dio) = state.dio() else {
@@ -369,7 +370,7 @@ impl TableScenery {
 
     /// The current query (conditions, sort, search): the last one set.
     pub fn query(&self) -> Query {
-        self.state().query.lock().query.clone()
+        self.state().model.read().query().clone()
     }
 
     /// The query whose order the rows shown follow. Right after a sort,
@@ -378,7 +379,7 @@ impl TableScenery {
     /// first window lands; a header drawn from it never labels rows of the
     /// old order with the new sort.
     pub fn shown_query(&self) -> Query {
-        self.state().view.read().shown_query.clone()
+        self.state().model.read().view().shown_query.clone()
     }
 
     /// A receiver of this view's generation: it changes on every visible change.
@@ -399,18 +400,15 @@ impl TableScenery {
     /// Activity counters.
     pub fn stats(&self) -> TableStats {
         let state = self.state();
-        let c = &state.counters;
-        // One lock at a time: a guard held across the other would invert
-        // the `loads` → `view` lock order and deadlock with the loaders.
-        let loads_in_flight = state.loads.lock().active.len();
-        let rows_held = state.view.read().held();
+        let model = state.model.read();
+        let c = model.counters();
         TableStats {
-            chunk_loads: c.chunk_loads.load(Ordering::Relaxed),
-            chunk_failures: c.chunk_failures.load(Ordering::Relaxed),
-            cache_hits: c.cache_hits.load(Ordering::Relaxed),
-            rows_loaded: c.rows_loaded.load(Ordering::Relaxed),
-            rows_held,
-            loads_in_flight,
+            chunk_loads: c.chunk_loads,
+            chunk_failures: c.chunk_failures,
+            cache_hits: c.cache_hits,
+            rows_loaded: c.rows_loaded,
+            rows_held: model.view().held(),
+            loads_in_flight: model.loads_in_flight(),
         }
     }
 }

@@ -1,138 +1,32 @@
-//! The shared state of one table scenery and the synchronous operations on it.
+//! The driver of one table view: its [`TableModel`] behind one lock, and
+//! what executes the model's actions (reads of the cache, the chunk and
+//! total tasks, the Dio's bus, the generation).
 //!
-//! Lock order, always: `query` → `loads` → `view`. Locks are spin locks held
-//! for short, non-async sections only.
+//! Every change goes through [`TableState::drive`]: the model is told under
+//! the lock, the actions it asked for are taken in the same hold and
+//! executed after it, in order, by the caller. The lock is never held
+//! across a cache read, a callback or an await.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::VecDeque;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::ops::Range;
 use core::sync::atomic::{AtomicBool, Ordering};
-
 use core::time::Duration;
-use portable_atomic::AtomicU64;
 
-use super::super::extent::Extent;
-use super::super::planner::RowsState;
+use event_listener::Event;
+
+use super::super::EnrichedRecord;
 use super::super::positions::PositionKeys;
 use super::super::presenting::{RowFacts, is_expired, present};
-use super::super::sorted::SortedRows;
-use super::super::sparse::SparseRows;
-use super::super::{EnrichedRecord, RowStatus};
-use super::viewport::RequestSlot;
-use crate::cache::CachedRow;
+use super::model::{Action, PlacedRows, TableModel};
+use crate::cache::{CacheBatch, CachedRow};
 use crate::dio::{Dio, DioEvent, DioInner};
-use crate::runtime::{AbortOnDrop, Runtime, Timestamp};
+use crate::error::Error;
+use crate::runtime::{AbortOnDrop, Runtime, RuntimeExt, Timestamp};
 use crate::sync::watch::GenerationSender;
 use crate::sync::{Mutex, RwLock};
-use crate::value::Record;
-use crate::vista::{Id, Query, VistaCapabilities};
-
-/// A viewport change or load request travelling to the viewport loop.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ViewportRequest {
-    pub(crate) range: Range<usize>,
-    /// Refetch loaded rows too.
-    pub(crate) force: bool,
-}
-
-/// What readers of the view see.
-#[derive(Debug, Default)]
-pub(crate) struct View {
-    /// A paged view's rows, at their positions in the master's order.
-    pub(crate) rows: SparseRows,
-    /// A local view's rows: the whole set in order (`None` for paged views).
-    pub(crate) sorted: Option<SortedRows>,
-    pub(crate) extent: Extent,
-    /// The first load has not finished yet.
-    pub(crate) initial_pending: bool,
-    /// The query changed: the next landing chunk replaces every row.
-    pub(crate) replace_on_land: bool,
-    /// The query whose order the rows shown follow: the previous one after
-    /// a query change, until the new order's first window lands.
-    pub(crate) shown_query: Query,
-    /// Rows of the set moved out of the loaded rows (their key fell in a
-    /// hole or past them), as they were then: where a later change of
-    /// theirs moves the loaded rows from (see `scenery::moves`). Bounded.
-    pub(crate) departed: BTreeMap<Id, Arc<EnrichedRecord>>,
-}
-
-impl View {
-    /// The row at `index`, if loaded.
-    #[inline]
-    pub(crate) fn row(&self, index: usize) -> Option<&Arc<EnrichedRecord>> {
-        match &self.sorted {
-            Some(sorted) => sorted.get(index),
-            None => self.rows.get(index),
-        }
-    }
-
-    /// The index of row `id`, if loaded.
-    pub(crate) fn index_of(&self, id: &str) -> Option<usize> {
-        match &self.sorted {
-            Some(sorted) => sorted.index_of(id),
-            None => self.rows.index_of(id),
-        }
-    }
-
-    /// Rows held.
-    pub(crate) fn held(&self) -> usize {
-        match &self.sorted {
-            Some(sorted) => sorted.len(),
-            None => self.rows.len(),
-        }
-    }
-
-    /// Highest index held plus one.
-    pub(crate) fn end(&self) -> usize {
-        match &self.sorted {
-            Some(sorted) => sorted.len(),
-            None => self.rows.end(),
-        }
-    }
-}
-
-/// The current query and the keys of its persisted positions.
-#[derive(Debug)]
-pub(crate) struct QueryState {
-    pub(crate) query: Query,
-    pub(crate) keys: PositionKeys,
-}
-
-/// One row delivered by a chunk, with what it replaced (for rollback).
-#[derive(Debug)]
-pub(crate) struct Staged {
-    pub(crate) index: usize,
-    pub(crate) row: Arc<EnrichedRecord>,
-    /// `Some(previous)` when the row was placed at once; `None` when it waits
-    /// for the chunk to land (query change).
-    pub(crate) placed: Option<Option<Arc<EnrichedRecord>>>,
-}
-
-/// A chunk load in flight.
-#[derive(Debug)]
-pub(crate) struct Load {
-    pub(crate) id: u64,
-    pub(crate) epoch: u64,
-    pub(crate) range: Range<usize>,
-    pub(crate) staged: Vec<Staged>,
-    pub(crate) stated_total: Option<usize>,
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct Loads {
-    pub(crate) next_id: u64,
-    pub(crate) active: Vec<Load>,
-}
-
-/// Counters a UI or test can read.
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    pub(crate) chunk_loads: AtomicU64,
-    pub(crate) chunk_failures: AtomicU64,
-    pub(crate) cache_hits: AtomicU64,
-    pub(crate) rows_loaded: AtomicU64,
-}
+use crate::vista::{Query, VistaCapabilities};
 
 /// Everything a table scenery's handle and tasks share.
 pub(crate) struct TableState {
@@ -140,23 +34,15 @@ pub(crate) struct TableState {
     pub(crate) dio: Weak<DioInner>,
     pub(crate) runtime: Arc<dyn Runtime>,
     pub(crate) capabilities: VistaCapabilities,
-    pub(crate) page_size: usize,
-    pub(crate) retain_rows: usize,
-    pub(crate) paged: bool,
     pub(crate) ttl: Option<Duration>,
-    pub(crate) view: RwLock<View>,
-    pub(crate) query: Mutex<QueryState>,
-    /// Bumped when the query changes; loads of older epochs are void.
-    pub(crate) epoch: AtomicU64,
-    pub(crate) loads: Mutex<Loads>,
-    pub(crate) committed: Mutex<Option<Range<usize>>>,
+    pub(crate) model: RwLock<TableModel>,
     pub(crate) generation: GenerationSender,
     /// The generations of the sceneries attached to this view: each bumps
     /// with it (weak: a dropped scenery is pruned at the next bump).
     pub(crate) watchers: Mutex<Vec<Weak<GenerationSender>>>,
-    pub(crate) requests: Arc<RequestSlot>,
+    /// Woken when a viewport is held for the viewport loop.
+    pub(crate) wake: Event,
     pub(crate) closed: AtomicBool,
-    pub(crate) counters: Counters,
     pub(crate) load_tasks: Mutex<Vec<AbortOnDrop>>,
 }
 
@@ -164,39 +50,7 @@ impl core::fmt::Debug for TableState {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("TableState")
             .field("scenery_id", &self.scenery_id)
-            .field("paged", &self.paged)
-            .field("page_size", &self.page_size)
             .finish_non_exhaustive()
-    }
-}
-
-/// Rows state seen by the planner: loads of the current epoch and the view.
-pub(crate) struct PlannerView<'a> {
-    pub(crate) loads: &'a Loads,
-    pub(crate) view: &'a View,
-    pub(crate) epoch: u64,
-}
-
-impl RowsState for PlannerView<'_> {
-    fn is_fresh(&self, index: usize) -> bool {
-        self.view.rows.get(index).is_some_and(|row| {
-            matches!(
-                row.status,
-                RowStatus::Fresh
-                    | RowStatus::PendingWrite
-                    | RowStatus::WriteFailed { .. }
-                    // The list row is current; its detail loads apart.
-                    | RowStatus::Incomplete
-                    | RowStatus::DetailFailed { .. }
-            )
-        })
-    }
-
-    fn is_in_flight(&self, index: usize) -> bool {
-        self.loads
-            .active
-            .iter()
-            .any(|load| load.epoch == self.epoch && load.range.contains(&index))
     }
 }
 
@@ -205,12 +59,123 @@ impl TableState {
         Dio::upgrade(&self.dio)
     }
 
-    pub(crate) fn current_epoch(&self) -> u64 {
-        self.epoch.load(Ordering::Acquire)
-    }
-
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn paged(&self) -> bool {
+        self.model.read().config().paged
+    }
+
+    pub(crate) fn now(&self) -> Timestamp {
+        self.runtime.wall_clock()
+    }
+
+    /// Tell the model something (`f`), then execute what it asked for.
+    pub(crate) fn drive<R>(self: &Arc<Self>, f: impl FnOnce(&mut TableModel) -> R) -> R {
+        let (result, actions) = {
+            let mut model = self.model.write();
+            let result = f(&mut model);
+            (result, model.take_actions())
+        };
+        if !actions.is_empty() {
+            self.execute(actions);
+        }
+        result
+    }
+
+    /// Execute `actions` in order; an answer's own actions run right after
+    /// the action it answers.
+    pub(crate) fn execute(self: &Arc<Self>, actions: Vec<Action>) {
+        let mut work: VecDeque<Action> = actions.into();
+        while let Some(action) = work.pop_front() {
+            let more = self.execute_one(action);
+            for action in more.into_iter().rev() {
+                work.push_front(action);
+            }
+        }
+    }
+
+    fn execute_one(self: &Arc<Self>, action: Action) -> Vec<Action> {
+        match action {
+            Action::Restore {
+                epoch,
+                range,
+                keys,
+                then,
+            } => {
+                let rows = self.read_positions(&keys, range, false).unwrap_or_default();
+                let mut model = self.model.write();
+                model.handle_restored(epoch, rows, then);
+                model.take_actions()
+            }
+            Action::RestoreReplacing { epoch, range, keys } => {
+                let rows = self.read_positions(&keys, range, true);
+                let mut model = self.model.write();
+                model.handle_restored_replacing(epoch, rows);
+                model.take_actions()
+            }
+            Action::Load { id, range, query } => self.spawn_load(id, range, query),
+            Action::ForgetPositions { keys } => {
+                if let Some(dio) = self.dio() {
+                    let mut batch = CacheBatch::new();
+                    keys.stage_forget(&mut batch);
+                    // A failed delete only means a reopen shows the old
+                    // order until its rows are refetched (they read stale).
+                    let _ = dio.cache().apply(batch);
+                }
+                Vec::new()
+            }
+            Action::AskTotal { epoch, query } => {
+                self.spawn_total(epoch, query);
+                Vec::new()
+            }
+            Action::RequestDetails { ids } => {
+                if let Some(dio) = self.dio() {
+                    dio.request_details(self.scenery_id, ids);
+                }
+                Vec::new()
+            }
+            Action::Publish(event) => {
+                self.publish(event);
+                Vec::new()
+            }
+            Action::Bump => {
+                self.bump();
+                Vec::new()
+            }
+        }
+    }
+
+    /// The rows at persisted positions of `range` under `keys` (reading
+    /// O(range) meta entries and rows), as they are shown. With `all`,
+    /// `None` unless the cache holds every row of the range.
+    fn read_positions(
+        &self,
+        keys: &PositionKeys,
+        range: Range<usize>,
+        all: bool,
+    ) -> Option<PlacedRows> {
+        let dio = self.dio()?;
+        let cache = dio.cache();
+        let positions = keys.read(&**cache, range.clone()).ok()?;
+        if all && positions.len() < range.len() {
+            return None;
+        }
+        let ids: Vec<&str> = positions.iter().map(|(_, id)| id.as_str()).collect();
+        let cached = cache.get_many(&ids).ok()?;
+        if all && cached.iter().any(Option::is_none) {
+            return None;
+        }
+        Some(
+            positions
+                .iter()
+                .zip(cached)
+                .filter_map(|((index, id), row)| {
+                    Some((*index, self.build_row(&dio, id, Some(row?))?))
+                })
+                .collect(),
+        )
     }
 
     pub(crate) fn publish(&self, event: DioEvent) {
@@ -241,128 +206,68 @@ impl TableState {
         self.watchers.lock().push(Arc::downgrade(generation));
     }
 
-    pub(crate) fn now(&self) -> Timestamp {
-        self.runtime.wall_clock()
+    /// What decides how row `id` is shown, read from the Dio: its cached
+    /// value, pending writes, the last write's `failure`, freshness and
+    /// hydration (what is shown now is the model's part).
+    pub(crate) fn facts(&self, dio: &Dio, id: &str, failure: Option<Error>) -> RowFacts<'static> {
+        let cached = dio.cache().get(id).ok().flatten();
+        self.facts_of(dio, id, cached, failure)
     }
 
-    /// The row to show for `id` given its cached state (`None`: not cached)
-    /// and the record shown so far, honouring pending writes (the one rule
-    /// of `scenery::presenting`).
-    pub(crate) fn build_row(
+    fn facts_of(
         &self,
-        dio: Option<&Dio>,
+        dio: &Dio,
         id: &str,
         cached: Option<CachedRow>,
-        shown: Option<&EnrichedRecord>,
-    ) -> Option<Arc<EnrichedRecord>> {
-        self.present_row(dio, id, cached, shown, None)
-    }
-
-    /// [`build_row`](Self::build_row), with the last write's `failure`.
-    pub(crate) fn present_row(
-        &self,
-        dio: Option<&Dio>,
-        id: &str,
-        cached: Option<CachedRow>,
-        shown: Option<&EnrichedRecord>,
-        failure: Option<crate::error::Error>,
-    ) -> Option<Arc<EnrichedRecord>> {
+        failure: Option<Error>,
+    ) -> RowFacts<'static> {
         let expired = cached.as_ref().is_some_and(|row| {
-            is_expired(
-                row.fetched_at,
-                dio.map_or(Timestamp::from_millis(0), Dio::invalidated_at),
-                self.ttl,
-                self.now(),
-            )
+            is_expired(row.fetched_at, dio.invalidated_at(), self.ttl, self.now())
         });
-        let facts = RowFacts {
+        RowFacts {
             cached,
-            pending: dio.and_then(|dio| dio.pending_write(id)),
+            pending: dio.pending_write(id),
             failure,
             expired,
-            shown,
-            hydration: self.hydration(dio, id),
-        };
-        present(id, facts).map(Arc::new)
+            shown: None,
+            hydration: self.hydration(Some(dio), id),
+        }
     }
 
-    /// A freshly fetched row (from a chunk), honouring pending writes.
-    pub(crate) fn fetched_row(
+    /// Row `id` as shown from its cached state alone (`None`: nothing to
+    /// show), honouring pending writes.
+    pub(crate) fn build_row(
         &self,
-        id: Id,
-        record: Record,
-        now: Timestamp,
-    ) -> Arc<EnrichedRecord> {
-        let pending = self.dio.upgrade().and_then(|dio| dio.pending_write(&id));
-        Arc::new(match pending {
-            Some(pending) => EnrichedRecord::pending(
-                id,
-                pending.record.unwrap_or(record),
-                pending.dirty_fields,
-                Some(now),
-            ),
-            None => EnrichedRecord::fresh(id, record, Some(now)),
-        })
-    }
-
-    /// Replace the row shown for `id` (if shown) with `make(shown)`: in
-    /// place in a paged view, where its key puts it in a local one.
-    /// Returns whether anything changed.
-    pub(crate) fn update_in_place(
-        &self,
+        dio: &Dio,
         id: &str,
-        make: impl FnOnce(&Arc<EnrichedRecord>) -> Option<Arc<EnrichedRecord>>,
-    ) -> bool {
-        let mut view = self.view.write();
-        if let Some(sorted) = view.sorted.as_mut() {
-            let Some(shown) = sorted.shown(id).cloned() else {
-                return false;
-            };
-            return match make(&shown) {
-                Some(row) => sorted.upsert(id, Some(row)),
-                None => false,
-            };
-        }
-        let Some(index) = view.rows.index_of(id) else {
-            return false;
-        };
-        let Some(shown) = view.rows.get(index).cloned() else {
-            return false;
-        };
-        match make(&shown) {
-            Some(row) if *row != *shown => {
-                view.rows.set(index, row);
-                true
-            }
-            _ => false,
-        }
+        cached: Option<CachedRow>,
+    ) -> Option<Arc<EnrichedRecord>> {
+        present(id, self.facts_of(dio, id, cached, None)).map(Arc::new)
     }
 
-    /// Mark every row shown as stale (a wholesale invalidation), without a
-    /// repaint: the refetch that follows repaints once.
-    pub(crate) fn mark_all_stale(&self) -> bool {
-        let mut view = self.view.write();
-        // Rows may be at other indices after the refetch: where departed
-        // rows sat is not known any more.
-        view.departed.clear();
-        let stale: Vec<(usize, Arc<EnrichedRecord>)> = view
-            .rows
-            .iter()
-            .filter(|(_, row)| row.status == RowStatus::Fresh)
-            .map(|(i, row)| {
-                (
-                    i,
-                    Arc::new(EnrichedRecord {
-                        status: RowStatus::Stale,
-                        ..(**row).clone()
-                    }),
-                )
-            })
-            .collect();
-        let changed = !stale.is_empty();
-        for (i, row) in stale {
-            view.rows.set(i, row);
-        }
-        changed
+    /// Ask `total_provider` for the total of `query` (of `epoch`) in the
+    /// background; a stated total that changes the view repaints it.
+    fn spawn_total(self: &Arc<Self>, epoch: u64, query: Query) {
+        let Some(dio) = self.dio() else { return };
+        let state = Arc::downgrade(self);
+        let task = self.runtime.spawn("diorama.table.total", async move {
+            let total = match dio.policy().total_provider() {
+                Some(total_provider) => total_provider(&dio, query).await,
+                None => return,
+            };
+            drop(dio);
+            // A failing provider leaves the total to be found by loading.
+            if let (Ok(total), Some(state)) = (total, state.upgrade()) {
+                state.drive(|model| model.handle_total(epoch, total));
+            }
+        });
+        self.keep(task.abort_on_drop());
+    }
+
+    /// Keep a task of this view until it ends or the view closes.
+    pub(crate) fn keep(&self, task: AbortOnDrop) {
+        let mut tasks = self.load_tasks.lock();
+        tasks.retain(|task| !task.is_finished());
+        tasks.push(task);
     }
 }
