@@ -69,7 +69,7 @@ pub(crate) struct RowFacts<'a> {
 ///   incomplete, unexpired and awaiting its detail; otherwise `Stale` when
 ///   incomplete, stale or expired;
 /// - else (shown, no longer cached): `NotFound` with the value shown.
-pub(crate) fn present(id: &str, facts: RowFacts<'_>) -> Option<EnrichedRecord> {
+pub(crate) fn present(id: impl Into<Id>, facts: RowFacts<'_>) -> Option<EnrichedRecord> {
     let RowFacts {
         cached,
         pending,
@@ -103,22 +103,24 @@ pub(crate) fn present(id: &str, facts: RowFacts<'_>) -> Option<EnrichedRecord> {
             (None, _) => return None,
         },
     };
+    // Taken only now: nothing to show costs no id.
+    let id: Id = id.into();
     Some(match (pending, failure) {
         (Some(pending), _) => EnrichedRecord::pending(
-            Id::from(id),
+            id,
             pending.record.unwrap_or(record),
             pending.dirty_fields,
             fetched_at,
         ),
         (None, Some(error)) => EnrichedRecord {
-            id: Id::from(id),
+            id,
             record,
             status: RowStatus::WriteFailed { error },
             dirty_fields: None,
             fetched_at,
         },
         (None, None) => EnrichedRecord {
-            id: Id::from(id),
+            id,
             record,
             status,
             dirty_fields: None,

@@ -8,13 +8,14 @@
 //!
 //! Pure data, no I/O: tested directly.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::BTreeSet;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::borrow::Borrow;
 use core::cmp::Ordering;
 
 use super::EnrichedRecord;
-use crate::vista::{Id, Sort, eval};
+use crate::vista::{Sort, eval};
 
 /// The view's order: `sort` (numeric across ints and floats, nulls last,
 /// ties by id), else by id.
@@ -29,8 +30,39 @@ pub(crate) fn order(sort: Option<&Sort>, a: &EnrichedRecord, b: &EnrichedRecord)
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SortedRows {
     order: Vec<Arc<EnrichedRecord>>,
-    shown: BTreeMap<Id, Arc<EnrichedRecord>>,
+    /// The rows by id (the row is its own key: no copy of the id per row).
+    shown: BTreeSet<ById>,
     sort: Option<Sort>,
+}
+
+/// A row ordered and looked up by its id.
+#[derive(Clone, Debug)]
+struct ById(Arc<EnrichedRecord>);
+
+impl PartialEq for ById {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+impl Eq for ById {}
+
+impl PartialOrd for ById {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ById {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.id.cmp(&other.0.id)
+    }
+}
+
+impl Borrow<str> for ById {
+    fn borrow(&self) -> &str {
+        &self.0.id
+    }
 }
 
 impl SortedRows {
@@ -42,10 +74,7 @@ impl SortedRows {
             None => rows.sort_unstable_by(|a, b| a.id.cmp(&b.id)),
         }
         rows.dedup_by(|a, b| a.id == b.id);
-        let shown = rows
-            .iter()
-            .map(|row| (row.id.clone(), row.clone()))
-            .collect();
+        let shown = rows.iter().map(|row| ById(row.clone())).collect();
         SortedRows {
             order: rows,
             shown,
@@ -71,13 +100,13 @@ impl SortedRows {
 
     /// The row shown for `id`.
     pub(crate) fn shown(&self, id: &str) -> Option<&Arc<EnrichedRecord>> {
-        self.shown.get(id)
+        self.shown.get(id).map(|row| &row.0)
     }
 
     /// The index of row `id`: a binary search on the key it is shown with.
     pub(crate) fn index_of(&self, id: &str) -> Option<usize> {
         let row = self.shown.get(id)?;
-        self.position(row)
+        self.position(&row.0)
     }
 
     fn position(&self, row: &EnrichedRecord) -> Option<usize> {
@@ -96,7 +125,7 @@ impl SortedRows {
     /// Show `row` for `id` (`None`: `id` leaves the set), where its key
     /// puts it. Returns whether anything changed.
     pub(crate) fn upsert(&mut self, id: &str, row: Option<Arc<EnrichedRecord>>) -> bool {
-        let old = self.shown.get(id).and_then(|shown| self.position(shown));
+        let old = self.shown.get(id).and_then(|shown| self.position(&shown.0));
         match (old, row) {
             (None, None) => false,
             (Some(at), None) => {
@@ -109,7 +138,7 @@ impl SortedRows {
                     Ok(at) | Err(at) => at,
                 };
                 self.order.insert(at, row.clone());
-                self.shown.insert(row.id.clone(), row);
+                self.shown.replace(ById(row));
                 true
             }
             (Some(at), Some(row)) => {
@@ -129,7 +158,7 @@ impl SortedRows {
                     to - 1
                 };
                 self.order[to] = row.clone();
-                self.shown.insert(row.id.clone(), row);
+                self.shown.replace(ById(row));
                 true
             }
         }
@@ -142,7 +171,7 @@ impl SortedRows {
             && slot.id == row.id
         {
             *slot = row.clone();
-            self.shown.insert(row.id.clone(), row);
+            self.shown.replace(ById(row));
         }
     }
 }
@@ -221,7 +250,7 @@ mod tests {
         fn any_sequence_of_changes_keeps_the_order_of_a_fresh_sort(
             changes in proptest::collection::vec((0usize..40, proptest::option::of(proptest::option::of(-5i64..5))), 1..200)
         ) {
-            let mut truth: BTreeMap<String, Option<i64>> = BTreeMap::new();
+            let mut truth: alloc::collections::BTreeMap<String, Option<i64>> = alloc::collections::BTreeMap::new();
             let mut rows = SortedRows::new(by_price(), Vec::new());
             for (n, change) in changes {
                 let id = format!("r{n:02}");

@@ -67,7 +67,7 @@ impl TableState {
         }
         Ok(rows
             .into_iter()
-            .filter_map(|(id, row)| self.build_row(dio, &id, Some(row)))
+            .filter_map(|(id, row)| self.build_row(dio, id, Some(row)))
             .collect())
     }
 }

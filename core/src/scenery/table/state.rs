@@ -26,7 +26,7 @@ use crate::error::Error;
 use crate::runtime::{AbortOnDrop, Runtime, RuntimeExt, Timestamp};
 use crate::sync::watch::GenerationSender;
 use crate::sync::{Mutex, RwLock};
-use crate::vista::{Query, VistaCapabilities};
+use crate::vista::{Id, Query, VistaCapabilities};
 
 /// Everything a table scenery's handle and tasks share.
 pub(crate) struct TableState {
@@ -172,7 +172,7 @@ impl TableState {
                 .iter()
                 .zip(cached)
                 .filter_map(|((index, id), row)| {
-                    Some((*index, self.build_row(&dio, id, Some(row?))?))
+                    Some((*index, self.build_row(&dio, id.clone(), Some(row?))?))
                 })
                 .collect(),
         )
@@ -239,10 +239,11 @@ impl TableState {
     pub(crate) fn build_row(
         &self,
         dio: &Dio,
-        id: &str,
+        id: Id,
         cached: Option<CachedRow>,
     ) -> Option<Arc<EnrichedRecord>> {
-        present(id, self.facts_of(dio, id, cached, None)).map(Arc::new)
+        let facts = self.facts_of(dio, &id, cached, None);
+        present(id, facts).map(Arc::new)
     }
 
     /// Ask `total_provider` for the total of `query` (of `epoch`) in the
