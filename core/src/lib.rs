@@ -81,10 +81,14 @@
 //! - `diorama.load_chunk`: one chunk load of a table scenery (`start`,
 //!   `end`, `query` in its `Debug` form); an aborted load records no
 //!   outcome;
-//! - `diorama.refresh`: one refresh, manual or scheduled.
+//! - `diorama.refresh`: one refresh, manual or scheduled;
+//! - `diorama.master`: one call the core makes on the master (`op`:
+//!   `fetch_window`, `count`, `get`, `apply_write`; `query` in its `Debug`
+//!   form or `id`; a window's `offset` and `limit`; a write's kind as
+//!   `write`), inside the chunk load's or write's span when it serves one.
 //!
-//! Master calls, cache reads and logs made inside them carry the span as
-//! their context. Without a subscriber a span costs an atomic load.
+//! Cache reads and logs made inside them carry the span as their context.
+//! Without a subscriber a span costs an atomic load.
 #![no_std]
 // Unsafe code lives in one file, `sync/critical.rs` (guards over a
 // critical section); everywhere else it is an error.

@@ -1,7 +1,8 @@
-//! The Dio's tracing spans (`dio::spans`): a write, a chunk load and a
-//! refresh each open a span named for the work, with the Dio's name, what
-//! the work was about (op and id, range and query) and how it ended — `ok`,
-//! or the error's kind and text — as a subscriber sees them.
+//! The Dio's tracing spans (`dio::spans`): a write, a chunk load, a
+//! refresh and each master call open a span named for the work, with the
+//! Dio's name, what the work was about (op and id, range and query) and how
+//! it ended — `ok`, or the error's kind and text — as a subscriber sees
+//! them.
 //!
 //! The subscriber is a registry with a layer that keeps every closed
 //! span's name and fields, set for the test thread; the simulator runs
@@ -25,6 +26,8 @@ use tracing_subscriber::registry::LookupSpan;
 #[derive(Clone, Debug, PartialEq)]
 struct Closed {
     name: &'static str,
+    /// The name of the span it was opened in, if any.
+    parent: Option<&'static str>,
     fields: BTreeMap<String, String>,
 }
 
@@ -79,6 +82,7 @@ impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<
             .unwrap_or_default();
         self.0.lock().unwrap().push(Closed {
             name: span.name(),
+            parent: span.parent().map(|parent| parent.name()),
             fields,
         });
     }
@@ -194,4 +198,115 @@ fn writes_chunk_loads_and_refreshes_are_spans_with_their_outcome() {
     expect(&refreshes[1], &[("outcome", "failed")]);
     assert_eq!(refreshes[1].field("error"), error.to_string());
     drop(view);
+}
+
+/// Every call the core makes on the master is one `diorama.master` span:
+/// as many spans of each op as the master counted calls, with the op, the
+/// query or id, a window's offset and limit, a write's kind, and the
+/// outcome; a chunk load's call sits inside its load span, a write's
+/// inside its write span.
+#[test]
+fn every_master_call_is_one_span_with_its_op_query_and_outcome() {
+    let spans = Spans::default();
+    let subscriber = tracing_subscriber::registry().with(spans.clone());
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let sim = SimRuntime::new(5);
+    let master = MemoryVista::new("products")
+        .with_rows((0..30).map(|i| (format!("p{i:02}"), record! { "price" => i })));
+    // Totals from the master's count, chunks from its windows.
+    let lens = Lens::builder()
+        .cache_source(MemoryBackend::new())
+        .runtime(sim.runtime())
+        .page_from_master()
+        .build()
+        .unwrap();
+    let dio = sim
+        .block_on(lens.make_dio(Vista::new(master.clone())))
+        .unwrap();
+
+    let view = sim
+        .block_on(
+            dio.table_scenery()
+                .page_size(10)
+                .initial_range(0..10)
+                .search("2")
+                .open(),
+        )
+        .unwrap();
+    sim.block_on(sim.runtime().sleep(Duration::from_millis(100)));
+    assert!(view.row(0).is_some(), "the first chunk landed");
+    let record = sim.block_on(dio.record_scenery("p29").open()).unwrap();
+    sim.block_on(sim.runtime().sleep(Duration::from_millis(100)));
+    assert!(record.record().is_some(), "the row was read");
+    master.fail_all(VistaOp::Get, true);
+    let missing = sim.block_on(dio.record_scenery("p28").open()).unwrap();
+    sim.block_on(sim.runtime().sleep(Duration::from_millis(100)));
+    master.fail_all(VistaOp::Get, false);
+    let ticket = sim
+        .block_on(dio.patch("p03", record! { "price" => 99 }))
+        .unwrap();
+    sim.block_on(ticket.outcome()).unwrap();
+
+    let calls = spans.named("diorama.master");
+    let of = |op: &str| -> Vec<Closed> {
+        calls
+            .iter()
+            .filter(|c| c.field("op") == op)
+            .cloned()
+            .collect()
+    };
+    for (op, counted) in [
+        ("fetch_window", VistaOp::FetchWindow),
+        ("count", VistaOp::Count),
+        ("get", VistaOp::Get),
+        ("apply_write", VistaOp::Patch),
+    ] {
+        assert_eq!(
+            of(op).len(),
+            master.calls(counted),
+            "one span per {op} call: {calls:?}"
+        );
+        assert!(!of(op).is_empty(), "no {op} call: {calls:?}");
+    }
+    assert_eq!(
+        calls.len(),
+        of("fetch_window").len() + of("count").len() + of("get").len() + of("apply_write").len(),
+        "no other calls: {calls:?}"
+    );
+    for call in &calls {
+        assert_eq!(call.field("dio"), "products", "{call:?}");
+    }
+
+    let window = &of("fetch_window")[0];
+    assert!(window.field("query").contains("\"2\""), "{window:?}");
+    assert_eq!(window.field("offset"), "0", "{window:?}");
+    assert_eq!(window.field("limit"), "10", "{window:?}");
+    assert_eq!(window.field("outcome"), "ok", "{window:?}");
+    assert_eq!(window.parent, Some("diorama.load_chunk"), "{window:?}");
+
+    let count = &of("count")[0];
+    assert!(count.field("query").contains("\"2\""), "{count:?}");
+    assert_eq!(count.field("outcome"), "ok", "{count:?}");
+
+    let gets = of("get");
+    let read = gets
+        .iter()
+        .find(|g| g.field("id") == "p29")
+        .expect("get p29");
+    assert_eq!(read.field("outcome"), "ok", "{read:?}");
+    assert_eq!(read.field("query"), "", "a call by id: {read:?}");
+    let failed = gets
+        .iter()
+        .find(|g| g.field("id") == "p28")
+        .expect("get p28");
+    assert_eq!(failed.field("outcome"), "failed", "{failed:?}");
+    assert!(!failed.field("error").is_empty(), "{failed:?}");
+
+    let write = &of("apply_write")[0];
+    assert_eq!(write.field("write"), "patch", "{write:?}");
+    assert_eq!(write.field("id"), "p03", "{write:?}");
+    assert_eq!(write.field("outcome"), "ok", "{write:?}");
+    assert_eq!(write.parent, Some("diorama.write"), "{write:?}");
+    drop((view, record, missing));
 }

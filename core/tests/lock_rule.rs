@@ -11,6 +11,52 @@ fn a_host_build_keeps_spin_locks() {
     assert_eq!(LOCK_KIND, LockKind::Spin);
 }
 
+/// A thread waiting for a held lock calls the installed wait (the std
+/// runtimes install a thread yield) rather than only spinning, and gets
+/// the lock once it is released.
+#[cfg(not(feature = "critical-section"))]
+#[test]
+fn a_contended_lock_calls_the_installed_wait() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use diorama_core::sync::{Mutex, RwLock, wait_when_contended};
+
+    static WAITS: AtomicUsize = AtomicUsize::new(0);
+    fn counting_yield() {
+        WAITS.fetch_add(1, Ordering::Relaxed);
+        std::thread::yield_now();
+    }
+    wait_when_contended(counting_yield);
+
+    let lock = Arc::new(Mutex::new(0u32));
+    let held = lock.lock();
+    let contender = {
+        let lock = lock.clone();
+        std::thread::spawn(move || *lock.lock() += 1)
+    };
+    while WAITS.load(Ordering::Relaxed) == 0 {
+        std::thread::yield_now();
+    }
+    drop(held);
+    contender.join().unwrap();
+    assert_eq!(*lock.lock(), 1);
+
+    let rw = Arc::new(RwLock::new(0u32));
+    let reading = rw.read();
+    let before = WAITS.load(Ordering::Relaxed);
+    let writer = {
+        let rw = rw.clone();
+        std::thread::spawn(move || *rw.write() += 1)
+    };
+    while WAITS.load(Ordering::Relaxed) == before {
+        std::thread::yield_now();
+    }
+    drop(reading);
+    writer.join().unwrap();
+    assert_eq!(*rw.read(), 1);
+}
+
 #[cfg(feature = "critical-section")]
 mod critical {
     use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -49,6 +49,8 @@ impl SmolRuntime {
     }
 
     fn with_target(target: Target) -> Self {
+        // Contended core locks yield the thread instead of spinning on.
+        diorama_core::sync::wait_when_contended(std::thread::yield_now);
         SmolRuntime {
             target: Arc::new(target),
             origin: std::time::Instant::now(),

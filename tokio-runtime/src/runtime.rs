@@ -63,6 +63,8 @@ impl TokioRuntime {
 
     /// A runtime spawning on `handle`'s scheduler and using its clock.
     pub fn from_handle(handle: Handle) -> Self {
+        // Contended core locks yield the thread instead of spinning on.
+        diorama_core::sync::wait_when_contended(std::thread::yield_now);
         let origin = {
             let _context = handle.enter();
             tokio::time::Instant::now()

@@ -27,7 +27,7 @@ mod queries;
 mod refresh;
 mod shell;
 mod sink;
-mod spans;
+pub(crate) mod spans;
 pub(crate) mod stamps;
 mod tap;
 mod views;

@@ -141,7 +141,8 @@ impl TableShell for DioShell {
                 // read it through rather than pass the part off as the whole.
                 Some(_) => {
                     let stamp = self.dio.begin_read();
-                    let record = self.dio.master().get(id).await?;
+                    let span = super::spans::master_get(self.dio.table_name(), id);
+                    let record = super::spans::master_call(span, self.dio.master().get(id)).await?;
                     if let Some(record) = &record {
                         let now = Some(self.dio.runtime().wall_clock());
                         let row = CachedRow::complete(record.clone(), now);

@@ -13,12 +13,29 @@
 //!   `outcome`.
 //! - `diorama.refresh` around one refresh (manual or scheduled):
 //!   `outcome`.
+//! - `diorama.master` around each call the core makes on the Dio's
+//!   master (a chunk load's window, a total, a row read for a record view
+//!   or a refetch, a queued write): `op` (the [`TableShell`] method:
+//!   `fetch_window`, `count`, `get`, `apply_write`), `query` (its `Debug`
+//!   form; empty for a call by id), `id` (empty for a call by query),
+//!   `offset` and `limit` for a window, `write` (the write's kind) for
+//!   `apply_write`, `outcome`. A chunk load's master call is a child of
+//!   its `diorama.load_chunk`, a write's of its `diorama.write`. Calls an
+//!   application's own callbacks make on `dio.master()` are theirs to
+//!   wrap.
+//!
+//! The master's span is opened at each call site rather than by a shell
+//! wrapped around the master: the Dio hands out its master's shell as is
+//! (`dio.master().shell()`), and replicas recognise a Dio by that shell.
+//!
+//! [`TableShell`]: crate::vista::TableShell
 //!
 //! `outcome` is recorded when the work ends: `ok`, or the error's kind in
 //! words ([`ErrorKind::as_str`](crate::ErrorKind::as_str): `failed`, `not
 //! found`, …) with the error's text as `error`. A
 //! span dropped before its work ended (an aborted load) records none.
 
+use core::future::Future;
 use core::ops::Range;
 
 use tracing::Span;
@@ -56,6 +73,62 @@ pub(crate) fn load_chunk(dio: &str, range: &Range<usize>, query: &Query) -> Span
 /// The span of one refresh of `dio`.
 pub(crate) fn refresh(dio: &str) -> Span {
     tracing::info_span!("diorama.refresh", dio, outcome = Empty, error = Empty)
+}
+
+/// The span of one call `op` on the master of `dio`, its other fields
+/// empty (set them with [`Span::record`]).
+pub(crate) fn master(dio: &str, op: &'static str) -> Span {
+    tracing::info_span!(
+        "diorama.master",
+        dio,
+        op,
+        query = Empty,
+        id = Empty,
+        offset = Empty,
+        limit = Empty,
+        write = Empty,
+        outcome = Empty,
+        error = Empty,
+    )
+}
+
+/// The span of a master `get` of row `id`.
+pub(crate) fn master_get(dio: &str, id: &str) -> Span {
+    let span = master(dio, "get");
+    span.record("id", id);
+    span
+}
+
+/// The span of a master `fetch_window` of `query`.
+pub(crate) fn master_window(dio: &str, query: &Query, offset: usize, limit: usize) -> Span {
+    let span = master(dio, "fetch_window");
+    span.record("query", tracing::field::debug(query));
+    span.record("offset", offset);
+    span.record("limit", limit);
+    span
+}
+
+/// The span of a master `count` of `query`.
+pub(crate) fn master_count(dio: &str, query: &Query) -> Span {
+    let span = master(dio, "count");
+    span.record("query", tracing::field::debug(query));
+    span
+}
+
+/// The span of a master `apply_write` of `op`.
+pub(crate) fn master_write(dio: &str, op: &WriteOp) -> Span {
+    let span = master(dio, "apply_write");
+    span.record("write", op_name(op));
+    span.record("id", op.id().unwrap_or(""));
+    span
+}
+
+/// Run the master call `call` inside `span` and record how it ended.
+pub(crate) async fn master_call<T>(span: Span, call: impl Future<Output = Result<T>>) -> Result<T> {
+    use tracing::Instrument;
+    let result = call.instrument(span.clone()).await;
+    outcome(&span, &result);
+    result
 }
 
 /// Record how the work of `span` ended.

@@ -263,7 +263,9 @@ impl Dio {
                 return;
             };
             let stamp = dio.begin_read();
-            let Ok(Some(record)) = dio.master().get(&id).await else {
+            let span = super::spans::master_get(dio.table_name(), &id);
+            let Ok(Some(record)) = super::spans::master_call(span, dio.master().get(&id)).await
+            else {
                 // Gone at the master (the change that raced said so) or
                 // unreadable now: absent is the truth or a refetch later.
                 return;

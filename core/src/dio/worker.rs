@@ -167,7 +167,9 @@ async fn send(
 async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<Id>> {
     let outbox = &dio.inner.outbox;
     let stamp = dio.begin_read();
-    let written = match dio.master().apply_write(key, op.clone()).await {
+    let span = super::spans::master_write(dio.table_name(), &op);
+    let apply = dio.master().apply_write(key, op.clone());
+    let written = match super::spans::master_call(span, apply).await {
         Ok(written) => written,
         Err(error) => {
             outbox.confirm(key);

@@ -299,8 +299,11 @@ impl LensBuilder {
     /// [`load_chunks_from_master`](Self::load_chunks_from_master). Replaces
     /// both callbacks.
     pub fn page_from_master(self) -> Self {
-        self.total_provider(|dio, query| async move { dio.master().shell().count(&query).await })
-            .load_chunks_from_master()
+        self.total_provider(|dio, query| async move {
+            let span = crate::dio::spans::master_count(dio.table_name(), &query);
+            crate::dio::spans::master_call(span, dio.master().shell().count(&query)).await
+        })
+        .load_chunks_from_master()
     }
 
     /// `on_load_chunk` that fetches each range with the master's
@@ -312,11 +315,17 @@ impl LensBuilder {
     /// sort or search its master cannot apply).
     pub fn load_chunks_from_master(self) -> Self {
         self.on_load_chunk(|dio, range, query, sink| async move {
-            let page = dio
+            let span = crate::dio::spans::master_window(
+                dio.table_name(),
+                &query,
+                range.start,
+                range.len(),
+            );
+            let window = dio
                 .master()
                 .shell()
-                .fetch_window(&query, range.start, range.len())
-                .await?;
+                .fetch_window(&query, range.start, range.len());
+            let page = crate::dio::spans::master_call(span, window).await?;
             if let Some(total) = page.total {
                 sink.set_total(total)?;
             }

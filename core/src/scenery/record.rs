@@ -13,7 +13,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use super::presenting::{RowFacts, is_expired, present};
 use super::{EnrichedRecord, RowStatus};
 use crate::cache::{CacheBatch, CachedRow};
-use crate::dio::{Dio, DioEvent, DioInner};
+use crate::dio::{Dio, DioEvent, DioInner, spans};
 use crate::error::{Error, Result};
 use crate::runtime::{AbortOnDrop, Runtime, RuntimeExt};
 use crate::sync::broadcast::{BroadcastReceiver, RecvError};
@@ -346,7 +346,8 @@ impl RecordState {
                 return;
             };
             let stamp = dio.begin_read();
-            match dio.master().get(&state.id).await {
+            let span = spans::master_get(dio.table_name(), &state.id);
+            match spans::master_call(span, dio.master().get(&state.id)).await {
                 Ok(Some(record)) => {
                     // A write queued, or a change recorded, while the fetch
                     // ran is newer than what the fetch read: neither the

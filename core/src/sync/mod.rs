@@ -21,6 +21,15 @@
 //!   the lock taken spins only until the holder, rescheduled by the OS,
 //!   lets go. These are spin locks (`spin`): uncontended, one atomic swap in
 //!   and one store out, the fast path `TableScenery::row` is benched on.
+//!   Contended, a waiter spins a few rounds and then calls the wait
+//!   installed with [`wait_when_contended`] — the std runtimes install the
+//!   OS's thread yield — so a waiter whose lock holder was preempted gives
+//!   its time slice away instead of burning it: with more runnable threads
+//!   than cores (a service with its client threads and other processes on
+//!   two cores) a preempted holder otherwise left every contender spinning
+//!   for a whole time slice, about a fifth of the `serve` app's CPU time
+//!   under load. Without an installed wait (bare `no_std` on a hosted
+//!   target) it spins on.
 //! - **Without threads** (`target_os = "none"`: bare metal, embassy): the
 //!   preempting context is an interrupt, for example an interrupt-priority
 //!   executor. Spinning there never lets the preempted holder run: a
@@ -74,15 +83,57 @@ pub const LOCK_KIND: LockKind = LockKind::Spin;
 #[cfg(any(target_os = "none", feature = "critical-section"))]
 pub const LOCK_KIND: LockKind = LockKind::CriticalSection;
 
+/// The wait of contended spin locks, once installed.
+#[cfg(not(any(target_os = "none", feature = "critical-section")))]
+static CONTENDED_WAIT: spin::Once<fn()> = spin::Once::new();
+
+/// Spin rounds a contended lock waits before calling the installed wait:
+/// most holds are a few field copies, over before the rounds are.
+#[cfg(not(any(target_os = "none", feature = "critical-section")))]
+const SPINS_BEFORE_WAIT: u32 = 16;
+
+/// Make threads that find a [`Mutex`] or [`RwLock`] taken call `wait`
+/// after a few spin rounds, each time they find it still taken (see the
+/// lock rule above). For a thread yield: `std::thread::yield_now`, which
+/// `diorama-std`'s and `diorama-tokio`'s runtimes install when built.
+///
+/// The first wait installed stays; later calls change nothing. A no-op
+/// with critical-section locks, which are never contended.
+pub fn wait_when_contended(wait: fn()) {
+    #[cfg(not(any(target_os = "none", feature = "critical-section")))]
+    CONTENDED_WAIT.call_once(|| wait);
+    #[cfg(any(target_os = "none", feature = "critical-section"))]
+    let _ = wait;
+}
+
+/// How the spin locks wait when contended: a few spin rounds, then the
+/// installed wait (see [`wait_when_contended`]).
+#[cfg(not(any(target_os = "none", feature = "critical-section")))]
+#[derive(Debug)]
+pub struct Relax;
+
+#[cfg(not(any(target_os = "none", feature = "critical-section")))]
+impl spin::RelaxStrategy for Relax {
+    #[inline]
+    fn relax() {
+        for _ in 0..SPINS_BEFORE_WAIT {
+            core::hint::spin_loop();
+        }
+        if let Some(wait) = CONTENDED_WAIT.get() {
+            wait();
+        }
+    }
+}
+
 /// A mutual-exclusion lock for short, synchronous critical sections: a
 /// spin lock on targets with threads.
 ///
 /// Hold it only for short, non-async critical sections (copy a field, push
 /// onto a queue): never across an `.await`, never while calling user code
 /// such as callbacks, destructors of user values or wakers, since another
-/// thread would spin for as long as it is held.
+/// thread would wait for as long as it is held.
 #[cfg(not(any(target_os = "none", feature = "critical-section")))]
-pub use spin::Mutex;
+pub type Mutex<T> = spin::mutex::Mutex<T, Relax>;
 
 /// A reader-writer lock for short, synchronous critical sections: a spin
 /// lock on targets with threads.
@@ -90,11 +141,15 @@ pub use spin::Mutex;
 /// Same rules as [`Mutex`]. Prefer it over [`Mutex`] only when reads
 /// clearly dominate.
 #[cfg(not(any(target_os = "none", feature = "critical-section")))]
-pub use spin::RwLock;
+pub type RwLock<T> = spin::rwlock::RwLock<T, Relax>;
 
 /// The guards of [`Mutex`] and [`RwLock`].
 #[cfg(not(any(target_os = "none", feature = "critical-section")))]
-pub use spin::{MutexGuard, RwLockReadGuard, RwLockWriteGuard};
+pub use spin::{MutexGuard, RwLockReadGuard};
+
+/// The write guard of [`RwLock`].
+#[cfg(not(any(target_os = "none", feature = "critical-section")))]
+pub type RwLockWriteGuard<'a, T> = spin::rwlock::RwLockWriteGuard<'a, T, Relax>;
 
 /// A mutual-exclusion lock held inside a critical section: targets without
 /// threads. Same rules as on threads, and more so: interrupts wait while it

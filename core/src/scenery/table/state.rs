@@ -186,18 +186,18 @@ impl TableState {
 
     pub(crate) fn bump(&self) {
         self.generation.bump();
-        let mut watchers = self.watchers.lock();
-        let mut dropped = false;
-        for watcher in watchers.iter() {
-            match watcher.upgrade() {
-                Some(generation) => {
-                    generation.bump();
-                }
-                None => dropped = true,
+        // Bumped after the lock is released: a bump wakes waiters (a
+        // waker may park or unpark a thread), never done under a lock.
+        let live: Vec<Arc<GenerationSender>> = {
+            let mut watchers = self.watchers.lock();
+            let live: Vec<_> = watchers.iter().filter_map(Weak::upgrade).collect();
+            if live.len() < watchers.len() {
+                watchers.retain(|watcher| watcher.strong_count() > 0);
             }
-        }
-        if dropped {
-            watchers.retain(|watcher| watcher.strong_count() > 0);
+            live
+        };
+        for generation in live {
+            generation.bump();
         }
     }
 
