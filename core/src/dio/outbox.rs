@@ -19,7 +19,7 @@ use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use event_listener::Event;
 use portable_atomic::AtomicU64;
@@ -106,6 +106,10 @@ pub(crate) struct Outbox {
     /// Intent keys whose deletion failed (a failing disk); deleted with the
     /// next batch that succeeds.
     leftovers: Mutex<Vec<Vec<u8>>>,
+    /// Whether this run's number is stored at `WRITE_RUN` (it goes with
+    /// the first intent stored, not with every one: a second write of the
+    /// same value would only cost the backend a key per intent).
+    run_stored: AtomicBool,
     applied: AtomicU64,
     flushed: AtomicU64,
     /// The `applied` count a flush must reach before the next write leaves
@@ -150,6 +154,7 @@ impl Outbox {
             order: Mutex::new(()),
             unconfirmed: Mutex::new(BTreeMap::new()),
             leftovers: Mutex::new(Vec::new()),
+            run_stored: AtomicBool::new(false),
             applied: AtomicU64::new(0),
             flushed: AtomicU64::new(0),
             refused_through: AtomicU64::new(0),
@@ -197,12 +202,22 @@ impl Outbox {
             batch.meta_delete(key.clone());
         }
         batch.meta_put(meta::outbox(run, seq), bytes.clone());
-        batch.meta_put(meta::WRITE_RUN, self.run.to_be_bytes().to_vec());
+        // The run number must be stored once an intent of this run is (a
+        // later opening takes a higher one, so no idempotency key comes
+        // back); with it, this batch is the intent alone, which a backend
+        // may store without a multi-key transaction.
+        let with_run = !self.run_stored.load(Ordering::Acquire);
+        if with_run {
+            batch.meta_put(meta::WRITE_RUN, self.run.to_be_bytes().to_vec());
+        }
         // Listed before it is stored: a DeleteAll clearing the table now
         // stores it again.
         self.unconfirmed.lock().insert((run, seq), bytes);
         let stage = match self.cache.apply(batch) {
             Ok(()) => {
+                if with_run {
+                    self.run_stored.store(true, Ordering::Release);
+                }
                 self.leftovers.lock().retain(|key| !leftovers.contains(key));
                 let applied = self.applied.fetch_add(1, Ordering::AcqRel) + 1;
                 Stage::Stored { applied }
@@ -286,16 +301,26 @@ impl Outbox {
         }
     }
 
-    /// The intents still unconfirmed, to store again after the table was
-    /// cleared (a `DeleteAll` wipes the meta space).
-    pub(crate) fn restore_after_clear(&self) -> Result<()> {
+    /// Clear the cache table (a `DeleteAll` the master applied) and store
+    /// the intents still unconfirmed again (clearing wipes the meta space).
+    ///
+    /// # Errors
+    /// The cache's error when it cannot clear or store them.
+    pub(crate) fn clear_table(&self) -> Result<()> {
+        let cleared = self.cache.clear();
+        // Whether or not the clear got through, `WRITE_RUN` may be gone: the
+        // next batch that stores an intent stores it again.
+        self.run_stored.store(false, Ordering::Release);
+        cleared?;
         let mut batch = CacheBatch::new();
         for ((run, seq), bytes) in self.unconfirmed.lock().iter() {
             batch.meta_put(meta::outbox(*run, *seq), bytes.clone());
         }
         batch.meta_put(meta::WRITE_RUN, self.run.to_be_bytes().to_vec());
         self.leftovers.lock().clear();
-        self.cache.apply(batch)
+        self.cache.apply(batch)?;
+        self.run_stored.store(true, Ordering::Release);
+        Ok(())
     }
 
     /// A write was refused (its intent could not be made durable): delete

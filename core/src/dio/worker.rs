@@ -42,7 +42,12 @@ pub(super) async fn run(
         handle(&inner, item).await;
     }
     while let Ok(item) = queue.recv().await {
-        inner.outbox.room.notify(1);
+        // One more writer for the slot just freed: `notify(1)` would only
+        // see that one writer is notified, so when the worker frees several
+        // slots before the first woken writer runs (a group of writes made
+        // durable by one flush), the others would stay asleep until a
+        // later slot.
+        inner.outbox.room.notify_additional(1);
         handle(&inner, item).await;
     }
     // Durability is best effort here; `shutdown` flushes again and reports.
@@ -185,7 +190,7 @@ async fn write_through(dio: &Dio, key: &WriteKey, op: WriteOp) -> Result<Option<
         dio.touch_all();
         dio.queries().invalidate();
         outbox.forget(key);
-        if let Err(error) = cache.clear().and_then(|()| outbox.restore_after_clear()) {
+        if let Err(error) = outbox.clear_table() {
             // Rows still cached were fetched before now: they read stale.
             // Its intent may still be cached: replayed, it is applied once.
             dio.mark_invalidated();

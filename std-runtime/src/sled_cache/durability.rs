@@ -6,7 +6,9 @@
 //!
 //! 1. stores the next flush sequence `n` at `FLUSHED_KEY` in sled;
 //! 2. flushes sled (everything applied so far, `n` included, is on disk);
-//! 3. writes the marker file with `n` (see `marker`).
+//! 3. rewrites the marker file with `n` in place and syncs it (see
+//!    `marker`): one `fdatasync`, which also flushes the device cache that
+//!    sled's own writes (`sync_file_range`) went to.
 //!
 //! Flushes requested while a round runs share the next round (group
 //! commit): with many concurrent writers each round costs the same fsyncs
@@ -22,7 +24,8 @@
 //! the next epoch: every row written before reads as stale, every row
 //! written after as it was written.
 
-use std::path::PathBuf;
+use std::io;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
@@ -53,6 +56,9 @@ pub(super) struct Durability {
     /// The cache directory; `None` for a temporary cache (nothing outlives
     /// it, so no marker is kept).
     marker_dir: Option<PathBuf>,
+    /// The marker file held open for the rounds (opened by the first one,
+    /// and again after a failed write).
+    marker: Mutex<Option<marker::InPlace>>,
     floor: u64,
     rollback: Option<Rollback>,
     resumed_from: u64,
@@ -103,6 +109,7 @@ impl Durability {
             snapshot,
             db,
             marker_dir,
+            marker: Mutex::new(None),
             floor: recovered.floor,
             rollback: recovered.rollback,
             resumed_from: recovered.flushed,
@@ -279,7 +286,7 @@ impl Durability {
         let Some(dir) = &self.marker_dir else {
             return (true, Ok(()));
         };
-        let outcome = marker::write(dir, next).map_err(|e| {
+        let outcome = self.record_marker(dir, next).map_err(|e| {
             Error::failed(format!(
                 "the cache was flushed, but its flush marker in {} could not be written: {e}",
                 dir.display()
@@ -289,6 +296,24 @@ impl Durability {
             self.dirty.store(true, Ordering::Release);
         }
         (true, outcome)
+    }
+}
+
+impl Durability {
+    /// Rewrite the marker in `dir` with `flush`.
+    fn record_marker(&self, dir: &Path, flush: u64) -> io::Result<()> {
+        // Only the round running takes it: never contended.
+        let mut held = self.marker.lock().unwrap_or_else(PoisonError::into_inner);
+        let marker = match &mut *held {
+            Some(marker) => marker,
+            None => held.insert(marker::InPlace::open(dir, flush)?),
+        };
+        let outcome = marker.record(flush);
+        if outcome.is_err() {
+            // The next round opens it again (or creates it, if gone).
+            *held = None;
+        }
+        outcome
     }
 }
 

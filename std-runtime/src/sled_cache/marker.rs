@@ -17,12 +17,22 @@
 //! | 9..17 | the last completed flush, `u64` big-endian   |
 //! | 17..21| CRC-32 of bytes 0..17, big-endian            |
 //!
-//! Written atomically: the new content goes to `diorama-flush.marker.tmp`,
+//! Created atomically: the first content goes to `diorama-flush.marker.tmp`,
 //! which is synced, renamed over the marker, and the directory synced, so
-//! after a crash the marker is either the old or the new one, whole.
+//! after a crash the marker is either absent or whole.
+//!
+//! Every flush round then rewrites it in place ([`InPlace`]): its 21 bytes
+//! at offset 0 and one `fdatasync`. The file keeps its length, so the sync
+//! writes no metadata: one device write and cache flush per round, where
+//! the create-rename-sync dance costs a new inode, a journal commit and two
+//! syncs. The bytes lie in the file's first sector, which a disk writes
+//! whole (the guarantee PostgreSQL's `pg_control` relies on the same way),
+//! so after a crash the marker is the old or the new one. Were it ever torn
+//! anyway, its checksum fails and the reopen treats it like a missing
+//! marker: every row is revalidated (the safe side).
 
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::Path;
 
 /// The marker's file name inside the cache directory.
@@ -100,6 +110,47 @@ pub(crate) fn write(dir: &Path, flush: u64) -> io::Result<()> {
     sync_dir(dir)
 }
 
+/// The marker file of a cache, held open to be rewritten in place by each
+/// flush round (see the module docs).
+#[derive(Debug)]
+pub(crate) struct InPlace {
+    file: File,
+}
+
+impl InPlace {
+    /// Open the marker in `dir` for rewriting, creating it (atomically, as
+    /// [`write`] does) with `flush` when it is missing.
+    pub(crate) fn open(dir: &Path, flush: u64) -> io::Result<Self> {
+        let path = dir.join(MARKER_FILE);
+        let file = match OpenOptions::new().write(true).open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                write(dir, flush)?;
+                OpenOptions::new().write(true).open(&path)?
+            }
+            Err(e) => return Err(e),
+        };
+        // A marker of another length (damaged, or a future format) is
+        // replaced whole once, so that in-place rewrites never change it.
+        if file.metadata()?.len() != LEN as u64 {
+            drop(file);
+            write(dir, flush)?;
+            return Ok(InPlace {
+                file: OpenOptions::new().write(true).open(&path)?,
+            });
+        }
+        Ok(InPlace { file })
+    }
+
+    /// Record `flush` as the last completed flush: the marker's bytes at
+    /// offset 0, then `fdatasync`.
+    pub(crate) fn record(&mut self, flush: u64) -> io::Result<()> {
+        self.file.seek(SeekFrom::Start(0))?;
+        self.file.write_all(&encode(flush))?;
+        self.file.sync_data()
+    }
+}
+
 /// Make a rename in `dir` durable.
 #[cfg(unix)]
 fn sync_dir(dir: &Path) -> io::Result<()> {
@@ -125,6 +176,24 @@ mod tests {
         assert_eq!(read(dir.path()), MarkerRead::Flush(7));
         write(dir.path(), u64::MAX).unwrap();
         assert_eq!(read(dir.path()), MarkerRead::Flush(u64::MAX));
+        assert!(!dir.path().join(MARKER_TMP).exists());
+    }
+
+    #[test]
+    fn an_in_place_marker_is_created_when_missing_and_rewritten_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut marker = InPlace::open(dir.path(), 3).unwrap();
+        assert_eq!(read(dir.path()), MarkerRead::Flush(3));
+        marker.record(4).unwrap();
+        assert_eq!(read(dir.path()), MarkerRead::Flush(4));
+        marker.record(u64::MAX).unwrap();
+        assert_eq!(read(dir.path()), MarkerRead::Flush(u64::MAX));
+        // A marker of the wrong length is replaced whole at open.
+        fs::write(dir.path().join(MARKER_FILE), [0u8; 40]).unwrap();
+        let mut marker = InPlace::open(dir.path(), 9).unwrap();
+        assert_eq!(read(dir.path()), MarkerRead::Flush(9));
+        marker.record(10).unwrap();
+        assert_eq!(fs::read(dir.path().join(MARKER_FILE)).unwrap(), encode(10));
         assert!(!dir.path().join(MARKER_TMP).exists());
     }
 

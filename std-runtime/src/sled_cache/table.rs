@@ -22,7 +22,9 @@ use super::sled_error;
 /// - [`apply`](CacheTable::apply) writes one `sled::Batch`: after a crash
 ///   either the whole batch or none of it is on disk (up to the last flush).
 ///   It rewrites the blocks holding the batch's rows; a by-id read decodes
-///   only its own row.
+///   only its own row. A batch that changes a single key (a meta entry
+///   alone, such as a write intent) is one plain sled insert or remove,
+///   atomic by itself and much cheaper than a `sled::Batch`.
 /// - [`count`](CacheTable::count) is O(1): the counter is kept in memory and
 ///   stored in the same batch as the rows it counts. It counts stored rows,
 ///   including any that can no longer be decoded (a damaged block a write
@@ -184,21 +186,25 @@ impl SledTable {
                 &damaged,
             )?)
         };
+        // Meta changes and the counter, in the order they take effect (a
+        // later change of a key wins).
+        let mut keyed: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::new();
         for key in &batch.meta_deletes {
-            writes.remove(codec::meta_key(key));
+            keyed.push((codec::meta_key(key), None));
         }
         for prefix in &batch.meta_delete_prefixes {
             for entry in tree.scan_prefix(codec::meta_key(prefix)).keys() {
-                writes.remove(entry.map_err(sled_error)?);
+                keyed.push((entry.map_err(sled_error)?.to_vec(), None));
             }
         }
         for (key, value) in &batch.meta_puts {
             let key = codec::meta_key(key);
             let value = codec::encode_meta(&key, value);
-            writes.insert(key, value);
+            keyed.push((key, Some(value)));
         }
         let delta = written.as_ref().map_or(0, |w| w.delta);
-        let count = if written.as_ref().is_some_and(|w| w.recount) {
+        let recount = written.as_ref().is_some_and(|w| w.recount);
+        let count = if recount {
             // A damaged block was dropped: count the readable rows (a
             // damaged block counts none, in the delta too) and move on
             // from there.
@@ -207,9 +213,41 @@ impl SledTable {
         } else {
             u64::try_from(state.count as i64 + delta).unwrap_or(0)
         };
-        writes.insert(COUNT_KEY, codec::encode_u64(COUNT_KEY, count));
+        // The stored counter always equals `state.count` (written with every
+        // change, by `open` and by `clear`): rewriting an unchanged one
+        // would only turn a meta-only batch into a multi-key one.
+        if recount || count != state.count {
+            keyed.push((
+                COUNT_KEY.to_vec(),
+                Some(codec::encode_u64(COUNT_KEY, count)),
+            ));
+        }
         let meta_bytes: usize = batch.meta_puts.iter().map(|(k, v)| k.len() + v.len()).sum();
-        tree.apply_batch(writes).map_err(sled_error)?;
+        if written.is_none() && keyed.len() <= 1 {
+            // One key alone (an intent stored or deleted): a plain insert
+            // or remove. A `sled::Batch` is atomic, but sled pays for that
+            // on every one: it rolls its IO buffer before and after
+            // reserving the batch's manifest, so each batch writes one or
+            // two log buffers to the file at once (a pwrite and a
+            // `sync_file_range` each) under sled's global write lock, while
+            // one insert only takes room in the current buffer, written at
+            // the next flush.
+            if let Some((key, value)) = keyed.pop() {
+                match value {
+                    Some(value) => tree.insert(key, value).map(drop),
+                    None => tree.remove(key).map(drop),
+                }
+                .map_err(sled_error)?;
+            }
+        } else {
+            for (key, value) in keyed {
+                match value {
+                    Some(value) => writes.insert(key, value),
+                    None => writes.remove(key),
+                }
+            }
+            tree.apply_batch(writes).map_err(sled_error)?;
+        }
         self.durability
             .wrote(written.as_ref().map_or(0, |w| w.bytes) + meta_bytes as u64);
         let delta = count as i64 - state.count as i64;

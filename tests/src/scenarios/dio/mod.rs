@@ -63,6 +63,7 @@ macro_rules! dio_suite {
             write_through::facade_writes_go_through_the_queue,
             write_through::write_through_failure_leaves_cache_unchanged,
             backpressure::full_queue_refuses_try_and_awaits_room,
+            backpressure::every_writer_waiting_for_room_gets_a_freed_slot,
             awaiting::awaiting_writes_wait_for_room_and_write_through,
             drain::dropping_every_handle_drains_the_queue,
             drain::shutdown_waits_for_queued_writes,
