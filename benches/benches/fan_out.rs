@@ -25,17 +25,22 @@
 //! is not run.
 //!
 //! Measured back to back with `run-upstream.sh fan-out --runs 3 --modes
-//! shared`, three rounds on the 2-core VM (the first while other helpers
-//! built, load 6–9; the others at load 1.4–2.6); ranges of the medians —
+//! shared`, three rounds on the 2-core VM at load 0.8–1.3 after the table
+//! model landed (raw outputs in `benches/peer/raw-table-model/`, upstream
+//! first in each round); medians of the three runs per round —
 //!
 //! | N | Diorama notify | upstream notify | Diorama open all | upstream open all |
 //! |---|---|---|---|---|
-//! | 1 | 51–84 µs | 133–189 µs | 0.47–0.73 ms | 0.77–0.87 ms |
-//! | 100 | 76–132 µs | 229–273 µs | 0.50–0.60 ms | 0.77–0.93 ms |
-//! | 1,000 | 308–448 µs | 679–798 µs | 0.68–0.93 ms | 2.0–2.2 ms |
+//! | 1 | 86 µs (round 1) | 255 µs | 0.37 ms | 1.31 ms |
+//! | 100 | 132 / 174 / 175 µs | 300 / 363 / 365 µs | 0.32 / 0.36 / 0.36 ms | 1.05 / 1.67 / 1.13 ms |
+//! | 1,000 | 406 / 590 / 610 µs | 879 / 1,445 / 1,169 µs | 0.56 / 0.66 / 0.97 ms | 4.68 / 5.29 / 5.04 ms |
 //!
-//! Per round: notify 2.1–3× faster at 100, 1.8–2.3× at 1,000; open
-//! 1.4–1.9× faster at 100, 2.5–2.9× at 1,000.
+//! Per round: notify 2.3 / 2.1 / 2.1× faster at 100 and 2.2 / 2.4 / 1.9×
+//! at 1,000; open 3.3 / 4.6 / 3.2× faster at 100 and 8.3 / 8.1 / 5.2× at
+//! 1,000. At 1,000 views the time is tokio's: waking, polling and
+//! finishing the 1,000 watcher tasks on two workers (the view re-places
+//! the row once and bumps 1,000 generations). The earlier rounds (before
+//! the model, other helpers building) are in the README's history.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -12,16 +12,19 @@
 //! - `open_first_scenery_1000_rows`: the first scenery of a query over
 //!   1,000 cached rows (scan, rows built, sorted by price).
 //!
-//! Measured (release, 2-core VM while other helpers built, load average
-//! ≈ 7; `--warm-up-time 1 --measurement-time 3 --sample-size 10`; criterion
-//! point estimates):
+//! Measured (release, 2-core VM at load 1.3–1.7, `--warm-up-time 1
+//! --measurement-time 3 --sample-size 20`, criterion point estimates),
+//! after the table model landed, back to back with the code before it:
 //!
-//! | bench | measured | budget |
-//! |---|---|---|
-//! | `patched_sorted_100k/100_sceneries` | 10.7 µs | p50 ≤ 100 µs |
-//! | `patched_sorted_100k/1000_sceneries` | 50 µs | ≤ 300 µs |
-//! | `open_1000_sceneries_of_one_query` | 0.35 ms | ≤ 5 ms |
-//! | `open_first_scenery_1000_rows` (load ≈ 3.6) | 0.31 ms | — |
+//! | bench | measured | before the model | budget |
+//! |---|---|---|---|
+//! | `patched_sorted_100k/100_sceneries` | 19.8 µs | 18.3 µs | p50 ≤ 100 µs |
+//! | `patched_sorted_100k/1000_sceneries` | 70 µs | 76 µs | ≤ 300 µs |
+//! | `open_1000_sceneries_of_one_query` | 0.55 ms | 0.56 ms | ≤ 5 ms |
+//! | `open_first_scenery_1000_rows` | 0.36 ms | 0.43 ms | — |
+//!
+//! (An earlier round, at load ≈ 7, measured 10.7 µs, 50 µs, 0.35 ms and
+//! 0.31 ms: the spread is the machine's.)
 //!
 //! Run: `cargo bench -p diorama-benches --bench live_views -- --warm-up-time 1 --measurement-time 3 --sample-size 10`
 
