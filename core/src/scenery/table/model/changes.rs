@@ -15,7 +15,7 @@ use super::super::super::presenting::{RowFacts, present};
 use super::super::super::{EnrichedRecord, RowStatus};
 use super::super::local::matches;
 use super::view::{View, with_status};
-use super::{Action, LoadPlan, Repaint, TableModel};
+use super::{Action, Repaint, TableModel};
 
 use crate::runtime::Timestamp;
 
@@ -152,8 +152,9 @@ impl TableModel {
                 self.forget_positions();
                 // The master does not have a pending value yet: its order
                 // is the old one, so holes are filled once it has landed.
+                // (Rows closed up or opened up around it leave holes.)
                 if settled {
-                    self.fill_viewport();
+                    self.reload_viewport(Repaint::Now);
                 }
                 true
             }
@@ -275,35 +276,13 @@ impl TableModel {
         });
     }
 
-    /// Load what the committed viewport lacks now (rows closed up or
-    /// opened up around a moved row leave holes).
-    fn fill_viewport(&mut self) {
-        if let Some(visible) = self.committed.clone() {
-            self.load_for(LoadPlan {
-                visible,
-                forward: true,
-                force: false,
-                repaint: Repaint::Now,
-                commit: false,
-            });
-        }
-    }
-
     /// Which loaded rows moved is unknown: every loaded row reads stale
     /// (its index may be off), and the viewport is refetched.
     pub(super) fn revalidate(&mut self) {
         self.mark_all_stale();
         // Rows may have entered the set unseen: its end is found again.
         self.view.extent.forget_end();
-        if let Some(visible) = self.committed.clone() {
-            self.load_for(LoadPlan {
-                visible,
-                forward: true,
-                force: false,
-                repaint: Repaint::OnLand,
-                commit: false,
-            });
-        }
+        self.reload_viewport(Repaint::OnLand);
     }
 
     /// Mark rows older than `ttl` at `now` stale (one repaint if any);

@@ -444,12 +444,19 @@ impl TableModel {
         let chain = served_end_reached
             || (self.view.extent.bound.is_some() && self.view.extent.limit().is_none());
         self.hydrate_visible(false);
-        if let Some(visible) = self.committed.clone().filter(|_| chain) {
+        if chain {
+            self.reload_viewport(Repaint::Now);
+        }
+    }
+
+    /// Load what the committed viewport lacks (rows still fresh stay).
+    pub(super) fn reload_viewport(&mut self, repaint: Repaint) {
+        if let Some(visible) = self.committed.clone() {
             self.load_for(LoadPlan {
                 visible,
                 forward: true,
                 force: false,
-                repaint: Repaint::Now,
+                repaint,
                 commit: false,
             });
         }

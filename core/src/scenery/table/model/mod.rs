@@ -285,17 +285,11 @@ impl TableModel {
             .as_ref()
             .is_none_or(|previous| range.start >= previous.start);
         self.committed = Some(range.clone());
-        if !self.config.paged {
-            self.publish(DioEvent::ViewportChanged {
-                scenery: self.config.scenery_id,
-                range,
-            });
-            return;
-        }
         self.publish(DioEvent::ViewportChanged {
             scenery: self.config.scenery_id,
             range: range.clone(),
         });
+        // A local view loads nothing (`load_for` says so).
         self.load_for(LoadPlan {
             visible: range,
             forward,
