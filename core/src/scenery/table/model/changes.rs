@@ -126,6 +126,7 @@ impl TableModel {
             None => Before::Unknown,
         };
         let View { rows, extent, .. } = &mut *view;
+        let extent_before = *extent;
         let outcome = re_place(
             rows,
             extent,
@@ -134,6 +135,7 @@ impl TableModel {
             row.clone(),
             before,
         );
+        let counted = *extent != extent_before;
         match (outcome, row) {
             (Replaced::Departed, Some(row)) => {
                 if view.departed.len() >= MAX_DEPARTED {
@@ -144,6 +146,9 @@ impl TableModel {
             }
             (Replaced::Unknown, _) => view.departed.clear(),
             _ => {}
+        }
+        if counted {
+            self.count_changes += 1;
         }
         match outcome {
             Replaced::Unchanged => false,

@@ -45,6 +45,8 @@ pub(crate) struct Load {
     pub(crate) range: Range<usize>,
     pub(crate) staged: Vec<Staged>,
     stated_total: Option<usize>,
+    /// The model's `count_changes` when the load started.
+    count_changes: u64,
 }
 
 impl Load {
@@ -204,6 +206,7 @@ impl TableModel {
             // Room for the whole chunk: no regrowth while rows arrive.
             staged: Vec::with_capacity(range.len().min(STAGED_RESERVE)),
             stated_total: None,
+            count_changes: self.count_changes,
         });
         let marked = !self.view.replace_on_land
             && self.view.restate_range(
@@ -355,7 +358,9 @@ impl TableModel {
     /// was on its way, which keep the cache's newer value and read `Stale`
     /// until read again) or not (`Err`: rolled back). `missed`: a row the
     /// chunk did not bring started matching the query meanwhile, so the
-    /// window and its total may predate it: what is shown is read again.
+    /// window and its total may predate it: what is shown is read again —
+    /// as it is when a row event changed the set's size meanwhile (an
+    /// insert counted while the chunk counted the set without it).
     pub(crate) fn handle_chunk_stored(
         &mut self,
         load: Load,
@@ -369,8 +374,11 @@ impl TableModel {
         }
         match stored {
             Ok(raced) => {
+                // A row entered or left the set while the chunk was out:
+                // its total (or its short page's end) predates that.
+                let counted_before = load.count_changes != self.count_changes;
                 self.land(load, raced);
-                if missed {
+                if missed || counted_before {
                     self.revalidate();
                 }
             }

@@ -162,6 +162,10 @@ pub(crate) struct TableModel {
     /// the UI wants to see now, even while the debounce holds it.
     requested: Option<Range<usize>>,
     held: Option<Held>,
+    /// Bumped each time a row event changes what is known of the set's
+    /// size (a row entered or left): a chunk out meanwhile counted the set
+    /// before that change.
+    count_changes: u64,
     counters: Counters,
     actions: VecDeque<Action>,
 }
@@ -183,6 +187,7 @@ impl TableModel {
             committed: None,
             requested: None,
             held: None,
+            count_changes: 0,
             counters: Counters::default(),
             actions: VecDeque::new(),
         }

@@ -64,6 +64,8 @@ struct Bench {
     model: TableModel,
     master: Vec<(String, Record)>,
     hold_loads: bool,
+    /// Each chunk states the master's total (as a counting master does).
+    counts: bool,
     held: Vec<(u64, Range<usize>, Query)>,
     loads: Vec<Range<usize>>,
     bumps: usize,
@@ -77,6 +79,7 @@ impl Bench {
             model: TableModel::new(config, query),
             master,
             hold_loads: false,
+            counts: false,
             held: Vec::new(),
             loads: Vec::new(),
             bumps: 0,
@@ -135,6 +138,9 @@ impl Bench {
             Some(error) => Err(error),
             None => {
                 let rows = self.ordered(query);
+                if self.counts {
+                    let _ = self.model.handle_chunk_total(id, rows.len());
+                }
                 for (index, row) in rows.iter().enumerate() {
                     if range.contains(&index) {
                         let _ = self.model.handle_chunk_row(id, index, row.clone());
@@ -457,6 +463,59 @@ fn rows_leave_and_enter_a_filter() {
         bench.model.view().index_of("p015"),
         Some(1),
         "after p000 (0)"
+    );
+}
+
+#[test]
+fn a_row_inserted_while_a_chunk_counts_the_set_is_not_lost_from_the_count() {
+    let mut bench = Bench::new(config(0), by_price(), Bench::prices(100));
+    bench.counts = true;
+    bench.viewport(0..10, at(0));
+    assert_eq!(bench.model.view().extent.row_count(), 100);
+    // A chunk deep in the set goes out and counts the set as it is now...
+    bench.hold_loads = true;
+    bench.viewport(50..60, at(1));
+    let (id, range, query) = bench.held.remove(0);
+    let before_insert = bench.ordered(&query);
+    // ...a new row arrives meanwhile (its event counts it)...
+    bench.master.push(("new".to_string(), product(-5)));
+    bench.model.handle_row_changed(
+        "new",
+        Changed {
+            facts: facts(Some(product(-5)), None),
+            inserted: true,
+            settled: true,
+        },
+    );
+    bench.run();
+    assert_eq!(bench.model.view().extent.row_count(), 101);
+    // ...and the chunk lands with the total it counted before it.
+    bench
+        .model
+        .handle_chunk_total(id, before_insert.len())
+        .unwrap();
+    for (index, row) in before_insert.iter().enumerate() {
+        if range.contains(&index) {
+            bench
+                .model
+                .handle_chunk_row(id, index, row.clone())
+                .unwrap();
+        }
+    }
+    let landing = bench.model.handle_chunk_returned(id, Ok(())).unwrap();
+    bench
+        .model
+        .handle_chunk_stored(landing.load, Ok(BTreeSet::new()), false);
+    bench.hold_loads = false;
+    bench.run();
+    assert_eq!(
+        bench.model.view().extent.row_count(),
+        101,
+        "the set is read again, not counted as the chunk found it"
+    );
+    assert_eq!(
+        bench.ids(50..51),
+        vec![Some(bench.ordered(&by_price())[50].id.to_string())]
     );
 }
 
