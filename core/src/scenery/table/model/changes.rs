@@ -224,11 +224,14 @@ impl TableModel {
         changed
     }
 
-    /// The cache holds no row `id` any more after a write (a delete, or a
-    /// write the master applied that the cache could not record). Whether
-    /// it left the set, and so where the loaded rows after it are now, is
-    /// not known: it is taken out, every loaded row reads stale and the
-    /// viewport is read again from the master. Returns whether it was shown.
+    /// The cache holds no row `id` after a change (a delete, a write the
+    /// master applied that the cache could not record, an invalidated row
+    /// never cached). Whether it left or entered the set, and so where the
+    /// loaded rows are now, is not known — also when it was not loaded: a
+    /// delete before the loaded rows shifts them all. It is taken out,
+    /// every loaded row reads stale and the viewport is read again from the
+    /// master (the rule for every change whose old place is unknown).
+    /// Returns whether it was shown.
     pub(crate) fn handle_row_dropped(&mut self, id: &str) -> bool {
         let taken = match self.view.rows.index_of(id) {
             Some(index) => self.view.rows.take(index).is_some(),
