@@ -384,5 +384,6 @@ impl TableModel {
     }
 }
 
-/// The rows of `rows` for the driver to show, by index.
+/// Rows at their indices, as the view shows them (read by the driver from
+/// persisted positions).
 pub(crate) type PlacedRows = Vec<(usize, Arc<EnrichedRecord>)>;
