@@ -206,7 +206,7 @@ fn assert_all_show_the_master(replicas: &[Replica], db: &Path, ids: &[String]) {
         for replica in replicas {
             eventually(
                 &format!("{} shows the master's {id}", replica.name),
-                Duration::from_secs(10),
+                Duration::from_secs(30),
                 || {
                     let shown = replica.price(id);
                     if !same_number(&shown, &truth) {
@@ -266,7 +266,7 @@ async fn a_patch_through_one_replica_is_seen_through_the_others_and_writes_conve
     for replica in &replicas[1..] {
         eventually(
             &format!("{} shows the patch", replica.name),
-            Duration::from_secs(5),
+            Duration::from_secs(20),
             || {
                 let shown = replica.price(&target);
                 let listed = replica
@@ -355,7 +355,7 @@ async fn nats_stopped_mid_writes_loses_nothing_and_a_killed_replica_catches_up()
     };
     eventually(
         "every write announced",
-        Duration::from_secs(10),
+        Duration::from_secs(30),
         || match total("published", &replicas) {
             n if n == writes as u64 => Ok(()),
             n => Err(format!("{n} published")),
@@ -364,7 +364,7 @@ async fn nats_stopped_mid_writes_loses_nothing_and_a_killed_replica_catches_up()
     for replica in &replicas {
         eventually(
             &format!("{} read every announcement", replica.name),
-            Duration::from_secs(10),
+            Duration::from_secs(30),
             || {
                 let stats = replica.stats()["replica"].clone();
                 let read = ["applied", "skipped", "refetched"]
