@@ -47,10 +47,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use diorama_benches::peer::{id, record};
+use diorama_benches::peer::{SmolThreads, id, record};
 use diorama_core::sync::broadcast::BroadcastReceiver;
 use diorama_core::{Dio, DioEvent, Lens, MemoryBackend, MemoryVista, Runtime, TableScenery, Vista};
-use diorama_std::SmolRuntime;
 use diorama_tokio::TokioRuntime;
 
 const WINDOW: usize = 100;
@@ -166,20 +165,8 @@ fn dispatch(c: &mut Criterion) {
         drop(f);
     }
 
-    let executor = Arc::new(smol::Executor::new());
-    let (stop, stopped) = smol::channel::bounded::<()>(1);
-    let threads: Vec<_> = (0..2)
-        .map(|_| {
-            let executor = executor.clone();
-            let stopped = stopped.clone();
-            std::thread::spawn(move || {
-                smol::block_on(executor.run(async move {
-                    let _ = stopped.recv().await;
-                }))
-            })
-        })
-        .collect();
-    let mut f = smol::block_on(fixture(SmolRuntime::with_executor(executor).arc()));
+    let smol_threads = SmolThreads::start(2);
+    let mut f = smol::block_on(fixture(smol_threads.runtime().arc()));
     group.bench_function("smol_executor_2_threads", |b| {
         b.iter_custom(|iters| {
             smol::block_on(async {
@@ -192,10 +179,7 @@ fn dispatch(c: &mut Criterion) {
         })
     });
     drop(f);
-    drop(stop);
-    for t in threads {
-        let _ = t.join();
-    }
+    drop(smol_threads);
     group.finish();
 }
 

@@ -231,6 +231,61 @@ pub fn tokio_runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
+/// A smol executor run by `threads` OS threads (the smol counterpart of
+/// [`tokio_runtime`]'s two workers); the threads stop and are joined when
+/// it is dropped.
+pub struct SmolThreads {
+    executor: std::sync::Arc<smol::Executor<'static>>,
+    stop: Option<smol::channel::Sender<()>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl SmolThreads {
+    /// Start `threads` threads running a new executor.
+    pub fn start(threads: usize) -> Self {
+        let executor = std::sync::Arc::new(smol::Executor::new());
+        let (stop, stopped) = smol::channel::bounded::<()>(1);
+        let threads = (0..threads)
+            .map(|_| {
+                let (executor, stopped) = (executor.clone(), stopped.clone());
+                std::thread::spawn(move || {
+                    smol::block_on(executor.run(async move {
+                        let _ = stopped.recv().await;
+                    }))
+                })
+            })
+            .collect();
+        SmolThreads {
+            executor,
+            stop: Some(stop),
+            threads,
+        }
+    }
+
+    /// A Diorama runtime spawning onto this executor.
+    pub fn runtime(&self) -> diorama_std::SmolRuntime {
+        diorama_std::SmolRuntime::with_executor(self.executor.clone())
+    }
+}
+
+impl std::fmt::Debug for SmolThreads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmolThreads")
+            .field("threads", &self.threads.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for SmolThreads {
+    fn drop(&mut self) {
+        // Closing the channel ends every thread's `run`.
+        drop(self.stop.take());
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

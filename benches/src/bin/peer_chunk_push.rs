@@ -60,13 +60,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use diorama_benches::peer::id as row_id;
-use diorama_benches::peer::{Args, emit_machine, emit_stats, median, note, record};
+use diorama_benches::peer::{Args, SmolThreads, emit_machine, emit_stats, median, note, record};
 use diorama_core::cache::CacheBackend;
 use diorama_core::sync::broadcast::{BroadcastReceiver, RecvError};
 use diorama_core::{
     DioEvent, Lens, MemoryBackend, MemoryVista, Record, Runtime, TableScenery, Vista,
 };
-use diorama_std::{SledBackend, SmolRuntime};
+use diorama_std::SledBackend;
 use diorama_tokio::TokioRuntime;
 use futures_lite::future;
 
@@ -134,33 +134,11 @@ impl Rt {
                 rt.block_on(async { work(TokioRuntime::current().arc()).await })
             }
             Rt::Smol => {
-                let executor = Arc::new(smol::Executor::new());
-                let (stop, stopped) = async_channel_pair();
-                let threads: Vec<_> = (0..2)
-                    .map(|_| {
-                        let executor = executor.clone();
-                        let stopped = stopped.clone();
-                        std::thread::spawn(move || {
-                            smol::block_on(executor.run(async move {
-                                let _ = stopped.recv().await;
-                            }))
-                        })
-                    })
-                    .collect();
-                let out = smol::block_on(work(SmolRuntime::with_executor(executor).arc()));
-                drop(stop);
-                for t in threads {
-                    let _ = t.join();
-                }
-                out
+                let smol_threads = SmolThreads::start(2);
+                smol::block_on(work(smol_threads.runtime().arc()))
             }
         }
     }
-}
-
-/// A channel whose receivers all wake when the sender is dropped.
-fn async_channel_pair() -> (smol::channel::Sender<()>, smol::channel::Receiver<()>) {
-    smol::channel::bounded(1)
 }
 
 struct RunResult {
