@@ -375,15 +375,7 @@ pub fn rows_leave_and_enter_a_filtered_paged_view<H: Harness>(h: &H) {
     let master = products(700);
     let lens = paged_lens(h, h.backend(), true).build().unwrap();
     let dio = open_dio(h, &lens, &master);
-    // stock = i % 7 == 3: p0003, p0010, p0017, … (100 rows)
-    let view = h
-        .block_on(
-            dio.table_scenery()
-                .where_eq("stock", 3)
-                .sort("price", diorama_core::vista::SortDir::Asc)
-                .open(),
-        )
-        .unwrap();
+    let view = open_stock_3_by_price(h, &dio);
     h.settle();
     assert_eq!(view.row_count(), 100);
     assert_eq!(view.row(1).unwrap().id, product_id(10));

@@ -175,15 +175,7 @@ pub fn a_row_entering_a_filter_during_a_chunk_load_is_not_lost<H: Harness>(h: &H
     barrier.hold();
     let lens = late_chunks(h, &barrier, true);
     let dio = open_dio(h, &lens, &master);
-    // stock = i % 7 == 3: 100 rows.
-    let view = h
-        .block_on(
-            dio.table_scenery()
-                .where_eq("stock", 3)
-                .sort("price", diorama_core::vista::SortDir::Asc)
-                .open(),
-        )
-        .unwrap();
+    let view = open_stock_3_by_price(h, &dio);
     settle(h);
     let ticket = dio
         .try_patch(product_id(11), record! { "stock" => 3 })

@@ -144,6 +144,18 @@ pub(crate) fn open_dio<H: Harness>(h: &H, lens: &Lens, master: &MemoryVista) -> 
         .expect("make_dio")
 }
 
+/// The paged view of products with `stock == 3` (`i % 7 == 3`: 100 of
+/// 700 rows, `p0003`, `p0010`, …) ordered by price, opened on `dio`.
+pub(crate) fn open_stock_3_by_price<H: Harness>(h: &H, dio: &Dio) -> TableScenery {
+    h.block_on(
+        dio.table_scenery()
+            .where_eq("stock", 3)
+            .sort("price", diorama_core::vista::SortDir::Asc)
+            .open(),
+    )
+    .unwrap()
+}
+
 /// Every event published so far.
 pub(crate) fn drain(events: &mut BroadcastReceiver<DioEvent>) -> Vec<DioEvent> {
     let mut out = Vec::new();
