@@ -1,9 +1,10 @@
-//! The viewport debounce rule: when the viewport loop commits the request
-//! it holds.
+//! The viewport debounce rule: when a table view commits the viewport it
+//! holds.
 //!
 //! Pure and synchronous (instants in, a decision out), so it is tested
-//! directly; the loop in `table/viewport.rs` only sleeps and takes newer
-//! requests.
+//! directly; the table model applies it (`TableModel::handle_timeout`,
+//! `poll_timeout`), and the loop in `table/viewport.rs` only sleeps until
+//! the model's timeout or a newer viewport.
 //!
 //! # The rule
 //! - **Zero debounce**: a request is committed as soon as the loop takes
@@ -27,7 +28,7 @@ use core::time::Duration;
 
 use crate::runtime::Instant;
 
-/// What the viewport loop does with the request it holds.
+/// What a table view does with the viewport it holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Next {
     /// Commit it now.
