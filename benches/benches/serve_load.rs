@@ -124,10 +124,14 @@ struct Server {
 impl Server {
     fn start(db: &std::path::Path) -> Server {
         let cache = tempfile::tempdir().unwrap();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        if let Some(n) = std::env::var("DIORAMA_LOAD_WORKERS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+        {
+            builder.worker_threads(n);
+        }
+        let runtime = builder.enable_all().build().unwrap();
         let (service, listener) = runtime.block_on(async {
             let master = SqliteVista::open(db, TABLE, "id").unwrap();
             let backend = SledBackend::open(cache.path().join("cache.sled")).unwrap();
@@ -221,6 +225,23 @@ impl Report {
             value("diorama_cache_hits_total"),
             value("diorama_cache_misses_total")
         );
+        // Where the time goes at the source: calls and mean latency per op.
+        for line in metrics.lines() {
+            let Some(rest) = line.strip_prefix("diorama_master_call_duration_seconds_sum") else {
+                continue;
+            };
+            let Some((labels, sum)) = rest.split_once(' ') else {
+                continue;
+            };
+            let count = value(&format!(
+                "diorama_master_call_duration_seconds_count{labels}"
+            ));
+            let mean = match (sum.parse::<f64>(), count.parse::<f64>()) {
+                (Ok(sum), Ok(n)) if n > 0.0 => format!("{:.2} ms", sum / n * 1e3),
+                _ => "?".into(),
+            };
+            println!("  master {labels}: {count} calls, mean {mean}");
+        }
     }
 }
 

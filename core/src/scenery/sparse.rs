@@ -157,7 +157,24 @@ impl SparseRows {
         &self,
         range: Range<usize>,
     ) -> impl Iterator<Item = (usize, &Arc<EnrichedRecord>)> {
-        range.filter_map(move |i| self.get(i).map(|row| (i, row)))
+        // Page by page, so a range over a deep, mostly empty set costs the
+        // pages it spans, not one lookup per index.
+        let (start, end) = (range.start, range.end);
+        let first = (start >> PAGE_BITS).min(self.pages.len());
+        let last = end.div_ceil(PAGE).clamp(first, self.pages.len());
+        self.pages[first..last]
+            .iter()
+            .enumerate()
+            .flat_map(move |(k, page)| {
+                let base = (first + k) << PAGE_BITS;
+                page.iter().flat_map(move |page| {
+                    page.slots.iter().enumerate().filter_map(move |(i, slot)| {
+                        let index = base + i;
+                        let row = slot.as_ref().filter(|_| (start..end).contains(&index))?;
+                        Some((index, row))
+                    })
+                })
+            })
     }
 
     /// Every row held, in index order.

@@ -10,7 +10,7 @@
 //! blocks (`block::plan`), all in the one `sled::Batch` of the apply. A
 //! table with no blocks yet, or ids past its last block, packs new blocks
 //! straight from the sorted rows: a fill of a million rows is a sort, an
-//! encode per row and one sled insert per ≈ 64 rows.
+//! encode per row and one sled insert per ≈ 16 rows.
 
 use std::ops::Bound;
 

@@ -66,9 +66,23 @@
 //! sort's own expressions, so SQLite walks one of them for either sort
 //! direction instead of sorting. A window reads the rowids of its rows
 //! first (a covered walk that steps over the skipped rows) and then each
-//! row by key, so a window deep into a million sorted rows costs a walk
-//! over the index, not a sort. [`SqliteVista::explain_window`] shows the
-//! plan.
+//! row by key, so a window sorted by the field costs a walk over the
+//! index, not a sort. [`SqliteVista::explain_window`] shows the plan.
+//!
+//! SQLite's b-trees do not count their entries, so a plain `OFFSET`
+//! 900,000 would still step over 900,000 index entries. With the indexes
+//! comes the field's *rank table* `<table>_<field>_ranks`: how many rows
+//! fall in each of a few thousand buckets of the sort order (numbers by
+//! ranges of a power-of-two width, texts by their first characters, both
+//! chosen from the rows when the index is built), kept by triggers through
+//! every insert, update and delete, whoever makes it. A window of the
+//! whole table sorted by the field sums the bucket counts to the bucket
+//! holding its first row and walks the index from there, in either
+//! direction; the table's row count is a sum over the buckets instead of
+//! a scan. A rank table whose objects are not exactly as this crate writes
+//! them (a trigger dropped or edited) is not used, and `create_index`
+//! rebuilds it. Windows of filtered or searched queries still step over
+//! their offset.
 //!
 //! # Search
 //!
@@ -155,6 +169,7 @@ mod error;
 mod fold;
 mod functions;
 mod indexed_search;
+mod ranks;
 mod read;
 mod readers;
 mod schema;

@@ -8,6 +8,7 @@ use rusqlite::{Connection, params_from_iter};
 use super::convert::{bind_id, read_row};
 use super::error::sql_error;
 use super::indexed_search::IndexedSearch;
+use super::ranks::KnownRanks;
 use super::schema::Schema;
 use super::sort_index;
 use super::state::State;
@@ -46,6 +47,10 @@ impl State {
             } else if let Some(keys) = dense_window(conn, schema, query, total, offset, limit)? {
                 rows_by_rowid(conn, schema, schema.rowid.unwrap_or("rowid"), keys)?
             } else if let Some(keys) =
+                ranked_window(conn, schema, &mut self.ranks, query, total, offset, limit)?
+            {
+                rows_by_rowid(conn, schema, schema.rowid.unwrap_or("rowid"), keys)?
+            } else if let Some(keys) =
                 window_from_the_end(conn, schema, query, total, offset, limit)?
             {
                 rows_by_rowid(conn, schema, schema.rowid.unwrap_or("rowid"), keys)?
@@ -71,10 +76,14 @@ impl State {
         // Validate the whole query (the sort too) even when the count is cached.
         plan(&self.schema, query)?;
         let (conn, schema, matches) = (&self.conn, &self.schema, &mut self.matches);
+        let ranks = &mut self.ranks;
         self.counts
             .get_or(conn, query, || match IndexedSearch::of(schema, query) {
                 Some(search) => Ok(search.matches(conn, schema, matches)?.len()),
-                None => count_rows(conn, schema, query),
+                None => match ranked_count(conn, schema, ranks, query)? {
+                    Some(n) => Ok(n),
+                    None => count_rows(conn, schema, query),
+                },
             })
     }
 
@@ -177,6 +186,133 @@ fn dense_window(
     }
     let end = offset.saturating_add(limit).min(total);
     Ok(Some((offset..end).map(|at| first + at as i64).collect()))
+}
+
+/// True for a query over the whole table: no condition, no search.
+fn whole_table(query: &Query) -> bool {
+    query.conditions.is_empty() && query.search.as_deref().is_none_or(str::is_empty)
+}
+
+/// The rows of the whole table (`None` for any other query), counted from
+/// the first field with a rank table: its buckets' rows plus its nulls
+/// (a seek in its sort index), instead of a scan of every row.
+fn ranked_count(
+    conn: &Connection,
+    schema: &Schema,
+    known: &mut KnownRanks,
+    query: &Query,
+) -> Result<Option<usize>> {
+    if !whole_table(query) || schema.rowid.is_none() {
+        return Ok(None);
+    }
+    for field in &schema.fields {
+        if let Some(ranks) = known.of(conn, &schema.table, &field.name)? {
+            let valued = ranks.valued(conn)?;
+            return Ok(Some(valued + nulls(conn, schema, &field.quoted)?));
+        }
+    }
+    Ok(None)
+}
+
+/// How many rows have no value in `column` (quoted).
+fn nulls(conn: &Connection, schema: &Schema, column: &str) -> Result<usize> {
+    let table = &schema.quoted_table;
+    let n: i64 = conn
+        .prepare_cached(&format!(
+            "SELECT count(*) FROM {table} WHERE {column} IS NULL"
+        ))
+        .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
+        .map_err(|e| sql_error(&format!("counting the nulls of \"{}\"", schema.table), e))?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+/// The rowids of a window of the whole table sorted by a field with a
+/// rank table (`None` for any other query): the bucket holding the
+/// window's first row is found from the bucket counts, and the sort index
+/// walked from that bucket's bound, stepping only over the rows of that
+/// bucket before the window, in either direction. Rows without a value
+/// come last, by id.
+fn ranked_window(
+    conn: &Connection,
+    schema: &Schema,
+    known: &mut KnownRanks,
+    query: &Query,
+    total: usize,
+    offset: usize,
+    limit: usize,
+) -> Result<Option<Vec<i64>>> {
+    let (Some(sort), Some(rowid)) = (query.sort.as_ref(), schema.rowid) else {
+        return Ok(None);
+    };
+    if !whole_table(query) {
+        return Ok(None);
+    }
+    let field = schema.field(&sort.field)?;
+    let Some(ranks) = known.of(conn, &schema.table, &field.name)? else {
+        return Ok(None);
+    };
+    let context = format!("reading a ranked window of \"{}\"", schema.table);
+    let (table, c) = (&schema.quoted_table, &field.quoted);
+    let idtext = sort_index::id_text(&schema.id.quoted, schema.id_kind);
+    let valued = ranks.valued(conn)?;
+    let end = offset.saturating_add(limit).min(total);
+    let mut keys = Vec::with_capacity(end.saturating_sub(offset));
+    let select = |sql: String, mut params: Vec<SqlValue>, take: usize, skip: usize| {
+        params.push(SqlValue::Integer(clamp(take)));
+        params.push(SqlValue::Integer(clamp(skip)));
+        conn.prepare_cached(&sql)
+            .and_then(|mut stmt| {
+                stmt.query_map(params_from_iter(params), |row| row.get::<_, i64>(0))?
+                    .collect::<rusqlite::Result<Vec<i64>>>()
+            })
+            .map_err(|e| sql_error(&context, e))
+    };
+    if offset < valued {
+        let take = end.min(valued) - offset;
+        let descending = sort.dir == diorama_core::vista::SortDir::Desc;
+        let first = if descending {
+            valued - 1 - offset
+        } else {
+            offset
+        };
+        let Some(at) = ranks.locate(conn, first, valued)? else {
+            return Ok(None);
+        };
+        let (filter, params, skip, dir) = if descending {
+            // The buckets above `at` come first; the walk starts below the
+            // next one up.
+            let above = valued - at.below - at.rows;
+            match at.next {
+                Some(next) => (
+                    format!("{c} COLLATE BINARY < ?"),
+                    vec![next],
+                    offset - above,
+                    "DESC",
+                ),
+                None => (format!("{c} IS NOT NULL"), vec![], offset - above, "DESC"),
+            }
+        } else {
+            (
+                format!("{c} COLLATE BINARY >= ?"),
+                vec![at.bound],
+                offset - at.below,
+                "ASC",
+            )
+        };
+        let sql = format!(
+            "SELECT {rowid} FROM {table} WHERE {filter} \
+             ORDER BY {c} COLLATE BINARY {dir}, {idtext} LIMIT ? OFFSET ?"
+        );
+        keys.extend(select(sql, params, take, skip)?);
+    }
+    if end > valued {
+        let from = offset.max(valued) - valued;
+        let sql = format!(
+            "SELECT {rowid} FROM {table} WHERE {c} IS NULL ORDER BY {idtext} LIMIT ? OFFSET ?"
+        );
+        keys.extend(select(sql, vec![], end - valued - from, from)?);
+    }
+    Ok(Some(keys))
 }
 
 /// The rowids of a window in the second half of a whole table sorted by

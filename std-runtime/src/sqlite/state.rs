@@ -10,6 +10,7 @@ use rusqlite::Connection;
 
 use super::error::sql_error;
 use super::indexed_search::MatchCache;
+use super::ranks::KnownRanks;
 use super::schema::Schema;
 
 /// The connection and everything read through it, used by one thread at a
@@ -20,6 +21,7 @@ pub(crate) struct State {
     pub(crate) schema: Arc<Schema>,
     pub(crate) counts: CountCache,
     pub(crate) matches: MatchCache,
+    pub(crate) ranks: KnownRanks,
     /// The writer's bookkeeping of applied keys (see `applied.rs`).
     pub(crate) applied: super::applied::AppliedKeys,
 }
@@ -31,6 +33,7 @@ impl State {
             schema,
             counts: CountCache::default(),
             matches: MatchCache::default(),
+            ranks: KnownRanks::default(),
             applied: Default::default(),
         }
     }

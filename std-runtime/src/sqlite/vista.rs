@@ -16,7 +16,7 @@ use super::schema::Schema;
 use super::spec::TableSpec;
 use super::state::State;
 use super::worker::Worker;
-use super::{search_index, sort_index};
+use super::{ranks, search_index, sort_index};
 
 /// How long a call waits for another connection's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -390,10 +390,19 @@ impl SqliteVista {
     /// exist: `<table>_<column>_asc` on `(column, id)` and
     /// `<table>_<column>_desc` on `(column, id DESC)`, each written with
     /// the sort's own expressions (the column bytewise, the id as text), so
-    /// a window deep into the table sorted by `column`, either way, is a
-    /// walk over a covering index instead of a sort (see
+    /// a window sorted by `column`, either way, is a walk over a covering
+    /// index instead of a sort (see
     /// [`explain_window`](SqliteVista::explain_window)). They also serve
-    /// numeric conditions on the column. Building them after a bulk load is
+    /// numeric conditions on the column.
+    ///
+    /// With them comes the column's rank table `<table>_<column>_ranks`
+    /// (unless an intact one exists): how many rows fall in each of a few
+    /// thousand buckets of the sort order, kept by triggers through every
+    /// write, whoever makes it. A window deep into the sorted table then
+    /// starts at its bucket instead of stepping over every row before it,
+    /// and the table's row count is a sum instead of a scan (see [Sorted
+    /// windows](super#sorted-windows)). The buckets are chosen from the
+    /// rows present, so build the indexes after a bulk load: that is also
     /// much faster than keeping them up to date row by row.
     ///
     /// Errors: `InvalidInput` for a column that is not a field;
@@ -403,13 +412,30 @@ impl SqliteVista {
         let field = schema.field(column)?.name.clone();
         let [asc, desc] =
             sort_index::statements(&schema.table, &field, &schema.id.name, schema.id_kind, true);
-        let sql = format!("BEGIN; {asc}; {desc}; COMMIT;");
-        let context = format!("indexing \"{column}\" of \"{}\"", schema.table);
+        let table = schema.table.clone();
+        let context = format!("indexing \"{column}\" of \"{table}\"");
         self.inner
             .write("create_index", move |state| {
-                state.conn.execute_batch(&sql).map_err(|e| {
-                    let _ = state.conn.execute_batch("ROLLBACK");
-                    sql_error(&context, e)
+                let conn = &state.conn;
+                let run = |sql: &str| conn.execute_batch(sql).map_err(|e| sql_error(&context, e));
+                let built = (|| {
+                    run(&format!("BEGIN; {asc}; {desc};"))?;
+                    if ranks::find(conn, &table, &field)?.is_none() {
+                        let declared: String = conn
+                            .query_row(
+                                "SELECT type FROM pragma_table_info(?1, 'main') WHERE name = ?2",
+                                [&table, &field],
+                                |row| row.get(0),
+                            )
+                            .map_err(|e| sql_error(&context, e))?;
+                        let numeric = ranks::numeric_affinity(&declared);
+                        let bucketing = ranks::Bucketing::choose(conn, &table, &field, numeric)?;
+                        run(&ranks::create_script(&table, &field, bucketing))?;
+                    }
+                    run("COMMIT")
+                })();
+                built.inspect_err(|_| {
+                    let _ = conn.execute_batch("ROLLBACK");
                 })
             })
             .await

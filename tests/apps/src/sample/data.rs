@@ -133,8 +133,8 @@ pub fn spec() -> TableSpec {
 /// into a sorted million rows is an index walk, not a sort.
 pub const INDEXED: &[&str] = &["price", "name", "stock", "updated_at", "category"];
 
-/// Add what an earlier version's database lacks: the sort indexes of
-/// [`INDEXED`] and the search index, and drop its single-column indexes
+/// Add what an earlier version's database lacks: the sort indexes and rank
+/// tables of [`INDEXED`] and the search index, and drop its single-column indexes
 /// (the sort indexes serve their conditions). True when anything was
 /// missing.
 async fn migrate(path: &Path, progress: &mut dyn Write) -> Result<bool> {
@@ -145,12 +145,12 @@ async fn migrate(path: &Path, progress: &mut dyn Write) -> Result<bool> {
     let conn = Connection::open(path).map_err(context)?;
     let mut missing = Vec::new();
     for column in INDEXED {
-        for dir in ["asc", "desc"] {
-            let name = format!("{TABLE}_{column}_{dir}");
+        for (kind, suffix) in [("index", "asc"), ("index", "desc"), ("table", "ranks")] {
+            let name = format!("{TABLE}_{column}_{suffix}");
             let present: i64 = conn
                 .query_row(
-                    "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?1",
-                    [&name],
+                    "SELECT count(*) FROM sqlite_schema WHERE type = ?1 AND name = ?2",
+                    [kind, &name],
                     |row| row.get(0),
                 )
                 .map_err(context)?;

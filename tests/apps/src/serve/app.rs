@@ -26,8 +26,11 @@ use crate::sample::args::{parse_count, parse_duration};
 /// flags that set it (the defaults there are [`ServiceOptions::default`]'s).
 #[derive(Clone, Debug, PartialEq, Eq, clap::Args)]
 pub struct ServiceOptions {
-    /// Rows per chunk load (the read-ahead of a list request).
-    #[arg(long = "page", value_name = "N", default_value = "100", value_parser = parse_count)]
+    /// Rows per chunk load (the read-ahead of a list request). Each row a
+    /// list request loads is stored in the cache, so over random pages a
+    /// chunk the size of a typical page (50) stores fewer rows per
+    /// request than a larger read-ahead.
+    #[arg(long = "page", value_name = "N", default_value = "50", value_parser = parse_count)]
     pub page_size: usize,
     /// Rows older than this read as stale and are refetched when read.
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
@@ -48,11 +51,11 @@ pub struct ServiceOptions {
 }
 
 impl Default for ServiceOptions {
-    /// 100-row chunks, a ten-minute TTL, no latency, 32 queries, 10 s reads
+    /// 50-row chunks, a ten-minute TTL, no latency, 32 queries, 10 s reads
     /// and 5 s writes.
     fn default() -> Self {
         ServiceOptions {
-            page_size: 100,
+            page_size: 50,
             ttl: Duration::from_secs(600),
             latency: Duration::ZERO,
             views: 32,
