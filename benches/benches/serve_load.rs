@@ -46,7 +46,7 @@ use diorama_apps::serve::{Schema, Service, ServiceOptions};
 use diorama_core::cache::IntoCacheBackend;
 use diorama_core::vista::{Query, TableShell};
 use diorama_std::SledBackend;
-use diorama_std::sqlite::SqliteVista;
+use diorama_std::sqlite::{SqliteOptions, SqliteVista};
 use hdrhistogram::Histogram;
 
 const ROWS: usize = 1_000_000;
@@ -133,7 +133,14 @@ impl Server {
         }
         let runtime = builder.enable_all().build().unwrap();
         let (service, listener) = runtime.block_on(async {
-            let master = SqliteVista::open(db, TABLE, "id").unwrap();
+            let mut sqlite = SqliteOptions::default();
+            if let Some(bytes) = std::env::var("DIORAMA_LOAD_MMAP")
+                .ok()
+                .and_then(|b| b.parse().ok())
+            {
+                sqlite = sqlite.mmap_size(bytes);
+            }
+            let master = SqliteVista::open_with(db, TABLE, "id", &sqlite).unwrap();
             let backend = SledBackend::open(cache.path().join("cache.sled")).unwrap();
             let mut options = ServiceOptions::default();
             if let Some(page) = std::env::var("DIORAMA_LOAD_PAGE")

@@ -154,30 +154,30 @@ fn an_unreadable_row_is_reported_and_read_as_absent() {
     {
         let backend = SledBackend::open(&path).unwrap();
         let t = backend.open_table("damaged").unwrap();
-        // 64 rows: four blocks of 16, from i000, i016, i032 and i048.
-        let rows = (0..64).map(|i| (id(i), row("r", RowState::Complete, None)));
+        // 200 rows: four blocks of 50, from i000, i050, i100 and i150.
+        let rows = (0..200).map(|i| (id(i), row("r", RowState::Complete, None)));
         t.insert_batch(rows.collect()).unwrap();
     }
-    // The block from i016 damaged (the checksum fails), and the one from
-    // i032 replaced by a block that passes the checksum but holds one row
+    // The block from i050 damaged (the checksum fails), and the one from
+    // i100 replaced by a block that passes the checksum but holds one row
     // of a format this build does not know.
-    write_raw(&path, "damaged", b"\x01i016", b"\x01\xff\xff garbage");
+    write_raw(&path, "damaged", b"\x01i050", b"\x01\xff\xff garbage");
     let future: &[u8] = b"\x09\x84\x00\xf6\xa0\x00";
     write_raw(
         &path,
         "damaged",
-        b"\x01i032",
-        &block(b"\x01i032", &[(b"i032", future)]),
+        b"\x01i100",
+        &block(b"\x01i100", &[(b"i100", future)]),
     );
     let backend = SledBackend::open(&path).unwrap();
     let t = backend.open_table("damaged").unwrap();
 
-    assert!(t.get("i015").unwrap().is_some());
-    assert_eq!(t.get("i016").unwrap(), None);
-    assert_eq!(t.get("i032").unwrap(), None);
-    assert_eq!(t.get("i033").unwrap(), None, "not in the forged block");
+    assert!(t.get("i049").unwrap().is_some());
+    assert_eq!(t.get("i050").unwrap(), None);
+    assert_eq!(t.get("i100").unwrap(), None);
+    assert_eq!(t.get("i101").unwrap(), None, "not in the forged block");
     assert_eq!(
-        t.get_many(&["i015", "i031", "i048"])
+        t.get_many(&["i049", "i099", "i150"])
             .unwrap()
             .iter()
             .map(Option::is_some)
@@ -190,40 +190,40 @@ fn an_unreadable_row_is_reported_and_read_as_absent() {
         .into_iter()
         .map(|(id, _)| id)
         .collect();
-    let expected: Vec<String> = (0..16).chain(48..64).map(id).collect();
+    let expected: Vec<String> = (0..50).chain(150..200).map(id).collect();
     assert_eq!(ids, expected);
     // The limit counts readable rows: skipping bad ones does not shorten a page.
     let page: Vec<_> = t
-        .scan(Some("i015"), 1)
+        .scan(Some("i049"), 1)
         .unwrap()
         .into_iter()
         .map(|(id, _)| id)
         .collect();
-    assert_eq!(page, vec!["i048"]);
+    assert_eq!(page, vec!["i150"]);
 
-    assert!(!logged(&["WARN", "`damaged`", "`i016`", "checksum mismatch"]).is_empty());
-    assert!(!logged(&["WARN", "`damaged`", "`i032`", "unknown row format 9"]).is_empty());
+    assert!(!logged(&["WARN", "`damaged`", "`i050`", "checksum mismatch"]).is_empty());
+    assert!(!logged(&["WARN", "`damaged`", "`i100`", "unknown row format 9"]).is_empty());
 
-    // Every read that met damage counted it: get i016, get i032, get_many's
-    // i031, the full scan's block and row, the page's block and row.
+    // Every read that met damage counted it: get i050, get i100, get_many's
+    // i099, the full scan's block and row, the page's block and row.
     assert_eq!(t.corrupt_reads(), 7);
     assert_eq!(t.integrity().corrupt_reads, 7);
 
     // A refetch replaces the damaged block (the write meets it once) and
     // the row reads normally again; the counter is recounted from what is
-    // readable: 16 + 1 + 1 + 16 rows.
+    // readable: 50 + 1 + 1 + 50 rows.
     t.insert_batch(vec![(
-        "i016".into(),
+        "i050".into(),
         row("Desk", RowState::Complete, Some(5)),
     )])
     .unwrap();
     assert_eq!(t.corrupt_reads(), 8);
     assert_eq!(
-        t.get("i016").unwrap(),
+        t.get("i050").unwrap(),
         Some(row("Desk", RowState::Complete, Some(5)))
     );
     assert_eq!(t.corrupt_reads(), 8, "a good read counts nothing");
-    assert_eq!(t.count().unwrap(), 34);
+    assert_eq!(t.count().unwrap(), 102);
 }
 
 fn damage_config(path: &Path) {

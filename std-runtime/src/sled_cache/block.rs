@@ -1,4 +1,4 @@
-//! Row blocks: the rows of a table stored a dozen or so per sled key.
+//! Row blocks: the rows of a table stored a few dozen per sled key.
 //!
 //! sled pays for every key it holds: inserting a new key costs ≈ 6 µs
 //! (every insert copies a leaf), and its open time grows with the number of
@@ -29,17 +29,37 @@ use super::seal::{begin_seal, finish_seal, unseal};
 /// The format byte in front of every block payload.
 pub(crate) const BLOCK_FORMAT: u8 = 3;
 
-/// Most rows one block holds. A put into a stored block rewrites the
-/// whole block, so reads scattered over the id space (a sorted page of a
-/// cold cache: 50 ids, 50 blocks) write about this many rows per row they
-/// store; fewer rows per block cost more keys on a sequential fill and at
-/// open. 16 rows: the service's mixed load at 64 rows per block answered
-/// 200–440 requests/s, at 16 rows 420–590 (README).
-pub(crate) const MAX_ROWS: usize = 16;
+/// Most rows one block holds.
+pub(crate) const MAX_ROWS: usize = 64;
 
 /// Bytes of entries past which a block is split (a single larger row is a
-/// block of its own): about 16 rows of the usual size.
-pub(crate) const MAX_BYTES: usize = 8 * 1024;
+/// block of its own).
+pub(crate) const MAX_BYTES: usize = 32 * 1024;
+
+/// How large the blocks cut from a run of entries may grow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Limits {
+    pub(crate) rows: usize,
+    pub(crate) bytes: usize,
+}
+
+/// For rows written together in id order (a fill, a page of consecutive
+/// ids): few keys, [`MAX_ROWS`] per block.
+pub(crate) const DENSE: Limits = Limits {
+    rows: MAX_ROWS,
+    bytes: MAX_BYTES,
+};
+
+/// For a block that took a few rows scattered among its own (reads spread
+/// over the id space: a sorted page of a cold cache puts 50 ids into 50
+/// blocks). A put rewrites its whole block, so such blocks are cut small:
+/// the next scattered put into them rewrites a few rows, not sixty-four.
+/// (The service's mixed load answered 200–440 requests/s with every block
+/// cut at 64 rows, see the README.)
+pub(crate) const SPARSE: Limits = Limits {
+    rows: 8,
+    bytes: 4 * 1024,
+};
 
 /// Per-entry overhead: the two lengths.
 const ENTRY_OVERHEAD: usize = 8;
@@ -149,23 +169,23 @@ pub(crate) fn encode(buf: &mut Vec<u8>, key: &[u8], entries: &[Entry<'_>]) {
     finish_seal(buf, key);
 }
 
-/// How to cut `entries` (ascending) into blocks: as few as the limits
+/// How to cut `entries` (ascending) into blocks: as few as `limits`
 /// allow, of even row counts, so appending and inserting both leave full
 /// blocks behind (a sequential fill packs ≈ [`MAX_ROWS`] per block).
-pub(crate) fn plan(entries: &[Entry<'_>]) -> Vec<Range<usize>> {
+pub(crate) fn plan(entries: &[Entry<'_>], limits: Limits) -> Vec<Range<usize>> {
     let size = |(id, payload): &Entry<'_>| id.len() + payload.len() + ENTRY_OVERHEAD;
     let bytes: usize = entries.iter().map(size).sum();
     let blocks = entries
         .len()
-        .div_ceil(MAX_ROWS)
-        .max(bytes.div_ceil(MAX_BYTES))
+        .div_ceil(limits.rows)
+        .max(bytes.div_ceil(limits.bytes))
         .max(1);
     let target = entries.len().div_ceil(blocks).max(1);
     let mut cuts = Vec::with_capacity(blocks);
     let (mut start, mut rows, mut held) = (0, 0, 0);
     for (i, entry) in entries.iter().enumerate() {
         let add = size(entry);
-        if rows > 0 && (rows == target || held + add > MAX_BYTES) {
+        if rows > 0 && (rows == target || held + add > limits.bytes) {
             cuts.push(start..i);
             (start, rows, held) = (i, 0, 0);
         }
@@ -239,25 +259,24 @@ mod tests {
             .iter()
             .map(|id| (id.as_bytes(), &[0u8; 100][..]))
             .collect();
-        let cuts = plan(&entries);
-        assert_eq!(cuts.len(), 1063usize.div_ceil(MAX_ROWS));
-        assert!(cuts.iter().all(|c| c.len() <= MAX_ROWS));
-        let target = 1063usize.div_ceil(cuts.len());
-        assert!(cuts[..cuts.len() - 1].iter().all(|c| c.len() == target));
+        let cuts = plan(&entries, DENSE);
+        assert_eq!(cuts.len(), 17);
+        assert!(cuts.iter().all(|c| c.len() <= MAX_ROWS && c.len() >= 50));
         assert_eq!(cuts.first().unwrap().start, 0);
         assert_eq!(cuts.last().unwrap().end, 1063);
         assert!(cuts.windows(2).all(|w| w[0].end == w[1].start));
-        // One row over the limit: two blocks of about half each.
-        let over = plan(&entries[..MAX_ROWS + 1]);
-        assert_eq!(over.len(), 2);
-        assert!(over.iter().all(|c| c.len() >= MAX_ROWS / 2));
-        assert_eq!(plan(&entries[..1]), vec![0..1]);
-        assert!(plan(&[]).is_empty());
+        assert_eq!(plan(&entries[..65], DENSE).len(), 2);
+        assert_eq!(plan(&entries[..1], DENSE), vec![0..1]);
+        assert!(plan(&[], DENSE).is_empty());
         let big = vec![0u8; MAX_BYTES];
         let large: Vec<Entry<'_>> = ids[..3]
             .iter()
             .map(|id| (id.as_bytes(), &big[..]))
             .collect();
-        assert_eq!(plan(&large), vec![0..1, 1..2, 2..3]);
+        assert_eq!(plan(&large, DENSE), vec![0..1, 1..2, 2..3]);
+        // Sparse limits cut the same rows small.
+        let small = plan(&entries[..65], SPARSE);
+        assert_eq!(small.len(), 9);
+        assert!(small.iter().all(|c| c.len() <= SPARSE.rows));
     }
 }

@@ -7,10 +7,13 @@
 //! the stored block whose id range holds them (ids before every block go
 //! to the first). Each group's block is merged with its operations (rows
 //! left alone are copied as bytes, never decoded) and cut again into
-//! blocks (`block::plan`), all in the one `sled::Batch` of the apply. A
+//! blocks (`block::plan`), all in the one `sled::Batch` of the apply: large
+//! ones where the new rows are half the block or more, small ones where a
+//! few were scattered into it (`block::SPARSE`), so random reads into a
+//! cold cache do not rewrite sixty-four rows for each row they store. A
 //! table with no blocks yet, or ids past its last block, packs new blocks
 //! straight from the sorted rows: a fill of a million rows is a sort, an
-//! encode per row and one sled insert per ≈ 16 rows.
+//! encode per row and one sled insert per ≈ 64 rows.
 
 use std::ops::Bound;
 
@@ -305,8 +308,16 @@ impl Scratch {
                 Source::New(id, range) => (*id, &payloads[range.clone()]),
             })
             .collect();
+        // New rows making up half the result or more were written
+        // together (a fill); fewer were scattered into the stored rows.
+        let added = ops.iter().filter(|op| op.row.is_some()).count();
+        let limits = if added * 2 >= entries.len() {
+            block::DENSE
+        } else {
+            block::SPARSE
+        };
         let mut bytes = 0u64;
-        for cut in block::plan(&entries) {
+        for cut in block::plan(&entries, limits) {
             let entries = &entries[cut];
             let key = codec::row_key_bytes(entries[0].0);
             block::encode(&mut self.block, &key, entries);
