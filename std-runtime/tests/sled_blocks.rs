@@ -1,6 +1,7 @@
 //! Rows stored in blocks (up to 64 per sled key, 8 where puts were
-//! scattered among stored rows) behave exactly like one row per key: random batches of puts and deletes over ids that land
-//! before, between, inside and after the stored blocks, checked after each
+//! scattered among stored rows) behave exactly like one row per key:
+//! random batches of puts and deletes over ids that land before, between,
+//! inside and after the stored blocks, checked after each
 //! batch against a plain map (count, every by-id read, scans in pages of
 //! several sizes), and again after a reopen.
 
