@@ -40,10 +40,10 @@
 //! - a blob goes to itself; a NULL to no bucket (nulls sort last, and are
 //!   counted through the sort index).
 //!
-//! `w` and `k` are chosen from the rows when the index is built (about a
-//! thousand buckets across the numbers, a few thousand prefixes), so any
-//! distribution works; a skewed one only makes some buckets longer to
-//! walk.
+//! `w` and `k` are chosen from the rows when the index is built (about
+//! four thousand buckets across the span of the numbers, the longest
+//! prefix giving at most 4,096), so any distribution works; a skewed one
+//! only makes some buckets longer to walk.
 
 use std::collections::HashMap;
 
@@ -66,11 +66,12 @@ pub(crate) struct Bucketing {
 /// the edges of a double's range.
 const MAX_WIDTH_LOG2: i32 = 40;
 /// Buckets across the span of a column's numbers.
-const NUMBER_BUCKETS: f64 = 1024.0;
+const NUMBER_BUCKETS: f64 = 4096.0;
 /// Most distinct prefixes a chosen prefix length may give.
 const MAX_PREFIXES: i64 = 4096;
-/// Longest prefix tried.
-const MAX_PREFIX: u32 = 8;
+/// Longest prefix tried (texts such as product names share long
+/// beginnings: "Brushed Bamboo Basket 10").
+const MAX_PREFIX: u32 = 64;
 
 impl Bucketing {
     /// What an empty table starts with: unit-wide numbers, two-character
@@ -178,16 +179,22 @@ impl Bucketing {
                     "SELECT count(DISTINCT substr({c}, 1, ?1)) FROM {t} WHERE typeof({c}) = 'text'"
                 ))
                 .map_err(|e| sql_error(&context, e))?;
-            let mut prefix = 1;
-            for k in 2..=MAX_PREFIX {
-                let distinct: i64 = stmt
-                    .query_row([k], |row| row.get(0))
-                    .map_err(|e| sql_error(&context, e))?;
-                if distinct > MAX_PREFIXES {
-                    break;
+            let mut distinct = |k: u32| -> Result<i64> {
+                stmt.query_row([k], |row| row.get(0))
+                    .map_err(|e| sql_error(&context, e))
+            };
+            // Distinct prefixes never fall as the prefix grows: bisect for
+            // the longest within the limit.
+            let (mut fits, mut over) = (1, MAX_PREFIX + 1);
+            while over - fits > 1 {
+                let k = (fits + over) / 2;
+                if distinct(k)? <= MAX_PREFIXES {
+                    fits = k;
+                } else {
+                    over = k;
                 }
-                prefix = k;
             }
+            let prefix = fits;
             chosen.prefix = Some(prefix);
         }
         Ok(chosen)

@@ -187,11 +187,11 @@ fn chosen_buckets_spread_the_rows() {
         .collect();
     let conn = table("REAL", &values);
     let chosen = Bucketing::choose(&conn, "v", "x", true).unwrap();
-    // 1.0..=500.9 over about 1,024 buckets: half-unit wide.
+    // 1.0..=500.9 over about 4,096 buckets: an eighth wide.
     assert_eq!(
         chosen,
         Bucketing {
-            width_log2: -1,
+            width_log2: -3,
             prefix: None
         }
     );
@@ -200,7 +200,7 @@ fn chosen_buckets_spread_the_rows() {
         .collect();
     let conn = table("TEXT", &words);
     let chosen = Bucketing::choose(&conn, "v", "x", false).unwrap();
-    // "oak 0", "oak 00", "oak 001" (≤ 4,096 distinct) before the whole text.
+    // "oak 000" (600 distinct) fits, "oak 0000" (6,000) does not.
     assert_eq!(chosen.prefix, Some(7));
     assert!(numeric_affinity("DOUBLE PRECISION") && numeric_affinity("int"));
     assert!(!numeric_affinity("VARCHAR(10)") && !numeric_affinity("") && !numeric_affinity("blob"));
