@@ -11,7 +11,7 @@ use super::indexed_search::IndexedSearch;
 use super::ranks::KnownRanks;
 use super::schema::Schema;
 use super::sort_index;
-use super::state::State;
+use super::state::{CountCache, State};
 use super::translate::{Plan, plan};
 
 impl State {
@@ -46,9 +46,16 @@ impl State {
                 Vec::new()
             } else if let Some(keys) = dense_window(conn, schema, query, total, offset, limit)? {
                 rows_by_rowid(conn, schema, schema.rowid.unwrap_or("rowid"), keys)?
-            } else if let Some(keys) =
-                ranked_window(conn, schema, &mut self.ranks, query, total, offset, limit)?
-            {
+            } else if let Some(keys) = ranked_window(
+                conn,
+                schema,
+                &mut self.ranks,
+                &mut self.counts,
+                query,
+                total,
+                offset,
+                limit,
+            )? {
                 rows_by_rowid(conn, schema, schema.rowid.unwrap_or("rowid"), keys)?
             } else if let Some(keys) =
                 window_from_the_end(conn, schema, query, total, offset, limit)?
@@ -236,6 +243,7 @@ fn ranked_window(
     conn: &Connection,
     schema: &Schema,
     known: &mut KnownRanks,
+    counts: &mut CountCache,
     query: &Query,
     total: usize,
     offset: usize,
@@ -254,7 +262,10 @@ fn ranked_window(
     let context = format!("reading a ranked window of \"{}\"", schema.table);
     let (table, c) = (&schema.quoted_table, &field.quoted);
     let idtext = sort_index::id_text(&schema.id.quoted, schema.id_kind);
-    let valued = ranks.valued(conn)?;
+    // (A query key never starts with NUL.)
+    let valued = counts.keyed(conn, format!("\0ranks {}", field.name), || {
+        ranks.valued(conn)
+    })?;
     let end = offset.saturating_add(limit).min(total);
     let mut keys = Vec::with_capacity(end.saturating_sub(offset));
     let select = |sql: String, mut params: Vec<SqlValue>, take: usize, skip: usize| {

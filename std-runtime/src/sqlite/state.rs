@@ -66,13 +66,6 @@ impl CountCache {
         query: &Query,
         count: impl FnOnce() -> Result<usize>,
     ) -> Result<usize> {
-        let version: i64 = conn
-            .query_row("PRAGMA data_version", [], |row| row.get(0))
-            .map_err(|e| sql_error("reading the data version", e))?;
-        if self.version != Some(version) {
-            self.counts.clear();
-            self.version = Some(version);
-        }
         // The sort does not change a count, so it is not part of the key.
         let key = Query {
             conditions: query.conditions.clone(),
@@ -80,6 +73,25 @@ impl CountCache {
             search: query.search.clone(),
         }
         .key();
+        self.keyed(conn, key, count)
+    }
+
+    /// The cached count under `key` (a query's key, or any other count of
+    /// the same data: the rows with a value in a ranked field), computing
+    /// it with `count` when absent or stale.
+    pub(crate) fn keyed(
+        &mut self,
+        conn: &Connection,
+        key: String,
+        count: impl FnOnce() -> Result<usize>,
+    ) -> Result<usize> {
+        let version: i64 = conn
+            .query_row("PRAGMA data_version", [], |row| row.get(0))
+            .map_err(|e| sql_error("reading the data version", e))?;
+        if self.version != Some(version) {
+            self.counts.clear();
+            self.version = Some(version);
+        }
         if let Some(&n) = self.counts.get(&key) {
             return Ok(n);
         }
