@@ -22,7 +22,8 @@
 //! scenario (and every minute of a long one).
 //!
 //! `DIORAMA_LOAD_PAGE` sets the service's chunk size (`--page`, default
-//! 100 rows).
+//! 50 rows), `DIORAMA_LOAD_WORKERS` the service runtime's worker threads
+//! (default: one per core).
 //!
 //! Run: `cargo bench -p diorama-benches --bench serve_load` (all three,
 //! about 40 s), or `DIORAMA_LOAD_SECS=600 cargo bench -p diorama-benches
@@ -46,7 +47,7 @@ use diorama_apps::serve::{Schema, Service, ServiceOptions};
 use diorama_core::cache::IntoCacheBackend;
 use diorama_core::vista::{Query, TableShell};
 use diorama_std::SledBackend;
-use diorama_std::sqlite::{SqliteOptions, SqliteVista};
+use diorama_std::sqlite::SqliteVista;
 use hdrhistogram::Histogram;
 
 const ROWS: usize = 1_000_000;
@@ -133,14 +134,7 @@ impl Server {
         }
         let runtime = builder.enable_all().build().unwrap();
         let (service, listener) = runtime.block_on(async {
-            let mut sqlite = SqliteOptions::default();
-            if let Some(bytes) = std::env::var("DIORAMA_LOAD_MMAP")
-                .ok()
-                .and_then(|b| b.parse().ok())
-            {
-                sqlite = sqlite.mmap_size(bytes);
-            }
-            let master = SqliteVista::open_with(db, TABLE, "id", &sqlite).unwrap();
+            let master = SqliteVista::open(db, TABLE, "id").unwrap();
             let backend = SledBackend::open(cache.path().join("cache.sled")).unwrap();
             let mut options = ServiceOptions::default();
             if let Some(page) = std::env::var("DIORAMA_LOAD_PAGE")
