@@ -29,12 +29,12 @@
 //! about 40 s), or `DIORAMA_LOAD_SECS=600 cargo bench -p diorama-benches
 //! --bench serve_load -- mixed` for the ten-minute run. Figures: README.
 //!
-//! Measured (2 cores, load average 5.5–7 from other builds, 10 s rounds):
-//! `cold_pages` 876–998 req/s, p99 27–43 ms (486–529 req/s, p99 54–79 ms
-//! before contended core locks yielded the thread); `mixed` 157–183
-//! req/s, p99 617–777 ms, none over 2 s — bound by SQLite (deep `OFFSET`
-//! walks of the sort indexes and `count(*)` again after every PATCH, see
-//! the README); `patch_during_search` worst PATCH 78–219 ms.
+//! Measured (2 cores, quiet machine, 10 s rounds): `cold_pages` 884 req/s, p99 31 ms;
+//! `mixed` 437–610 req/s over 11 rounds (≥ 500 in 7), p99 150–225 ms,
+//! none over 2 s; `patch_during_search` worst PATCH 19 ms. Before the
+//! rank tables, the page-wise row ranges, the small blocks for scattered
+//! cache writes and 50-row chunks, `mixed` answered 152 req/s on the same
+//! machine (see the README).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

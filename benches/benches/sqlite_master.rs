@@ -16,16 +16,16 @@
 //!   a search (rows and total), sorted by `-price`.
 //! - `search_count/<needle>`: `count` of a search.
 //!
-//! Measured (release, 2-core VM at load average 4–12 from other builds,
-//! criterion point estimates; the spread between runs is the machine):
+//! Measured (release, 2-core VM, criterion means; the spread between
+//! runs is the machine):
 //!
 //! | bench | before (issue 16) | now |
 //! |---|---|---|
-//! | `deep_window/none` | — | 10–16 ms (a rowid range: the table's rowids have no gap) |
-//! | `deep_window/<sort>` | 1.48 s at 654,321 (`price`) | 24–65 ms (the far end of the sort index walked back; ≈ 10–15 ms is the cold `count(*)`) |
+//! | `deep_window/none` | — | 2.6 ms (a rowid range: the table's rowids have no gap; the count from a rank table) |
+//! | `deep_window/<sort>` | 1.48 s at 654,321 (`price`) | 3.2–7.0 ms (the rank table finds the bucket, the index is walked from its bound; 24–65 ms before, walking the far end of the index) |
 //! | `deep_window/mmap/*` | — | no steady gain, so mapping stays off by default |
-//! | `search_first_window` | 0.63 s (`lamp`, sorted) | 18–29 ms |
-//! | `search_count` | a scan, 0.6–5.7 s | 7–21 ms |
+//! | `search_first_window` | 0.63 s (`lamp`, sorted) | 23–40 ms (18–29 ms at another time) |
+//! | `search_count` | a scan, 0.6–5.7 s | 13–32 ms |
 //!
 //! Run: `cargo bench -p diorama-benches --bench sqlite_master -- --warm-up-time 1 --measurement-time 3`
 

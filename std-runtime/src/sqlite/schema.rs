@@ -76,6 +76,21 @@ pub(crate) fn quote(ident: &str) -> String {
     out
 }
 
+/// A script dropping `objects` (`(name, type, CREATE statement)` in
+/// creation order), last first, then creating them again in order.
+pub(crate) fn replace_script(objects: &[(String, &'static str, String)]) -> String {
+    let mut script = String::new();
+    for (name, kind, _) in objects.iter().rev() {
+        let kind = kind.to_ascii_uppercase();
+        script.push_str(&format!("DROP {kind} IF EXISTS {};\n", quote(name)));
+    }
+    for (_, _, sql) in objects {
+        script.push_str(sql);
+        script.push_str(";\n");
+    }
+    script
+}
+
 impl Schema {
     /// Read the shape of `table` in the main database of `conn`, with ids in
     /// `id_column`.

@@ -38,7 +38,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::error::sql_error;
 use super::fold;
-use super::schema::quote;
+use super::schema::{quote, replace_script};
 
 /// A search index the vista may use: its FTS5 table, its table of odd
 /// rows and its change counter, quoted.
@@ -231,16 +231,7 @@ pub(crate) fn find(
 /// The script that (re)creates the index of `table` and fills it from the
 /// rows already there: any object of a stale index dropped first.
 pub(crate) fn create_script(table: &str, fields: &[&str], rowid: &str) -> String {
-    let objects = objects(table, fields, rowid);
-    let mut script = String::new();
-    for (name, kind, _) in objects.iter().rev() {
-        let kind = kind.to_ascii_uppercase();
-        script.push_str(&format!("DROP {kind} IF EXISTS {};\n", quote(name)));
-    }
-    for (_, _, sql) in &objects {
-        script.push_str(sql);
-        script.push_str(";\n");
-    }
+    let mut script = replace_script(&objects(table, fields, rowid));
     let index = index_name(table);
     let q_index = quote(&index);
     script.push_str(&format!(

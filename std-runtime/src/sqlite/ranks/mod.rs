@@ -52,7 +52,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::error::sql_error;
-use super::schema::quote;
+use super::schema::{quote, replace_script};
 
 /// How values map to buckets: numbers by width `2^width_log2`, texts by
 /// their first `prefix` characters (`None`: the text itself).
@@ -259,16 +259,7 @@ pub(crate) fn objects(
 /// The script that (re)creates the rank table of `column` and fills it
 /// from the rows there: any object of an older one dropped first.
 pub(crate) fn create_script(table: &str, column: &str, bucketing: Bucketing) -> String {
-    let objects = objects(table, column, bucketing);
-    let mut script = String::new();
-    for (name, kind, _) in objects.iter().rev() {
-        let kind = kind.to_ascii_uppercase();
-        script.push_str(&format!("DROP {kind} IF EXISTS {};\n", quote(name)));
-    }
-    for (_, _, sql) in &objects {
-        script.push_str(sql);
-        script.push_str(";\n");
-    }
+    let mut script = replace_script(&objects(table, column, bucketing));
     let c = quote(column);
     script.push_str(&format!(
         "INSERT INTO {} (\"b\", \"n\") SELECT {}, count(*) FROM {} WHERE {c} IS NOT NULL GROUP BY 1;\n",
