@@ -53,8 +53,7 @@ impl State {
                 &mut self.counts,
                 query,
                 total,
-                offset,
-                limit,
+                (offset, limit),
             )? {
                 rows_by_rowid(conn, schema, schema.rowid.unwrap_or("rowid"), keys)?
             } else if let Some(keys) =
@@ -246,8 +245,7 @@ fn ranked_window(
     counts: &mut CountCache,
     query: &Query,
     total: usize,
-    offset: usize,
-    limit: usize,
+    (offset, limit): (usize, usize),
 ) -> Result<Option<Vec<i64>>> {
     let (Some(sort), Some(rowid)) = (query.sort.as_ref(), schema.rowid) else {
         return Ok(None);
