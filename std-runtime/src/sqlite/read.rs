@@ -165,9 +165,7 @@ fn dense_window(
     offset: usize,
     limit: usize,
 ) -> Result<Option<Vec<i64>>> {
-    let plain = query.conditions.is_empty()
-        && query.sort.is_none()
-        && query.search.as_deref().is_none_or(str::is_empty);
+    let plain = whole_table(query) && query.sort.is_none();
     let Some(rowid) = schema.rowid.filter(|_| plain) else {
         return Ok(None);
     };
@@ -266,16 +264,6 @@ fn ranked_window(
     })?;
     let end = offset.saturating_add(limit).min(total);
     let mut keys = Vec::with_capacity(end.saturating_sub(offset));
-    let select = |sql: String, mut params: Vec<SqlValue>, take: usize, skip: usize| {
-        params.push(SqlValue::Integer(clamp(take)));
-        params.push(SqlValue::Integer(clamp(skip)));
-        conn.prepare_cached(&sql)
-            .and_then(|mut stmt| {
-                stmt.query_map(params_from_iter(params), |row| row.get::<_, i64>(0))?
-                    .collect::<rusqlite::Result<Vec<i64>>>()
-            })
-            .map_err(|e| sql_error(&context, e))
-    };
     if offset < valued {
         let take = end.min(valued) - offset;
         let descending = sort.dir == diorama_core::vista::SortDir::Desc;
@@ -312,16 +300,54 @@ fn ranked_window(
             "SELECT {rowid} FROM {table} WHERE {filter} \
              ORDER BY {c} COLLATE BINARY {dir}, {idtext} LIMIT ? OFFSET ?"
         );
-        keys.extend(select(sql, params, take, skip)?);
+        keys.extend(rowids(conn, &context, &sql, params, take, skip)?);
     }
     if end > valued {
-        let from = offset.max(valued) - valued;
-        let sql = format!(
-            "SELECT {rowid} FROM {table} WHERE {c} IS NULL ORDER BY {idtext} LIMIT ? OFFSET ?"
-        );
-        keys.extend(select(sql, vec![], end - valued - from, from)?);
+        keys.extend(without_value(conn, schema, c, valued, offset, end)?);
     }
     Ok(Some(keys))
+}
+
+/// The rowids of a window's rows that have no value in the sorted field
+/// `column` (quoted), which come last in either direction, by id: the
+/// window `offset..end` of a sorted whole table whose first `valued` rows
+/// have one.
+fn without_value(
+    conn: &Connection,
+    schema: &Schema,
+    column: &str,
+    valued: usize,
+    offset: usize,
+    end: usize,
+) -> Result<Vec<i64>> {
+    let (table, rowid) = (&schema.quoted_table, schema.rowid.unwrap_or("rowid"));
+    let idtext = sort_index::id_text(&schema.id.quoted, schema.id_kind);
+    let sql = format!(
+        "SELECT {rowid} FROM {table} WHERE {column} IS NULL ORDER BY {idtext} LIMIT ? OFFSET ?"
+    );
+    let from = offset.max(valued) - valued;
+    let context = format!("reading the rows of \"{}\" without a value", schema.table);
+    rowids(conn, &context, &sql, Vec::new(), end - valued - from, from)
+}
+
+/// The rowids `sql` (whose last two parameters are `LIMIT ? OFFSET ?`)
+/// reads with `params`, then `take` and `skip`.
+fn rowids(
+    conn: &Connection,
+    context: &str,
+    sql: &str,
+    mut params: Vec<SqlValue>,
+    take: usize,
+    skip: usize,
+) -> Result<Vec<i64>> {
+    params.push(SqlValue::Integer(clamp(take)));
+    params.push(SqlValue::Integer(clamp(skip)));
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| {
+            stmt.query_map(params_from_iter(params), |row| row.get::<_, i64>(0))?
+                .collect::<rusqlite::Result<Vec<i64>>>()
+        })
+        .map_err(|e| sql_error(context, e))
 }
 
 /// The rowids of a window in the second half of a whole table sorted by
@@ -342,7 +368,7 @@ fn window_from_the_end(
     offset: usize,
     limit: usize,
 ) -> Result<Option<Vec<i64>>> {
-    let plain = query.conditions.is_empty() && query.search.as_deref().is_none_or(str::is_empty);
+    let plain = whole_table(query);
     let (Some(sort), Some(rowid)) = (query.sort.as_ref().filter(|_| plain), schema.rowid) else {
         return Ok(None);
     };
@@ -353,23 +379,9 @@ fn window_from_the_end(
     let table = &schema.quoted_table;
     let c = &schema.field(&sort.field)?.quoted;
     let idtext = sort_index::id_text(&schema.id.quoted, schema.id_kind);
-    let nulls: i64 = conn
-        .prepare_cached(&format!("SELECT count(*) FROM {table} WHERE {c} IS NULL"))
-        .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
-        .map_err(|e| sql_error(&context, e))?;
-    let valued = total.saturating_sub(usize::try_from(nulls).unwrap_or(0));
+    let valued = total.saturating_sub(nulls(conn, schema, c)?);
     let end = offset.saturating_add(limit).min(total);
     let mut keys = Vec::with_capacity(end.saturating_sub(offset));
-    let select = |sql: String, take: usize, skip: usize| -> Result<Vec<i64>> {
-        let mut stmt = conn
-            .prepare_cached(&sql)
-            .map_err(|e| sql_error(&context, e))?;
-        let rows = stmt
-            .query_map([clamp(take), clamp(skip)], |row| row.get(0))
-            .and_then(|rows| rows.collect())
-            .map_err(|e| sql_error(&context, e))?;
-        Ok(rows)
-    };
     if offset < valued {
         // Rows offset..stop of those with a value, from the far end.
         let stop = end.min(valued);
@@ -381,16 +393,19 @@ fn window_from_the_end(
             "SELECT {rowid} FROM {table} WHERE {c} IS NOT NULL \
              ORDER BY {c} COLLATE BINARY {reverse}, {idtext} DESC LIMIT ? OFFSET ?"
         );
-        let mut part = select(sql, stop - offset, valued - stop)?;
+        let mut part = rowids(
+            conn,
+            &context,
+            &sql,
+            Vec::new(),
+            stop - offset,
+            valued - stop,
+        )?;
         part.reverse();
         keys.extend(part);
     }
     if end > valued {
-        let from = offset.max(valued) - valued;
-        let sql = format!(
-            "SELECT {rowid} FROM {table} WHERE {c} IS NULL ORDER BY {idtext} LIMIT ? OFFSET ?"
-        );
-        keys.extend(select(sql, end - valued - from, from)?);
+        keys.extend(without_value(conn, schema, c, valued, offset, end)?);
     }
     Ok(Some(keys))
 }
