@@ -355,6 +355,17 @@ impl SledBackend {
         self.durability.flush()
     }
 
+    /// The table `name` as its own type, opened if need be (for tests
+    /// that drive it below the `CacheTable` trait).
+    #[cfg(test)]
+    pub(super) fn sled_table(&self, name: &str) -> Result<Arc<SledTable>> {
+        self.open_table(name)?;
+        self.tables()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| diorama_core::error::Error::not_found(name.to_owned()))
+    }
+
     fn tables(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Arc<SledTable>>> {
         // The map is only inserted into or removed from, whole entries at a
         // time, so a poisoned lock still holds a consistent map.

@@ -17,6 +17,7 @@
 mod backend;
 pub(crate) mod block;
 pub(crate) mod codec;
+mod combine;
 mod durability;
 pub(crate) mod marker;
 mod recovery;

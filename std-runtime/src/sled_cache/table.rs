@@ -11,6 +11,7 @@ use diorama_core::vista::Id;
 
 use super::block;
 use super::codec::{self, COUNT_KEY};
+use super::combine::Combiner;
 use super::durability::Durability;
 use super::rows::{self, Op};
 use super::sled_error;
@@ -24,7 +25,11 @@ use super::sled_error;
 ///   It rewrites the blocks holding the batch's rows; a by-id read decodes
 ///   only its own row. A batch that changes a single key (a meta entry
 ///   alone, such as a write intent) is one plain sled insert or remove,
-///   atomic by itself and much cheaper than a `sled::Batch`.
+///   atomic by itself and much cheaper than a `sled::Batch`. Batches
+///   applied concurrently are written together, in the order they were
+///   queued, as one `sled::Batch` (see `combine`): each is still whole or
+///   absent after a crash, and each call returns its own batch's outcome
+///   (when the joint write fails, every batch is tried alone).
 /// - [`count`](CacheTable::count) is O(1): the counter is kept in memory and
 ///   stored in the same batch as the rows it counts. It counts stored rows,
 ///   including any that can no longer be decoded (a damaged block a write
@@ -57,6 +62,8 @@ pub struct SledTable {
     state: RwLock<State>,
     durability: Arc<Durability>,
     corrupt_reads: AtomicU64,
+    /// Concurrent `apply` calls, written together.
+    writers: Combiner<CacheBatch>,
 }
 
 struct State {
@@ -102,6 +109,7 @@ impl SledTable {
             }),
             durability,
             corrupt_reads: AtomicU64::new(0),
+            writers: Combiner::default(),
         })
     }
 
@@ -165,15 +173,22 @@ impl SledTable {
         Ok(payload.and_then(|bytes| self.decode(id, &bytes)))
     }
 
-    /// Apply `batch` under the write lock; returns rows after − before.
-    fn apply_locked(&self, state: &mut State, batch: &CacheBatch) -> Result<i64> {
+    /// Apply `batches`, in order, as one sled write under the write lock;
+    /// returns rows after − before.
+    fn apply_locked(&self, state: &mut State, batches: &[CacheBatch]) -> Result<i64> {
         let Some(tree) = &state.tree else {
             return Err(self.dropped());
         };
         let mut writes = sled::Batch::default();
-        let mut ops = Vec::with_capacity(batch.deletes.len() + batch.puts.len());
-        ops.extend(batch.deletes.iter().map(|id| Op { id, row: None }));
-        ops.extend(batch.puts.iter().map(|(id, row)| Op { id, row: Some(row) }));
+        // Per batch its deletes, then its puts: `rows::write` keeps the
+        // last operation on an id, so a later batch wins as if applied
+        // after.
+        let mut ops =
+            Vec::with_capacity(batches.iter().map(|b| b.deletes.len() + b.puts.len()).sum());
+        for batch in batches {
+            ops.extend(batch.deletes.iter().map(|id| Op { id, row: None }));
+            ops.extend(batch.puts.iter().map(|(id, row)| Op { id, row: Some(row) }));
+        }
         let damaged = |key: &[u8], error: &Error| self.damaged_block(key, error);
         let written = if ops.is_empty() {
             None
@@ -189,18 +204,31 @@ impl SledTable {
         // Meta changes and the counter, in the order they take effect (a
         // later change of a key wins).
         let mut keyed: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::new();
-        for key in &batch.meta_deletes {
-            keyed.push((codec::meta_key(key), None));
-        }
-        for prefix in &batch.meta_delete_prefixes {
-            for entry in tree.scan_prefix(codec::meta_key(prefix)).keys() {
-                keyed.push((entry.map_err(sled_error)?.to_vec(), None));
+        let mut meta_bytes = 0usize;
+        for batch in batches {
+            for key in &batch.meta_deletes {
+                keyed.push((codec::meta_key(key), None));
             }
-        }
-        for (key, value) in &batch.meta_puts {
-            let key = codec::meta_key(key);
-            let value = codec::encode_meta(&key, value);
-            keyed.push((key, Some(value)));
+            for prefix in &batch.meta_delete_prefixes {
+                let prefix = codec::meta_key(prefix);
+                for entry in tree.scan_prefix(&prefix).keys() {
+                    keyed.push((entry.map_err(sled_error)?.to_vec(), None));
+                }
+                // What an earlier batch of this write puts is not in the
+                // tree yet.
+                let earlier: Vec<Vec<u8>> = keyed
+                    .iter()
+                    .filter(|(key, value)| value.is_some() && key.starts_with(&prefix))
+                    .map(|(key, _)| key.clone())
+                    .collect();
+                keyed.extend(earlier.into_iter().map(|key| (key, None)));
+            }
+            for (key, value) in &batch.meta_puts {
+                meta_bytes += key.len() + value.len();
+                let key = codec::meta_key(key);
+                let value = codec::encode_meta(&key, value);
+                keyed.push((key, Some(value)));
+            }
         }
         let delta = written.as_ref().map_or(0, |w| w.delta);
         let recount = written.as_ref().is_some_and(|w| w.recount);
@@ -222,7 +250,6 @@ impl SledTable {
                 Some(codec::encode_u64(COUNT_KEY, count)),
             ));
         }
-        let meta_bytes: usize = batch.meta_puts.iter().map(|(k, v)| k.len() + v.len()).sum();
         if written.is_none() && keyed.len() <= 1 {
             // One key alone (an intent stored or deleted): a plain insert
             // or remove. A `sled::Batch` is atomic, but sled pays for that
@@ -253,6 +280,29 @@ impl SledTable {
         let delta = count as i64 - state.count as i64;
         state.count = count;
         Ok(delta)
+    }
+
+    /// Apply batches queued together (see `combine`): one sled write for
+    /// all, or, when that fails, each alone, so a batch that cannot be
+    /// written fails by itself.
+    fn apply_combined(&self, batches: Vec<CacheBatch>) -> Vec<Result<()>> {
+        let mut guard = self.write();
+        let outcomes = match self.apply_locked(&mut guard, &batches) {
+            Ok(_) => batches.iter().map(|_| Ok(())).collect(),
+            Err(error) if batches.len() == 1 => vec![Err(error)],
+            Err(_) => batches
+                .iter()
+                .map(|batch| {
+                    self.apply_locked(&mut guard, std::slice::from_ref(batch))
+                        .map(drop)
+                })
+                .collect(),
+        };
+        // Readers wait on the lock; freeing the batches' records need not
+        // make them wait longer.
+        drop(guard);
+        drop(batches);
+        outcomes
     }
 
     /// The meta value stored under tree key `key`, `None` (counted) when
@@ -328,13 +378,8 @@ impl CacheTable for SledTable {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut guard = self.write();
-        self.apply_locked(&mut guard, &batch)?;
-        // Readers wait on the lock; freeing the batch's records need not
-        // make them wait longer.
-        drop(guard);
-        drop(batch);
-        Ok(())
+        self.writers
+            .run(batch, |batches| self.apply_combined(batches))
     }
 
     fn delete(&self, id: &str) -> Result<bool> {
@@ -350,7 +395,7 @@ impl CacheTable for SledTable {
             deletes: vec![id.into()],
             ..CacheBatch::default()
         };
-        Ok(self.apply_locked(&mut state, &batch)? < 0)
+        Ok(self.apply_locked(&mut state, std::slice::from_ref(&batch))? < 0)
     }
 
     fn clear(&self) -> Result<()> {
@@ -485,3 +530,7 @@ impl CacheTable for SledTable {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "table_tests.rs"]
+mod tests;
