@@ -49,6 +49,13 @@ fn lock<V>(mutex: &Mutex<V>) -> MutexGuard<'_, V> {
 }
 
 impl<T> Combiner<T> {
+    /// Hold the turn: no item is applied until the guard drops. For
+    /// writers that do not queue (they must not interleave with a turn's
+    /// reads and writes either).
+    pub(super) fn hold(&self) -> MutexGuard<'_, ()> {
+        lock(&self.turn)
+    }
+
     /// Apply `item`, possibly together with items queued by other threads,
     /// and return its own outcome. `apply` receives the items in the order
     /// they were queued and returns one outcome per item, in that order;

@@ -51,10 +51,13 @@ use super::sled_error;
 ///
 /// # Thread safety
 ///
-/// `Send + Sync`. Writers take the table's lock exclusively (so the counter
-/// stays exact and a batch is never half-visible); reads that touch several
-/// keys (`get_many`, `scan`, `meta_range`) take it shared, so they see a
-/// batch entirely or not at all. The lock is never held across an await.
+/// `Send + Sync`. Writers take turns (so the counter stays exact and no
+/// write is worked out from a tree another is changing); each works out
+/// its sled write under the table's lock shared and applies it with the
+/// lock exclusive, so a batch is never half-visible. Reads that touch
+/// several keys (`get_many`, `scan`, `meta_range`) take the lock shared,
+/// so they see a batch entirely or not at all. No lock is held across an
+/// await.
 pub struct SledTable {
     name: String,
     // Before `durability`: the tree closes before the last flush of the
@@ -64,6 +67,24 @@ pub struct SledTable {
     corrupt_reads: AtomicU64,
     /// Concurrent `apply` calls, written together.
     writers: Combiner<CacheBatch>,
+}
+
+/// A write worked out by [`SledTable::stage`], not yet applied.
+struct Staged {
+    write: Write,
+    /// The counter after the write.
+    count: u64,
+    /// Bytes written (for the snapshot policy).
+    bytes: u64,
+}
+
+/// The sled operation of a staged write.
+enum Write {
+    /// No key changes (and so neither does the counter).
+    Nothing,
+    /// One key alone: a plain insert (`Some`) or remove.
+    One(Vec<u8>, Option<Vec<u8>>),
+    Batch(sled::Batch),
 }
 
 struct State {
@@ -130,6 +151,7 @@ impl SledTable {
     /// Mark the table dropped and hand back its tree so the backend can
     /// remove it; later calls on this handle see an empty table.
     pub(super) fn detach(&self) -> Option<sled::Tree> {
+        let _turn = self.writers.hold();
         let mut state = self.write();
         state.count = 0;
         state.tree.take()
@@ -173,12 +195,11 @@ impl SledTable {
         Ok(payload.and_then(|bytes| self.decode(id, &bytes)))
     }
 
-    /// Apply `batches`, in order, as one sled write under the write lock;
-    /// returns rows after − before.
-    fn apply_locked(&self, state: &mut State, batches: &[CacheBatch]) -> Result<i64> {
-        let Some(tree) = &state.tree else {
-            return Err(self.dropped());
-        };
+    /// Work out the one sled write that applies `batches`, in order, to
+    /// `tree` holding `count` rows. Only reads: the caller holds the
+    /// writers' turn, so the tree cannot change before the write is
+    /// [committed](Self::commit).
+    fn stage(&self, tree: &sled::Tree, count: u64, batches: &[CacheBatch]) -> Result<Staged> {
         let mut writes = sled::Batch::default();
         // Per batch its deletes, then its puts: `rows::write` keeps the
         // last operation on an id, so a later batch wins as if applied
@@ -232,6 +253,7 @@ impl SledTable {
         }
         let delta = written.as_ref().map_or(0, |w| w.delta);
         let recount = written.as_ref().is_some_and(|w| w.recount);
+        let before = count;
         let count = if recount {
             // A damaged block was dropped: count the readable rows (a
             // damaged block counts none, in the delta too) and move on
@@ -239,18 +261,18 @@ impl SledTable {
             let readable = rows::count_readable(tree, &|_, _| {})?;
             u64::try_from(readable as i64 + delta).unwrap_or(0)
         } else {
-            u64::try_from(state.count as i64 + delta).unwrap_or(0)
+            u64::try_from(before as i64 + delta).unwrap_or(0)
         };
-        // The stored counter always equals `state.count` (written with every
+        // The stored counter always equals the table's (written with every
         // change, by `open` and by `clear`): rewriting an unchanged one
         // would only turn a meta-only batch into a multi-key one.
-        if recount || count != state.count {
+        if recount || count != before {
             keyed.push((
                 COUNT_KEY.to_vec(),
                 Some(codec::encode_u64(COUNT_KEY, count)),
             ));
         }
-        if written.is_none() && keyed.len() <= 1 {
+        let write = if written.is_none() && keyed.len() <= 1 {
             // One key alone (an intent stored or deleted): a plain insert
             // or remove. A `sled::Batch` is atomic, but sled pays for that
             // on every one: it rolls its IO buffer before and after
@@ -259,35 +281,83 @@ impl SledTable {
             // `sync_file_range` each) under sled's global write lock, while
             // one insert only takes room in the current buffer, written at
             // the next flush.
-            if let Some((key, value)) = keyed.pop() {
-                match value {
-                    Some(value) => tree.insert(key, value).map(drop),
-                    None => tree.remove(key).map(drop),
-                }
-                .map_err(sled_error)?;
-            }
+            keyed.pop()
         } else {
-            for (key, value) in keyed {
-                match value {
-                    Some(value) => writes.insert(key, value),
-                    None => writes.remove(key),
+            None
+        };
+        let write = match write {
+            Some((key, value)) => Write::One(key, value),
+            None if keyed.is_empty() && written.is_none() => Write::Nothing,
+            None => {
+                for (key, value) in keyed {
+                    match value {
+                        Some(value) => writes.insert(key, value),
+                        None => writes.remove(key),
+                    }
                 }
+                Write::Batch(writes)
             }
-            tree.apply_batch(writes).map_err(sled_error)?;
+        };
+        Ok(Staged {
+            write,
+            count,
+            bytes: written.as_ref().map_or(0, |w| w.bytes) + meta_bytes as u64,
+        })
+    }
+
+    /// Apply a staged write and set the counter; returns rows after −
+    /// before.
+    fn commit(&self, state: &mut State, staged: Staged) -> Result<i64> {
+        let Some(tree) = &state.tree else {
+            return Err(self.dropped());
+        };
+        match staged.write {
+            Write::Nothing => {}
+            Write::One(key, Some(value)) => drop(tree.insert(key, value).map_err(sled_error)?),
+            Write::One(key, None) => drop(tree.remove(key).map_err(sled_error)?),
+            Write::Batch(writes) => tree.apply_batch(writes).map_err(sled_error)?,
         }
-        self.durability
-            .wrote(written.as_ref().map_or(0, |w| w.bytes) + meta_bytes as u64);
-        let delta = count as i64 - state.count as i64;
-        state.count = count;
+        self.durability.wrote(staged.bytes);
+        let delta = staged.count as i64 - state.count as i64;
+        state.count = staged.count;
         Ok(delta)
+    }
+
+    /// Stage and commit `batches` under the write lock.
+    fn apply_locked(&self, state: &mut State, batches: &[CacheBatch]) -> Result<i64> {
+        let Some(tree) = &state.tree else {
+            return Err(self.dropped());
+        };
+        let staged = self.stage(tree, state.count, batches)?;
+        self.commit(state, staged)
     }
 
     /// Apply batches queued together (see `combine`): one sled write for
     /// all, or, when that fails, each alone, so a batch that cannot be
     /// written fails by itself.
+    ///
+    /// Runs in the writers' turn: the write is worked out under the shared
+    /// lock, so readers go on meanwhile, and only sled's write takes the
+    /// lock exclusively.
     fn apply_combined(&self, batches: Vec<CacheBatch>) -> Vec<Result<()>> {
+        let staged = {
+            let state = self.read();
+            match &state.tree {
+                Some(tree) => self.stage(tree, state.count, &batches),
+                None => Err(self.dropped()),
+            }
+        };
+        if let Ok(Staged {
+            write: Write::Nothing,
+            ..
+        }) = staged
+        {
+            // Nothing to change (a prefix with no entries left to delete):
+            // readers need not wait for it.
+            return batches.iter().map(|_| Ok(())).collect();
+        }
         let mut guard = self.write();
-        let outcomes = match self.apply_locked(&mut guard, &batches) {
+        let outcomes = match staged.and_then(|staged| self.commit(&mut guard, staged)) {
             Ok(_) => batches.iter().map(|_| Ok(())).collect(),
             Err(error) if batches.len() == 1 => vec![Err(error)],
             Err(_) => batches
@@ -383,6 +453,7 @@ impl CacheTable for SledTable {
     }
 
     fn delete(&self, id: &str) -> Result<bool> {
+        let _turn = self.writers.hold();
         let mut state = self.write();
         let Some(tree) = &state.tree else {
             return Ok(false);
@@ -399,6 +470,7 @@ impl CacheTable for SledTable {
     }
 
     fn clear(&self) -> Result<()> {
+        let _turn = self.writers.hold();
         let mut state = self.write();
         let state = &mut *state;
         let Some(tree) = &state.tree else {
