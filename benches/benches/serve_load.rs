@@ -36,6 +36,10 @@
 //! cache writes and 50-row chunks, `mixed` answered 152 req/s on the same
 //! machine (see the README).
 
+// The serve binary's allocator, so the figures are the service's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
