@@ -281,22 +281,18 @@ impl SledTable {
             // `sync_file_range` each) under sled's global write lock, while
             // one insert only takes room in the current buffer, written at
             // the next flush.
-            keyed.pop()
-        } else {
-            None
-        };
-        let write = match write {
-            Some((key, value)) => Write::One(key, value),
-            None if keyed.is_empty() && written.is_none() => Write::Nothing,
-            None => {
-                for (key, value) in keyed {
-                    match value {
-                        Some(value) => writes.insert(key, value),
-                        None => writes.remove(key),
-                    }
-                }
-                Write::Batch(writes)
+            match keyed.pop() {
+                Some((key, value)) => Write::One(key, value),
+                None => Write::Nothing,
             }
+        } else {
+            for (key, value) in keyed {
+                match value {
+                    Some(value) => writes.insert(key, value),
+                    None => writes.remove(key),
+                }
+            }
+            Write::Batch(writes)
         };
         Ok(Staged {
             write,
