@@ -196,10 +196,10 @@ impl SledTable {
     }
 
     /// Work out the one sled write that applies `batches`, in order, to
-    /// `tree` holding `count` rows. Only reads: the caller holds the
+    /// `tree` holding `before` rows. Only reads: the caller holds the
     /// writers' turn, so the tree cannot change before the write is
     /// [committed](Self::commit).
-    fn stage(&self, tree: &sled::Tree, count: u64, batches: &[CacheBatch]) -> Result<Staged> {
+    fn stage(&self, tree: &sled::Tree, before: u64, batches: &[CacheBatch]) -> Result<Staged> {
         let mut writes = sled::Batch::default();
         // Per batch its deletes, then its puts: `rows::write` keeps the
         // last operation on an id, so a later batch wins as if applied
@@ -253,7 +253,6 @@ impl SledTable {
         }
         let delta = written.as_ref().map_or(0, |w| w.delta);
         let recount = written.as_ref().is_some_and(|w| w.recount);
-        let before = count;
         let count = if recount {
             // A damaged block was dropped: count the readable rows (a
             // damaged block counts none, in the delta too) and move on
@@ -343,6 +342,7 @@ impl SledTable {
                 None => Err(self.dropped()),
             }
         };
+        let all_applied = || batches.iter().map(|_| Ok(())).collect();
         if let Ok(Staged {
             write: Write::Nothing,
             ..
@@ -350,11 +350,11 @@ impl SledTable {
         {
             // Nothing to change (a prefix with no entries left to delete):
             // readers need not wait for it.
-            return batches.iter().map(|_| Ok(())).collect();
+            return all_applied();
         }
         let mut guard = self.write();
         let outcomes = match staged.and_then(|staged| self.commit(&mut guard, staged)) {
-            Ok(_) => batches.iter().map(|_| Ok(())).collect(),
+            Ok(_) => all_applied(),
             Err(error) if batches.len() == 1 => vec![Err(error)],
             Err(_) => batches
                 .iter()
