@@ -112,6 +112,20 @@ impl PendingWrites {
         })
     }
 
+    /// Whether the one write pending on `id` is the only write to it and
+    /// the cache's value of the row is not held as unrecorded: called while
+    /// that write is announced (before it is queued), the cache then holds
+    /// the value the master has, as far as this Dio knows.
+    pub(crate) fn is_sole(&self, id: &str) -> bool {
+        let sole = self
+            .rows
+            .lock()
+            .get(id)
+            .is_some_and(|entry| entry.count == 1);
+        sole && (self.unrecorded_count.load(Ordering::Acquire) == 0
+            || !self.unrecorded.lock().contains_key(id))
+    }
+
     /// Writes queued or running, with or without an id.
     pub(crate) fn total(&self) -> usize {
         self.total.load(Ordering::Acquire)

@@ -188,6 +188,12 @@ impl Dio {
         self.inner.pending_write(id)
     }
 
+    /// Whether the write to `id` being announced is the only one pending
+    /// on it (see `PendingWrites::is_sole`).
+    pub(crate) fn sole_pending_write(&self, id: &str) -> bool {
+        self.inner.sole_pending_write(id)
+    }
+
     /// Number of writes queued or running.
     pub fn pending_writes(&self) -> usize {
         self.inner.pending.total()

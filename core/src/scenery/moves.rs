@@ -12,9 +12,12 @@
 //! enters (the count grows). So a row never shows twice and the loaded
 //! rows stay in order.
 //!
-//! When the row was not loaded, where it was is unknown, and so is which
-//! loaded rows moved: [`Replaced::Unknown`] tells the caller to revalidate
-//! what is loaded from the master.
+//! When the row was not loaded, where it was is known only from a value
+//! it had: the one it departed with, or the master's own value read before
+//! its write was sent (the row sits in the hole that key falls in, and one
+//! whose key does not change stays there). Otherwise where it was is
+//! unknown, and so is which loaded rows moved: [`Replaced::Unknown`] tells
+//! the caller to revalidate what is loaded from the master.
 //!
 //! Pure (no I/O, no time): tested directly, with a property test.
 
@@ -39,6 +42,10 @@ pub(crate) enum Replaced {
     /// a hole or past the loaded rows): the caller keeps it as departed,
     /// so a later change knows where it was.
     Departed,
+    /// The row is in the set, not shown, and stays where it was (its key
+    /// did not change): nothing moved. The caller keeps it as departed
+    /// with its new value.
+    Hidden,
     /// Where the row was is unknown: which loaded rows moved is too.
     Unknown,
 }
@@ -48,8 +55,9 @@ pub(crate) enum Replaced {
 pub(crate) enum Before {
     /// Not in the set (a new row).
     Absent,
-    /// In the set, not shown: it departed from the loaded rows as this
-    /// row (its key then says in which hole it is).
+    /// In the set, not shown, as this row: the value it departed from
+    /// the loaded rows with, or the master's value before its write (its
+    /// key says in which hole it is).
     Departed(Arc<EnrichedRecord>),
     /// Nothing is known.
     Unknown,
@@ -83,6 +91,13 @@ pub(crate) fn re_place(
         }
         rows.set(at, row.clone());
         return Replaced::InPlace;
+    }
+    if let (None, Before::Departed(departed), Some(row)) = (old, &before, &row)
+        && sort.is_none_or(|sort| key_order(sort, departed, row) == Ordering::Equal)
+    {
+        // Still a member under the same key: in the same place of the
+        // master's order (which, without a sort, a change never alters).
+        return Replaced::Hidden;
     }
     let member = match (old, &before) {
         (Some(at), _) => {
@@ -493,14 +508,18 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// After any sequence of key changes on a sorted paged view, the
+        /// After any sequence of key changes on a sorted paged view (of
+        /// rows whose old value is known from the master, or not), the
         /// loaded rows are in order, unique, at their true index in the
         /// master's order, and the count is the master's.
         #[test]
         fn loaded_rows_stay_ordered_unique_and_where_the_master_has_them(
             n in 5usize..40,
             loaded in proptest::collection::vec((0usize..40, 1usize..12), 1..4),
-            changes in proptest::collection::vec((0usize..40, proptest::option::of(-50i64..500)), 1..30),
+            changes in proptest::collection::vec(
+                (0usize..40, proptest::option::of(-50i64..500), proptest::bool::ANY),
+                1..30,
+            ),
         ) {
             let mut master: Vec<(String, Option<i64>)> =
                 (0..n).map(|i| (format!("r{i:02}"), Some(i as i64 * 10))).collect();
@@ -520,19 +539,22 @@ mod tests {
             };
             let mut departed: alloc::collections::BTreeMap<String, Arc<EnrichedRecord>> =
                 alloc::collections::BTreeMap::new();
-            for (pick, price) in changes {
+            for (pick, price, known) in changes {
                 let id = master[pick % n].0.clone();
+                let mut old = None;
                 for entry in master.iter_mut().filter(|(i, _)| *i == id) {
+                    old = Some(row(&entry.0, entry.1));
                     entry.1 = price;
                 }
                 sort_master(&mut master);
-                let before = match departed.remove(&id) {
-                    Some(row) => Before::Departed(row),
-                    None => Before::Unknown,
+                let before = match (departed.remove(&id), old) {
+                    (Some(row), _) => Before::Departed(row),
+                    (None, Some(old)) if known => Before::Departed(old),
+                    (None, _) => Before::Unknown,
                 };
                 let new = row(&id, price);
                 let outcome = re_place(&mut rows, &mut extent, Some(&sort), &id, Some(new.clone()), before);
-                if outcome == Replaced::Departed {
+                if matches!(outcome, Replaced::Departed | Replaced::Hidden) {
                     departed.insert(id.clone(), new);
                 }
                 if outcome == Replaced::Unknown {

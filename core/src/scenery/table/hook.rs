@@ -4,19 +4,20 @@
 
 use alloc::sync::Arc;
 
+use super::model::Cause;
 use super::state::TableState;
 use crate::dio::{Dio, ViewHook};
 
 impl ViewHook for TableState {
     fn write_pending(self: Arc<Self>, dio: &Dio, id: &str) {
         if !self.is_closed() {
-            self.row_changed(dio, id, false, None);
+            self.write_announced(dio, id);
         }
     }
 
     fn detail_settled(self: Arc<Self>, dio: &Dio, id: &str) {
         if !self.is_closed() && self.paged() {
-            self.row_changed(dio, id, false, None);
+            self.row_changed(dio, id, Cause::Other, None);
         }
     }
 

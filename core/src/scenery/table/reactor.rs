@@ -8,10 +8,13 @@
 use alloc::sync::{Arc, Weak};
 use core::time::Duration;
 
-use super::model::Changed;
+use super::model::{Cause, Changed};
 use super::state::TableState;
+use crate::cache::RowState;
 use crate::dio::{Dio, DioEvent};
 use crate::error::Error;
+use crate::scenery::EnrichedRecord;
+use crate::scenery::presenting::RowFacts;
 use crate::sync::broadcast::{BroadcastReceiver, RecvError};
 
 pub(crate) async fn run(state: Weak<TableState>, mut events: BroadcastReceiver<DioEvent>) {
@@ -35,27 +38,32 @@ impl TableState {
         let Some(dio) = self.dio() else { return };
         let paged = self.paged();
         match event {
-            DioEvent::RecordChanged { id } | DioEvent::WriteCompleted { id: Some(id) } => {
+            DioEvent::RecordChanged { id: ref row }
+            | DioEvent::WriteCompleted { id: Some(ref row) } => {
+                let cause = match event {
+                    DioEvent::WriteCompleted { .. } => Cause::Landed,
+                    _ => Cause::Other,
+                };
                 // The cache dropped the row (it could not record a write
                 // the master applied): forget it, the viewport refetches.
-                if paged && matches!(dio.cache().get(&id), Ok(None)) {
-                    self.drive(|model| model.handle_row_dropped(&id));
+                if paged && matches!(dio.cache().get(row), Ok(None)) {
+                    self.drive(|model| model.handle_row_dropped(row));
                 } else {
-                    self.row_changed(&dio, &id, false, None);
+                    self.row_changed(&dio, row, cause, None);
                 }
             }
-            DioEvent::RecordInserted { id } => self.row_changed(&dio, &id, true, None),
+            DioEvent::RecordInserted { id } => self.row_changed(&dio, &id, Cause::Inserted, None),
             DioEvent::RecordRemoved { id } if paged => {
                 self.drive(|model| model.handle_row_removed(&id));
             }
-            DioEvent::RecordRemoved { id } => self.row_changed(&dio, &id, false, None),
+            DioEvent::RecordRemoved { id } => self.row_changed(&dio, &id, Cause::Other, None),
             DioEvent::WriteQueued { id: Some(id) } if paged => {
-                self.row_changed(&dio, &id, false, None)
+                self.row_changed(&dio, &id, Cause::Queued, None)
             }
             DioEvent::WriteFailed {
                 id: Some(id),
                 error,
-            } if paged => self.row_changed(&dio, &id, false, Some(error)),
+            } if paged => self.row_changed(&dio, &id, Cause::Landed, Some(error)),
             DioEvent::WriteFailed {
                 id: Some(id),
                 error,
@@ -71,24 +79,57 @@ impl TableState {
         }
     }
 
-    /// Row `id` changed (`inserted`: new to the set; `failure`: its last
-    /// write failed): read what decides how it shows and tell the model.
+    /// Row `id` changed by `cause` (`failure`: its last write failed):
+    /// read what decides how it shows and tell the model.
     pub(crate) fn row_changed(
         self: &Arc<Self>,
         dio: &Dio,
         id: &str,
-        inserted: bool,
+        cause: Cause,
         failure: Option<Error>,
     ) {
         let facts = self.facts(dio, id, failure);
+        self.tell_changed(id, facts, cause, None);
+    }
+
+    /// A write to row `id` is being announced, before it is queued: as
+    /// [`row_changed`](Self::row_changed), and when it is the row's only
+    /// pending write, its cached row (complete and unexpired) is what the
+    /// master has, so it says where the master's order has the row until
+    /// the write lands.
+    pub(crate) fn write_announced(self: &Arc<Self>, dio: &Dio, id: &str) {
+        let facts = self.facts(dio, id, None);
+        let confirmed = facts
+            .cached
+            .as_ref()
+            .filter(|row| row.state == RowState::Complete && !facts.expired)
+            .filter(|_| dio.sole_pending_write(id))
+            .map(|row| {
+                Arc::new(EnrichedRecord::fresh(
+                    id.into(),
+                    row.record.clone(),
+                    row.fetched_at,
+                ))
+            });
+        self.tell_changed(id, facts, Cause::Announced, confirmed);
+    }
+
+    fn tell_changed(
+        self: &Arc<Self>,
+        id: &str,
+        facts: RowFacts<'static>,
+        cause: Cause,
+        confirmed: Option<Arc<EnrichedRecord>>,
+    ) {
         let settled = facts.pending.is_none();
         self.drive(|model| {
             model.handle_row_changed(
                 id,
                 Changed {
                     facts,
-                    inserted,
+                    cause,
                     settled,
+                    confirmed,
                 },
             )
         });

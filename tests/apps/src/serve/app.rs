@@ -350,9 +350,11 @@ impl Service {
     }
 
     /// `{ "master_calls", "pending_writes", "views", "chunk_loads",
-    /// "chunk_failures", "cache_hits", "rows_loaded" }`: what the cache
-    /// saved and what it cost. The scenery counters add up the queries
-    /// currently kept.
+    /// "chunk_failures", "cache_hits", "rows_loaded", "loads_in_flight" }`:
+    /// what the cache saved and what it cost. The scenery counters add up
+    /// the queries currently kept; `loads_in_flight` counts their chunk
+    /// loads not yet stored (a prefetch goes on after its request
+    /// answered).
     pub fn stats(&self) -> Json {
         let totals = self.inner.views.totals();
         let mut stats = serde_json::json!({
@@ -363,6 +365,7 @@ impl Service {
             "chunk_failures": totals.chunk_failures,
             "cache_hits": totals.cache_hits,
             "rows_loaded": totals.rows_loaded,
+            "loads_in_flight": totals.loads_in_flight,
         });
         if let Some(replica) = &self.inner.replica {
             let r = replica.stats();

@@ -62,6 +62,7 @@ pub(crate) struct ViewTotals {
     pub(crate) chunk_failures: u64,
     pub(crate) cache_hits: u64,
     pub(crate) rows_loaded: u64,
+    pub(crate) loads_in_flight: usize,
 }
 
 impl Views {
@@ -197,6 +198,7 @@ impl Views {
             totals.chunk_failures += stats.chunk_failures;
             totals.cache_hits += stats.cache_hits;
             totals.rows_loaded += stats.rows_loaded;
+            totals.loads_in_flight += stats.loads_in_flight;
         }
         totals
     }

@@ -14,24 +14,78 @@ use super::super::super::moves::{Before, Replaced, re_place};
 use super::super::super::presenting::{RowFacts, present};
 use super::super::super::{EnrichedRecord, RowStatus};
 use super::super::local::matches;
-use super::view::{View, with_status};
+use super::view::{Place, View, with_status};
 use super::{Action, Repaint, TableModel};
 
+use crate::dio::PendingWrite;
 use crate::runtime::Timestamp;
+use crate::vista::Query;
 
-/// Departed rows remembered per view (beyond, all are forgotten).
-const MAX_DEPARTED: usize = 256;
+/// Places of rows not loaded remembered per view (beyond, all are
+/// forgotten).
+const MAX_PLACES: usize = 256;
+
+/// What changed a row, as far as its place in the master's order goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cause {
+    /// A write to it is being announced, before it is sent.
+    Announced,
+    /// An announced write to it was queued (the master has not applied it
+    /// yet).
+    Queued,
+    /// An announced write to it landed or failed: the master's order
+    /// changed only as that write says.
+    Landed,
+    /// It is new to the set (an insert).
+    Inserted,
+    /// Anything else: a change event, a refetch, a settled detail.
+    Other,
+}
 
 /// What the driver read of a changed row: everything [`present`] needs
 /// except what is shown (the model has that).
 #[derive(Debug)]
 pub(crate) struct Changed {
     pub(crate) facts: RowFacts<'static>,
-    /// The row is new to the set (an insert).
-    pub(crate) inserted: bool,
+    pub(crate) cause: Cause,
     /// No write to it is pending: the master's order already has its new
     /// value, so holes it leaves can be loaded at once.
     pub(crate) settled: bool,
+    /// The row as the master has it now, when known: read as the row's
+    /// only write is announced, before it is sent. Where a row not loaded
+    /// sat (or that it was not in the set) follows from it, so its change
+    /// moves the loaded rows exactly instead of revalidating them.
+    pub(crate) confirmed: Option<Arc<EnrichedRecord>>,
+}
+
+/// Whether `pending` (every write a patch) changes no field `query`
+/// orders or filters by. A search reads every field, so no write keeps a
+/// row's place in it for sure.
+pub(super) fn keeps_place(query: &Query, pending: &PendingWrite) -> bool {
+    let Some(fields) = &pending.dirty_fields else {
+        return false;
+    };
+    if query.search.is_some() {
+        return false;
+    }
+    let mut read = query
+        .conditions
+        .iter()
+        .map(|condition| condition.field.as_str())
+        .chain(query.sort.as_ref().map(|sort| sort.field.as_str()));
+    read.all(|path| !fields.iter().any(|field| overlaps(field, path)))
+}
+
+/// Whether writing top-level `field` may change the value at `path` (a
+/// field name or dotted path).
+fn overlaps(field: &str, path: &str) -> bool {
+    path == field
+        || path
+            .strip_prefix(field)
+            .is_some_and(|rest| rest.starts_with('.'))
+        || field
+            .strip_prefix(path)
+            .is_some_and(|rest| rest.starts_with('.'))
 }
 
 impl TableModel {
@@ -92,8 +146,9 @@ impl TableModel {
     fn changed_paged(&mut self, id: &str, changed: Changed) -> bool {
         let Changed {
             facts,
-            inserted,
+            cause,
             settled,
+            confirmed,
         } = changed;
         let query = &self.query;
         let reorders =
@@ -104,27 +159,61 @@ impl TableModel {
             return self.show_in_place(id, facts);
         }
         let shown = self.view.shown(id).cloned();
-        let row = present(
-            id,
-            RowFacts {
-                shown: shown.as_deref(),
-                ..facts
-            },
-        )
-        .map(Arc::new)
-        // Not cached and not shown: nothing to place.
-        .filter(|row| row.status == RowStatus::NotFound || matches(&self.query, &row.record));
-        if shown.is_none() && row.is_none() {
-            // Not loaded and not in the set now: assumed it was not
-            // before either (no old value to tell); nothing loaded moves.
+        let place = self.view.places.remove(id);
+        let unmoved = match cause {
+            Cause::Announced => facts
+                .pending
+                .as_ref()
+                .is_some_and(|pending| keeps_place(&self.query, pending)),
+            Cause::Queued | Cause::Landed => matches!(place, Some(Place::Unmoved)),
+            Cause::Inserted | Cause::Other => false,
+        };
+        if shown.is_none() && unmoved {
+            // Wherever it is (a hole, past the loaded rows, out of the
+            // set), it stays there: nothing loaded moves.
+            match place {
+                Some(departed @ Place::Departed(_)) => self.keep_place(id, departed),
+                _ if !settled => self.keep_place(id, Place::Unmoved),
+                _ => {}
+            }
             return false;
         }
-        let view = &mut self.view;
-        let before = match view.departed.remove(id) {
-            Some(departed) => Before::Departed(departed),
-            None if inserted => Before::Absent,
-            None => Before::Unknown,
+        // `None`: not cached and not shown, nothing to place.
+        let presented = self.presented(id, facts);
+        let known = presented.is_some();
+        let row = presented
+            .filter(|row| row.status == RowStatus::NotFound || matches(&self.query, &row.record));
+        let before = match place {
+            Some(Place::Departed(departed)) => Before::Departed(departed),
+            Some(Place::Absent) => Before::Absent,
+            _ if cause == Cause::Inserted => Before::Absent,
+            _ => match confirmed {
+                Some(old) if matches(&self.query, &old.record) => Before::Departed(old),
+                Some(_) => Before::Absent,
+                None => Before::Unknown,
+            },
         };
+        if shown.is_none() {
+            let nothing_moves = match (&before, &row) {
+                // Nothing is known of it, then or now.
+                (_, None) if !known => true,
+                // Out of the set, then and now.
+                (Before::Absent, None) => {
+                    if !settled {
+                        self.keep_place(id, Place::Absent);
+                    }
+                    true
+                }
+                // The master has not applied the write yet: the loaded
+                // rows are its order still. Its landing places the row.
+                (Before::Unknown, _) => matches!(cause, Cause::Announced | Cause::Queued),
+                _ => false,
+            };
+            if nothing_moves {
+                return false;
+            }
+        }
+        let view = &mut self.view;
         let View { rows, extent, .. } = &mut *view;
         let extent_before = *extent;
         let outcome = re_place(
@@ -137,14 +226,12 @@ impl TableModel {
         );
         let counted = *extent != extent_before;
         match (outcome, row) {
-            (Replaced::Departed, Some(row)) => {
-                if view.departed.len() >= MAX_DEPARTED {
-                    // Forgetting makes their next change revalidate.
-                    view.departed.clear();
-                }
-                view.departed.insert(row.id.clone(), row);
+            (Replaced::Departed | Replaced::Hidden, Some(row)) => {
+                self.keep_place(id, Place::Departed(row));
             }
-            (Replaced::Unknown, _) => view.departed.clear(),
+            // Taken out of the set before the master has it so.
+            (Replaced::Moved, None) if !settled => self.keep_place(id, Place::Absent),
+            (Replaced::Unknown, _) => self.view.places.clear(),
             _ => {}
         }
         if counted {
@@ -152,6 +239,14 @@ impl TableModel {
         }
         match outcome {
             Replaced::Unchanged => false,
+            Replaced::Hidden => {
+                // An earlier move of this row, made while its write was
+                // pending, may have left holes the master can fill now.
+                if settled {
+                    self.reload_viewport(Repaint::Now);
+                }
+                false
+            }
             Replaced::InPlace => true,
             Replaced::Moved | Replaced::Departed => {
                 self.forget_positions();
@@ -169,6 +264,16 @@ impl TableModel {
                 true
             }
         }
+    }
+
+    /// Remember `place` for row `id` (not loaded).
+    fn keep_place(&mut self, id: &str, place: Place) {
+        let places = &mut self.view.places;
+        if places.len() >= MAX_PLACES {
+            // Forgetting makes their next change revalidate.
+            places.clear();
+        }
+        places.insert(id.into(), place);
     }
 
     /// Show row `id` anew where it is shown, without moving it (its last
@@ -268,9 +373,9 @@ impl TableModel {
     /// Mark every row shown as stale, without a repaint: the refetch that
     /// follows repaints once. Returns whether any was fresh.
     fn mark_all_stale(&mut self) -> bool {
-        // Rows may be at other indices after the refetch: where departed
-        // rows sat is not known any more.
-        self.view.departed.clear();
+        // Rows may be at other indices after the refetch: where rows not
+        // loaded sat is not known any more.
+        self.view.places.clear();
         let end = self.view.rows.end();
         self.view
             .restate_range(0..end, &RowStatus::Fresh, RowStatus::Stale, |_| true)

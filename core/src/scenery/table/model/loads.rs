@@ -287,7 +287,7 @@ impl TableModel {
                 ),
             ));
         }
-        self.view.departed.remove(&row.id);
+        self.view.places.remove(&row.id);
         let placed = (!self.view.replace_on_land).then(|| self.view.rows.set(index, row.clone()));
         load.staged.push(Staged { index, row, placed });
         Ok(())
@@ -411,7 +411,7 @@ impl TableModel {
         view.extent.on_chunk(&load.range, served_end);
         if view.replace_on_land {
             view.rows.clear();
-            view.departed.clear();
+            view.places.clear();
             view.replace_on_land = false;
             view.shown_query = self.query.clone();
         }

@@ -25,7 +25,7 @@ mod query;
 mod tests;
 mod view;
 
-pub(crate) use changes::Changed;
+pub(crate) use changes::{Cause, Changed};
 pub(crate) use loads::Landing;
 pub(crate) use view::View;
 

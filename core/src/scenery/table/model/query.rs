@@ -40,7 +40,7 @@ impl TableModel {
         let view = &mut self.view;
         view.extent = stored.unwrap_or_default();
         view.replace_on_land = true;
-        view.departed.clear();
+        view.places.clear();
         let marked: Vec<(usize, Arc<EnrichedRecord>)> = view
             .rows
             .iter()

@@ -183,8 +183,14 @@ impl Bench {
     }
 
     /// Write `record` to `id` on the master and tell the model, as the
-    /// driver would after the write landed in the cache.
+    /// driver would after a change it was not told of beforehand landed
+    /// in the cache.
     fn write(&mut self, id: &str, record: Option<Record>) {
+        self.land(id, record, Cause::Other);
+    }
+
+    /// [`write`](Self::write), the change coming by `cause`.
+    fn land(&mut self, id: &str, record: Option<Record>, cause: Cause) {
         self.master.retain(|(i, _)| i != id);
         if let Some(record) = record.clone() {
             self.master.push((id.to_string(), record));
@@ -200,12 +206,106 @@ impl Bench {
             id,
             Changed {
                 facts,
-                inserted: false,
+                cause,
                 settled: true,
+                confirmed: None,
             },
         );
         self.run();
     }
+}
+
+impl Bench {
+    /// Write `record` to `id` as the Dio does: announced first, as the
+    /// row's only pending write with the master's value read from the
+    /// cache, then landed.
+    fn write_through(&mut self, id: &str, record: Record) {
+        let old = self
+            .master
+            .iter()
+            .find(|(row, _)| row == id)
+            .map(|(_, old)| old.clone());
+        let confirmed = old
+            .clone()
+            .map(|old| Arc::new(EnrichedRecord::fresh(id.into(), old, Some(ts(1)))));
+        let pending = PendingWrite {
+            record: Some(record.clone()),
+            count: 1,
+            dirty_fields: None,
+        };
+        self.model.handle_row_changed(
+            id,
+            Changed {
+                facts: facts(old, Some(pending)),
+                cause: Cause::Announced,
+                settled: false,
+                confirmed,
+            },
+        );
+        self.run();
+        self.land(id, Some(record), Cause::Landed);
+    }
+
+    /// Patch `fields` of row `id` as the Dio does when the row is not
+    /// cached: announced with only the patch's fields known, then landed
+    /// with the master's whole row.
+    fn patch_uncached(&mut self, id: &str, fields: Record) {
+        let mut whole = self
+            .master
+            .iter()
+            .find(|(row, _)| row == id)
+            .map(|(_, old)| old.clone())
+            .unwrap_or_default();
+        whole.merge(&fields);
+        let pending = PendingWrite {
+            dirty_fields: Some(fields.iter().map(|(field, _)| field.to_string()).collect()),
+            record: Some(fields),
+            count: 1,
+        };
+        self.model.handle_row_changed(
+            id,
+            Changed {
+                facts: facts(None, Some(pending)),
+                cause: Cause::Announced,
+                settled: false,
+                confirmed: None,
+            },
+        );
+        self.run();
+        self.land(id, Some(whole), Cause::Landed);
+    }
+
+    /// Every loaded row is the master's row at its index, and none reads
+    /// stale (nothing was revalidated).
+    fn assert_loaded_rows_are_the_masters(&self, query: &Query) {
+        let ordered = self.ordered(query);
+        let loaded: Vec<(usize, Arc<EnrichedRecord>)> = self
+            .model
+            .view()
+            .rows
+            .iter()
+            .map(|(i, row)| (i, row.clone()))
+            .collect();
+        assert!(!loaded.is_empty());
+        for (i, row) in loaded {
+            assert_eq!(row.id, ordered[i].id, "index {i}");
+            assert_eq!(row.record, ordered[i].record, "index {i}");
+            assert_eq!(row.status, RowStatus::Fresh, "index {i}");
+        }
+    }
+}
+
+/// `n` rows `p000..` priced 0, 10, … and red.
+fn coloured(n: usize) -> Vec<(String, Record)> {
+    (0..n)
+        .map(|i| {
+            let price = i as i64 * 10;
+            (
+                format!("p{i:03}"),
+                record! { "price" => price, "colour" => "red" },
+            )
+        })
+        .collect()
 }
 
 fn facts(cached: Option<Record>, pending: Option<PendingWrite>) -> RowFacts<'static> {
@@ -389,8 +489,9 @@ fn a_pending_write_shows_at_once_with_its_value() {
         "p003",
         Changed {
             facts: facts(Some(product(30)), Some(pending)),
-            inserted: false,
+            cause: Cause::Other,
             settled: false,
+            confirmed: None,
         },
     );
     assert!(changed);
@@ -483,8 +584,9 @@ fn a_row_inserted_while_a_chunk_counts_the_set_is_not_lost_from_the_count() {
         "new",
         Changed {
             facts: facts(Some(product(-5)), None),
-            inserted: true,
+            cause: Cause::Inserted,
             settled: true,
+            confirmed: None,
         },
     );
     bench.run();
@@ -603,4 +705,187 @@ proptest::proptest! {
             proptest::prop_assert_eq!(shown, Some(truth[i].id.to_string()), "row {}", i);
         }
     }
+}
+
+proptest::proptest! {
+    /// Writes announced with the master's value of their row (as the Dio
+    /// announces a row's only write), on a sorted and filtered paged view:
+    /// after each one lands, every loaded row is the master's row at its
+    /// index, fresh — moved exactly, never revalidated.
+    #[test]
+    fn writes_with_known_master_values_keep_the_loaded_rows_the_masters(
+        n in 5usize..60,
+        start in 0usize..40,
+        // `None`: the colour changes, the price stays (`true`: patched
+        // while the row is not cached).
+        writes in proptest::collection::vec(
+            (0usize..60, proptest::option::of(-50i64..700), proptest::bool::ANY),
+            1..25,
+        ),
+    ) {
+        let query = Query {
+            conditions: vec![Condition {
+                field: "price".to_string(),
+                op: CmpOp::Lt,
+                value: 400.into(),
+            }],
+            ..by_price()
+        };
+        let mut bench = Bench::new(config(0), query.clone(), coloured(n));
+        let members = bench.ordered(&query).len();
+        bench.viewport(start.min(members.saturating_sub(1))..start + 10, at(0));
+        for (pick, price, uncached) in writes {
+            let id = format!("p{:03}", pick % n);
+            match price {
+                Some(price) => {
+                    bench.write_through(&id, record! { "price" => price, "colour" => "red" });
+                }
+                // A loaded row is cached.
+                None if uncached && bench.model.view().index_of(&id).is_none() => {
+                    bench.patch_uncached(&id, record! { "colour" => "blue" })
+                }
+                None => {
+                    let (_, old) = bench.master.iter().find(|(row, _)| *row == id).unwrap();
+                    let record =
+                        record! { "price" => old.get("price").cloned().unwrap(), "colour" => "blue" };
+                    bench.write_through(&id, record);
+                }
+            }
+            let ordered = bench.ordered(&query);
+            for (i, row) in bench.model.view().rows.iter() {
+                proptest::prop_assert_eq!(&row.id, &ordered[i].id, "index {}", i);
+                proptest::prop_assert_eq!(&row.status, &RowStatus::Fresh, "index {}", i);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_write_that_keeps_the_key_of_a_row_not_loaded_moves_and_loads_nothing() {
+    let mut bench = Bench::new(config(0), by_price(), coloured(100));
+    bench.model.handle_total(0, 100);
+    bench.viewport(20..30, at(0));
+    let loads = bench.loads.len();
+    bench.write_through("p080", record! { "price" => 800, "colour" => "blue" });
+    assert_eq!(bench.loads.len(), loads, "nothing was refetched");
+    assert_eq!(bench.forgotten, 0, "the stored order still holds");
+    bench.assert_loaded_rows_are_the_masters(&by_price());
+    // Without the master's value, where the row sat is unknown: the
+    // loaded rows are revalidated.
+    bench.write("p081", Some(record! { "price" => 810, "colour" => "blue" }));
+    assert!(bench.loads.len() > loads, "revalidated");
+}
+
+#[test]
+fn a_row_not_loaded_moving_across_the_loaded_rows_shifts_them_as_the_master_does() {
+    let mut bench = Bench::new(config(0), by_price(), coloured(100));
+    bench.model.handle_total(0, 100);
+    bench.viewport(20..30, at(0));
+    let loads = bench.loads.len();
+    // From past the loaded rows into them: shown between p021 and p022.
+    bench.write_through("p080", record! { "price" => 215, "colour" => "red" });
+    assert_eq!(bench.model.view().index_of("p080"), Some(22));
+    assert_eq!(bench.loads.len(), loads, "nothing was refetched");
+    bench.assert_loaded_rows_are_the_masters(&by_price());
+    // From before them to past them: every loaded row moves up by one.
+    bench.write_through("p005", record! { "price" => 99_999, "colour" => "red" });
+    bench.assert_loaded_rows_are_the_masters(&by_price());
+    assert_eq!(bench.model.view().extent.row_count(), 100);
+    // From one hole to another, across them: they move down again.
+    bench.write_through("p010", record! { "price" => 5_000, "colour" => "red" });
+    bench.assert_loaded_rows_are_the_masters(&by_price());
+}
+
+#[test]
+fn a_row_whose_master_value_was_outside_a_filter_enters_it_where_its_key_falls() {
+    let query = Query {
+        conditions: vec![Condition {
+            field: "price".to_string(),
+            op: CmpOp::Lt,
+            value: 300.into(),
+        }],
+        ..by_price()
+    };
+    let mut bench = Bench::new(config(0), query.clone(), coloured(100));
+    bench.viewport(0..10, at(0));
+    let loads = bench.loads.len();
+    bench.write_through("p050", record! { "price" => 15, "colour" => "red" });
+    assert_eq!(bench.model.view().index_of("p050"), Some(2));
+    assert_eq!(bench.loads.len(), loads, "nothing was refetched");
+    bench.assert_loaded_rows_are_the_masters(&query);
+    // And one that leaves it from a hole: the loaded rows stay.
+    bench.write_through("p025", record! { "price" => 900, "colour" => "red" });
+    bench.assert_loaded_rows_are_the_masters(&query);
+}
+
+#[test]
+fn a_search_in_the_masters_order_keeps_a_row_that_stays_a_member_where_it_is() {
+    let query = Query::default().with_search("red");
+    let mut bench = Bench::new(config(0), query.clone(), coloured(100));
+    bench.viewport(0..10, at(0));
+    let loads = bench.loads.len();
+    bench.write_through("p070", record! { "price" => 1, "colour" => "red" });
+    assert_eq!(bench.loads.len(), loads, "nothing was refetched");
+    bench.assert_loaded_rows_are_the_masters(&query);
+}
+
+#[test]
+fn a_patch_of_a_row_not_cached_that_leaves_the_order_alone_moves_and_loads_nothing() {
+    let mut bench = Bench::new(config(0), by_price(), coloured(100));
+    bench.model.handle_total(0, 100);
+    bench.viewport(20..30, at(0));
+    let loads = bench.loads.len();
+    bench.patch_uncached("p080", record! { "colour" => "blue" });
+    // A loaded row is cached: its patch shows in place.
+    bench.write_through("p025", record! { "price" => 250, "colour" => "green" });
+    assert_eq!(bench.loads.len(), loads, "nothing was refetched");
+    assert_eq!(bench.forgotten, 0, "the stored order still holds");
+    bench.assert_loaded_rows_are_the_masters(&by_price());
+    assert_eq!(
+        bench.model.view().row(25).map(|row| row.record.clone()),
+        Some(record! { "price" => 250, "colour" => "green" }),
+        "a loaded row shows its patch in place"
+    );
+    // A patch of the sorted field: where the row was is unknown.
+    bench.patch_uncached("p081", record! { "price" => 215 });
+    assert!(bench.loads.len() > loads, "revalidated");
+}
+
+#[test]
+fn a_patch_of_a_row_not_cached_in_a_search_revalidates() {
+    let query = by_price().with_search("red");
+    let mut bench = Bench::new(config(0), query, coloured(100));
+    bench.viewport(20..30, at(0));
+    let loads = bench.loads.len();
+    // The search reads every field: the row may have left or entered it.
+    bench.patch_uncached("p080", record! { "colour" => "blue" });
+    assert!(bench.loads.len() > loads, "revalidated");
+}
+
+#[test]
+fn a_patch_under_a_dotted_condition_path_is_an_order_field() {
+    let query = Query {
+        conditions: vec![Condition {
+            field: "size.width".to_string(),
+            op: CmpOp::Lt,
+            value: 10.into(),
+        }],
+        ..Query::default()
+    };
+    let pending = |field: &str| PendingWrite {
+        record: None,
+        count: 1,
+        dirty_fields: Some(vec![field.to_string()]),
+    };
+    assert!(!super::changes::keeps_place(&query, &pending("size")));
+    assert!(super::changes::keeps_place(&query, &pending("sizes")));
+    assert!(super::changes::keeps_place(&query, &pending("colour")));
+    let whole = PendingWrite {
+        dirty_fields: None,
+        ..pending("colour")
+    };
+    assert!(
+        !super::changes::keeps_place(&query, &whole),
+        "a whole-row write"
+    );
 }

@@ -25,10 +25,25 @@ pub(crate) struct View {
     /// The query whose order the rows shown follow: the previous one after
     /// a query change, until the new order's first window lands.
     pub(crate) shown_query: Query,
-    /// Rows of the set moved out of the loaded rows (their key fell in a
-    /// hole or past them), as they were then: where a later change of
-    /// theirs moves the loaded rows from (see `scenery::moves`). Bounded.
-    pub(crate) departed: BTreeMap<Id, Arc<EnrichedRecord>>,
+    /// What is known of rows not loaded, from their changes (see
+    /// [`Place`]): where a later change of theirs moves the loaded rows
+    /// from. Bounded.
+    pub(crate) places: BTreeMap<Id, Place>,
+}
+
+/// What a view knows of a row it does not show, from its last change.
+#[derive(Clone, Debug)]
+pub(crate) enum Place {
+    /// In the set, moved out of the loaded rows as this row: its key
+    /// fell in a hole or past them (see `scenery::moves`).
+    Departed(Arc<EnrichedRecord>),
+    /// Its pending writes, as announced, change no field the query orders
+    /// or filters by: wherever it is, they leave it there, so their
+    /// echoes, landings and failures move no loaded row.
+    Unmoved,
+    /// Taken out of the set for its pending write: its landing moves
+    /// nothing more.
+    Absent,
 }
 
 impl View {
