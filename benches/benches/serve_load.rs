@@ -29,12 +29,12 @@
 //! about 40 s), or `DIORAMA_LOAD_SECS=600 cargo bench -p diorama-benches
 //! --bench serve_load -- mixed` for the ten-minute run. Figures: README.
 //!
-//! Measured (2 cores, quiet machine, 10 s rounds): `cold_pages` 958–990
-//! req/s, p99 34–40 ms; `mixed` 449–519 req/s over 6 rounds (≥ 500 in 2),
-//! p99 163–212 ms, none over 2 s (the commit before the cache-write
-//! combining and mimalloc: 360–454 the same day); `patch_during_search`
-//! worst PATCH 23 ms; ten minutes of `mixed` 361 req/s, RSS 356–371 MB
-//! from the first minute on. Before the rank tables, the page-wise row
+//! Measured (2 cores, quiet machine): `cold_pages` 1,896 req/s, p99
+//! 17 ms (20 s); `mixed` 820–911 req/s over three 40 s rounds, p99
+//! 83–93 ms, none over 2 s (449–519 before table views kept the rows a
+//! PATCH leaves in place); `patch_during_search` worst PATCH 35 ms over
+//! five rounds; ten minutes of `mixed` 694 req/s, p99 169 ms, RSS
+//! 363–395 MB from the first minute on. Before the rank tables, the page-wise row
 //! ranges, the small blocks for scattered cache writes and 50-row chunks,
 //! `mixed` answered 152 req/s on the same machine (see the README).
 

@@ -47,6 +47,7 @@ pub(crate) enum Cause {
 #[derive(Debug)]
 pub(crate) struct Changed {
     pub(crate) facts: RowFacts<'static>,
+    /// What changed it.
     pub(crate) cause: Cause,
     /// No write to it is pending: the master's order already has its new
     /// value, so holes it leaves can be loaded at once.
@@ -160,6 +161,9 @@ impl TableModel {
         }
         let shown = self.view.shown(id).cloned();
         let place = self.view.places.remove(id);
+        // A landing is still to come for this change (a queued write's
+        // echo may be read only after the write landed).
+        let landing_due = !settled || matches!(cause, Cause::Announced | Cause::Queued);
         let unmoved = match cause {
             Cause::Announced => facts
                 .pending
@@ -173,7 +177,7 @@ impl TableModel {
             // set), it stays there: nothing loaded moves.
             match place {
                 Some(departed @ Place::Departed(_)) => self.keep_place(id, departed),
-                _ if !settled => self.keep_place(id, Place::Unmoved),
+                _ if landing_due => self.keep_place(id, Place::Unmoved),
                 _ => {}
             }
             return false;
@@ -199,7 +203,7 @@ impl TableModel {
                 (_, None) if !known => true,
                 // Out of the set, then and now.
                 (Before::Absent, None) => {
-                    if !settled {
+                    if landing_due {
                         self.keep_place(id, Place::Absent);
                     }
                     true
@@ -230,7 +234,7 @@ impl TableModel {
                 self.keep_place(id, Place::Departed(row));
             }
             // Taken out of the set before the master has it so.
-            (Replaced::Moved, None) if !settled => self.keep_place(id, Place::Absent),
+            (Replaced::Moved, None) if landing_due => self.keep_place(id, Place::Absent),
             (Replaced::Unknown, _) => self.view.places.clear(),
             _ => {}
         }

@@ -889,3 +889,35 @@ fn a_patch_under_a_dotted_condition_path_is_an_order_field() {
         "a whole-row write"
     );
 }
+
+#[test]
+fn a_queued_echo_read_after_its_write_landed_still_waits_for_the_landing() {
+    let mut bench = Bench::new(config(0), by_price(), coloured(100));
+    bench.model.handle_total(0, 100);
+    bench.viewport(20..30, at(0));
+    let loads = bench.loads.len();
+    let pending = PendingWrite {
+        record: Some(record! { "colour" => "blue" }),
+        count: 1,
+        dirty_fields: Some(vec!["colour".into()]),
+    };
+    let landed = record! { "price" => 800, "colour" => "blue" };
+    let announced = Changed {
+        facts: facts(None, Some(pending)),
+        cause: Cause::Announced,
+        settled: false,
+        confirmed: None,
+    };
+    assert!(!bench.model.handle_row_changed("p080", announced));
+    // The bus's `WriteQueued` is read once the write has landed already.
+    let echo = Changed {
+        facts: facts(Some(landed.clone()), None),
+        cause: Cause::Queued,
+        settled: true,
+        confirmed: None,
+    };
+    assert!(!bench.model.handle_row_changed("p080", echo));
+    bench.land("p080", Some(landed), Cause::Landed);
+    assert_eq!(bench.loads.len(), loads, "nothing was refetched");
+    bench.assert_loaded_rows_are_the_masters(&by_price());
+}
