@@ -29,9 +29,9 @@
 //! about 40 s), or `DIORAMA_LOAD_SECS=600 cargo bench -p diorama-benches
 //! --bench serve_load -- mixed` for the ten-minute run. Figures: README.
 //!
-//! Measured (2 cores, quiet machine): `cold_pages` 1,896 req/s, p99
-//! 17 ms (20 s); `mixed` 820–911 req/s over three 40 s rounds, p99
-//! 83–93 ms, none over 2 s (449–519 before table views kept the rows a
+//! Measured (2 cores, quiet machine): `cold_pages` 1,896–2,320 req/s, p99
+//! 14–18 ms (20 s rounds); `mixed` 820–1,034 req/s over four 40 s rounds, p99
+//! 72–93 ms, none over 2 s (449–519 before table views kept the rows a
 //! PATCH leaves in place); `patch_during_search` worst PATCH 35 ms over
 //! five rounds; ten minutes of `mixed` 694 req/s, p99 169 ms, RSS
 //! 363–395 MB from the first minute on. Before the rank tables, the page-wise row
