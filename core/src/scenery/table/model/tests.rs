@@ -275,17 +275,21 @@ impl Bench {
         self.land(id, Some(whole), Cause::Landed);
     }
 
-    /// Every loaded row is the master's row at its index, and none reads
-    /// stale (nothing was revalidated).
-    fn assert_loaded_rows_are_the_masters(&self, query: &Query) {
-        let ordered = self.ordered(query);
-        let loaded: Vec<(usize, Arc<EnrichedRecord>)> = self
-            .model
+    /// The loaded rows with their indices, in index order.
+    fn loaded(&self) -> Vec<(usize, Arc<EnrichedRecord>)> {
+        self.model
             .view()
             .rows
             .iter()
             .map(|(i, row)| (i, row.clone()))
-            .collect();
+            .collect()
+    }
+
+    /// Every loaded row is the master's row at its index, and none reads
+    /// stale (nothing was revalidated).
+    fn assert_loaded_rows_are_the_masters(&self, query: &Query) {
+        let ordered = self.ordered(query);
+        let loaded = self.loaded();
         assert!(!loaded.is_empty());
         for (i, row) in loaded {
             assert_eq!(row.id, ordered[i].id, "index {i}");
@@ -678,13 +682,7 @@ proptest::proptest! {
                 continue;
             }
             bench.write(&id, record);
-            let held: Vec<(usize, Arc<EnrichedRecord>)> = bench
-                .model
-                .view()
-                .rows
-                .iter()
-                .map(|(i, row)| (i, row.clone()))
-                .collect();
+            let held = bench.loaded();
             for pair in held.windows(2) {
                 proptest::prop_assert!(
                     order(Some(by_price().sort.as_ref().unwrap()), &pair[0].1, &pair[1].1)
