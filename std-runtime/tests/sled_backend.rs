@@ -45,7 +45,7 @@ fn sample_batch() -> CacheBatch {
 
 /// Write raw bytes into a table's tree, bypassing the backend.
 fn write_raw(path: &Path, table: &str, key: &[u8], value: &[u8]) {
-    let db = sled::open(path).unwrap();
+    let db = layout::open_raw(path);
     let tree = db.open_tree(format!("diorama-table:{table}")).unwrap();
     tree.insert(key, value).unwrap();
     db.flush().unwrap();

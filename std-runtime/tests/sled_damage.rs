@@ -13,7 +13,7 @@ use diorama_core::cache::{CacheBackend, CacheBatch, CachedRow};
 use diorama_core::{ErrorKind, record};
 use diorama_std::SledBackend;
 
-use layout::{copy_dir, flip_bytes, sealed};
+use layout::{copy_dir, flip_bytes, open_raw, sealed};
 
 const ROWS: usize = 200;
 
@@ -125,7 +125,7 @@ fn a_cache_of_the_previous_format_is_moved_aside() {
     {
         // What format 1 wrote: a table tree, rows without checksums, no
         // format record.
-        let db = sled::open(&path).unwrap();
+        let db = open_raw(&path);
         let tree = db.open_tree("diorama-table:items").unwrap();
         tree.insert(b"\x00count", &1u64.to_be_bytes()).unwrap();
         tree.insert(b"\x01a", &[1, 0x83, 0x00, 0xf6, 0xa0][..])
@@ -141,7 +141,7 @@ fn a_cache_of_another_format_is_moved_aside() {
     let path = dir.path().join("cache");
     healthy_cache(&path);
     {
-        let db = sled::open(&path).unwrap();
+        let db = open_raw(&path);
         db.insert(
             b"diorama:format",
             sealed(b"diorama:format", &4u64.to_be_bytes()),
@@ -158,7 +158,7 @@ fn a_damaged_format_record_is_moved_aside() {
     let path = dir.path().join("cache");
     healthy_cache(&path);
     {
-        let db = sled::open(&path).unwrap();
+        let db = open_raw(&path);
         db.insert(b"diorama:format", &b"\x00\x00\x00\x00junk"[..])
             .unwrap();
         db.flush().unwrap();

@@ -55,3 +55,23 @@ pub fn flip_bytes(path: &std::path::Path, offset: usize, len: usize) {
     }
     std::fs::write(path, bytes).unwrap();
 }
+
+/// `sled::open(path)` straight after a backend on `path` was dropped:
+/// sled releases the directory's lock from its background threads as they
+/// wind down, so a lock still held is waited for (up to 10 s) — as
+/// `SledBackend::open` does — rather than failing the test.
+pub fn open_raw(path: &std::path::Path) -> sled::Db {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(sled::Error::Io(io))
+                if io.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(error) => panic!("sled::open({}): {error}", path.display()),
+        }
+    }
+}
