@@ -326,12 +326,6 @@ impl DioInner {
         self.pending.get(id)
     }
 
-    /// See [`PendingWrites::is_sole`]: while the write to `id` being
-    /// announced is the only one, its cached row is the master's value.
-    pub(crate) fn sole_pending_write(&self, id: &str) -> bool {
-        self.pending.is_sole(id)
-    }
-
     /// Close the queue (the worker drains what is in it) and stop refreshing.
     fn begin_shutdown(&self) {
         self.shutting_down.store(true, Ordering::Release);

@@ -191,7 +191,7 @@ impl Dio {
     /// Whether the write to `id` being announced is the only one pending
     /// on it (see `PendingWrites::is_sole`).
     pub(crate) fn sole_pending_write(&self, id: &str) -> bool {
-        self.inner.sole_pending_write(id)
+        self.inner.pending.is_sole(id)
     }
 
     /// Number of writes queued or running.

@@ -38,19 +38,9 @@ impl TableState {
         let Some(dio) = self.dio() else { return };
         let paged = self.paged();
         match event {
-            DioEvent::RecordChanged { id: ref row }
-            | DioEvent::WriteCompleted { id: Some(ref row) } => {
-                let cause = match event {
-                    DioEvent::WriteCompleted { .. } => Cause::Landed,
-                    _ => Cause::Other,
-                };
-                // The cache dropped the row (it could not record a write
-                // the master applied): forget it, the viewport refetches.
-                if paged && matches!(dio.cache().get(row), Ok(None)) {
-                    self.drive(|model| model.handle_row_dropped(row));
-                } else {
-                    self.row_changed(&dio, row, cause, None);
-                }
+            DioEvent::RecordChanged { id } => self.cached_row_changed(&dio, &id, Cause::Other),
+            DioEvent::WriteCompleted { id: Some(id) } => {
+                self.cached_row_changed(&dio, &id, Cause::Landed)
             }
             DioEvent::RecordInserted { id } => self.row_changed(&dio, &id, Cause::Inserted, None),
             DioEvent::RecordRemoved { id } if paged => {
@@ -79,6 +69,17 @@ impl TableState {
         }
     }
 
+    /// Row `id` changed in the cache by `cause`. A paged view whose cache
+    /// dropped the row (it could not record a write the master applied)
+    /// forgets it, and the viewport refetches.
+    fn cached_row_changed(self: &Arc<Self>, dio: &Dio, id: &str, cause: Cause) {
+        if self.paged() && matches!(dio.cache().get(id), Ok(None)) {
+            self.drive(|model| model.handle_row_dropped(id));
+        } else {
+            self.row_changed(dio, id, cause, None);
+        }
+    }
+
     /// Row `id` changed by `cause` (`failure`: its last write failed):
     /// read what decides how it shows and tell the model.
     pub(crate) fn row_changed(
@@ -96,13 +97,15 @@ impl TableState {
     /// [`row_changed`](Self::row_changed), and when it is the row's only
     /// pending write, its cached row (complete and unexpired) is what the
     /// master has, so it says where the master's order has the row until
-    /// the write lands.
+    /// the write lands (a paged view's question only: a local one holds
+    /// every row).
     pub(crate) fn write_announced(self: &Arc<Self>, dio: &Dio, id: &str) {
         let facts = self.facts(dio, id, None);
         let confirmed = facts
             .cached
             .as_ref()
             .filter(|row| row.state == RowState::Complete && !facts.expired)
+            .filter(|_| self.paged())
             .filter(|_| dio.sole_pending_write(id))
             .map(|row| {
                 Arc::new(EnrichedRecord::fresh(

@@ -216,6 +216,37 @@ impl Bench {
 }
 
 impl Bench {
+    /// 100 coloured rows sorted by price, their count known, scrolled to
+    /// `20..30`.
+    fn scrolled_by_price() -> Self {
+        let mut bench = Bench::new(config(0), by_price(), coloured(100));
+        bench.model.handle_total(0, 100);
+        bench.viewport(20..30, at(0));
+        bench
+    }
+
+    /// Tell the model a write to `id` is being announced, with `facts`
+    /// and, when it is the row's only write, the master's value.
+    /// Whether the view changed.
+    fn announce(
+        &mut self,
+        id: &str,
+        facts: RowFacts<'static>,
+        confirmed: Option<Arc<EnrichedRecord>>,
+    ) -> bool {
+        let changed = self.model.handle_row_changed(
+            id,
+            Changed {
+                facts,
+                cause: Cause::Announced,
+                settled: false,
+                confirmed,
+            },
+        );
+        self.run();
+        changed
+    }
+
     /// Write `record` to `id` as the Dio does: announced first, as the
     /// row's only pending write with the master's value read from the
     /// cache, then landed.
@@ -233,16 +264,7 @@ impl Bench {
             count: 1,
             dirty_fields: None,
         };
-        self.model.handle_row_changed(
-            id,
-            Changed {
-                facts: facts(old, Some(pending)),
-                cause: Cause::Announced,
-                settled: false,
-                confirmed,
-            },
-        );
-        self.run();
+        self.announce(id, facts(old, Some(pending)), confirmed);
         self.land(id, Some(record), Cause::Landed);
     }
 
@@ -262,16 +284,7 @@ impl Bench {
             record: Some(fields),
             count: 1,
         };
-        self.model.handle_row_changed(
-            id,
-            Changed {
-                facts: facts(None, Some(pending)),
-                cause: Cause::Announced,
-                settled: false,
-                confirmed: None,
-            },
-        );
-        self.run();
+        self.announce(id, facts(None, Some(pending)), None);
         self.land(id, Some(whole), Cause::Landed);
     }
 
@@ -760,9 +773,7 @@ proptest::proptest! {
 
 #[test]
 fn a_write_that_keeps_the_key_of_a_row_not_loaded_moves_and_loads_nothing() {
-    let mut bench = Bench::new(config(0), by_price(), coloured(100));
-    bench.model.handle_total(0, 100);
-    bench.viewport(20..30, at(0));
+    let mut bench = Bench::scrolled_by_price();
     let loads = bench.loads.len();
     bench.write_through("p080", record! { "price" => 800, "colour" => "blue" });
     assert_eq!(bench.loads.len(), loads, "nothing was refetched");
@@ -776,9 +787,7 @@ fn a_write_that_keeps_the_key_of_a_row_not_loaded_moves_and_loads_nothing() {
 
 #[test]
 fn a_row_not_loaded_moving_across_the_loaded_rows_shifts_them_as_the_master_does() {
-    let mut bench = Bench::new(config(0), by_price(), coloured(100));
-    bench.model.handle_total(0, 100);
-    bench.viewport(20..30, at(0));
+    let mut bench = Bench::scrolled_by_price();
     let loads = bench.loads.len();
     // From past the loaded rows into them: shown between p021 and p022.
     bench.write_through("p080", record! { "price" => 215, "colour" => "red" });
@@ -829,9 +838,7 @@ fn a_search_in_the_masters_order_keeps_a_row_that_stays_a_member_where_it_is() {
 
 #[test]
 fn a_patch_of_a_row_not_cached_that_leaves_the_order_alone_moves_and_loads_nothing() {
-    let mut bench = Bench::new(config(0), by_price(), coloured(100));
-    bench.model.handle_total(0, 100);
-    bench.viewport(20..30, at(0));
+    let mut bench = Bench::scrolled_by_price();
     let loads = bench.loads.len();
     bench.patch_uncached("p080", record! { "colour" => "blue" });
     // A loaded row is cached: its patch shows in place.
@@ -890,9 +897,7 @@ fn a_patch_under_a_dotted_condition_path_is_an_order_field() {
 
 #[test]
 fn a_queued_echo_read_after_its_write_landed_still_waits_for_the_landing() {
-    let mut bench = Bench::new(config(0), by_price(), coloured(100));
-    bench.model.handle_total(0, 100);
-    bench.viewport(20..30, at(0));
+    let mut bench = Bench::scrolled_by_price();
     let loads = bench.loads.len();
     let pending = PendingWrite {
         record: Some(record! { "colour" => "blue" }),
@@ -900,13 +905,7 @@ fn a_queued_echo_read_after_its_write_landed_still_waits_for_the_landing() {
         dirty_fields: Some(vec!["colour".into()]),
     };
     let landed = record! { "price" => 800, "colour" => "blue" };
-    let announced = Changed {
-        facts: facts(None, Some(pending)),
-        cause: Cause::Announced,
-        settled: false,
-        confirmed: None,
-    };
-    assert!(!bench.model.handle_row_changed("p080", announced));
+    assert!(!bench.announce("p080", facts(None, Some(pending)), None));
     // The bus's `WriteQueued` is read once the write has landed already.
     let echo = Changed {
         facts: facts(Some(landed.clone()), None),
